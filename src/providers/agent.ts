@@ -1,0 +1,176 @@
+/**
+ * The `agent` provider: `Agent` specs ↔ `/v1/agents` (SDK `client.beta.agents`, types `AgentCreateParams`,
+ * `AgentUpdateParams`, `BetaManagedAgentsAgent`).
+ *
+ * An agent's `mcp_servers` and `mcp_toolset` tools are generated from the `McpToolset` specs it names: a toolset
+ * with an allowlist becomes `default_config.enabled: false` plus one enabled `configs[]` entry per allowed tool with
+ * its permission policy; a toolset without one becomes `default_config.enabled: true` with the toolset's default
+ * policy.
+ */
+import type { ResolvedAgent, ResolvedMcpToolset } from "../spec/types.js";
+import { keyed, listAll, policyName, toJson } from "./comparable.js";
+import { metadataPatch, ownedName, ownershipMetadata, userMetadata } from "./ownership.js";
+import type { ApiObject, ComparableState, DesiredResource, Json, LiveResource, Provider } from "./types.js";
+
+type Obj = Record<string, unknown>;
+
+/**
+ * Server defaults for toolsets (API-NOTES: `default_config` is `enabled: true` with `always_ask` for `mcp_toolset`
+ * and `always_allow` for `agent_toolset_20260401`; a `configs[]` entry's missing fields come from it).
+ */
+const TOOLSET_DEFAULT_POLICY: Record<string, string> = {
+  mcp_toolset: "always_ask",
+  agent_toolset_20260401: "always_allow",
+};
+
+/** The `mcp_toolset` tool param an agent gets for one toolset spec. */
+function mcpToolsetParam(toolset: ResolvedMcpToolset): Obj {
+  const policy = { type: toolset.default_permission_policy };
+  if (toolset.tools === null) {
+    return { type: "mcp_toolset", mcp_server_name: toolset.server_name, default_config: { enabled: true, permission_policy: policy }, configs: [] };
+  }
+  return {
+    type: "mcp_toolset",
+    mcp_server_name: toolset.server_name,
+    default_config: { enabled: false, permission_policy: policy },
+    configs: toolset.tools.map((tool) => ({ name: tool.name, enabled: true, permission_policy: { type: tool.permission_policy } })),
+  };
+}
+
+/** The SDK create params for a resolved agent (without ownership metadata). */
+export function agentParams(spec: ResolvedAgent): Obj {
+  return {
+    name: spec.name,
+    description: spec.description,
+    model: { ...spec.model },
+    system: spec.system,
+    mcp_servers: spec.toolsets.map((t) => ({ type: "url", name: t.server_name, url: t.url })),
+    tools: [...spec.toolsets.map(mcpToolsetParam), ...spec.tools],
+    skills: spec.skills,
+    metadata: spec.metadata,
+  };
+}
+
+/** Comparable form of one toolset or tool (params or API object); the key is its identity in `tools`. */
+function toolKey(tool: Obj): string {
+  if (tool.type === "mcp_toolset") return `mcp_toolset:${String(tool.mcp_server_name)}`;
+  if (tool.type === "custom") return `custom:${String(tool.name)}`;
+  return String(tool.type);
+}
+
+function toolState(tool: Obj): Json {
+  if (tool.type !== "mcp_toolset" && tool.type !== "agent_toolset_20260401") {
+    const { type: _type, ...rest } = tool;
+    return toJson(rest);
+  }
+  const given = (tool.default_config ?? {}) as Obj;
+  const enabled = typeof given.enabled === "boolean" ? given.enabled : true;
+  const policy = policyName(given.permission_policy) ?? TOOLSET_DEFAULT_POLICY[tool.type] ?? null;
+  const configs = keyed(
+    (tool.configs ?? []) as Obj[],
+    (config) => String(config.name),
+    (config) => {
+      const { name: _name, type: _type, enabled: e, permission_policy: p, ...rest } = config;
+      return toJson({ ...rest, enabled: typeof e === "boolean" ? e : enabled, permission_policy: policyName(p) ?? policy });
+    },
+  );
+  return { default_config: { enabled, permission_policy: policy }, configs };
+}
+
+/** Comparable form of the model: a string id or `{id, effort, speed, inference_geo}`, effort as a plain string. */
+function modelState(model: unknown): Json {
+  const m: Obj = typeof model === "string" ? { id: model } : { ...(model as Obj) };
+  const out: { [key: string]: Json } = { id: String(m.id), speed: typeof m.speed === "string" ? m.speed : "standard" };
+  const effort = policyName(m.effort);
+  if (effort) out.effort = effort;
+  if (typeof m.inference_geo === "string") out.inference_geo = m.inference_geo;
+  return out;
+}
+
+/**
+ * The comparable form of an agent, from create params or from a `BetaManagedAgentsAgent`. Fills the server's
+ * defaults (`execution_identity` service_account, `multiagent` null, model `speed` standard, skill `version`
+ * latest) and keys `tools`, `mcp_servers` and `skills` by identity, so neither defaults nor order show as changes.
+ */
+export function agentState(agent: Obj): ComparableState {
+  return {
+    name: String(agent.name),
+    description: typeof agent.description === "string" && agent.description !== "" ? agent.description : null,
+    system: typeof agent.system === "string" && agent.system !== "" ? agent.system : null,
+    model: modelState(agent.model),
+    execution_identity: toJson(agent.execution_identity ?? { type: "service_account" }),
+    multiagent: toJson(agent.multiagent ?? null),
+    mcp_servers: keyed((agent.mcp_servers ?? []) as Obj[], (s) => String(s.name), (s) => String(s.url)),
+    tools: keyed((agent.tools ?? []) as Obj[], toolKey, toolState),
+    skills: keyed(
+      (agent.skills ?? []) as Obj[],
+      (s) => `${String(s.type)}:${String(s.skill_id)}`,
+      (s) => (typeof s.version === "string" ? s.version : "latest"),
+    ),
+    metadata: userMetadata(agent.metadata as Record<string, string> | undefined),
+  };
+}
+
+/** Top-level state fields → update params. `tools` and `mcp_servers` travel together (each server needs a toolset). */
+function updateParams(spec: ResolvedAgent, live: LiveResource, fields: readonly string[]): Obj {
+  const params = agentParams(spec);
+  const out: Obj = { version: live.version };
+  const wanted = new Set(fields);
+  if (wanted.has("tools") || wanted.has("mcp_servers")) wanted.add("tools").add("mcp_servers");
+  for (const field of wanted) {
+    if (field === "metadata") out.metadata = metadataPatch(spec.metadata, live.metadata);
+    else if (field === "execution_identity" || field === "multiagent") out[field] = null;
+    else out[field] = params[field];
+  }
+  return out;
+}
+
+/** The agent provider (see the module comment). Updates carry the observed `version` as a precondition. */
+export const agentProvider: Provider = {
+  type: "agent",
+  replaceOn: [],
+  desired(specs) {
+    return specs.agents.map(
+      (spec): DesiredResource => ({
+        type: "agent",
+        name: spec.name,
+        address: `agent.${spec.name}`,
+        dependsOn: [],
+        state: agentState(agentParams(spec)),
+        sensitive: [],
+        missingSecrets: [],
+        protect: spec.protect,
+        source: spec.source,
+        spec,
+      }),
+    );
+  },
+  list: (client) => listAll((q) => client.beta.agents.list(q)),
+  observe(object: ApiObject, ctx) {
+    const name = ownedName(object.metadata, ctx.stack);
+    if (name === null) return null;
+    return {
+      type: "agent",
+      name,
+      address: `agent.${name}`,
+      id: object.id,
+      version: Number(object.version),
+      state: agentState(object),
+      metadata: object.metadata ?? {},
+      created_at: String(object.created_at),
+    };
+  },
+  async create(client, desired, ctx) {
+    const params = agentParams(desired.spec as ResolvedAgent);
+    params.metadata = { ...(params.metadata as Obj), ...ownershipMetadata(ctx.stack, desired.name) };
+    const agent = await client.beta.agents.create(params as never);
+    return { id: agent.id, version: agent.version };
+  },
+  async update(client, desired, live, fields) {
+    const agent = await client.beta.agents.update(live.id, updateParams(desired.spec as ResolvedAgent, live, fields) as never);
+    return { id: agent.id, version: agent.version };
+  },
+  async archive(client, live) {
+    await client.beta.agents.archive(live.id);
+  },
+};

@@ -1,0 +1,184 @@
+/**
+ * The `credential` provider: the `credentials:` of a `Vault` spec ↔ `/v1/vaults/{vault_id}/credentials` (SDK
+ * `client.beta.vaults.credentials`, types `CredentialCreateParams`, `CredentialUpdateParams`,
+ * `BetaManagedAgentsCredential`).
+ *
+ * Secret fields are write-only (API-NOTES): responses never contain them, so a plan cannot compare values. Instead
+ * the credential's metadata carries a keyed fingerprint of its secrets (`secrets.ts`), and the comparable state
+ * has a `secret` field holding it: a rotated `${env:NAME}` value shows as `~ secret (sensitive)`. `auth.type` and
+ * `auth.mcp_server_url` (and what `CredentialUpdateParams` cannot carry) cannot change in place: replacement.
+ */
+import type { ResolvedCredential, ResolvedCredentialAuth, ResolvedVault } from "../spec/types.js";
+import { listAll, sortedStrings } from "./comparable.js";
+import { metadataPatch, ownedName, ownershipMetadata, SECRET_FINGERPRINT_KEY, userMetadata } from "./ownership.js";
+import { collectSecretRefs, secretFingerprint, substituteSecrets } from "./secrets.js";
+import type { ApiObject, ComparableState, DesiredResource, Json, Provider, ProviderContext } from "./types.js";
+
+type Obj = Record<string, unknown>;
+
+/** The spec of one credential plus the vault it belongs to. */
+interface CredentialSpec {
+  vault: string;
+  credential: ResolvedCredential;
+}
+
+const str = (value: unknown): string | null => (typeof value === "string" ? value : null);
+
+/**
+ * Comparable form of `auth` (create params or a response), secrets left out, server defaults filled:
+ * `expires_at`/`refresh`/`scope`/`resource` null, `injection_location` `{header: true, body: false}`.
+ */
+export function authState(auth: Obj): Json {
+  if (auth.type === "static_bearer") return { type: "static_bearer", mcp_server_url: String(auth.mcp_server_url) };
+  if (auth.type === "mcp_oauth") {
+    const refresh = auth.refresh as Obj | null | undefined;
+    return {
+      type: "mcp_oauth",
+      mcp_server_url: String(auth.mcp_server_url),
+      expires_at: str(auth.expires_at),
+      refresh: refresh
+        ? {
+            client_id: String(refresh.client_id),
+            token_endpoint: String(refresh.token_endpoint),
+            token_endpoint_auth: { type: String((refresh.token_endpoint_auth as Obj).type) },
+            scope: str(refresh.scope),
+            resource: str(refresh.resource),
+          }
+        : null,
+    };
+  }
+  const net = (auth.networking ?? {}) as Obj;
+  const location = (auth.injection_location ?? {}) as Obj;
+  return {
+    type: String(auth.type),
+    secret_name: String(auth.secret_name),
+    networking:
+      net.type === "limited"
+        ? { type: "limited", allowed_hosts: sortedStrings(net.allowed_hosts as string[]) }
+        : { type: String(net.type) },
+    injection_location: { header: location.header !== false, body: location.body === true },
+  };
+}
+
+/** Comparable form of a credential; `secret` is the fingerprint (from metadata, or computed for the spec). */
+export function credentialState(credential: Obj, secret: string | null): ComparableState {
+  return {
+    display_name: str(credential.display_name),
+    metadata: userMetadata(credential.metadata as Record<string, string> | undefined),
+    auth: authState(credential.auth as Obj),
+    secret,
+  };
+}
+
+/** The part of `auth` that `CredentialUpdateParams` can carry, secrets still as references. */
+function authUpdate(auth: ResolvedCredentialAuth): Obj {
+  switch (auth.type) {
+    case "static_bearer":
+      return { type: auth.type, token: auth.token };
+    case "mcp_oauth": {
+      const refresh = auth.refresh;
+      const endpointAuth = refresh?.token_endpoint_auth;
+      return {
+        type: auth.type,
+        access_token: auth.access_token,
+        expires_at: auth.expires_at ?? null,
+        ...(refresh
+          ? {
+              refresh: {
+                refresh_token: refresh.refresh_token,
+                scope: refresh.scope ?? null,
+                ...(endpointAuth && endpointAuth.type !== "none" ? { token_endpoint_auth: endpointAuth } : {}),
+              },
+            }
+          : {}),
+      };
+    }
+    case "environment_variable":
+      return {
+        type: auth.type,
+        secret_value: auth.secret_value,
+        networking: auth.networking,
+        injection_location: { header: auth.injection_location?.header ?? true, body: auth.injection_location?.body ?? false },
+      };
+  }
+}
+
+function fingerprint(spec: CredentialSpec, address: string, ctx: ProviderContext): string | null {
+  return secretFingerprint(collectSecretRefs(spec.credential.auth), ctx.secrets, ctx.stack, address);
+}
+
+/** The credential provider (see the module comment). Listed per owned vault. */
+export const credentialProvider: Provider = {
+  type: "credential",
+  parent: "vault",
+  replaceOn: ["auth.type", "auth.mcp_server_url", "auth.secret_name", "auth.refresh.client_id", "auth.refresh.token_endpoint", "auth.refresh.resource"],
+  desired(specs, ctx) {
+    return specs.vaults.flatMap((vault: ResolvedVault) =>
+      vault.credentials.map((credential): DesiredResource => {
+        const name = `${vault.name}/${credential.name}`;
+        const address = `credential.${name}`;
+        const spec: CredentialSpec = { vault: vault.name, credential };
+        const refs = collectSecretRefs(credential.auth);
+        return {
+          type: "credential",
+          name,
+          address,
+          dependsOn: [`vault.${vault.name}`],
+          state: credentialState(credential as unknown as Obj, fingerprint(spec, address, ctx)),
+          sensitive: ["secret"],
+          missingSecrets: [...new Set(refs.filter((ref) => ctx.secrets(ref) === undefined).map((ref) => ref.name))],
+          protect: vault.protect,
+          source: credential.source,
+          spec,
+        };
+      }),
+    );
+  },
+  list: (client, parentId) => listAll((q) => client.beta.vaults.credentials.list(String(parentId), q)),
+  observe(object: ApiObject, ctx, parent) {
+    const name = ownedName(object.metadata, ctx.stack);
+    if (name === null || parent === undefined) return null;
+    return {
+      type: "credential",
+      name,
+      address: `credential.${name}`,
+      id: object.id,
+      parentId: parent.id,
+      state: credentialState(object, object.metadata?.[SECRET_FINGERPRINT_KEY] ?? null),
+      metadata: object.metadata ?? {},
+      created_at: String(object.created_at),
+    };
+  },
+  async create(client, desired, ctx, parentId) {
+    const { credential } = desired.spec as CredentialSpec;
+    const secret = desired.state.secret;
+    const created = await client.beta.vaults.credentials.create(String(parentId), {
+      display_name: credential.display_name,
+      metadata: {
+        ...credential.metadata,
+        ...ownershipMetadata(ctx.stack, desired.name),
+        ...(typeof secret === "string" ? { [SECRET_FINGERPRINT_KEY]: secret } : {}),
+      },
+      auth: substituteSecrets(credential.auth, ctx.secrets) as never,
+    });
+    return { id: created.id };
+  },
+  async update(client, desired, live, fields, ctx) {
+    const { credential } = desired.spec as CredentialSpec;
+    const body: Obj = { vault_id: live.parentId };
+    const secret = desired.state.secret;
+    const fingerprintKey: Record<string, string> = typeof secret === "string" ? { [SECRET_FINGERPRINT_KEY]: secret } : {};
+    if (fields.includes("display_name")) body.display_name = credential.display_name;
+    if (fields.includes("auth") || fields.includes("secret")) {
+      body.auth = substituteSecrets(authUpdate(credential.auth), ctx.secrets);
+      body.metadata = metadataPatch(credential.metadata, live.metadata, fingerprintKey);
+    } else if (fields.includes("metadata")) {
+      body.metadata = metadataPatch(credential.metadata, live.metadata);
+    }
+    const updated = await client.beta.vaults.credentials.update(live.id, body as never);
+    return { id: updated.id };
+  },
+  async archive(client, live) {
+    await client.beta.vaults.credentials.archive(live.id, { vault_id: String(live.parentId) });
+  },
+};

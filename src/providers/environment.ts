@@ -1,0 +1,104 @@
+/**
+ * The `environment` provider: `Environment` specs ↔ `/v1/environments` (SDK `client.beta.environments`, types
+ * `EnvironmentCreateParams`, `EnvironmentUpdateParams`, `BetaEnvironment`). `config.type` cannot change in place
+ * (the API answers `invalid_config_type_change`), so a change of it is a replacement.
+ */
+import type { ResolvedEnvironment } from "../spec/types.js";
+import { listAll, sortedStrings, toJson } from "./comparable.js";
+import { metadataPatch, ownedName, ownershipMetadata, userMetadata } from "./ownership.js";
+import type { ApiObject, ComparableState, DesiredResource, Json, Provider } from "./types.js";
+
+type Obj = Record<string, unknown>;
+
+const PACKAGE_MANAGERS = ["apt", "cargo", "gem", "go", "npm", "pip"] as const;
+
+/**
+ * Comparable form of an environment `config` (params or `BetaCloudConfig`), with the server's defaults filled
+ * (unrestricted networking, limited-network flags false, empty package lists) and host and package lists sorted,
+ * as the API treats them as sets.
+ */
+export function configState(config: unknown): Json {
+  const c = (config ?? { type: "cloud" }) as Obj;
+  if (c.type !== "cloud") return toJson(c);
+  const net = (c.networking ?? { type: "unrestricted" }) as Obj;
+  const networking: Json =
+    net.type === "limited"
+      ? {
+          type: "limited",
+          allowed_hosts: sortedStrings(net.allowed_hosts as string[] | null),
+          allow_mcp_servers: net.allow_mcp_servers === true,
+          allow_package_managers: net.allow_package_managers === true,
+        }
+      : { type: String(net.type) };
+  const pkgs = (c.packages ?? {}) as Obj;
+  const packages: { [key: string]: Json } = {};
+  for (const manager of PACKAGE_MANAGERS) packages[manager] = sortedStrings(pkgs[manager] as string[] | null);
+  return { type: "cloud", networking, packages };
+}
+
+/** Comparable form of an environment, from create params or a `BetaEnvironment`. */
+export function environmentState(env: Obj): ComparableState {
+  return {
+    name: String(env.name),
+    description: typeof env.description === "string" && env.description !== "" ? env.description : null,
+    config: configState(env.config),
+    metadata: userMetadata(env.metadata as Record<string, string> | undefined),
+  };
+}
+
+function environmentParams(spec: ResolvedEnvironment): Obj {
+  return { name: spec.name, description: spec.description, config: spec.config, metadata: spec.metadata };
+}
+
+/** The environment provider (see the module comment). */
+export const environmentProvider: Provider = {
+  type: "environment",
+  replaceOn: ["config.type"],
+  desired(specs) {
+    return specs.environments.map(
+      (spec): DesiredResource => ({
+        type: "environment",
+        name: spec.name,
+        address: `environment.${spec.name}`,
+        dependsOn: [],
+        state: environmentState(environmentParams(spec)),
+        sensitive: [],
+        missingSecrets: [],
+        protect: spec.protect,
+        source: spec.source,
+        spec,
+      }),
+    );
+  },
+  list: (client) => listAll((q) => client.beta.environments.list(q)),
+  observe(object: ApiObject, ctx) {
+    const name = ownedName(object.metadata, ctx.stack);
+    if (name === null) return null;
+    return {
+      type: "environment",
+      name,
+      address: `environment.${name}`,
+      id: object.id,
+      state: environmentState(object),
+      metadata: object.metadata ?? {},
+      created_at: String(object.created_at),
+    };
+  },
+  async create(client, desired, ctx) {
+    const params = environmentParams(desired.spec as ResolvedEnvironment);
+    params.metadata = { ...(params.metadata as Obj), ...ownershipMetadata(ctx.stack, desired.name) };
+    const env = await client.beta.environments.create(params as never);
+    return { id: env.id };
+  },
+  async update(client, desired, live, fields) {
+    const spec = desired.spec as ResolvedEnvironment;
+    const params = environmentParams(spec);
+    const body: Obj = {};
+    for (const field of fields) body[field] = field === "metadata" ? metadataPatch(spec.metadata, live.metadata) : params[field];
+    const env = await client.beta.environments.update(live.id, body as never);
+    return { id: env.id };
+  },
+  async archive(client, live) {
+    await client.beta.environments.archive(live.id);
+  },
+};

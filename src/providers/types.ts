@@ -1,0 +1,109 @@
+/**
+ * The provider interface: everything the reconcile engine knows about a kind of API resource.
+ *
+ * The engine (`src/reconcile/`) never names a kind; it calls these functions through the registry
+ * (`src/providers/registry.ts`). Adding a kind means one module implementing `Provider`, one registry line, its
+ * schema and its emulator routes (DESIGN.md, "Rooms").
+ */
+import type Anthropic from "@anthropic-ai/sdk";
+import type { DesiredSpecs, SecretSource, SourceLocation } from "../spec/types.js";
+
+/** API resource types, lower-case as in plan addresses (`agent.export-support`). */
+export type ResourceType = "agent" | "environment" | "vault" | "credential";
+
+/** A JSON value as it appears in comparable state and in plans. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/**
+ * The comparable form of a resource: API field names, server defaults filled in, order-insensitive lists turned
+ * into maps keyed by their identity (so `tools` in any order compare equal and a change has a readable path like
+ * `tools["mcp_toolset:export-jobs"].configs.retry_export_job.permission_policy`), ownership metadata removed.
+ * Both sides of the diff are in this form.
+ */
+export type ComparableState = { [key: string]: Json };
+
+/** What the run is about: the stack that owns resources, and where secret values come from. */
+export interface ProviderContext {
+  /** The stack id from the project configuration; written into every created resource's metadata. */
+  stack: string;
+  /** Reads secret values (`${env:NAME}`); plan uses it only to fingerprint, never to print. */
+  secrets: SecretSource;
+}
+
+/**
+ * One resource the specs declare. `params` are the SDK create params with secret fields still as `SecretRef`
+ * objects (replaced by their values only inside `create`/`update`).
+ */
+export interface DesiredResource {
+  type: ResourceType;
+  /** Unique within the type. A credential's name is `<vault>/<credential>`. */
+  name: string;
+  /** `type.name`, the plan address. */
+  address: string;
+  /** Addresses this resource needs to exist first (a credential needs its vault). */
+  dependsOn: string[];
+  state: ComparableState;
+  /** Top-level or dotted paths in `state` whose values are secrets; shown as `(sensitive)`. */
+  sensitive: string[];
+  /** Set when a secret the resource needs is not available now (the name of the missing variable). */
+  missingSecrets: string[];
+  protect: boolean;
+  source?: SourceLocation;
+  /** Provider-private: the resolved spec this resource came from. */
+  spec: unknown;
+}
+
+/** One resource observed in the live API and owned by this stack. */
+export interface LiveResource {
+  type: ResourceType;
+  name: string;
+  address: string;
+  id: string;
+  /** The parent's id (a credential's vault id). */
+  parentId?: string;
+  /** The agent's version, the update precondition. */
+  version?: number;
+  state: ComparableState;
+  /** Raw metadata, ownership keys included. */
+  metadata: Record<string, string>;
+  created_at: string;
+}
+
+/** What create/update return: enough to continue (a credential needs its vault's id). */
+export interface AppliedRef {
+  id: string;
+  version?: number;
+}
+
+/** A raw API object as listed (`BetaManagedAgentsAgent`, `BetaEnvironment`, ...). */
+export type ApiObject = { id: string; metadata?: Record<string, string>; [key: string]: unknown };
+
+/** The provider of one resource type. All API calls go through the official SDK client. */
+export interface Provider {
+  readonly type: ResourceType;
+  /** The parent type whose live objects this type is listed under (credentials under vaults). */
+  readonly parent?: ResourceType;
+  /** Field paths (prefixes of change paths) the API cannot change in place: a change forces `-/+` replace. */
+  readonly replaceOn: readonly string[];
+  /** The resources this type's specs declare, in name order. */
+  desired(specs: DesiredSpecs, ctx: ProviderContext): DesiredResource[];
+  /** Every live object of this type (all pages); for a child type, those under `parentId`. */
+  list(client: Anthropic, parentId?: string): Promise<ApiObject[]>;
+  /** Comparable form of a live object; `null` when the object is not owned by `ctx.stack`. */
+  observe(object: ApiObject, ctx: ProviderContext, parent?: LiveResource): LiveResource | null;
+  /** Creates the resource with ownership metadata. Throws the SDK's `APIError` on failure. */
+  create(client: Anthropic, desired: DesiredResource, ctx: ProviderContext, parentId?: string): Promise<AppliedRef>;
+  /**
+   * Updates the fields whose top-level keys are in `fields`, with the live `version` as a precondition where the
+   * kind has one (a mismatch is the API's 409). Throws the SDK's `APIError` on failure.
+   */
+  update(
+    client: Anthropic,
+    desired: DesiredResource,
+    live: LiveResource,
+    fields: readonly string[],
+    ctx: ProviderContext,
+  ): Promise<AppliedRef>;
+  /** Archives the live resource (no delete: destruction is the reversible kind). */
+  archive(client: Anthropic, live: LiveResource): Promise<void>;
+}

@@ -1,0 +1,94 @@
+/**
+ * Diff: field-level differences between two comparable states (`ComparableState`, see providers/types.ts).
+ *
+ * Objects are compared key by key, recursively, so a change has the narrowest path that explains it; arrays and
+ * scalars are compared whole. Providers already turned order-insensitive lists into maps and filled server
+ * defaults, so anything found here is a real difference.
+ */
+import type { ComparableState, Json } from "../providers/types.js";
+
+/** One changed field. `before` is absent for an added field, `after` for a removed one. */
+export interface FieldChange {
+  /** `model.effort`, `tools["mcp_toolset:export-jobs"].configs.retry_export_job.permission_policy` */
+  path: string;
+  before?: Json;
+  after?: Json;
+  /** The values are secrets (or fingerprints of them) and are shown only as `(sensitive)`. */
+  sensitive?: boolean;
+}
+
+/** The text a masked value shows everywhere: plans, comments, logs, saved plan files. */
+export const SENSITIVE = "(sensitive)";
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+/** `parent` + `key` as a path: `a.b` for identifier-like keys, `a["mcp_toolset:x"]` otherwise. */
+export function joinPath(parent: string, key: string): string {
+  if (IDENTIFIER.test(key)) return parent === "" ? key : `${parent}.${key}`;
+  return `${parent}[${JSON.stringify(key)}]`;
+}
+
+/** The top-level field a path starts with (`tools` for `tools["x"].configs`). */
+export function topField(path: string): string {
+  const match = /^[^.[]+/.exec(path);
+  return match ? match[0] : path;
+}
+
+/** True when `a` and `b` overlap: one is the other or lies inside it, on a path-segment boundary. */
+export function pathsOverlap(a: string, b: string): boolean {
+  const inside = (inner: string, outer: string) =>
+    inner === outer || inner.startsWith(`${outer}.`) || inner.startsWith(`${outer}[`);
+  return inside(a, b) || inside(b, a);
+}
+
+const isObject = (v: Json | undefined): v is { [key: string]: Json } =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Deep equality of JSON values (object key order ignored). */
+export function jsonEqual(a: Json | undefined, b: Json | undefined): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => jsonEqual(v, b[i]));
+  if (isObject(a) && isObject(b)) {
+    const keys = Object.keys(a);
+    return keys.length === Object.keys(b).length && keys.every((k) => k in b && jsonEqual(a[k], b[k]));
+  }
+  return false;
+}
+
+function walk(path: string, before: Json | undefined, after: Json | undefined, out: FieldChange[]): void {
+  if (jsonEqual(before, after)) return;
+  if (isObject(before) && isObject(after)) {
+    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+    for (const key of keys) walk(joinPath(path, key), before[key], after[key], out);
+    return;
+  }
+  const change: FieldChange = { path };
+  if (before !== undefined) change.before = before;
+  if (after !== undefined) change.after = after;
+  out.push(change);
+}
+
+/**
+ * The changes that turn `before` into `after`, sorted by path; fields under a `sensitive` path are marked and their
+ * values replaced by `(sensitive)`, so the result is safe to print and to save.
+ * @param before the live state, or undefined for a resource that does not exist yet (then only top-level fields)
+ */
+export function diffState(
+  before: ComparableState | undefined,
+  after: ComparableState,
+  sensitive: readonly string[] = [],
+): FieldChange[] {
+  const out: FieldChange[] = [];
+  if (before === undefined) {
+    for (const key of Object.keys(after).sort()) out.push({ path: key, after: after[key] as Json });
+  } else {
+    walk("", before, after, out);
+  }
+  return out.map((change) => {
+    if (!sensitive.some((s) => pathsOverlap(change.path, s))) return change;
+    const masked: FieldChange = { path: change.path, sensitive: true };
+    if ("before" in change) masked.before = SENSITIVE;
+    if ("after" in change) masked.after = SENSITIVE;
+    return masked;
+  });
+}

@@ -1,0 +1,117 @@
+/**
+ * Renders a plan as terminal text, Terraform-style: one block per resource with its symbol (`+ ~ -/+ -`), the
+ * changed fields, multi-line strings (system prompts) as unified diffs, secrets as `(sensitive)`, and the summary
+ * line `Plan: N to create, M to update, R to replace, K to archive.` or `No changes. Live state matches the specs.`
+ */
+import { structuredPatch } from "diff";
+import { createColors } from "picocolors";
+import type { Json } from "../providers/types.js";
+import type { FieldChange } from "./diff.js";
+import type { ActionKind, Plan, PlannedAction } from "./plan.js";
+
+/** Rendering options. */
+export interface TextOptions {
+  /** ANSI colours; callers pass false for NO_COLOR or a non-terminal stream. */
+  color: boolean;
+}
+
+type Colors = ReturnType<typeof createColors>;
+
+const SYMBOL: Record<ActionKind, string> = { create: "+", update: "~", replace: "-/+", archive: "-", keep: "=" };
+
+/** Longest single-line value shown for a created field before it is cut. */
+const MAX_VALUE = 100;
+
+function paint(c: Colors, action: ActionKind, text: string): string {
+  switch (action) {
+    case "create":
+      return c.green(text);
+    case "update":
+      return c.yellow(text);
+    case "replace":
+      return c.magenta(text);
+    case "archive":
+      return c.red(text);
+    case "keep":
+      return c.dim(text);
+  }
+}
+
+function show(value: Json | undefined, cut = false): string {
+  const text = JSON.stringify(value) ?? "null";
+  return cut && text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE - 1)}…` : text;
+}
+
+const multiline = (v: Json | undefined): v is string => typeof v === "string" && v.includes("\n");
+
+function textDiff(c: Colors, change: FieldChange, indent: string): string[] {
+  const before = typeof change.before === "string" ? change.before : "";
+  const after = typeof change.after === "string" ? change.after : "";
+  const patch = structuredPatch("live", "specs", `${before}\n`, `${after}\n`, undefined, undefined, { context: 3 });
+  const lines = [`${indent}~ ${change.path}:`];
+  for (const hunk of patch.hunks) {
+    lines.push(c.cyan(`${indent}    @@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@`));
+    for (const line of hunk.lines) {
+      const text = `${indent}    ${line}`;
+      lines.push(line.startsWith("+") ? c.green(text) : line.startsWith("-") ? c.red(text) : text);
+    }
+  }
+  return lines;
+}
+
+function changeLines(c: Colors, action: PlannedAction, indent: string): string[] {
+  const lines: string[] = [];
+  for (const change of action.changes) {
+    if (action.action === "create") {
+      const value = multiline(change.after)
+        ? `${show(change.after.split("\n")[0], true)} (${change.after.split("\n").length} lines)`
+        : show(change.after, true);
+      lines.push(`${indent}${change.path}: ${value}`);
+    } else if (!change.sensitive && (multiline(change.before) || multiline(change.after))) {
+      lines.push(...textDiff(c, change, indent));
+    } else if (!("before" in change)) {
+      lines.push(c.green(`${indent}+ ${change.path}: ${show(change.after)}`));
+    } else if (!("after" in change)) {
+      lines.push(c.red(`${indent}- ${change.path}: ${show(change.before)}`));
+    } else {
+      lines.push(`${indent}~ ${change.path}: ${show(change.before)} → ${show(change.after)}`);
+    }
+  }
+  return lines;
+}
+
+/** The one-line summary that ends every plan. */
+export function summaryLine(plan: Plan): string {
+  const s = plan.summary;
+  if (s.create + s.update + s.replace + s.archive === 0) return "No changes. Live state matches the specs.";
+  return `Plan: ${s.create} to create, ${s.update} to update, ${s.replace} to replace, ${s.archive} to archive.`;
+}
+
+/** The whole plan as text (ends with the summary line and a newline). */
+export function renderPlanText(plan: Plan, options: TextOptions): string {
+  const c = createColors(options.color);
+  const out: string[] = [];
+  const changes = plan.actions.filter((a) => a.action !== "keep");
+  if (changes.length > 0) {
+    out.push(`reconcile will perform the following actions on stack ${c.bold(plan.stack)}:`, "");
+    for (const action of changes) {
+      const why = action.reason ? c.dim(`  (${action.reason})`) : "";
+      out.push(`${paint(c, action.action, `  ${SYMBOL[action.action]} ${action.address}`)}${why}`);
+      out.push(...changeLines(c, action, "      "));
+      out.push("");
+    }
+  }
+  const kept = plan.actions.filter((a) => a.action === "keep");
+  if (kept.length > 0) {
+    out.push("No longer declared in the specs, kept (pruning comes with --prune in a later version):");
+    for (const action of kept) out.push(c.dim(`  = ${action.address} (${action.id})`));
+    out.push("");
+  }
+  if (plan.warnings.length > 0) {
+    out.push(c.yellow("Warnings:"));
+    for (const warning of plan.warnings) out.push(c.yellow(`  ! ${warning}`));
+    out.push("");
+  }
+  out.push(c.bold(summaryLine(plan)));
+  return `${out.join("\n")}\n`;
+}

@@ -1,0 +1,167 @@
+/**
+ * The spec layer's output types: what `load → validate → resolve` hands to the providers.
+ *
+ * Raw document shapes are generated from `schemas/*.schema.json` into `src/generated/`; the types here are the
+ * *resolved* forms, after references by name were turned into the values the API needs (a toolset's URL, a system
+ * prompt read from `system_file`, a secret reference parsed out of `${env:NAME}`). Field names follow the SDK's
+ * snake_case (`@anthropic-ai/sdk/resources/beta/**`) wherever a spec field maps onto an API field.
+ */
+
+/** The spec kinds a repository may declare (the `kind:` field of a document). */
+export type SpecKind = "Agent" | "Environment" | "Vault" | "McpToolset";
+
+/** Every spec kind, in the order validate reports and resolve processes them. */
+export const SPEC_KINDS: readonly SpecKind[] = ["McpToolset", "Environment", "Vault", "Agent"];
+
+/** The format version every document declares in `apiVersion:`. */
+export const API_VERSION = "reconcile/v1";
+
+/** A position in a spec file: `file` relative to the repository root (POSIX separators), `line`/`col` 1-based. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+  col: number;
+}
+
+/**
+ * One problem found in the specs. Printed as `file:line:col: Kind/name: message` (see `formatSpecError`); `kind` and
+ * `name` are absent when the document is too broken to tell them.
+ */
+export interface SpecError {
+  location: SourceLocation;
+  kind?: string;
+  name?: string;
+  message: string;
+}
+
+/** A permission policy as the spec writes it; the API's `{ type }` object is built by the provider. */
+export type PermissionPolicyType = "always_allow" | "always_ask" | "auto";
+
+/**
+ * A reference to a secret, parsed from `${env:NAME}`. Only apply (and rotation) read the value, through a
+ * `SecretSource`; plans, logs and errors show `(sensitive)`.
+ */
+export interface SecretRef {
+  readonly source: "env";
+  readonly name: string;
+}
+
+/** Reads secret values at apply time. Returns undefined when the secret is not available. */
+export type SecretSource = (ref: SecretRef) => string | undefined;
+
+/** One allowed tool of an MCP toolset. */
+export interface ToolsetTool {
+  name: string;
+  permission_policy: PermissionPolicyType;
+}
+
+/**
+ * A resolved `McpToolset` spec: one MCP server and what an agent may call on it. It has no API resource of its own;
+ * each agent that names it gets an `mcp_servers` entry and an `mcp_toolset` tool generated from it.
+ */
+export interface ResolvedMcpToolset {
+  name: string;
+  /** `mcp_servers[].name` in the API; defaults to the spec name. */
+  server_name: string;
+  url: string;
+  /** The allowlist. `null` means every tool of the server, with `default_permission_policy`. */
+  tools: ToolsetTool[] | null;
+  /** Policy for tools the allowlist does not name (only relevant when `tools` is null). Default `always_ask`. */
+  default_permission_policy: PermissionPolicyType;
+  source: SourceLocation;
+}
+
+/** The model of an agent, always in object form (`model: claude-haiku-4-5` resolves to `{ id: "claude-haiku-4-5" }`). */
+export interface ResolvedModel {
+  id: string;
+  effort?: "low" | "medium" | "high" | "xhigh" | "max";
+  speed?: "standard" | "fast";
+  inference_geo?: string;
+}
+
+/** A resolved `Agent` spec. `tools` holds only the non-MCP tools (agent toolset, custom tools), as SDK params. */
+export interface ResolvedAgent {
+  kind: "Agent";
+  name: string;
+  description: string | null;
+  model: ResolvedModel;
+  /** The system prompt, read from `system_file` when the spec used one. */
+  system: string | null;
+  /** The file the system prompt came from, relative to the repository root, if any. */
+  system_file?: string;
+  /** The toolsets the agent names, in spec order. */
+  toolsets: ResolvedMcpToolset[];
+  /** `agent_toolset_20260401` and `custom` tools, exactly as the SDK's create params take them. */
+  tools: Array<Record<string, unknown>>;
+  /** Skills as the SDK's `BetaManagedAgentsSkillParams`. */
+  skills: Array<{ type: "anthropic" | "custom"; skill_id: string; version?: string | null }>;
+  metadata: Record<string, string>;
+  protect: boolean;
+  source: SourceLocation;
+}
+
+/** A resolved `Environment` spec; `config` is the SDK's `BetaCloudConfigParams | BetaSelfHostedConfigParams`. */
+export interface ResolvedEnvironment {
+  kind: "Environment";
+  name: string;
+  description: string | null;
+  config: Record<string, unknown> & { type: "cloud" | "self_hosted" };
+  metadata: Record<string, string>;
+  protect: boolean;
+  source: SourceLocation;
+}
+
+/** Credential auth with secrets as references and `mcp_server_url` resolved from a named toolset. */
+export type ResolvedCredentialAuth =
+  | { type: "static_bearer"; mcp_server_url: string; token: SecretRef }
+  | {
+      type: "mcp_oauth";
+      mcp_server_url: string;
+      access_token: SecretRef;
+      expires_at?: string | null;
+      refresh?: {
+        client_id: string;
+        refresh_token: SecretRef;
+        token_endpoint: string;
+        token_endpoint_auth:
+          | { type: "none" }
+          | { type: "client_secret_basic" | "client_secret_post"; client_secret: SecretRef };
+        scope?: string | null;
+        resource?: string | null;
+      } | null;
+    }
+  | {
+      type: "environment_variable";
+      secret_name: string;
+      secret_value: SecretRef;
+      networking: { type: "unrestricted" } | { type: "limited"; allowed_hosts: string[] };
+      injection_location?: { body?: boolean; header?: boolean };
+    };
+
+/** One credential of a vault spec. Its name is unique within the vault. */
+export interface ResolvedCredential {
+  name: string;
+  display_name: string | null;
+  metadata: Record<string, string>;
+  auth: ResolvedCredentialAuth;
+  source: SourceLocation;
+}
+
+/** A resolved `Vault` spec with its credentials. `display_name` defaults to the spec name. */
+export interface ResolvedVault {
+  kind: "Vault";
+  name: string;
+  display_name: string;
+  metadata: Record<string, string>;
+  credentials: ResolvedCredential[];
+  protect: boolean;
+  source: SourceLocation;
+}
+
+/** The whole desired state of a repository, as resolve returns it. Each list is sorted by name. */
+export interface DesiredSpecs {
+  agents: ResolvedAgent[];
+  environments: ResolvedEnvironment[];
+  vaults: ResolvedVault[];
+  toolsets: ResolvedMcpToolset[];
+}

@@ -1,0 +1,81 @@
+import { describe, expect, it } from "vitest";
+import { agentParams, agentState } from "../../src/providers/agent.js";
+import { diffState } from "../../src/reconcile/diff.js";
+import { agentSpec } from "./fixtures.js";
+
+/** What the API echoes for `params`: defaults filled, lists in another order, ownership metadata added. */
+function serverEcho(params: Record<string, unknown>): Record<string, unknown> {
+  const tools = (params.tools as Array<Record<string, unknown>>).map((tool) => {
+    if (tool.type !== "mcp_toolset" && tool.type !== "agent_toolset_20260401") return tool;
+    const fallback = tool.type === "mcp_toolset" ? "always_ask" : "always_allow";
+    const given = (tool.default_config ?? {}) as Record<string, unknown>;
+    const def = { enabled: given.enabled ?? true, permission_policy: given.permission_policy ?? { type: fallback } };
+    const configs = ((tool.configs ?? []) as Array<Record<string, unknown>>)
+      .map((c) => ({ enabled: def.enabled, permission_policy: def.permission_policy, ...c, ...(tool.type === "agent_toolset_20260401" ? { type: c.name } : {}) }))
+      .reverse();
+    return { ...tool, default_config: def, configs };
+  });
+  const model = params.model as Record<string, unknown>;
+  return {
+    id: "agent_011CTest",
+    type: "agent",
+    version: 3,
+    ...params,
+    model: { id: model.id, speed: "standard", ...(model.effort ? { effort: { type: model.effort } } : {}) },
+    tools: tools.reverse(),
+    mcp_servers: [...(params.mcp_servers as unknown[])].reverse(),
+    skills: (params.skills as Array<Record<string, unknown>>).map((s) => ({ ...s, version: "latest" })),
+    execution_identity: { type: "service_account" },
+    multiagent: null,
+    metadata: { ...(params.metadata as object), "managed-by": "reconcile", "reconcile/stack": "s", "reconcile/name": "export-support" },
+  };
+}
+
+describe("agent comparable state", () => {
+  it("turns toolsets into mcp_servers and an allowlisted mcp_toolset", () => {
+    const params = agentParams(agentSpec());
+    expect(params.mcp_servers).toEqual([
+      { type: "url", name: "export-jobs", url: "https://mcp.example.com/exports" },
+      { type: "url", name: "support-desk", url: "https://mcp.example.com/desk" },
+    ]);
+    expect((params.tools as unknown[])[0]).toEqual({
+      type: "mcp_toolset",
+      mcp_server_name: "export-jobs",
+      default_config: { enabled: false, permission_policy: { type: "always_ask" } },
+      configs: [
+        { name: "get_latest_export_job", enabled: true, permission_policy: { type: "always_allow" } },
+        { name: "retry_export_job", enabled: true, permission_policy: { type: "always_ask" } },
+      ],
+    });
+    expect((params.tools as unknown[])[1]).toMatchObject({ default_config: { enabled: true }, configs: [] });
+  });
+
+  it("shows no change between the spec and the server's echo of it (defaults, order, ownership)", () => {
+    const params = agentParams(agentSpec());
+    expect(diffState(agentState(serverEcho(params)), agentState(params))).toEqual([]);
+  });
+
+  it("shows a real change on the echo with a readable path", () => {
+    const live = agentState(serverEcho(agentParams(agentSpec())));
+    const toolsets = agentSpec().toolsets.map((t) =>
+      t.tools ? { ...t, tools: t.tools.map((tool) => ({ ...tool, permission_policy: "auto" as const })) } : t,
+    );
+    const changes = diffState(live, agentState(agentParams(agentSpec({ toolsets }))));
+    expect(changes.map((c) => c.path)).toEqual([
+      'tools["mcp_toolset:export-jobs"].configs.get_latest_export_job.permission_policy',
+      'tools["mcp_toolset:export-jobs"].configs.retry_export_job.permission_policy',
+    ]);
+  });
+
+  it("treats a model string and the server's object form alike", () => {
+    expect(agentState({ name: "a", model: "claude-haiku-4-5" }).model).toEqual({ id: "claude-haiku-4-5", speed: "standard" });
+    expect(agentState({ name: "a", model: { id: "claude-haiku-4-5", speed: "standard" } }).model).toEqual({
+      id: "claude-haiku-4-5",
+      speed: "standard",
+    });
+  });
+
+  it("keeps ownership metadata out of the comparable state", () => {
+    expect(agentState(serverEcho(agentParams(agentSpec()))).metadata).toEqual({ team: "support" });
+  });
+});
