@@ -128,6 +128,7 @@ function updateParams(spec: ResolvedAgent, live: LiveResource, fields: readonly 
 /** The agent provider (see the module comment). Updates carry the observed `version` as a precondition. */
 export const agentProvider: Provider = {
   type: "agent",
+  replaceOrder: "create-first",
   replaceOn: [],
   desired(specs) {
     return specs.agents.map(
@@ -138,6 +139,7 @@ export const agentProvider: Provider = {
         dependsOn: [],
         state: agentState(agentParams(spec)),
         sensitive: [],
+        serverChosen: spec.model.effort === undefined ? ["model.effort"] : [],
         missingSecrets: [],
         protect: spec.protect,
         source: spec.source,
@@ -167,7 +169,12 @@ export const agentProvider: Provider = {
     return { id: agent.id, version: agent.version };
   },
   async update(client, desired, live, fields) {
-    const agent = await client.beta.agents.update(live.id, updateParams(desired.spec as ResolvedAgent, live, fields) as never);
+    // No SDK retry: the SDK retries 409s, and a version conflict must surface as one, not be repeated.
+    const agent = await client.beta.agents.update(
+      live.id,
+      updateParams(desired.spec as ResolvedAgent, live, fields) as never,
+      { maxRetries: 0 },
+    );
     return { id: agent.id, version: agent.version };
   },
   async archive(client, live) {

@@ -111,6 +111,7 @@ function fingerprint(spec: CredentialSpec, address: string, ctx: ProviderContext
 export const credentialProvider: Provider = {
   type: "credential",
   parent: "vault",
+  replaceOrder: "archive-first",
   replaceOn: ["auth.type", "auth.mcp_server_url", "auth.secret_name", "auth.refresh.client_id", "auth.refresh.token_endpoint", "auth.refresh.resource"],
   desired(specs, ctx) {
     return specs.vaults.flatMap((vault: ResolvedVault) =>
@@ -126,6 +127,7 @@ export const credentialProvider: Provider = {
           dependsOn: [`vault.${vault.name}`],
           state: credentialState(credential as unknown as Obj, fingerprint(spec, address, ctx)),
           sensitive: ["secret"],
+          serverChosen: [],
           missingSecrets: [...new Set(refs.filter((ref) => ctx.secrets(ref) === undefined).map((ref) => ref.name))],
           protect: vault.protect,
           source: credential.source,

@@ -46,13 +46,18 @@ export function environmentState(env: Obj): ComparableState {
   };
 }
 
+/**
+ * Create/update params. `config` is sent fully explicit (every default written out): the API merges a sent config
+ * into the stored one (an omitted `packages` keeps the old lists), so leaving a field out would not reset it.
+ */
 function environmentParams(spec: ResolvedEnvironment): Obj {
-  return { name: spec.name, description: spec.description, config: spec.config, metadata: spec.metadata };
+  return { name: spec.name, description: spec.description, config: configState(spec.config), metadata: spec.metadata };
 }
 
 /** The environment provider (see the module comment). */
 export const environmentProvider: Provider = {
   type: "environment",
+  replaceOrder: "create-first",
   replaceOn: ["config.type"],
   desired(specs) {
     return specs.environments.map(
@@ -63,6 +68,7 @@ export const environmentProvider: Provider = {
         dependsOn: [],
         state: environmentState(environmentParams(spec)),
         sensitive: [],
+        serverChosen: [],
         missingSecrets: [],
         protect: spec.protect,
         source: spec.source,

@@ -45,6 +45,11 @@ export interface DesiredResource {
   state: ComparableState;
   /** Top-level or dotted paths in `state` whose values are secrets; shown as `(sensitive)`. */
   sensitive: string[];
+  /**
+   * Paths the server fills with a value of its own choosing when the spec leaves them out (an agent's
+   * `model.effort` defaults per model). A live value there is not drift while the spec says nothing.
+   */
+  serverChosen: string[];
   /** Set when a secret the resource needs is not available now (the name of the missing variable). */
   missingSecrets: string[];
   protect: boolean;
@@ -85,6 +90,12 @@ export interface Provider {
   readonly parent?: ResourceType;
   /** Field paths (prefixes of change paths) the API cannot change in place: a change forces `-/+` replace. */
   readonly replaceOn: readonly string[];
+  /**
+   * How a replacement runs. `create-first` (the default way: dependents keep working) creates the new resource and
+   * then archives the old; `archive-first` is for kinds where two cannot coexist (a vault holds one active credential
+   * per MCP server URL, so the old one must go first).
+   */
+  readonly replaceOrder: "create-first" | "archive-first";
   /** The resources this type's specs declare, in name order. */
   desired(specs: DesiredSpecs, ctx: ProviderContext): DesiredResource[];
   /** Every live object of this type (all pages); for a child type, those under `parentId`. */

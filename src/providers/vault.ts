@@ -20,6 +20,7 @@ export function vaultState(vault: Obj): ComparableState {
 /** The vault provider (see the module comment). */
 export const vaultProvider: Provider = {
   type: "vault",
+  replaceOrder: "create-first",
   replaceOn: [],
   desired(specs) {
     return specs.vaults.map(
@@ -30,6 +31,7 @@ export const vaultProvider: Provider = {
         dependsOn: [],
         state: vaultState({ display_name: spec.display_name, metadata: spec.metadata }),
         sensitive: [],
+        serverChosen: [],
         missingSecrets: [],
         protect: spec.protect,
         source: spec.source,

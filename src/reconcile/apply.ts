@@ -96,8 +96,10 @@ export async function applyPlan(
       case "update":
         return provider.update(client, resource as DesiredResource, current as LiveResource, changedFields(action), ctx);
       case "replace": {
-        const created = await provider.create(client, resource as DesiredResource, ctx, await parentId(resource as DesiredResource));
-        await provider.archive(client, current as LiveResource);
+        const parent = await parentId(resource as DesiredResource);
+        if (provider.replaceOrder === "archive-first") await provider.archive(client, current as LiveResource);
+        const created = await provider.create(client, resource as DesiredResource, ctx, parent);
+        if (provider.replaceOrder === "create-first") await provider.archive(client, current as LiveResource);
         return created;
       }
       case "archive":

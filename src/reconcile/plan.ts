@@ -80,7 +80,9 @@ function planDesired(resource: DesiredResource, live: LiveResource | undefined, 
     }
     return { ...base, action: "create", changes: diffState(undefined, resource.state, resource.sensitive), ...source };
   }
-  let changes = diffState(live.state, resource.state, resource.sensitive);
+  let changes = diffState(live.state, resource.state, resource.sensitive).filter(
+    (c) => "after" in c || !resource.serverChosen.some((path) => pathsOverlap(c.path, path)),
+  );
   if (resource.missingSecrets.length > 0 && changes.some((c) => c.sensitive)) {
     changes = changes.filter((c) => !c.sensitive);
     warnings.push(

@@ -1,0 +1,380 @@
+import type {
+  BetaManagedAgentsCredential,
+  BetaManagedAgentsCredentialValidation,
+  BetaManagedAgentsDeletedCredential,
+  BetaManagedAgentsEnvironmentVariableAuthResponse,
+  BetaManagedAgentsMCPOAuthAuthResponse,
+  BetaManagedAgentsMCPOAuthRefreshResponse,
+} from "@anthropic-ai/sdk/resources/beta/vaults/credentials.js";
+import { DEFAULT_INJECTION_LOCATION } from "./defaults.js";
+import { badRequest, conflict, notFound } from "./errors.js";
+import { newId } from "./ids.js";
+import { parseMetadata, patchMetadata } from "./metadata.js";
+import { byCreatedAt, type Page, type PageRequest, paginate, queryBool } from "./pagination.js";
+import { type CredentialRecord, type CredentialSecrets, secretDigest, type Workspace } from "./store.js";
+import {
+  arr,
+  at,
+  bool,
+  clone,
+  fieldError,
+  has,
+  httpUrl,
+  jsonEqual,
+  type Obj,
+  obj,
+  onlyKeys,
+  required,
+  str,
+  tag,
+  timestamp,
+} from "./validate.js";
+import { getVault } from "./vaults.js";
+
+/**
+ * Vault credentials (`/v1/vaults/:vault_id/credentials`): create, retrieve, update, list, archive, delete and
+ * `mcp_oauth_validate`. Request shapes: SDK `CredentialCreateParams` / `CredentialUpdateParams`; response:
+ * `BetaManagedAgentsCredential` ("Sensitive fields are never returned in responses").
+ *
+ * Secrets (`token`, `access_token`, `refresh_token`, `client_secret`, `secret_value`) are write-only: they go into
+ * `CredentialRecord.secrets` and nowhere else. Responses are built from `CredentialRecord.credential` only, error
+ * messages never contain submitted values, and the request log holds no bodies. Only a SHA-256 digest of each value is
+ * kept (`secretDigest` in `store.ts`), so neither memory nor the state file ever holds a secret.
+ *
+ * Identity rules: `auth.type` and `mcp_server_url` (and `secret_name`, `client_id`, `token_endpoint`) cannot change
+ * in place; a vault holds one active credential per `mcp_server_url` (and per `secret_name` for
+ * `environment_variable`): a second one is a 409.
+ */
+
+type Credential = BetaManagedAgentsCredential;
+type Auth = Credential["auth"];
+type Networking = BetaManagedAgentsEnvironmentVariableAuthResponse["networking"];
+
+const AUTH_TYPES = ["mcp_oauth", "static_bearer", "environment_variable"] as const;
+const SECRET_MAX = 16384;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const CRED_HOST = /^((\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*)$/;
+const IMMUTABLE = "cannot be changed after the credential is created; create a new credential instead";
+
+/** Validates a submitted secret and returns what the emulator keeps of it: a SHA-256 digest, never the value. */
+function secret(v: unknown, path: string): string {
+  return secretDigest(str(v, path, { min: 1, max: SECRET_MAX }));
+}
+
+function futureTimestamp(v: unknown, path: string, now: string): string {
+  const t = timestamp(v, path);
+  if (Date.parse(t) <= Date.parse(now)) throw fieldError(path, "must be in the future");
+  return t;
+}
+
+function parseNetworking(v: unknown, path: string): Networking {
+  const o = obj(v, path);
+  const type = tag(o, path, ["unrestricted", "limited"] as const);
+  if (type === "unrestricted") {
+    onlyKeys(o, ["type"], path);
+    return { type };
+  }
+  onlyKeys(o, ["type", "allowed_hosts"], path);
+  const hp = at(path, "allowed_hosts");
+  const list = arr(required(o, "allowed_hosts", path), hp, 16);
+  if (list.length === 0) throw fieldError(hp, "List should have at least 1 item");
+  const hosts = list.map((h, i) => {
+    const s = str(h, at(hp, i), { min: 1, max: 253 });
+    if (!CRED_HOST.test(s))
+      throw fieldError(at(hp, i), "Input should be a hostname, an IPv4 address or a '*.' wildcard");
+    return s;
+  });
+  return { type, allowed_hosts: hosts.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)) };
+}
+
+function parseInjection(v: unknown, path: string, base: { header: boolean; body: boolean }) {
+  const o = obj(v, path);
+  onlyKeys(o, ["header", "body"], path);
+  const out = { header: base.header, body: base.body };
+  if (o.header !== undefined) out.header = bool(o.header, at(path, "header"));
+  if (o.body !== undefined) out.body = bool(o.body, at(path, "body"));
+  if (!out.header && !out.body) throw fieldError(path, "at least one of header and body must be true");
+  return out;
+}
+
+function parseRefresh(v: unknown, path: string, secrets: CredentialSecrets): BetaManagedAgentsMCPOAuthRefreshResponse {
+  const o = obj(v, path);
+  onlyKeys(o, ["client_id", "refresh_token", "token_endpoint", "token_endpoint_auth", "resource", "scope"], path);
+  const client_id = str(required(o, "client_id", path), at(path, "client_id"), { min: 1, max: 1024 });
+  secrets.refresh_token = secret(required(o, "refresh_token", path), at(path, "refresh_token"));
+  const token_endpoint = httpUrl(required(o, "token_endpoint", path), at(path, "token_endpoint"));
+  const ap = at(path, "token_endpoint_auth");
+  const ao = obj(required(o, "token_endpoint_auth", path), ap);
+  const authType = tag(ao, ap, ["none", "client_secret_basic", "client_secret_post"] as const);
+  if (authType === "none") onlyKeys(ao, ["type"], ap);
+  else {
+    onlyKeys(ao, ["type", "client_secret"], ap);
+    secrets.client_secret = secret(required(ao, "client_secret", ap), at(ap, "client_secret"));
+  }
+  const optional = (k: "resource" | "scope") =>
+    o[k] === undefined || o[k] === null ? null : str(o[k], at(path, k), { min: 1, max: 2048 });
+  return {
+    client_id,
+    token_endpoint,
+    token_endpoint_auth: { type: authType },
+    resource: optional("resource"),
+    scope: optional("scope"),
+  };
+}
+
+/** `auth` on create → the public auth object and the secrets, kept apart. */
+function parseCreateAuth(v: unknown, now: string): { auth: Auth; secrets: CredentialSecrets } {
+  const path = "auth";
+  const o = obj(v, path);
+  const type = tag(o, path, AUTH_TYPES);
+  const secrets: CredentialSecrets = {};
+  if (type === "static_bearer") {
+    onlyKeys(o, ["type", "token", "mcp_server_url"], path);
+    secrets.token = secret(required(o, "token", path), at(path, "token"));
+    return {
+      auth: { type, mcp_server_url: httpUrl(required(o, "mcp_server_url", path), at(path, "mcp_server_url")) },
+      secrets,
+    };
+  }
+  if (type === "mcp_oauth") {
+    onlyKeys(o, ["type", "access_token", "mcp_server_url", "expires_at", "refresh"], path);
+    secrets.access_token = secret(required(o, "access_token", path), at(path, "access_token"));
+    const auth: BetaManagedAgentsMCPOAuthAuthResponse = {
+      type,
+      mcp_server_url: httpUrl(required(o, "mcp_server_url", path), at(path, "mcp_server_url")),
+      expires_at:
+        o.expires_at === undefined || o.expires_at === null
+          ? null
+          : futureTimestamp(o.expires_at, at(path, "expires_at"), now),
+      refresh:
+        o.refresh === undefined || o.refresh === null ? null : parseRefresh(o.refresh, at(path, "refresh"), secrets),
+    };
+    return { auth, secrets };
+  }
+  onlyKeys(o, ["type", "secret_name", "secret_value", "networking", "injection_location"], path);
+  const secret_name = str(required(o, "secret_name", path), at(path, "secret_name"), { min: 1, max: 256 });
+  if (!ENV_NAME.test(secret_name)) {
+    throw fieldError(at(path, "secret_name"), "String should match pattern '^[A-Za-z_][A-Za-z0-9_]*$'");
+  }
+  secrets.secret_value = secret(required(o, "secret_value", path), at(path, "secret_value"));
+  const auth: BetaManagedAgentsEnvironmentVariableAuthResponse = {
+    type,
+    secret_name,
+    networking: parseNetworking(required(o, "networking", path), at(path, "networking")),
+    injection_location:
+      o.injection_location === undefined
+        ? { ...DEFAULT_INJECTION_LOCATION }
+        : parseInjection(o.injection_location, at(path, "injection_location"), DEFAULT_INJECTION_LOCATION),
+  };
+  return { auth, secrets };
+}
+
+/** Applies an `auth` update in place on copies of the record's auth and secrets. */
+function applyAuthUpdate(v: unknown, auth: Auth, secrets: CredentialSecrets, now: string): void {
+  const path = "auth";
+  const o = obj(v, path);
+  const type = tag(o, path, AUTH_TYPES);
+  if (type !== auth.type) {
+    throw fieldError(
+      at(path, "type"),
+      `cannot change a credential's type from '${auth.type}' to '${type}'; create a new credential instead`,
+    );
+  }
+  const keep = (x: unknown) => x === undefined || x === null;
+  if (auth.type === "static_bearer") {
+    onlyKeys(o, ["type", "token"], path, { mcp_server_url: IMMUTABLE });
+    if (!keep(o.token)) secrets.token = secret(o.token, at(path, "token"));
+    return;
+  }
+  if (auth.type === "mcp_oauth") {
+    onlyKeys(o, ["type", "access_token", "expires_at", "refresh"], path, { mcp_server_url: IMMUTABLE });
+    if (!keep(o.access_token)) secrets.access_token = secret(o.access_token, at(path, "access_token"));
+    if (o.expires_at === null) auth.expires_at = null;
+    else if (o.expires_at !== undefined) auth.expires_at = futureTimestamp(o.expires_at, at(path, "expires_at"), now);
+    if (keep(o.refresh)) return;
+    const rp = at(path, "refresh");
+    const ro = obj(o.refresh, rp);
+    onlyKeys(ro, ["refresh_token", "scope", "token_endpoint_auth"], rp, {
+      client_id: IMMUTABLE,
+      token_endpoint: IMMUTABLE,
+      resource: IMMUTABLE,
+    });
+    const refresh = auth.refresh;
+    if (!refresh)
+      throw fieldError(rp, "this credential has no refresh configuration; create a new credential to add one");
+    if (!keep(ro.refresh_token)) secrets.refresh_token = secret(ro.refresh_token, at(rp, "refresh_token"));
+    if (ro.scope === "") refresh.scope = null;
+    else if (!keep(ro.scope)) refresh.scope = str(ro.scope, at(rp, "scope"), { max: 2048 });
+    if (ro.token_endpoint_auth !== undefined) {
+      const ap = at(rp, "token_endpoint_auth");
+      const ao = obj(ro.token_endpoint_auth, ap);
+      tag(ao, ap, ["client_secret_basic", "client_secret_post"] as const);
+      onlyKeys(ao, ["type", "client_secret"], ap);
+      if (refresh.token_endpoint_auth.type === "none") {
+        throw fieldError(
+          ap,
+          "the credential's token endpoint uses no client authentication, so it has no client secret to replace",
+        );
+      }
+      // The stored token_endpoint_auth type is kept even if the other secret-bearing type was sent (SDK doc).
+      if (!keep(ao.client_secret)) secrets.client_secret = secret(ao.client_secret, at(ap, "client_secret"));
+    }
+    return;
+  }
+  onlyKeys(o, ["type", "injection_location", "networking", "secret_value"], path, { secret_name: IMMUTABLE });
+  if (!keep(o.secret_value)) secrets.secret_value = secret(o.secret_value, at(path, "secret_value"));
+  if (!keep(o.networking)) auth.networking = parseNetworking(o.networking, at(path, "networking"));
+  if (o.injection_location !== undefined) {
+    auth.injection_location = parseInjection(
+      o.injection_location,
+      at(path, "injection_location"),
+      auth.injection_location,
+    );
+  }
+}
+
+/** The identity a vault may hold only one active credential for. */
+function identity(auth: Auth): string {
+  return auth.type === "environment_variable"
+    ? `secret_name ${auth.secret_name}`
+    : `mcp_server_url ${auth.mcp_server_url}`;
+}
+
+function getRecord(ws: Workspace, vaultId: string, id: string): CredentialRecord {
+  getVault(ws, vaultId);
+  const rec = ws.credentials.get(id);
+  if (!rec || rec.credential.vault_id !== vaultId) throw notFound(`credential '${id}' not found in vault '${vaultId}'`);
+  return rec;
+}
+
+/** The response form of a record: a deep copy of the public part only. */
+function view(rec: CredentialRecord): Credential {
+  return clone(rec.credential);
+}
+
+/**
+ * Creates a credential in a vault (`POST /v1/vaults/:vault_id/credentials`).
+ * @throws 404 unknown vault; 400 archived vault or invalid field (named, e.g. `auth.token: Field required`);
+ * 409 when the vault already has an active credential for the same `mcp_server_url` / `secret_name`.
+ */
+export function createCredential(ws: Workspace, vaultId: string, body: unknown, now: string): Credential {
+  const vault = getVault(ws, vaultId);
+  const o = obj(body ?? {}, "");
+  onlyKeys(o, ["auth", "display_name", "metadata"], "");
+  const { auth, secrets } = parseCreateAuth(required(o, "auth", ""), now);
+  const display_name =
+    o.display_name === undefined || o.display_name === null ? null : str(o.display_name, "display_name", { max: 255 });
+  const metadata = o.metadata === undefined ? {} : parseMetadata(o.metadata);
+  if (vault.archived_at !== null) throw badRequest(`vault '${vaultId}' is archived; credentials cannot be added to it`);
+  for (const other of ws.credentials.values()) {
+    const c = other.credential;
+    if (c.vault_id === vaultId && c.archived_at === null && identity(c.auth) === identity(auth)) {
+      throw conflict(
+        `vault '${vaultId}' already has an active credential for this ${identity(auth).split(" ")[0]} (${c.id}); update it, or archive it first`,
+      );
+    }
+  }
+  const credential: Credential = {
+    type: "vault_credential",
+    id: newId("vcrd"),
+    vault_id: vaultId,
+    display_name,
+    auth,
+    metadata,
+    created_at: now,
+    updated_at: now,
+    archived_at: null,
+  };
+  const rec: CredentialRecord = { credential, secrets };
+  ws.credentials.set(credential.id, rec);
+  return view(rec);
+}
+
+/** Reads a credential (`GET /v1/vaults/:vault_id/credentials/:id`); never includes secrets. @throws 404. */
+export function retrieveCredential(ws: Workspace, vaultId: string, id: string): Credential {
+  return view(getRecord(ws, vaultId, id));
+}
+
+/**
+ * Updates a credential (`POST /v1/vaults/:vault_id/credentials/:id`): new secrets, `expires_at`, refresh token /
+ * scope / client secret, `networking`, `injection_location` (per key), `display_name` (`null` clears), `metadata`
+ * per-key patch. `auth.type`, `mcp_server_url`, `secret_name`, `client_id`, `token_endpoint` cannot change (400
+ * naming the field). Rotating a secret counts as a change (`updated_at` moves); nothing else changes then.
+ * @throws 404 unknown; 400 archived or invalid field.
+ */
+export function updateCredential(ws: Workspace, vaultId: string, id: string, body: unknown, now: string): Credential {
+  const rec = getRecord(ws, vaultId, id);
+  const o: Obj = obj(body ?? {}, "");
+  onlyKeys(o, ["auth", "display_name", "metadata"], "");
+  if (rec.credential.archived_at !== null) throw badRequest(`credential '${id}' is archived and cannot be updated`);
+  const next = clone(rec.credential);
+  const secrets = { ...rec.secrets };
+  if (o.auth !== undefined) applyAuthUpdate(o.auth, next.auth, secrets, now);
+  if (has(o, "display_name")) {
+    next.display_name = o.display_name === null ? null : str(o.display_name, "display_name", { min: 1, max: 255 });
+  }
+  if (has(o, "metadata") && o.metadata !== null) next.metadata = patchMetadata(next.metadata, o.metadata, false);
+  if (jsonEqual(next, rec.credential) && jsonEqual(secrets, rec.secrets)) return view(rec);
+  next.updated_at = now;
+  rec.credential = next;
+  rec.secrets = secrets;
+  return view(rec);
+}
+
+/** Lists a vault's credentials, newest first; archived only with `include_archived=true`. @throws 404 vault, 400 query. */
+export function listCredentials(
+  ws: Workspace,
+  vaultId: string,
+  query: Record<string, unknown>,
+  page: PageRequest,
+): Page<Credential> {
+  getVault(ws, vaultId);
+  const includeArchived = queryBool(query, "include_archived", false);
+  const items = [...ws.credentials.values()]
+    .map((r) => r.credential)
+    .filter((c) => c.vault_id === vaultId && (includeArchived || c.archived_at === null));
+  const result = paginate(items, byCreatedAt, page, `credentials:${vaultId}`);
+  return { data: result.data.map(clone), next_page: result.next_page };
+}
+
+/** Archives a credential (`POST …/credentials/:id/archive`); idempotent. @throws 404. */
+export function archiveCredential(ws: Workspace, vaultId: string, id: string, now: string): Credential {
+  const rec = getRecord(ws, vaultId, id);
+  if (rec.credential.archived_at === null) rec.credential = { ...rec.credential, archived_at: now, updated_at: now };
+  return view(rec);
+}
+
+/** Deletes a credential (`DELETE …/credentials/:id`) → `{id, type: "vault_credential_deleted"}`. @throws 404. */
+export function deleteCredential(ws: Workspace, vaultId: string, id: string): BetaManagedAgentsDeletedCredential {
+  getRecord(ws, vaultId, id);
+  ws.credentials.delete(id);
+  return { id, type: "vault_credential_deleted" };
+}
+
+/**
+ * `POST …/credentials/:id/mcp_oauth_validate`: the emulator cannot reach MCP servers, so it answers the SDK's
+ * `BetaManagedAgentsCredentialValidation` with `status: "unknown"` ("The probe couldn't tell whether the credential
+ * works"), no probe and no refresh attempt.
+ * @throws 404 unknown; 400 when the credential is not `mcp_oauth`.
+ */
+export function validateCredential(
+  ws: Workspace,
+  vaultId: string,
+  id: string,
+  now: string,
+): BetaManagedAgentsCredentialValidation {
+  const rec = getRecord(ws, vaultId, id);
+  if (rec.credential.auth.type !== "mcp_oauth") {
+    throw badRequest(`auth.type: only mcp_oauth credentials can be validated; '${id}' is ${rec.credential.auth.type}`);
+  }
+  return {
+    type: "vault_credential_validation",
+    credential_id: id,
+    vault_id: vaultId,
+    status: "unknown",
+    has_refresh_token: rec.secrets.refresh_token !== undefined,
+    mcp_probe: null,
+    refresh: null,
+    validated_at: now,
+  };
+}

@@ -1,0 +1,234 @@
+import type {
+  BetaCloudConfig,
+  BetaEnvironment,
+  BetaEnvironmentDeleteResponse,
+  BetaPackages,
+} from "@anthropic-ai/sdk/resources/beta/environments/environments.js";
+import {
+  DEFAULT_ENVIRONMENT_SCOPE,
+  defaultEnvironmentConfig,
+  defaultLimitedNetwork,
+  defaultPackages,
+} from "./defaults.js";
+import { badRequest, notFound } from "./errors.js";
+import { newId } from "./ids.js";
+import { parseMetadata, patchMetadata } from "./metadata.js";
+import { byCreatedAt, type Page, type PageRequest, paginate, queryBool } from "./pagination.js";
+import type { Workspace } from "./store.js";
+import {
+  at,
+  bool,
+  clone,
+  fieldError,
+  has,
+  jsonEqual,
+  obj,
+  oneOf,
+  onlyKeys,
+  required,
+  str,
+  strArr,
+  tag,
+} from "./validate.js";
+
+/**
+ * Environments (`/v1/environments`): create, retrieve, update, list, archive, delete.
+ * Request shapes: SDK `EnvironmentCreateParams` / `EnvironmentUpdateParams`; response: `BetaEnvironment`.
+ *
+ * `config` on update follows the SDK's documented semantics (`BetaCloudConfigParams`: "on update, omitted fields
+ * preserve the existing value"): a sent `config` replaces `networking` / `packages` only where it sends them; a
+ * `limited` network sent over a stored `limited` one keeps the fields it omits; `null` resets a part to its default.
+ * Changing `config.type` is refused with `invalid_config_type_change` (→ `BetaInvalidConfigTypeChangeError`).
+ *
+ * Deleting is always allowed here: the emulator has no sessions, so the API's rule that an environment still
+ * referenced by sessions cannot be deleted (409) has nothing to apply to yet; it belongs here once sessions exist.
+ */
+
+type Environment = BetaEnvironment;
+type Config = Environment["config"];
+type Networking = BetaCloudConfig["networking"];
+
+const FIELDS = ["name", "config", "description", "metadata", "scope"] as const;
+const PACKAGE_MANAGERS = ["apt", "cargo", "gem", "go", "npm", "pip"] as const;
+const HOST = /^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+
+function sortStrings(list: string[]): string[] {
+  return [...list].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function get(ws: Workspace, id: string): Environment {
+  const env = ws.environments.get(id);
+  if (!env) throw notFound(`environment '${id}' not found`);
+  return env;
+}
+
+function parseHosts(v: unknown, path: string): string[] {
+  const hosts = strArr(v, path);
+  hosts.forEach((h, i) => {
+    if (!HOST.test(h))
+      throw fieldError(at(path, i), "Input should be a hostname such as 'api.example.com' (no scheme, port or path)");
+  });
+  return sortStrings(hosts);
+}
+
+function parseNetworking(v: unknown, path: string, stored: Networking | undefined): Networking {
+  if (v === undefined) return stored ? clone(stored) : { type: "unrestricted" };
+  if (v === null) return { type: "unrestricted" };
+  const o = obj(v, path);
+  const type = tag(o, path, ["unrestricted", "limited"] as const);
+  if (type === "unrestricted") {
+    onlyKeys(o, ["type"], path);
+    return { type };
+  }
+  onlyKeys(o, ["type", "allowed_hosts", "allow_mcp_servers", "allow_package_managers"], path);
+  const base = stored?.type === "limited" ? stored : defaultLimitedNetwork();
+  const defaults = defaultLimitedNetwork();
+  const pick = <K extends "allowed_hosts" | "allow_mcp_servers" | "allow_package_managers">(
+    k: K,
+    parse: (x: unknown, p: string) => (typeof base)[K],
+  ): (typeof base)[K] => (o[k] === undefined ? clone(base[k]) : o[k] === null ? defaults[k] : parse(o[k], at(path, k)));
+  return {
+    type,
+    allowed_hosts: pick("allowed_hosts", parseHosts),
+    allow_mcp_servers: pick("allow_mcp_servers", bool),
+    allow_package_managers: pick("allow_package_managers", bool),
+  };
+}
+
+function parsePackages(v: unknown, path: string, stored: BetaPackages | undefined): BetaPackages {
+  if (v === undefined) return stored ? clone(stored) : defaultPackages();
+  if (v === null) return defaultPackages();
+  const o = obj(v, path);
+  onlyKeys(o, ["type", ...PACKAGE_MANAGERS], path);
+  if (has(o, "type")) oneOf(o.type, at(path, "type"), ["packages"] as const);
+  const out = defaultPackages();
+  for (const pm of PACKAGE_MANAGERS) {
+    if (o[pm] !== undefined && o[pm] !== null) out[pm] = sortStrings(strArr(o[pm], at(path, pm)));
+  }
+  return out;
+}
+
+/**
+ * `config` with defaults (see `defaults.ts`), merged over `stored` on update.
+ * @throws 400 `invalid_config_type_change` when `config.type` differs from the stored type; 400 when packages are
+ * requested under `limited` networking without `allow_package_managers`.
+ */
+function parseConfig(v: unknown, stored: Config | undefined): Config {
+  const path = "config";
+  if (v === undefined || v === null) return stored ? clone(stored) : defaultEnvironmentConfig();
+  const o = obj(v, path);
+  const type = tag(o, path, ["cloud", "self_hosted"] as const);
+  if (stored && stored.type !== type) {
+    throw fieldError(
+      at(path, "type"),
+      `cannot change the environment config type from '${stored.type}' to '${type}'; create a new environment instead`,
+      "invalid_config_type_change",
+    );
+  }
+  if (type === "self_hosted") {
+    onlyKeys(o, ["type"], path);
+    return { type };
+  }
+  onlyKeys(o, ["type", "networking", "packages"], path);
+  const storedCloud = stored?.type === "cloud" ? stored : undefined;
+  const networking = parseNetworking(o.networking, at(path, "networking"), storedCloud?.networking);
+  const packages = parsePackages(o.packages, at(path, "packages"), storedCloud?.packages);
+  const anyPackages = PACKAGE_MANAGERS.some((pm) => packages[pm].length > 0);
+  if (networking.type === "limited" && !networking.allow_package_managers && anyPackages) {
+    throw fieldError(
+      at(path, "packages"),
+      "packages require config.networking.allow_package_managers to be true under limited networking",
+    );
+  }
+  return { type, networking, packages };
+}
+
+function parseScope(v: unknown): "organization" {
+  if (v === undefined || v === null) return DEFAULT_ENVIRONMENT_SCOPE;
+  const scope = oneOf(v, "scope", ["organization", "account"] as const);
+  if (scope === "account") throw fieldError("scope", "'account' scope is not supported for API organizations");
+  return scope;
+}
+
+function parseDescription(v: unknown): string | null {
+  return v === null ? null : str(v, "description", { max: 2048 });
+}
+
+/**
+ * Creates an environment (`POST /v1/environments`) with defaults filled (see `defaults.ts`).
+ * @throws 400 naming the field for invalid or unknown fields.
+ */
+export function createEnvironment(ws: Workspace, body: unknown, now: string): Environment {
+  const o = obj(body ?? {}, "");
+  onlyKeys(o, FIELDS, "");
+  const name = str(required(o, "name", ""), "name", { min: 1, max: 256 });
+  const env: Environment = {
+    type: "environment",
+    id: newId("env"),
+    name,
+    description: o.description === undefined ? null : parseDescription(o.description),
+    config: parseConfig(o.config, undefined),
+    metadata: o.metadata === undefined ? {} : parseMetadata(o.metadata),
+    scope: parseScope(o.scope),
+    created_at: now,
+    updated_at: now,
+    archived_at: null,
+  };
+  ws.environments.set(env.id, env);
+  return clone(env);
+}
+
+/** Reads an environment (`GET /v1/environments/:id`), archived or not. @throws 404 unknown id. */
+export function retrieveEnvironment(ws: Workspace, id: string): Environment {
+  return clone(get(ws, id));
+}
+
+/**
+ * Updates an environment (`POST /v1/environments/:id`). `description`: `null` clears, `""` is stored as `""`;
+ * `metadata`: per-key patch where `null` or `""` deletes; `name`: `null` keeps the current name. An update that
+ * changes nothing leaves `updated_at` alone.
+ * @throws 404 unknown id; 400 `environment_archived` when archived; 400 `invalid_config_type_change`; 400 invalid field.
+ */
+export function updateEnvironment(ws: Workspace, id: string, body: unknown, now: string): Environment {
+  const cur = get(ws, id);
+  const o = obj(body ?? {}, "");
+  onlyKeys(o, FIELDS, "");
+  if (cur.archived_at !== null) {
+    throw badRequest(`environment '${id}' is archived and cannot be updated`, "environment_archived");
+  }
+  const next: Environment = clone(cur);
+  if (o.name !== undefined && o.name !== null) next.name = str(o.name, "name", { min: 1, max: 256 });
+  if (has(o, "description")) next.description = parseDescription(o.description);
+  if (has(o, "config")) next.config = parseConfig(o.config, cur.config);
+  if (has(o, "metadata")) next.metadata = patchMetadata(cur.metadata, o.metadata, true);
+  if (has(o, "scope")) next.scope = parseScope(o.scope);
+  if (jsonEqual(next, cur)) return clone(cur);
+  next.updated_at = now;
+  ws.environments.set(id, next);
+  return clone(next);
+}
+
+/**
+ * Lists environments (`GET /v1/environments`), newest first; archived ones only with `include_archived=true`.
+ * @throws 400 bad `limit`, `page` or `include_archived`.
+ */
+export function listEnvironments(ws: Workspace, query: Record<string, unknown>, page: PageRequest): Page<Environment> {
+  const includeArchived = queryBool(query, "include_archived", false);
+  const items = [...ws.environments.values()].filter((e) => includeArchived || e.archived_at === null);
+  const result = paginate(items, byCreatedAt, page, "environments");
+  return { data: result.data.map(clone), next_page: result.next_page };
+}
+
+/** Archives an environment (`POST /v1/environments/:id/archive`); idempotent. @throws 404 unknown id. */
+export function archiveEnvironment(ws: Workspace, id: string, now: string): Environment {
+  const cur = get(ws, id);
+  if (cur.archived_at === null) ws.environments.set(id, { ...cur, archived_at: now, updated_at: now });
+  return clone(get(ws, id));
+}
+
+/** Deletes an environment (`DELETE /v1/environments/:id`) → `{id, type: "environment_deleted"}`. @throws 404 unknown id. */
+export function deleteEnvironment(ws: Workspace, id: string): BetaEnvironmentDeleteResponse {
+  get(ws, id);
+  ws.environments.delete(id);
+  return { id, type: "environment_deleted" };
+}

@@ -1,0 +1,121 @@
+import { badRequest } from "./errors.js";
+import { isObj } from "./validate.js";
+
+/**
+ * Cursor pagination as the SDK's `PageCursor` expects it: a page is `{data, next_page}`, the next request carries
+ * `?page=<next_page>&limit=N`, and `next_page` is `null` on the last page.
+ *
+ * Cursors are keyset cursors: they hold the sort key of the last item returned (plus the list they belong to), so
+ * a page never repeats or skips an item when others are created in between. They are opaque to clients.
+ */
+
+/** The largest `limit` accepted. */
+export const MAX_PAGE_SIZE = 100;
+
+/** A sort key: compared element by element. */
+export type SortKey = readonly (string | number)[];
+
+/** A page of a list response. */
+export interface Page<T> {
+  data: T[];
+  next_page: string | null;
+}
+
+/** Parsed `limit`/`page` query parameters. */
+export interface PageRequest {
+  limit: number;
+  page: string | null;
+}
+
+/** A single query-string value (repeated parameters are a 400). */
+export function queryValue(query: Record<string, unknown>, name: string): string | undefined {
+  const v = query[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== "string") throw badRequest(`${name}: expected a single value`);
+  return v;
+}
+
+/** A boolean query parameter (`true`/`false`), `fallback` when absent. @throws 400 naming the parameter. */
+export function queryBool(query: Record<string, unknown>, name: string, fallback: boolean): boolean {
+  const v = queryValue(query, name);
+  if (v === undefined) return fallback;
+  if (v === "true") return true;
+  if (v === "false") return false;
+  throw badRequest(`${name}: Input should be a valid boolean`);
+}
+
+/**
+ * Reads `limit` (integer 1..100, default `defaultLimit`) and `page` from a query string.
+ * @throws 400 `limit: …` when it is not an integer in range.
+ */
+export function parsePageRequest(query: Record<string, unknown>, defaultLimit: number): PageRequest {
+  const rawLimit = queryValue(query, "limit");
+  let limit = defaultLimit;
+  if (rawLimit !== undefined) {
+    limit = /^\d+$/.test(rawLimit) ? Number(rawLimit) : Number.NaN;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+      throw badRequest(`limit: Input should be an integer between 1 and ${MAX_PAGE_SIZE}`);
+    }
+  }
+  const page = queryValue(query, "page");
+  return { limit, page: page === undefined || page === "" ? null : page };
+}
+
+/** Compares sort keys element by element (numbers numerically, strings by code unit). */
+function compareKeys(a: SortKey, b: SortKey): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === y) continue;
+    if (x === undefined) return -1;
+    if (y === undefined) return 1;
+    return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+function encodeCursor(list: string, key: SortKey): string {
+  return `page_${Buffer.from(JSON.stringify({ l: list, k: key })).toString("base64url")}`;
+}
+
+function decodeCursor(cursor: string, list: string, arity: number | undefined): SortKey {
+  const invalid = () => badRequest("page: Invalid page cursor; pass the next_page value of a previous response");
+  if (!cursor.startsWith("page_")) throw invalid();
+  let raw: unknown;
+  try {
+    raw = JSON.parse(Buffer.from(cursor.slice(5), "base64url").toString("utf8"));
+  } catch {
+    throw invalid();
+  }
+  if (!isObj(raw) || raw.l !== list || !Array.isArray(raw.k) || raw.k.length === 0) throw invalid();
+  if (arity !== undefined && raw.k.length !== arity) throw invalid();
+  const key = raw.k as unknown[];
+  if (!key.every((x) => typeof x === "string" || typeof x === "number")) throw invalid();
+  return key as SortKey;
+}
+
+/**
+ * One page of `items`, sorted by `keyOf` in descending order (newest first for `[created_at, id]`).
+ *
+ * @param list identifies the list (e.g. `"agents"`, `"versions:agent_…"`): a cursor from another list is a 400.
+ * @throws 400 `page: Invalid page cursor` for a cursor this list did not issue.
+ */
+export function paginate<T>(items: Iterable<T>, keyOf: (item: T) => SortKey, req: PageRequest, list: string): Page<T> {
+  const keyed = [...items].map((item) => ({ item, key: keyOf(item) }));
+  keyed.sort((a, b) => compareKeys(b.key, a.key));
+  let start = 0;
+  if (req.page !== null) {
+    const after = decodeCursor(req.page, list, keyed[0]?.key.length);
+    start = keyed.findIndex((e) => compareKeys(e.key, after) < 0);
+    if (start === -1) start = keyed.length;
+  }
+  const slice = keyed.slice(start, start + req.limit);
+  const last = slice[slice.length - 1];
+  const more = start + req.limit < keyed.length;
+  return { data: slice.map((e) => e.item), next_page: more && last ? encodeCursor(list, last.key) : null };
+}
+
+/** The usual list order: `created_at` descending, then `id` descending. */
+export function byCreatedAt(item: { created_at: string; id: string }): SortKey {
+  return [item.created_at, item.id];
+}

@@ -1,0 +1,105 @@
+import { archiveAgent, createAgent, listAgents, listAgentVersions, retrieveAgent, updateAgent } from "./agents.js";
+import {
+  archiveCredential,
+  createCredential,
+  deleteCredential,
+  listCredentials,
+  retrieveCredential,
+  updateCredential,
+  validateCredential,
+} from "./credentials.js";
+import {
+  archiveEnvironment,
+  createEnvironment,
+  deleteEnvironment,
+  listEnvironments,
+  retrieveEnvironment,
+  updateEnvironment,
+} from "./environments.js";
+import type { PageRequest } from "./pagination.js";
+import type { Workspace } from "./store.js";
+import { archiveVault, createVault, deleteVault, listVaults, retrieveVault, updateVault } from "./vaults.js";
+
+/** What a route handler gets: the request's workspace, path params, query, parsed body and a timestamp. */
+export interface RouteContext {
+  ws: Workspace;
+  params: Record<string, string>;
+  query: Record<string, unknown>;
+  body: unknown;
+  /** The request's timestamp (one per request, from the emulator's monotonic clock). */
+  now: string;
+  /** `limit`/`page` of this request (validated on first call). */
+  page(): PageRequest;
+}
+
+/** One endpoint: method, fastify path pattern, handler returning the JSON response body. */
+export interface RouteSpec {
+  method: "GET" | "POST" | "DELETE";
+  url: string;
+  handler(ctx: RouteContext): unknown;
+}
+
+const AGENT = "/v1/agents/:agent_id";
+const ENV = "/v1/environments/:environment_id";
+const VAULT = "/v1/vaults/:vault_id";
+const CRED = "/v1/vaults/:vault_id/credentials/:credential_id";
+
+/** Reads a path parameter that the route pattern guarantees. */
+function p(ctx: RouteContext, name: string): string {
+  return ctx.params[name] ?? "";
+}
+
+/**
+ * Every endpoint of the emulator, as the SDK calls them (`resources/beta/{agents,environments,vaults}/**.js`):
+ * updates are `POST /:id`, archives `POST /:id/archive`, deletes `DELETE /:id`.
+ */
+export const ROUTES: readonly RouteSpec[] = [
+  { method: "POST", url: "/v1/agents", handler: (c) => createAgent(c.ws, c.body, c.now) },
+  { method: "GET", url: "/v1/agents", handler: (c) => listAgents(c.ws, c.query, c.page()) },
+  { method: "GET", url: AGENT, handler: (c) => retrieveAgent(c.ws, p(c, "agent_id"), c.query) },
+  { method: "POST", url: AGENT, handler: (c) => updateAgent(c.ws, p(c, "agent_id"), c.body, c.now) },
+  { method: "POST", url: `${AGENT}/archive`, handler: (c) => archiveAgent(c.ws, p(c, "agent_id"), c.now) },
+  { method: "GET", url: `${AGENT}/versions`, handler: (c) => listAgentVersions(c.ws, p(c, "agent_id"), c.page()) },
+
+  { method: "POST", url: "/v1/environments", handler: (c) => createEnvironment(c.ws, c.body, c.now) },
+  { method: "GET", url: "/v1/environments", handler: (c) => listEnvironments(c.ws, c.query, c.page()) },
+  { method: "GET", url: ENV, handler: (c) => retrieveEnvironment(c.ws, p(c, "environment_id")) },
+  { method: "POST", url: ENV, handler: (c) => updateEnvironment(c.ws, p(c, "environment_id"), c.body, c.now) },
+  { method: "DELETE", url: ENV, handler: (c) => deleteEnvironment(c.ws, p(c, "environment_id")) },
+  { method: "POST", url: `${ENV}/archive`, handler: (c) => archiveEnvironment(c.ws, p(c, "environment_id"), c.now) },
+
+  { method: "POST", url: "/v1/vaults", handler: (c) => createVault(c.ws, c.body, c.now) },
+  { method: "GET", url: "/v1/vaults", handler: (c) => listVaults(c.ws, c.query, c.page()) },
+  { method: "GET", url: VAULT, handler: (c) => retrieveVault(c.ws, p(c, "vault_id")) },
+  { method: "POST", url: VAULT, handler: (c) => updateVault(c.ws, p(c, "vault_id"), c.body, c.now) },
+  { method: "DELETE", url: VAULT, handler: (c) => deleteVault(c.ws, p(c, "vault_id")) },
+  { method: "POST", url: `${VAULT}/archive`, handler: (c) => archiveVault(c.ws, p(c, "vault_id"), c.now) },
+
+  {
+    method: "POST",
+    url: `${VAULT}/credentials`,
+    handler: (c) => createCredential(c.ws, p(c, "vault_id"), c.body, c.now),
+  },
+  {
+    method: "GET",
+    url: `${VAULT}/credentials`,
+    handler: (c) => listCredentials(c.ws, p(c, "vault_id"), c.query, c.page()),
+  },
+  { method: "GET", url: CRED, handler: (c) => retrieveCredential(c.ws, p(c, "vault_id"), p(c, "credential_id")) },
+  {
+    method: "POST",
+    url: CRED,
+    handler: (c) => updateCredential(c.ws, p(c, "vault_id"), p(c, "credential_id"), c.body, c.now),
+  },
+  { method: "DELETE", url: CRED, handler: (c) => deleteCredential(c.ws, p(c, "vault_id"), p(c, "credential_id")) },
+  {
+    method: "POST",
+    url: `${CRED}/archive`,
+    handler: (c) => archiveCredential(c.ws, p(c, "vault_id"), p(c, "credential_id"), c.now),
+  },
+  {
+    method: "POST",
+    url: `${CRED}/mcp_oauth_validate`,
+    handler: (c) => validateCredential(c.ws, p(c, "vault_id"), p(c, "credential_id"), c.now),
+  },
+];

@@ -1,0 +1,215 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import { Clock } from "./clock.js";
+import { ApiError, badRequest, errorEnvelope, errorTypeForStatus, notFound } from "./errors.js";
+import type { Fault, FaultInjector } from "./faults.js";
+import { newId } from "./ids.js";
+import { parsePageRequest } from "./pagination.js";
+import { ROUTES } from "./routes.js";
+import type { Store } from "./store.js";
+
+/** The beta every Managed Agents endpoint requires in `anthropic-beta` (the SDK always adds it). */
+export const MANAGED_AGENTS_BETA = "managed-agents-2026-04-01";
+
+/** Request counters: total and per route (`"GET /v1/agents/:agent_id"`; unknown routes as `"GET (unmatched)"`). */
+export class Stats {
+  private requests = 0;
+  private byRoute = new Map<string, number>();
+
+  /** Counts one request for `route`. */
+  record(route: string): void {
+    this.requests++;
+    this.byRoute.set(route, (this.byRoute.get(route) ?? 0) + 1);
+  }
+
+  /** A copy of the counters. */
+  snapshot(): { requests: number; byRoute: Record<string, number> } {
+    return { requests: this.requests, byRoute: Object.fromEntries(this.byRoute) };
+  }
+
+  /** Sets every counter back to zero. */
+  reset(): void {
+    this.requests = 0;
+    this.byRoute.clear();
+  }
+}
+
+/** Everything the HTTP layer needs. */
+export interface ServerConfig {
+  store: Store;
+  stats: Stats;
+  /** Default `limit` of list endpoints. */
+  pageSizeDefault: number;
+  /** Delay added to every request, in milliseconds. */
+  latencyMs: number;
+  /** Fault injection, or null for none. */
+  faults: FaultInjector | null;
+  /** Receives one line per request (method, path, status, duration, workspace, request id); never bodies. */
+  log?: (line: string) => void;
+}
+
+interface RequestState {
+  start: number;
+  workspace: string;
+  fault: Fault | null;
+  logged: boolean;
+}
+
+/**
+ * True when the request carries a non-empty API key: `x-api-key`, or `Authorization: Bearer <key>` (SDK 1.11 sends
+ * its `apiKey` that way, `client.js#apiKeyAuth`). The key's value is never checked or logged.
+ */
+function hasCredential(req: FastifyRequest): boolean {
+  const key = req.headers["x-api-key"];
+  if (typeof key === "string" && key.trim() !== "") return true;
+  const auth = req.headers.authorization;
+  return typeof auth === "string" && /^Bearer\s+\S/i.test(auth);
+}
+
+function sendError(req: FastifyRequest, reply: FastifyReply, err: ApiError): FastifyReply {
+  return reply
+    .code(err.status)
+    .header("request-id", req.id)
+    .headers(err.headers)
+    .type("application/json")
+    .send(errorEnvelope(err, req.id));
+}
+
+/**
+ * The envelope error for anything thrown during a request. `ApiError`s pass through; framework errors keep their
+ * 4xx status with a fixed message (their own messages can quote the request body, which may hold a secret); any
+ * other error is a 500 `api_error`.
+ */
+function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  const e = err as { statusCode?: number; code?: string };
+  const status = typeof e.statusCode === "number" && e.statusCode >= 400 && e.statusCode < 500 ? e.statusCode : 500;
+  if (status === 500) return new ApiError(500, "api_error", "Internal server error");
+  const messages: Record<string, string> = {
+    FST_ERR_CTP_INVALID_JSON_BODY: "Request body is not valid JSON",
+    FST_ERR_CTP_BODY_TOO_LARGE: "Request body is too large",
+    FST_ERR_CTP_INVALID_MEDIA_TYPE: "Unsupported content type; send a JSON body with content-type: application/json",
+    FST_ERR_CTP_INVALID_CONTENT_LENGTH: "Request body length does not match its content-length header",
+  };
+  const message =
+    messages[e.code ?? ""] ??
+    (err instanceof SyntaxError ? "Request body is not valid JSON" : `Invalid request (${status})`);
+  return new ApiError(status, errorTypeForStatus(status), message);
+}
+
+/**
+ * Builds the fastify app that serves the Managed Agents API (routes in `routes.ts`).
+ *
+ * Every request: gets a `req_…` id (`request-id` header, also in error envelopes); is counted in `stats`; waits
+ * `latencyMs`; needs a non-empty `x-api-key` or `Authorization: Bearer` key (else 401 `authentication_error`) and
+ * `anthropic-beta` containing `managed-agents-2026-04-01` (else 400); is routed to the workspace named by
+ * `anthropic-workspace-id` (echoed back) or the default one; may be hit by an injected fault. `?beta=true` is
+ * accepted and ignored. A JSON content type
+ * with an empty body (the SDK's archive calls) parses as no body. Mutations are persisted before the response.
+ */
+export function buildServer(config: ServerConfig): FastifyInstance {
+  const clock = new Clock();
+  const states = new WeakMap<FastifyRequest, RequestState>();
+  const app = Fastify({ logger: false, forceCloseConnections: true, genReqId: () => newId("req") });
+
+  const logLine = (req: FastifyRequest, outcome: string) => {
+    const state = states.get(req);
+    if (!config.log || !state || state.logged) return;
+    state.logged = true;
+    const ms = (performance.now() - state.start).toFixed(1);
+    config.log(`${req.id} ${req.method} ${req.url} ${outcome} ${ms}ms ws=${state.workspace || "default"}`);
+  };
+
+  const defaultJson = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (req, body, done) => {
+    const text = typeof body === "string" ? body : body.toString("utf8");
+    if (text.trim() === "") return done(null, undefined);
+    defaultJson(req, text, done);
+  });
+
+  app.addHook("onRequest", async (req, reply) => {
+    const state: RequestState = { start: performance.now(), workspace: "", fault: null, logged: false };
+    states.set(req, state);
+    config.stats.record(`${req.method} ${req.routeOptions.url ?? "(unmatched)"}`);
+    reply.header("request-id", req.id);
+    if (config.latencyMs > 0) await sleep(config.latencyMs);
+
+    if (!hasCredential(req)) {
+      throw new ApiError(
+        401,
+        "authentication_error",
+        "x-api-key header is required (or an 'Authorization: Bearer <key>' header, which is what the SDK sends)",
+      );
+    }
+    const beta = req.headers["anthropic-beta"];
+    const betas = (Array.isArray(beta) ? beta.join(",") : (beta ?? "")).split(",").map((b) => b.trim());
+    if (!betas.includes(MANAGED_AGENTS_BETA)) {
+      throw badRequest(
+        `This endpoint is in beta: send the header 'anthropic-beta: ${MANAGED_AGENTS_BETA}' (the SDK adds it automatically)`,
+      );
+    }
+    const workspace = req.headers["anthropic-workspace-id"];
+    if (typeof workspace === "string" && workspace !== "") {
+      state.workspace = workspace;
+      reply.header("anthropic-workspace-id", workspace);
+    }
+
+    const fault = config.faults?.next(req.method) ?? null;
+    state.fault = fault;
+    if (fault?.kind === "rate_limit") {
+      throw new ApiError(
+        429,
+        "rate_limit_error",
+        "Number of requests has exceeded your rate limit (injected fault)",
+        undefined,
+        {
+          "retry-after": String(fault.retryAfterSeconds),
+        },
+      );
+    }
+    if (fault?.kind === "server_error") throw new ApiError(500, "api_error", "Internal server error (injected fault)");
+    if (fault?.kind === "reset" && !fault.afterCommit) {
+      reply.hijack();
+      logLine(req, "connection reset (injected fault, nothing applied)");
+      req.raw.socket.destroy();
+    }
+  });
+
+  app.addHook("onResponse", async (req, reply) => {
+    logLine(req, String(reply.statusCode));
+  });
+
+  app.setErrorHandler((err, req, reply) => sendError(req, reply, toApiError(err)));
+  app.setNotFoundHandler((req, reply) =>
+    sendError(req, reply, notFound(`Not found: no route for ${req.method} ${req.url.split("?")[0]}`)),
+  );
+
+  for (const route of ROUTES) {
+    app.route({
+      method: route.method,
+      url: route.url,
+      handler: async (req, reply) => {
+        const state = states.get(req);
+        const query = (req.query ?? {}) as Record<string, unknown>;
+        const result = route.handler({
+          ws: config.store.workspace(state?.workspace ?? ""),
+          params: req.params as Record<string, string>,
+          query,
+          body: req.body,
+          now: clock.now(),
+          page: () => parsePageRequest(query, config.pageSizeDefault),
+        });
+        if (route.method !== "GET") config.store.persist();
+        if (state?.fault?.kind === "reset") {
+          reply.hijack();
+          logLine(req, "connection reset (injected fault, after the request was applied)");
+          req.raw.socket.destroy();
+          return;
+        }
+        return result;
+      },
+    });
+  }
+  return app;
+}
