@@ -28,7 +28,11 @@ export interface Connection {
  * Opens a connection for `root`.
  * @throws MissingApiKeyError without `local` when ANTHROPIC_API_KEY is not set
  */
-export async function connect(options: { root: string; local: boolean; warn: (line: string) => void }): Promise<Connection> {
+export async function connect(options: {
+  root: string;
+  local: boolean;
+  warn: (line: string) => void;
+}): Promise<Connection> {
   if (!options.local) {
     const client = createClient();
     return { client, describe: client.baseURL, secrets: envSecrets(), close: async () => {} };

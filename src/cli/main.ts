@@ -27,7 +27,11 @@ export async function run(argv: string[]): Promise<number> {
     .option("--no-color", "no ANSI colours (also when NO_COLOR is set or stdout is not a terminal)")
     .exitOverride()
     .configureOutput({ writeOut: output.out, writeErr: output.err });
-  for (const command of [validateCommand(output, setExit), planCommand(output, setExit), applyCommand(output, setExit)]) {
+  for (const command of [
+    validateCommand(output, setExit),
+    planCommand(output, setExit),
+    applyCommand(output, setExit),
+  ]) {
     program.addCommand(command.exitOverride().configureOutput({ writeOut: output.out, writeErr: output.err }));
   }
   program.addCommand(emulatorCommand());

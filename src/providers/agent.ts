@@ -27,13 +27,22 @@ const TOOLSET_DEFAULT_POLICY: Record<string, string> = {
 function mcpToolsetParam(toolset: ResolvedMcpToolset): Obj {
   const policy = { type: toolset.default_permission_policy };
   if (toolset.tools === null) {
-    return { type: "mcp_toolset", mcp_server_name: toolset.server_name, default_config: { enabled: true, permission_policy: policy }, configs: [] };
+    return {
+      type: "mcp_toolset",
+      mcp_server_name: toolset.server_name,
+      default_config: { enabled: true, permission_policy: policy },
+      configs: [],
+    };
   }
   return {
     type: "mcp_toolset",
     mcp_server_name: toolset.server_name,
     default_config: { enabled: false, permission_policy: policy },
-    configs: toolset.tools.map((tool) => ({ name: tool.name, enabled: true, permission_policy: { type: tool.permission_policy } })),
+    configs: toolset.tools.map((tool) => ({
+      name: tool.name,
+      enabled: true,
+      permission_policy: { type: tool.permission_policy },
+    })),
   };
 }
 
@@ -71,7 +80,11 @@ function toolState(tool: Obj): Json {
     (config) => String(config.name),
     (config) => {
       const { name: _name, type: _type, enabled: e, permission_policy: p, ...rest } = config;
-      return toJson({ ...rest, enabled: typeof e === "boolean" ? e : enabled, permission_policy: policyName(p) ?? policy });
+      return toJson({
+        ...rest,
+        enabled: typeof e === "boolean" ? e : enabled,
+        permission_policy: policyName(p) ?? policy,
+      });
     },
   );
   return { default_config: { enabled, permission_policy: policy }, configs };
@@ -100,7 +113,11 @@ export function agentState(agent: Obj): ComparableState {
     model: modelState(agent.model),
     execution_identity: toJson(agent.execution_identity ?? { type: "service_account" }),
     multiagent: toJson(agent.multiagent ?? null),
-    mcp_servers: keyed((agent.mcp_servers ?? []) as Obj[], (s) => String(s.name), (s) => String(s.url)),
+    mcp_servers: keyed(
+      (agent.mcp_servers ?? []) as Obj[],
+      (s) => String(s.name),
+      (s) => String(s.url),
+    ),
     tools: keyed((agent.tools ?? []) as Obj[], toolKey, toolState),
     skills: keyed(
       (agent.skills ?? []) as Obj[],

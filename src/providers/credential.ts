@@ -98,7 +98,10 @@ function authUpdate(auth: ResolvedCredentialAuth): Obj {
         type: auth.type,
         secret_value: auth.secret_value,
         networking: auth.networking,
-        injection_location: { header: auth.injection_location?.header ?? true, body: auth.injection_location?.body ?? false },
+        injection_location: {
+          header: auth.injection_location?.header ?? true,
+          body: auth.injection_location?.body ?? false,
+        },
       };
   }
 }
@@ -112,7 +115,14 @@ export const credentialProvider: Provider = {
   type: "credential",
   parent: "vault",
   replaceOrder: "archive-first",
-  replaceOn: ["auth.type", "auth.mcp_server_url", "auth.secret_name", "auth.refresh.client_id", "auth.refresh.token_endpoint", "auth.refresh.resource"],
+  replaceOn: [
+    "auth.type",
+    "auth.mcp_server_url",
+    "auth.secret_name",
+    "auth.refresh.client_id",
+    "auth.refresh.token_endpoint",
+    "auth.refresh.resource",
+  ],
   desired(specs, ctx) {
     return specs.vaults.flatMap((vault: ResolvedVault) =>
       vault.credentials.map((credential): DesiredResource => {
@@ -169,7 +179,8 @@ export const credentialProvider: Provider = {
     const { credential } = desired.spec as CredentialSpec;
     const body: Obj = { vault_id: live.parentId };
     const secret = desired.state.secret;
-    const fingerprintKey: Record<string, string> = typeof secret === "string" ? { [SECRET_FINGERPRINT_KEY]: secret } : {};
+    const fingerprintKey: Record<string, string> =
+      typeof secret === "string" ? { [SECRET_FINGERPRINT_KEY]: secret } : {};
     if (fields.includes("display_name")) body.display_name = credential.display_name;
     if (fields.includes("auth") || fields.includes("secret")) {
       body.auth = substituteSecrets(authUpdate(credential.auth), ctx.secrets);

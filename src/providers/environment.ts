@@ -100,7 +100,8 @@ export const environmentProvider: Provider = {
     const spec = desired.spec as ResolvedEnvironment;
     const params = environmentParams(spec);
     const body: Obj = {};
-    for (const field of fields) body[field] = field === "metadata" ? metadataPatch(spec.metadata, live.metadata) : params[field];
+    for (const field of fields)
+      body[field] = field === "metadata" ? metadataPatch(spec.metadata, live.metadata) : params[field];
     const env = await client.beta.environments.update(live.id, body as never);
     return { id: env.id };
   },

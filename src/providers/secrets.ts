@@ -25,7 +25,8 @@ export function isSecretRef(value: unknown): value is SecretRef {
 export function collectSecretRefs(value: unknown, out: SecretRef[] = []): SecretRef[] {
   if (isSecretRef(value)) out.push(value);
   else if (Array.isArray(value)) for (const item of value) collectSecretRefs(item, out);
-  else if (typeof value === "object" && value !== null) for (const item of Object.values(value)) collectSecretRefs(item, out);
+  else if (typeof value === "object" && value !== null)
+    for (const item of Object.values(value)) collectSecretRefs(item, out);
   return out;
 }
 

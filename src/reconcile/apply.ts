@@ -94,7 +94,13 @@ export async function applyPlan(
       case "create":
         return provider.create(client, resource as DesiredResource, ctx, await parentId(resource as DesiredResource));
       case "update":
-        return provider.update(client, resource as DesiredResource, current as LiveResource, changedFields(action), ctx);
+        return provider.update(
+          client,
+          resource as DesiredResource,
+          current as LiveResource,
+          changedFields(action),
+          ctx,
+        );
       case "replace": {
         const parent = await parentId(resource as DesiredResource);
         if (provider.replaceOrder === "archive-first") await provider.archive(client, current as LiveResource);
@@ -117,7 +123,12 @@ export async function applyPlan(
       const failedDep = deps.find((_, i) => results[i]?.status === "rejected");
       const began = Date.now();
       const record = (outcome: Omit<ApplyOutcome, "address" | "action" | "duration_ms">) => {
-        const full: ApplyOutcome = { address: action.address, action: action.action, ...outcome, duration_ms: Date.now() - began };
+        const full: ApplyOutcome = {
+          address: action.address,
+          action: action.action,
+          ...outcome,
+          duration_ms: Date.now() - began,
+        };
         outcomes.push(full);
         options.onOutcome?.(full);
       };

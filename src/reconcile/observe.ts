@@ -36,7 +36,10 @@ export async function observe(
   const byType = new Map<ResourceType, LiveResource[]>();
   const listTop = async (provider: Provider) => {
     const objects = await provider.list(client);
-    byType.set(provider.type, objects.map((o) => provider.observe(o, ctx)).filter((r) => r !== null));
+    byType.set(
+      provider.type,
+      objects.map((o) => provider.observe(o, ctx)).filter((r) => r !== null),
+    );
   };
   await Promise.all(providers.filter((p) => !p.parent).map(listTop));
 
@@ -48,12 +51,13 @@ export async function observe(
         const parents = byType.get(provider.parent as ResourceType) ?? [];
         const lists = await Promise.all(
           parents.map((parent) =>
-            limit(async () =>
-              (await provider.list(client, parent.id)).map((o) => provider.observe(o, ctx, parent)),
-            ),
+            limit(async () => (await provider.list(client, parent.id)).map((o) => provider.observe(o, ctx, parent))),
           ),
         );
-        byType.set(provider.type, lists.flat().filter((r) => r !== null));
+        byType.set(
+          provider.type,
+          lists.flat().filter((r) => r !== null),
+        );
       }),
   );
 

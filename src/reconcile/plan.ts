@@ -69,7 +69,11 @@ function replaceReasons(type: ResourceType, changes: FieldChange[]): string[] {
   return [...new Set(changes.filter((c) => fields.some((f) => pathsOverlap(c.path, f))).map((c) => c.path))];
 }
 
-function planDesired(resource: DesiredResource, live: LiveResource | undefined, warnings: string[]): PlannedAction | null {
+function planDesired(
+  resource: DesiredResource,
+  live: LiveResource | undefined,
+  warnings: string[],
+): PlannedAction | null {
   const base = { address: resource.address, type: resource.type, name: resource.name, depends_on: resource.dependsOn };
   const source = resource.source ? { source: resource.source } : {};
   if (!live) {
@@ -135,7 +139,9 @@ export function buildPlan(desired: readonly DesiredResource[], live: LiveState, 
       id: resource.id,
       action: options.prune ? "archive" : "keep",
       changes: [],
-      reason: options.prune ? "no longer declared in the specs" : "no longer declared in the specs; kept (prune is off)",
+      reason: options.prune
+        ? "no longer declared in the specs"
+        : "no longer declared in the specs; kept (prune is off)",
       depends_on: [],
     });
   }
@@ -144,9 +150,7 @@ export function buildPlan(desired: readonly DesiredResource[], live: LiveState, 
       `${duplicate.address}: ${duplicate.id} also claims this address (the newer ${live.resources.get(duplicate.address)?.id} is used); archive the extra one by hand if it is not needed`,
     );
   }
-  actions.sort(
-    (a, b) => TYPE_ORDER.indexOf(a.type) - TYPE_ORDER.indexOf(b.type) || a.address.localeCompare(b.address),
-  );
+  actions.sort((a, b) => TYPE_ORDER.indexOf(a.type) - TYPE_ORDER.indexOf(b.type) || a.address.localeCompare(b.address));
   const summary: PlanSummary = { create: 0, update: 0, replace: 0, archive: 0, keep: 0, unchanged };
   for (const action of actions) summary[action.action]++;
   return {

@@ -5,6 +5,7 @@
  */
 import { structuredPatch } from "diff";
 import { createColors } from "picocolors";
+import { stringify } from "yaml";
 import type { Json } from "../providers/types.js";
 import type { FieldChange } from "./diff.js";
 import type { ActionKind, Plan, PlannedAction } from "./plan.js";
@@ -59,14 +60,25 @@ function textDiff(c: Colors, change: FieldChange, indent: string): string[] {
   return lines;
 }
 
+const isEmpty = (v: Json | undefined): boolean =>
+  v === null || v === undefined || (typeof v === "object" && Object.keys(v).length === 0);
+
+/** A created field: scalars inline, a prompt as its first line and length, nested values as indented YAML. */
+function createdLines(change: FieldChange, indent: string): string[] {
+  const value = change.after;
+  if (multiline(value)) {
+    return [`${indent}${change.path}: ${show(value.split("\n")[0], true)} (${value.split("\n").length} lines)`];
+  }
+  if (typeof value !== "object" || value === null) return [`${indent}${change.path}: ${show(value, true)}`];
+  const body = stringify(value, { lineWidth: 0 }).trimEnd().split("\n");
+  return [`${indent}${change.path}:`, ...body.map((line) => `${indent}  ${line}`)];
+}
+
 function changeLines(c: Colors, action: PlannedAction, indent: string): string[] {
   const lines: string[] = [];
   for (const change of action.changes) {
     if (action.action === "create") {
-      const value = multiline(change.after)
-        ? `${show(change.after.split("\n")[0], true)} (${change.after.split("\n").length} lines)`
-        : show(change.after, true);
-      lines.push(`${indent}${change.path}: ${value}`);
+      if (!isEmpty(change.after)) lines.push(...createdLines(change, indent));
     } else if (!change.sensitive && (multiline(change.before) || multiline(change.after))) {
       lines.push(...textDiff(c, change, indent));
     } else if (!("before" in change)) {

@@ -5,8 +5,8 @@
 import type Anthropic from "@anthropic-ai/sdk";
 import type { DesiredResource, ProviderContext } from "../providers/types.js";
 import { loadProject } from "../spec/index.js";
-import { loadProjectConfig } from "../spec/project-config.js";
 import type { ProjectConfig } from "../spec/project-config.js";
+import { loadProjectConfig } from "../spec/project-config.js";
 import type { DesiredSpecs, SecretSource, SpecError } from "../spec/types.js";
 import { desiredResources } from "./desired.js";
 import { type LiveState, observe } from "./observe.js";
@@ -15,7 +15,9 @@ import { buildPlan, type Plan } from "./plan.js";
 /** Thrown when the specs or the project configuration have errors: nothing is observed, nothing is written. */
 export class SpecErrorsFound extends Error {
   constructor(readonly errors: SpecError[]) {
-    super(`${errors.length} error${errors.length === 1 ? "" : "s"} in the specs; run \`reconcile validate\` to see them`);
+    super(
+      `${errors.length} error${errors.length === 1 ? "" : "s"} in the specs; run \`reconcile validate\` to see them`,
+    );
     this.name = "SpecErrorsFound";
   }
 }

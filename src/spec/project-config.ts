@@ -44,12 +44,18 @@ export async function loadProjectConfig(root: string): Promise<{ config: Project
     const pos = lineCounter.linePos(offset ?? 0);
     return { file: PROJECT_CONFIG_FILE, line: pos.line, col: pos.col };
   };
-  const errors: SpecError[] = doc.errors.map((e) => ({ location: at(e.pos[0]), message: e.message.split("\n")[0] ?? e.message }));
+  const errors: SpecError[] = doc.errors.map((e) => ({
+    location: at(e.pos[0]),
+    message: e.message.split("\n")[0] ?? e.message,
+  }));
   if (errors.length > 0) return { config: defaults, errors };
   const value = doc.toJS() as unknown;
   if (value === null || value === undefined) return { config: { ...defaults, file: PROJECT_CONFIG_FILE }, errors };
   if (typeof value !== "object" || Array.isArray(value)) {
-    return { config: defaults, errors: [{ location: at(0), message: "reconcile.yaml must be a mapping, like `stack: my-agents`" }] };
+    return {
+      config: defaults,
+      errors: [{ location: at(0), message: "reconcile.yaml must be a mapping, like `stack: my-agents`" }],
+    };
   }
   const record = value as Record<string, unknown>;
   for (const key of Object.keys(record)) {
@@ -58,7 +64,10 @@ export async function loadProjectConfig(root: string): Promise<{ config: Project
       const pair = (doc.contents as { items?: Array<{ key: { value?: unknown; range?: [number] } }> }).items?.find(
         (item) => item.key.value === key,
       );
-      errors.push({ location: at(pair?.key.range?.[0] ?? node?.range?.[0]), message: `unknown setting "${key}" (known: ${[...KNOWN_KEYS].join(", ")})` });
+      errors.push({
+        location: at(pair?.key.range?.[0] ?? node?.range?.[0]),
+        message: `unknown setting "${key}" (known: ${[...KNOWN_KEYS].join(", ")})`,
+      });
     }
   }
   const stack = record.stack ?? DEFAULT_STACK;
@@ -66,7 +75,8 @@ export async function loadProjectConfig(root: string): Promise<{ config: Project
     const node = doc.get("stack", true) as { range?: [number] } | undefined;
     errors.push({
       location: at(node?.range?.[0]),
-      message: "stack must be lower-case letters, digits and dashes (at most 63 characters), like `stack: support-agents`",
+      message:
+        "stack must be lower-case letters, digits and dashes (at most 63 characters), like `stack: support-agents`",
     });
   }
   return { config: { stack: typeof stack === "string" ? stack : DEFAULT_STACK, file: PROJECT_CONFIG_FILE }, errors };

@@ -49,7 +49,13 @@ describe("reconcile CLI against the emulator", () => {
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/Plan: \d+ to create, 0 to update, 0 to replace, 0 to archive\./);
-    for (const address of ["agent.export-support", "agent.email-meeting-manager", "agent.ops-agent", "environment.export-sandbox", "vault.email-meeting-manager"]) {
+    for (const address of [
+      "agent.export-support",
+      "agent.email-meeting-manager",
+      "agent.ops-agent",
+      "environment.export-sandbox",
+      "vault.email-meeting-manager",
+    ]) {
       expect(result.stdout).toMatch(new RegExp(`✓ ${address.replace(".", "\\.")}: created \\(`));
     }
     expect(result.stdout).toMatch(/✓ credential\.email-meeting-manager\/[a-z0-9-]+: created/);
@@ -84,7 +90,11 @@ describe("reconcile CLI against the emulator", () => {
     for await (const agent of client.beta.agents.list()) agents.push(agent);
     const ops = agents.find((a) => a.name === "ops-agent");
     if (!ops) throw new Error("ops-agent was not applied");
-    await client.beta.agents.update(ops.id, { version: ops.version, system: "Do whatever the user says.", metadata: { tier: "dev" } });
+    await client.beta.agents.update(ops.id, {
+      version: ops.version,
+      system: "Do whatever the user says.",
+      metadata: { tier: "dev" },
+    });
     const result = await cli(["plan", "--detailed-exitcode"]);
     expect(result.code).toBe(2);
     expect(result.stdout).toContain("~ agent.ops-agent");
@@ -98,7 +108,7 @@ describe("reconcile CLI against the emulator", () => {
   it("plans a rotated secret as a masked change and applies it", async () => {
     const result = await cli(["plan", "--detailed-exitcode"], { WORKSPACE_MCP_TOKEN: `${CANARY}-rotated` });
     expect(result.code).toBe(2);
-    expect(result.stdout).toContain("~ secret: \"(sensitive)\" → \"(sensitive)\"");
+    expect(result.stdout).toContain('~ secret: "(sensitive)" → "(sensitive)"');
     expect((await cli(["apply", "--auto-approve"], { WORKSPACE_MCP_TOKEN: `${CANARY}-rotated` })).code).toBe(0);
     expect((await cli(["plan", "--detailed-exitcode"], { WORKSPACE_MCP_TOKEN: `${CANARY}-rotated` })).code).toBe(0);
   });

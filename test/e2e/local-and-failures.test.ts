@@ -25,7 +25,9 @@ describe("--local (the quick start)", () => {
     expect(first.code).toBe(0);
     expect(first.stdout).toContain("Apply complete:");
     expect(existsSync(join(dir, ".reconcile", "local-state.json"))).toBe(true);
-    const second = await runCli(["plan", "--local", "--detailed-exitcode", "--dir", dir], { WORKSPACE_MCP_TOKEN: CANARY });
+    const second = await runCli(["plan", "--local", "--detailed-exitcode", "--dir", dir], {
+      WORKSPACE_MCP_TOKEN: CANARY,
+    });
     expect(second.stdout).toContain("No changes. Live state matches the specs.");
     expect(second.code).toBe(0);
     for (const text of [first.stdout, first.stderr, second.stdout, second.stderr]) expect(text).not.toContain(CANARY);
@@ -62,7 +64,9 @@ describe("failures", () => {
     const env = { ANTHROPIC_API_KEY: "k", ANTHROPIC_BASE_URL: emulator.url };
     const failed = await runCli(["apply", "--auto-approve", "--dir", dir], env);
     expect(failed.code).toBe(1);
-    expect(failed.stdout).toMatch(/✗ credential\.email-meeting-manager\/[a-z0-9-]+: create failed: secret \$\{env:WORKSPACE_MCP_TOKEN\} is not set/);
+    expect(failed.stdout).toMatch(
+      /✗ credential\.email-meeting-manager\/[a-z0-9-]+: create failed: secret \$\{env:WORKSPACE_MCP_TOKEN\} is not set/,
+    );
     expect(failed.stdout).toMatch(/✓ agent\.ops-agent: created/);
     expect(failed.stdout).toMatch(/✓ vault\.email-meeting-manager: created/);
     expect(failed.stdout).toContain("Apply finished with errors:");
@@ -72,7 +76,9 @@ describe("failures", () => {
     expect(plan.stdout).toContain("Plan: 1 to create, 0 to update, 0 to replace, 0 to archive.");
     const rerun = await runCli(["apply", "--auto-approve", "--dir", dir], { ...env, WORKSPACE_MCP_TOKEN: CANARY });
     expect(rerun.code).toBe(0);
-    expect((await runCli(["plan", "--detailed-exitcode", "--dir", dir], { ...env, WORKSPACE_MCP_TOKEN: CANARY })).code).toBe(0);
+    expect(
+      (await runCli(["plan", "--detailed-exitcode", "--dir", dir], { ...env, WORKSPACE_MCP_TOKEN: CANARY })).code,
+    ).toBe(0);
   });
 
   it("says how to provide a key when there is none", async () => {

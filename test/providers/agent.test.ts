@@ -11,7 +11,12 @@ function serverEcho(params: Record<string, unknown>): Record<string, unknown> {
     const given = (tool.default_config ?? {}) as Record<string, unknown>;
     const def = { enabled: given.enabled ?? true, permission_policy: given.permission_policy ?? { type: fallback } };
     const configs = ((tool.configs ?? []) as Array<Record<string, unknown>>)
-      .map((c) => ({ enabled: def.enabled, permission_policy: def.permission_policy, ...c, ...(tool.type === "agent_toolset_20260401" ? { type: c.name } : {}) }))
+      .map((c) => ({
+        enabled: def.enabled,
+        permission_policy: def.permission_policy,
+        ...c,
+        ...(tool.type === "agent_toolset_20260401" ? { type: c.name } : {}),
+      }))
       .reverse();
     return { ...tool, default_config: def, configs };
   });
@@ -27,7 +32,12 @@ function serverEcho(params: Record<string, unknown>): Record<string, unknown> {
     skills: (params.skills as Array<Record<string, unknown>>).map((s) => ({ ...s, version: "latest" })),
     execution_identity: { type: "service_account" },
     multiagent: null,
-    metadata: { ...(params.metadata as object), "managed-by": "reconcile", "reconcile/stack": "s", "reconcile/name": "export-support" },
+    metadata: {
+      ...(params.metadata as object),
+      "managed-by": "reconcile",
+      "reconcile/stack": "s",
+      "reconcile/name": "export-support",
+    },
   };
 }
 
@@ -68,7 +78,10 @@ describe("agent comparable state", () => {
   });
 
   it("treats a model string and the server's object form alike", () => {
-    expect(agentState({ name: "a", model: "claude-haiku-4-5" }).model).toEqual({ id: "claude-haiku-4-5", speed: "standard" });
+    expect(agentState({ name: "a", model: "claude-haiku-4-5" }).model).toEqual({
+      id: "claude-haiku-4-5",
+      speed: "standard",
+    });
     expect(agentState({ name: "a", model: { id: "claude-haiku-4-5", speed: "standard" } }).model).toEqual({
       id: "claude-haiku-4-5",
       speed: "standard",

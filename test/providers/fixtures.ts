@@ -55,7 +55,11 @@ export function vaultSpec(): ResolvedVault {
         display_name: null,
         metadata: {},
         source,
-        auth: { type: "static_bearer", mcp_server_url: "https://mcp.example.com/mail", token: { source: "env", name: "MAIL_TOKEN" } },
+        auth: {
+          type: "static_bearer",
+          mcp_server_url: "https://mcp.example.com/mail",
+          token: { source: "env", name: "MAIL_TOKEN" },
+        },
       },
     ],
   };

@@ -8,8 +8,14 @@ describe("diffState", () => {
 
   it("reports the narrowest changed path with before and after", () => {
     const changes = diffState(
-      { model: { id: "m", effort: "high" }, tools: { "mcp_toolset:jobs": { configs: { retry: { policy: "always_allow" } } } } },
-      { model: { id: "m", effort: "max" }, tools: { "mcp_toolset:jobs": { configs: { retry: { policy: "always_ask" } } } } },
+      {
+        model: { id: "m", effort: "high" },
+        tools: { "mcp_toolset:jobs": { configs: { retry: { policy: "always_allow" } } } },
+      },
+      {
+        model: { id: "m", effort: "max" },
+        tools: { "mcp_toolset:jobs": { configs: { retry: { policy: "always_ask" } } } },
+      },
     );
     expect(changes).toEqual([
       { path: "model.effort", before: "high", after: "max" },

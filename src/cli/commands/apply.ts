@@ -36,7 +36,9 @@ const PAST: Record<ApplyOutcome["action"], string> = {
 async function confirm(output: Output): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
-    const answer = await rl.question("\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
+    const answer = await rl.question(
+      "\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ",
+    );
     return answer.trim() === "yes";
   } finally {
     rl.close();
@@ -72,7 +74,8 @@ export async function runApply(flags: ApplyFlags, output: Output): Promise<numbe
       concurrency: flags.concurrency,
       onOutcome: (o) => {
         const time = c.dim(`[${(o.duration_ms / 1000).toFixed(1)}s]`);
-        if (o.status === "done") output.out(`${c.green("✓")} ${o.address}: ${PAST[o.action]}${o.id ? ` (${o.id})` : ""} ${time}\n`);
+        if (o.status === "done")
+          output.out(`${c.green("✓")} ${o.address}: ${PAST[o.action]}${o.id ? ` (${o.id})` : ""} ${time}\n`);
         else if (o.status === "failed") output.out(`${c.red("✗")} ${o.address}: ${o.action} failed: ${o.error}\n`);
         else output.out(`${c.yellow("-")} ${o.address}: ${o.error}\n`);
       },
@@ -81,7 +84,9 @@ export async function runApply(flags: ApplyFlags, output: Output): Promise<numbe
       output.out(`\n${c.bold(`Apply complete: ${result.done} resource${result.done === 1 ? "" : "s"} changed.`)}\n`);
       return 0;
     }
-    output.out(`\n${c.red(c.bold(`Apply finished with errors: ${result.done} done, ${result.failed} failed, ${result.skipped} not attempted.`))}\n`);
+    output.out(
+      `\n${c.red(c.bold(`Apply finished with errors: ${result.done} done, ${result.failed} failed, ${result.skipped} not attempted.`))}\n`,
+    );
     for (const o of result.outcomes.filter((x) => x.status !== "done")) output.out(`  ${o.address}: ${o.error}\n`);
     output.out("Fix the cause and run apply again: what succeeded is not repeated.\n");
     return 1;

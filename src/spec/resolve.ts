@@ -1,0 +1,497 @@
+import type { agent, vault } from "../generated/index.js";
+import { atPath, type DataPath, locate } from "./position.js";
+import { didYouMean } from "./suggest.js";
+import { readSystemFile } from "./system-file.js";
+import type {
+  DesiredSpecs,
+  PermissionPolicyType,
+  ResolvedAgent,
+  ResolvedCredential,
+  ResolvedCredentialAuth,
+  ResolvedEnvironment,
+  ResolvedMcpToolset,
+  ResolvedVault,
+  SecretRef,
+  SpecError,
+  SpecKind,
+  ToolsetTool,
+} from "./types.js";
+import type { ValidatedSpec, ValidationResult } from "./validate.js";
+
+/** What resolve needs besides the valid specs. */
+export interface ResolveOptions {
+  /** The repository root, absolute: `system_file` paths must stay inside it. */
+  root: string;
+  /** Specs that exist but are invalid (from validate): references to them are not reported again. */
+  invalid: ValidationResult["invalid"];
+}
+
+/** The default permission policy of an MCP toolset: a human approves each call (API-NOTES: the approval gate). */
+const DEFAULT_PERMISSION_POLICY: PermissionPolicyType = "always_ask";
+
+/**
+ * Parses a secret reference. The schema (`common.schema.json#/$defs/secret_ref`) already guarantees the form
+ * `${env:NAME}`; only the variable's name is kept.
+ */
+export function parseSecretRef(ref: string): SecretRef {
+  const match = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(ref);
+  if (!match?.[1]) throw new Error(`not a secret reference of the form \${env:NAME}`);
+  return { source: "env", name: match[1] };
+}
+
+/**
+ * Turns valid specs into the desired state (`DesiredSpecs`): names become the objects they refer to, defaults are
+ * filled in, secrets become `SecretRef`s, `system_file` is read. Reports, at the offending node:
+ * - two specs of one kind with the same name (at the second, naming the first: `first defined at file:line:col`);
+ * - an agent's `toolsets` entry or a credential's `toolset` naming no McpToolset (with "did you mean");
+ * - two toolsets of one agent with the same `server_name` (the API wants unique `mcp_servers[].name`);
+ * - a credential whose `toolset` URL and `mcp_server_url` disagree, or that names no MCP server at all;
+ * - `system_file` outside the repository, missing, or not a file (see `readSystemFile`);
+ * - the same name twice where the API needs unique names: credentials of a vault, tools of a toolset, custom tools
+ *   and built-in tool configs of an agent; `agent_toolset_20260401` twice;
+ * - `packages` under `limited` networking without `allow_package_managers: true` (SDK: `BetaCloudConfigParams`).
+ * A spec with an error is left out of the result. Every list of the result is sorted by name.
+ */
+export async function resolveSpecs(
+  specs: readonly ValidatedSpec[],
+  options: ResolveOptions,
+): Promise<{ specs: DesiredSpecs; errors: SpecError[] }> {
+  const errors: SpecError[] = [];
+  const declared = new Map<SpecKind, Set<string>>();
+  const skipped = new Set(options.invalid.map((s) => `${s.kind}/${s.name}`));
+  for (const s of options.invalid) declared.set(s.kind, (declared.get(s.kind) ?? new Set()).add(s.name));
+
+  const unique: ValidatedSpec[] = [];
+  const first = new Map<string, ValidatedSpec>();
+  for (const spec of specs) {
+    const key = `${spec.kind}/${spec.spec.name}`;
+    declared.set(spec.kind, (declared.get(spec.kind) ?? new Set()).add(spec.spec.name));
+    const earlier = first.get(key);
+    if (earlier) {
+      const { file, line, col } = earlier.document.location;
+      errors.push(
+        errorAt(
+          spec,
+          ["name"],
+          `another ${spec.kind} is already named "${spec.spec.name}" (first defined at ${file}:${line}:${col})`,
+        ),
+      );
+      continue;
+    }
+    first.set(key, spec);
+    unique.push(spec);
+  }
+
+  const result: DesiredSpecs = { agents: [], environments: [], vaults: [], toolsets: [] };
+  const toolsets = new Map<string, ResolvedMcpToolset>();
+  const refs: References = { toolsets, declaredToolsets: declared.get("McpToolset") ?? new Set(), skipped };
+  for (const spec of unique) {
+    if (spec.kind !== "McpToolset") continue;
+    const toolset = collect(errors, resolveToolset(spec));
+    if (toolset) toolsets.set(toolset.name, toolset);
+    else skipped.add(`McpToolset/${spec.spec.name}`);
+  }
+  result.toolsets = [...toolsets.values()];
+  for (const spec of unique) {
+    if (spec.kind === "Environment") push(result.environments, collect(errors, resolveEnvironment(spec)));
+    if (spec.kind === "Vault") push(result.vaults, collect(errors, resolveVault(spec, refs)));
+    if (spec.kind === "Agent") push(result.agents, collect(errors, await resolveAgent(spec, refs, options.root)));
+  }
+  for (const list of Object.values(result) as Array<Array<{ name: string }>>) {
+    list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+  return { specs: result, errors };
+}
+
+/** What specs may refer to by name. */
+interface References {
+  toolsets: Map<string, ResolvedMcpToolset>;
+  /** Every McpToolset name the repository declares, valid or not, for "did you mean". */
+  declaredToolsets: Set<string>;
+  /** `Kind/name` of specs that exist but are invalid: a reference to one is neither resolved nor reported. */
+  skipped: Set<string>;
+}
+
+/** A resolved value, or the errors that prevented it (`value` is then undefined). */
+interface Outcome<T> {
+  value?: T;
+  errors: SpecError[];
+}
+
+function collect<T>(errors: SpecError[], outcome: Outcome<T>): T | undefined {
+  errors.push(...outcome.errors);
+  return outcome.errors.length === 0 ? outcome.value : undefined;
+}
+
+function push<T>(list: T[], value: T | undefined): void {
+  if (value !== undefined) list.push(value);
+}
+
+function errorAt(spec: ValidatedSpec, path: DataPath, message: string, at: "key" | "value" = "value"): SpecError {
+  return {
+    location: locate(spec.document, path, at),
+    kind: spec.kind,
+    name: spec.spec.name,
+    message: atPath(path, message),
+  };
+}
+
+/** For each item whose key repeats an earlier one: its index and the earlier one's. */
+function repeats<T>(items: readonly T[], key: (item: T) => string): Array<{ index: number; first: number }> {
+  const seen = new Map<string, number>();
+  const found: Array<{ index: number; first: number }> = [];
+  for (const [index, item] of items.entries()) {
+    const k = key(item);
+    const first = seen.get(k);
+    if (first === undefined) seen.set(k, index);
+    else found.push({ index, first });
+  }
+  return found;
+}
+
+function lineOf(spec: ValidatedSpec, path: DataPath): number {
+  return locate(spec.document, path).line;
+}
+
+function metadataOf(metadata: Record<string, string | undefined> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(metadata ?? {})) if (value !== undefined) out[key] = value;
+  return out;
+}
+
+function resolveToolset(spec: Extract<ValidatedSpec, { kind: "McpToolset" }>): Outcome<ResolvedMcpToolset> {
+  const s = spec.spec;
+  const defaultPolicy = s.default_permission_policy ?? DEFAULT_PERMISSION_POLICY;
+  const errors = repeats(s.tools ?? [], (t) => t.name).map(({ index, first }) =>
+    errorAt(
+      spec,
+      ["tools", index, "name"],
+      `tool "${s.tools?.[index]?.name}" is listed twice (first at line ${lineOf(spec, ["tools", first])})`,
+    ),
+  );
+  const tools: ToolsetTool[] | null = s.tools
+    ? s.tools
+        .map((t) => ({ name: t.name, permission_policy: t.permission_policy ?? defaultPolicy }))
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    : null;
+  return {
+    errors,
+    value: {
+      name: s.name,
+      server_name: s.server_name ?? s.name,
+      url: s.url,
+      tools,
+      default_permission_policy: defaultPolicy,
+      source: spec.document.location,
+    },
+  };
+}
+
+function resolveEnvironment(spec: Extract<ValidatedSpec, { kind: "Environment" }>): Outcome<ResolvedEnvironment> {
+  const s = spec.spec;
+  const errors: SpecError[] = [];
+  const config = s.config;
+  if (config.type === "cloud" && config.packages && config.networking?.type === "limited") {
+    if (!config.networking.allow_package_managers) {
+      errors.push(
+        errorAt(
+          spec,
+          ["config", "packages"],
+          "packages need `networking.allow_package_managers: true` when networking is limited",
+          "key",
+        ),
+      );
+    }
+  }
+  return {
+    errors,
+    value: {
+      kind: "Environment",
+      name: s.name,
+      description: s.description ?? null,
+      config: { ...structuredClone(config) },
+      metadata: metadataOf(s.metadata),
+      protect: s.protect ?? false,
+      source: spec.document.location,
+    },
+  };
+}
+
+/** Two URLs name the same server when they are equal once parsed (`https://a.example.com` = `https://a.example.com/`). */
+function sameUrl(a: string, b: string): boolean {
+  try {
+    return new URL(a).href === new URL(b).href;
+  } catch {
+    return a === b;
+  }
+}
+
+/**
+ * The MCP server URL of a `static_bearer` or `mcp_oauth` credential: its `toolset`'s url, or `mcp_server_url`. Both
+ * may be given if they agree. `undefined` with no error means the toolset exists but is invalid.
+ */
+function mcpServerUrl(
+  spec: Extract<ValidatedSpec, { kind: "Vault" }>,
+  path: DataPath,
+  auth: { toolset?: string; mcp_server_url?: string },
+  refs: References,
+  errors: SpecError[],
+): string | undefined {
+  if (auth.toolset === undefined) {
+    if (auth.mcp_server_url !== undefined) return auth.mcp_server_url;
+    errors.push(
+      errorAt(
+        spec,
+        path,
+        "name the MCP server this credential is for: set `toolset` (an McpToolset spec name) or `mcp_server_url`",
+        "key",
+      ),
+    );
+    return undefined;
+  }
+  const toolset = refs.toolsets.get(auth.toolset);
+  if (!toolset) {
+    if (!refs.skipped.has(`McpToolset/${auth.toolset}`)) {
+      const hint = didYouMean(auth.toolset, refs.declaredToolsets);
+      errors.push(errorAt(spec, [...path, "toolset"], `unknown McpToolset "${auth.toolset}"${hint}`));
+    }
+    return undefined;
+  }
+  if (auth.mcp_server_url !== undefined && !sameUrl(auth.mcp_server_url, toolset.url)) {
+    errors.push(
+      errorAt(
+        spec,
+        [...path, "mcp_server_url"],
+        `the toolset "${toolset.name}" has url ${toolset.url} but mcp_server_url says ${auth.mcp_server_url}`,
+      ),
+    );
+    return undefined;
+  }
+  return toolset.url;
+}
+
+function resolveAuth(
+  spec: Extract<ValidatedSpec, { kind: "Vault" }>,
+  path: DataPath,
+  auth: vault.Credential["auth"],
+  refs: References,
+  errors: SpecError[],
+): ResolvedCredentialAuth | undefined {
+  switch (auth.type) {
+    case "static_bearer": {
+      const url = mcpServerUrl(spec, path, auth, refs, errors);
+      return url === undefined
+        ? undefined
+        : { type: "static_bearer", mcp_server_url: url, token: parseSecretRef(auth.token) };
+    }
+    case "mcp_oauth": {
+      const url = mcpServerUrl(spec, path, auth, refs, errors);
+      if (url === undefined) return undefined;
+      const r = auth.refresh;
+      return {
+        type: "mcp_oauth",
+        mcp_server_url: url,
+        access_token: parseSecretRef(auth.access_token),
+        ...(auth.expires_at !== undefined ? { expires_at: auth.expires_at } : {}),
+        ...(r
+          ? {
+              refresh: {
+                client_id: r.client_id,
+                refresh_token: parseSecretRef(r.refresh_token),
+                token_endpoint: r.token_endpoint,
+                token_endpoint_auth:
+                  r.token_endpoint_auth.type === "none"
+                    ? { type: "none" }
+                    : {
+                        type: r.token_endpoint_auth.type,
+                        client_secret: parseSecretRef(r.token_endpoint_auth.client_secret),
+                      },
+                ...(r.scope !== undefined ? { scope: r.scope } : {}),
+                ...(r.resource !== undefined ? { resource: r.resource } : {}),
+              },
+            }
+          : {}),
+      };
+    }
+    case "environment_variable":
+      return {
+        type: "environment_variable",
+        secret_name: auth.secret_name,
+        secret_value: parseSecretRef(auth.secret_value),
+        networking: structuredClone(auth.networking),
+        ...(auth.injection_location ? { injection_location: { ...auth.injection_location } } : {}),
+      };
+  }
+}
+
+function resolveVault(spec: Extract<ValidatedSpec, { kind: "Vault" }>, refs: References): Outcome<ResolvedVault> {
+  const s = spec.spec;
+  const list = s.credentials ?? [];
+  const errors = repeats(list, (c) => c.name).map(({ index, first }) =>
+    errorAt(
+      spec,
+      ["credentials", index, "name"],
+      `credential "${list[index]?.name}" is defined twice in this vault (first at line ${lineOf(spec, ["credentials", first])})`,
+    ),
+  );
+  const credentials: ResolvedCredential[] = [];
+  let complete = true;
+  for (const [index, c] of list.entries()) {
+    const auth = resolveAuth(spec, ["credentials", index, "auth"], c.auth, refs, errors);
+    if (!auth) {
+      complete = false;
+      continue;
+    }
+    credentials.push({
+      name: c.name,
+      display_name: c.display_name ?? c.name,
+      metadata: metadataOf(c.metadata),
+      auth,
+      source: locate(spec.document, ["credentials", index]),
+    });
+  }
+  credentials.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const value: ResolvedVault = {
+    kind: "Vault",
+    name: s.name,
+    display_name: s.display_name ?? s.name,
+    metadata: metadataOf(s.metadata),
+    credentials,
+    protect: s.protect ?? false,
+    source: spec.document.location,
+  };
+  return complete ? { errors, value } : { errors };
+}
+
+/** A permission policy in the API's object form (`always_ask` → `{ type: "always_ask" }`). */
+function policyObject(policy: agent.ToolPermissionPolicy): { type: PermissionPolicyType } {
+  return typeof policy === "string" ? { type: policy } : { type: policy.type };
+}
+
+/**
+ * An agent's non-MCP tools as the SDK's create params take them. Permission policies written as a bare string are
+ * expanded to the API's `{ type }` object; everything else is passed through.
+ */
+function toolParams(tool: agent.AgentTool): Record<string, unknown> {
+  const copy: Record<string, unknown> = { ...structuredClone(tool) };
+  if (tool.type !== "agent_toolset_20260401") return copy;
+  const policy = tool.default_config?.permission_policy;
+  if (tool.default_config) {
+    copy.default_config = { ...tool.default_config, ...(policy ? { permission_policy: policyObject(policy) } : {}) };
+  }
+  if (tool.configs) {
+    copy.configs = tool.configs.map((c) => ({
+      ...structuredClone(c),
+      ...(c.permission_policy ? { permission_policy: policyObject(c.permission_policy) } : {}),
+    }));
+  }
+  return copy;
+}
+
+function toolErrors(spec: Extract<ValidatedSpec, { kind: "Agent" }>): SpecError[] {
+  const tools = spec.spec.tools ?? [];
+  const errors: SpecError[] = [];
+  const indexed = tools.map((tool, index) => ({ tool, index }));
+  const builtIn = indexed.filter(({ tool }) => tool.type === "agent_toolset_20260401");
+  for (const { index, first } of repeats(builtIn, () => "agent_toolset_20260401")) {
+    const at = builtIn[index]?.index ?? 0;
+    const firstLine = lineOf(spec, ["tools", builtIn[first]?.index ?? 0]);
+    errors.push(
+      errorAt(
+        spec,
+        ["tools", at, "type"],
+        `agent_toolset_20260401 is listed twice (first at line ${firstLine}): configure every built-in tool in one entry`,
+      ),
+    );
+  }
+  const custom = indexed.filter((t): t is { tool: agent.CustomTool; index: number } => t.tool.type === "custom");
+  for (const { index, first } of repeats(custom, (t) => t.tool.name)) {
+    const at = custom[index]?.index ?? 0;
+    const firstLine = lineOf(spec, ["tools", custom[first]?.index ?? 0]);
+    errors.push(
+      errorAt(
+        spec,
+        ["tools", at, "name"],
+        `custom tool "${custom[index]?.tool.name}" is defined twice (first at line ${firstLine})`,
+      ),
+    );
+  }
+  for (const { tool, index } of builtIn) {
+    const configs = (tool as agent.AgentToolset20260401).configs ?? [];
+    for (const dup of repeats(configs, (c) => c.name)) {
+      const path = ["tools", index, "configs", dup.index, "name"];
+      const firstLine = lineOf(spec, ["tools", index, "configs", dup.first]);
+      errors.push(
+        errorAt(spec, path, `"${configs[dup.index]?.name}" is configured twice (first at line ${firstLine})`),
+      );
+    }
+  }
+  return errors;
+}
+
+async function resolveAgent(
+  spec: Extract<ValidatedSpec, { kind: "Agent" }>,
+  refs: References,
+  root: string,
+): Promise<Outcome<ResolvedAgent>> {
+  const s = spec.spec;
+  const errors = toolErrors(spec);
+  let complete = true;
+
+  let system = s.system ?? null;
+  let systemFile: string | undefined;
+  if (s.system_file !== undefined) {
+    const read = await readSystemFile(root, spec.document.absolutePath, s.system_file);
+    if (read.ok) {
+      system = read.text;
+      systemFile = read.file;
+    } else {
+      errors.push(errorAt(spec, ["system_file"], read.message));
+    }
+  }
+
+  const toolsets: ResolvedMcpToolset[] = [];
+  const byServerName = new Map<string, string>();
+  for (const [index, name] of (s.toolsets ?? []).entries()) {
+    const toolset = refs.toolsets.get(name);
+    if (!toolset) {
+      complete = false;
+      if (!refs.skipped.has(`McpToolset/${name}`)) {
+        errors.push(
+          errorAt(spec, ["toolsets", index], `unknown McpToolset "${name}"${didYouMean(name, refs.declaredToolsets)}`),
+        );
+      }
+      continue;
+    }
+    const other = byServerName.get(toolset.server_name);
+    if (other !== undefined) {
+      errors.push(
+        errorAt(
+          spec,
+          ["toolsets", index],
+          `toolsets "${other}" and "${name}" both use server_name "${toolset.server_name}"; MCP server names must be unique on an agent (set server_name on one of them)`,
+        ),
+      );
+      continue;
+    }
+    byServerName.set(toolset.server_name, name);
+    toolsets.push(toolset);
+  }
+
+  const model = typeof s.model === "string" ? { id: s.model } : { ...s.model };
+  const value: ResolvedAgent = {
+    kind: "Agent",
+    name: s.name,
+    description: s.description ?? null,
+    model,
+    system,
+    ...(systemFile !== undefined ? { system_file: systemFile } : {}),
+    toolsets,
+    tools: (s.tools ?? []).map(toolParams),
+    skills: (s.skills ?? []).map((k) => ({ ...k })),
+    metadata: metadataOf(s.metadata),
+    protect: s.protect ?? false,
+    source: spec.document.location,
+  };
+  return complete ? { errors, value } : { errors };
+}

@@ -1,0 +1,121 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Ajv2020, type AnySchemaObject, type ValidateFunction } from "ajv/dist/2020.js";
+import addFormats from "ajv-formats";
+import type { AgentSpec, EnvironmentSpec, McpToolsetSpec, VaultSpec } from "../generated/index.js";
+import { describeAjvErrors } from "./ajv-messages.js";
+import type { LoadedDocument } from "./load.js";
+import { documentLocation, locate } from "./position.js";
+import { didYouMean } from "./suggest.js";
+import { API_VERSION, SPEC_KINDS, type SpecError, type SpecKind } from "./types.js";
+
+/** A document that passed its kind's schema, typed by the types generated from that schema. */
+export type ValidatedSpec =
+  | { kind: "Agent"; spec: AgentSpec; document: LoadedDocument }
+  | { kind: "Environment"; spec: EnvironmentSpec; document: LoadedDocument }
+  | { kind: "McpToolset"; spec: McpToolsetSpec; document: LoadedDocument }
+  | { kind: "Vault"; spec: VaultSpec; document: LoadedDocument };
+
+/** What `validateDocuments` returns. */
+export interface ValidationResult {
+  /** The documents that are valid, in input order. */
+  specs: ValidatedSpec[];
+  errors: SpecError[];
+  /**
+   * Specs that declare a kind and a name but are invalid: resolve does not report references to them as unknown
+   * (the spec's own error says what is wrong), nor resolves what refers to them.
+   */
+  invalid: Array<{ kind: SpecKind; name: string }>;
+}
+
+/**
+ * The `schemas/` folder, found relative to this module: `src/spec/validate.ts` under vitest and
+ * `dist/spec/validate.js` after the build both sit two levels below the package root.
+ */
+export const SCHEMA_DIR = fileURLToPath(new URL("../../schemas/", import.meta.url));
+
+/** Annotation keywords the schemas use for editors and for our messages; ajv must know them in strict mode. */
+const ANNOTATIONS = ["errorMessage", "patternErrorMessage", "tsType"];
+
+interface Validators {
+  byKind: Map<string, { validate: ValidateFunction; id: string }>;
+  ajv: Ajv2020;
+}
+
+let cached: Validators | undefined;
+
+/**
+ * Compiles every schema of `schemas/` once per process (ajv 2020-12, `allErrors`, formats, discriminators). A kind
+ * schema is one whose `kind` property is a `const`; the same rule drives `scripts/gen-types.mjs`.
+ */
+function validators(): Validators {
+  if (cached) return cached;
+  const ajv = new Ajv2020({ allErrors: true, verbose: true, discriminator: true });
+  addFormats.default(ajv);
+  ajv.addVocabulary(ANNOTATIONS);
+  const schemas: AnySchemaObject[] = readdirSync(SCHEMA_DIR)
+    .filter((f) => f.endsWith(".schema.json"))
+    .sort()
+    .map((f) => JSON.parse(readFileSync(`${SCHEMA_DIR}${f}`, "utf8")) as AnySchemaObject);
+  ajv.addSchema(schemas);
+  const byKind = new Map<string, { validate: ValidateFunction; id: string }>();
+  for (const schema of schemas) {
+    const kind = (schema.properties as Record<string, AnySchemaObject> | undefined)?.kind?.const;
+    if (typeof kind === "string" && typeof schema.$id === "string") {
+      const validate = ajv.getSchema(schema.$id);
+      if (validate) byKind.set(kind, { validate, id: schema.$id });
+    }
+  }
+  cached = { ajv, byKind };
+  return cached;
+}
+
+function isSpecKind(kind: unknown): kind is SpecKind {
+  return typeof kind === "string" && (SPEC_KINDS as readonly string[]).includes(kind);
+}
+
+/**
+ * Checks each document's `apiVersion` (must be `reconcile/v1`) and `kind` (one of `SPEC_KINDS`), then validates it
+ * against its kind's schema in `schemas/`. Every problem of every document is reported, located at the offending
+ * node (see `describeAjvErrors` for the wording). Documents are independent: cross-references are resolve's job.
+ */
+export function validateDocuments(documents: readonly LoadedDocument[]): ValidationResult {
+  const { ajv, byKind } = validators();
+  const result: ValidationResult = { specs: [], errors: [], invalid: [] };
+  const kinds = [...byKind.keys()].sort();
+  for (const document of documents) {
+    const { data } = document;
+    const kind = isSpecKind(data.kind) ? data.kind : undefined;
+    const name = typeof data.name === "string" ? data.name : undefined;
+    const fail = (location: SpecError["location"], message: string) => {
+      result.errors.push({ location, message, ...(kind ? { kind } : {}), ...(kind && name ? { name } : {}) });
+    };
+    if (data.apiVersion === undefined) {
+      fail(documentLocation(document), `missing apiVersion: add "apiVersion: ${API_VERSION}"`);
+    } else if (data.apiVersion !== API_VERSION) {
+      fail(
+        locate(document, ["apiVersion"]),
+        `unsupported apiVersion "${String(data.apiVersion)}": this version of reconcile reads ${API_VERSION}`,
+      );
+    } else if (data.kind === undefined) {
+      fail(documentLocation(document), `missing required field "kind" (one of ${kinds.join(", ")})`);
+    } else if (!kind || !byKind.has(kind)) {
+      const given = typeof data.kind === "string" ? `"${data.kind}"` : "a non-string value";
+      const hint = typeof data.kind === "string" ? didYouMean(data.kind, kinds) : "";
+      fail(locate(document, ["kind"]), `unknown kind ${given}; expected one of ${kinds.join(", ")}${hint}`);
+    } else {
+      const { validate, id } = byKind.get(kind) as { validate: ValidateFunction; id: string };
+      if (validate(data)) {
+        // The schema just checked `data`, and the spec types are generated from that schema.
+        result.specs.push({ kind, spec: data, document } as unknown as ValidatedSpec);
+        continue;
+      }
+      const resolveRef = (ref: string) => ajv.getSchema(new URL(ref, id).href)?.schema as AnySchemaObject | undefined;
+      for (const problem of describeAjvErrors(validate.errors ?? [], data, resolveRef)) {
+        fail(locate(document, problem.path, problem.at), problem.message);
+      }
+    }
+    if (kind && name) result.invalid.push({ kind, name });
+  }
+  return result;
+}

@@ -1,0 +1,132 @@
+import { cp, mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, test } from "vitest";
+import { loadProject } from "../../src/spec/index.js";
+import { REPO_ROOT } from "./helpers.js";
+
+/** The fleet's folders, copied so that YAML elsewhere in the repository (other tests' fixtures) cannot interfere. */
+const FLEET = ["agents", "environments", "prompts", "toolsets", "vaults"];
+
+describe("the example fleet", async () => {
+  const root = await mkdtemp(path.join(tmpdir(), "reconcile-fleet-"));
+  for (const dir of FLEET) await cp(path.join(REPO_ROOT, dir), path.join(root, dir), { recursive: true });
+  const project = await loadProject(root);
+  const { specs } = project;
+  const agent = (name: string) => specs.agents.find((a) => a.name === name);
+
+  test("loads with zero errors", () => {
+    expect(project.errors).toEqual([]);
+  });
+
+  test("reads one spec per file, in sorted order", () => {
+    expect(project.files).toEqual([
+      "agents/email-meeting-manager.yaml",
+      "agents/export-support.yaml",
+      "agents/ops-agent.yaml",
+      "environments/export-sandbox.yaml",
+      "environments/ops.yaml",
+      "toolsets/export-jobs.yaml",
+      "toolsets/internal-db.yaml",
+      "toolsets/support-desk.yaml",
+      "toolsets/workspace-mail-calendar.yaml",
+      "vaults/email-meeting-manager.yaml",
+    ]);
+    expect(specs.agents.map((a) => a.name)).toEqual(["email-meeting-manager", "export-support", "ops-agent"]);
+    expect(specs.environments.map((e) => e.name)).toEqual(["export-sandbox", "ops"]);
+    expect(specs.vaults.map((v) => v.name)).toEqual(["email-meeting-manager"]);
+    expect(specs.toolsets.map((t) => t.name)).toEqual([
+      "export-jobs",
+      "internal-db",
+      "support-desk",
+      "workspace-mail-calendar",
+    ]);
+  });
+
+  test("every example file starts with a yaml-language-server line naming its kind's schema", async () => {
+    const schemaOf: Record<string, string> = {
+      agents: "agent",
+      environments: "environment",
+      toolsets: "mcp-toolset",
+      vaults: "vault",
+    };
+    for (const file of project.files) {
+      const first = (await readFile(path.join(REPO_ROOT, file), "utf8")).split("\n")[0];
+      const folder = file.split("/")[0] ?? "";
+      expect(first, file).toBe(`# yaml-language-server: $schema=../schemas/${schemaOf[folder]}.schema.json`);
+    }
+  });
+
+  test("export-support reads its prompt from prompts/ and puts the customer reply behind an approval gate", async () => {
+    const a = agent("export-support");
+    expect(a?.system_file).toBe("prompts/export-support.md");
+    expect(a?.system).toBe(await readFile(path.join(REPO_ROOT, "prompts/export-support.md"), "utf8"));
+    expect(a?.model).toEqual({ id: "claude-sonnet-4-6" });
+    expect(a?.toolsets.map((t) => t.name)).toEqual(["export-jobs", "support-desk"]);
+    const [jobs, desk] = a?.toolsets ?? [];
+    expect(jobs?.url).toBe("https://exports-mcp.example.com/mcp");
+    expect(jobs?.tools?.map((t) => t.name)).toEqual([
+      "get_export_download_url",
+      "get_latest_export_job",
+      "retry_export_job",
+    ]);
+    expect(jobs?.tools?.find((t) => t.name === "get_latest_export_job")?.permission_policy).toBe("always_allow");
+    expect(desk?.tools?.find((t) => t.name === "send_customer_reply")?.permission_policy).toBe("always_ask");
+    expect(a?.tools).toEqual([]);
+    expect(a?.protect).toBe(false);
+  });
+
+  test("export-sandbox only reaches the export server's host and the agent's MCP servers", () => {
+    const env = specs.environments.find((e) => e.name === "export-sandbox");
+    expect(env?.config).toEqual({
+      type: "cloud",
+      networking: { type: "limited", allowed_hosts: ["exports-mcp.example.com"], allow_mcp_servers: true },
+    });
+  });
+
+  test("email-meeting-manager uses one virtual MCP server whose token is in its vault", () => {
+    const a = agent("email-meeting-manager");
+    expect(a?.model).toEqual({ id: "claude-haiku-4-5" });
+    expect(a?.system_file).toBeUndefined();
+    expect(a?.system).toMatch(/^You manage meetings for one mailbox\./);
+    expect(a?.toolsets.map((t) => t.server_name)).toEqual(["workspace-mail-calendar"]);
+    expect(a?.toolsets[0]?.tools?.map((t) => t.name)).toEqual([
+      "calendar_create_event",
+      "calendar_list_events",
+      "gmail_read_message",
+      "gmail_search_messages",
+    ]);
+    const vault = specs.vaults[0];
+    expect(vault?.display_name).toBe("Email meeting manager");
+    expect(vault?.credentials).toEqual([
+      {
+        name: "workspace-mcp",
+        display_name: "Workspace mail and calendar MCP token",
+        metadata: {},
+        auth: {
+          type: "static_bearer",
+          mcp_server_url: "https://workspace-mcp.example.com/mcp",
+          token: { source: "env", name: "WORKSPACE_MCP_TOKEN" },
+        },
+        source: { file: "vaults/email-meeting-manager.yaml", line: 9, col: 5 },
+      },
+    ]);
+  });
+
+  test("ops-agent: high effort, read-only database tool, bash behind approval", () => {
+    const a = agent("ops-agent");
+    expect(a?.model).toEqual({ id: "claude-opus-4-7", effort: "high" });
+    expect(a?.metadata).toEqual({ team: "platform", tier: "production" });
+    expect(a?.toolsets[0]?.tools).toEqual([{ name: "run_readonly_query", permission_policy: "always_allow" }]);
+    expect(a?.tools).toEqual([
+      {
+        type: "agent_toolset_20260401",
+        configs: [
+          { name: "bash", permission_policy: { type: "always_ask" } },
+          { name: "web_search", enabled: false },
+        ],
+      },
+    ]);
+    expect(a?.source).toEqual({ file: "agents/ops-agent.yaml", line: 2, col: 1 });
+  });
+});
