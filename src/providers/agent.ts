@@ -9,8 +9,9 @@
  */
 import type { ResolvedAgent, ResolvedMcpToolset } from "../spec/types.js";
 import { keyed, listAll, policyName, toJson } from "./comparable.js";
-import { metadataPatch, ownedName, ownershipMetadata, userMetadata } from "./ownership.js";
-import type { ApiObject, ComparableState, DesiredResource, Json, LiveResource, Provider } from "./types.js";
+import { metadataUpdate, userMetadata } from "./ownership.js";
+import { desiredResource } from "./resource.js";
+import type { ApiObject, ComparableState, Json, LiveResource, Provider, UpdateRequest } from "./types.js";
 
 type Obj = Record<string, unknown>;
 
@@ -129,16 +130,17 @@ export function agentState(agent: Obj): ComparableState {
 }
 
 /** Top-level state fields → update params. `tools` and `mcp_servers` travel together (each server needs a toolset). */
-function updateParams(spec: ResolvedAgent, live: LiveResource, fields: readonly string[]): Obj {
+function updateParams(spec: ResolvedAgent, live: LiveResource, request: UpdateRequest): Obj {
   const params = agentParams(spec);
   const out: Obj = { version: live.version };
-  const wanted = new Set(fields);
+  const wanted = new Set(request.fields);
   if (wanted.has("tools") || wanted.has("mcp_servers")) wanted.add("tools").add("mcp_servers");
   for (const field of wanted) {
-    if (field === "metadata") out.metadata = metadataPatch(spec.metadata, live.metadata);
-    else if (field === "execution_identity" || field === "multiagent") out[field] = null;
-    else out[field] = params[field];
+    if (field === "metadata") continue;
+    out[field] = field === "execution_identity" || field === "multiagent" ? null : params[field];
   }
+  const metadata = metadataUpdate(spec.metadata, live.metadata, request);
+  if (metadata) out.metadata = metadata;
   return out;
 }
 
@@ -148,16 +150,13 @@ export const agentProvider: Provider = {
   replaceOrder: "create-first",
   replaceOn: [],
   desired(specs) {
-    return specs.agents.map(
-      (spec): DesiredResource => ({
+    return specs.agents.map((spec) =>
+      desiredResource({
         type: "agent",
         name: spec.name,
-        address: `agent.${spec.name}`,
-        dependsOn: [],
+        previousNames: spec.previous_names,
         state: agentState(agentParams(spec)),
-        sensitive: [],
         serverChosen: spec.model.effort === undefined ? ["model.effort"] : [],
-        missingSecrets: [],
         protect: spec.protect,
         source: spec.source,
         spec,
@@ -165,31 +164,19 @@ export const agentProvider: Provider = {
     );
   },
   list: (client) => listAll((q) => client.beta.agents.list(q)),
-  observe(object: ApiObject, ctx) {
-    const name = ownedName(object.metadata, ctx.stack);
-    if (name === null) return null;
-    return {
-      type: "agent",
-      name,
-      address: `agent.${name}`,
-      id: object.id,
-      version: Number(object.version),
-      state: agentState(object),
-      metadata: object.metadata ?? {},
-      created_at: String(object.created_at),
-    };
-  },
-  async create(client, desired, ctx) {
+  retrieve: async (client, id) => (await client.beta.agents.retrieve(id)) as unknown as ApiObject,
+  state: (object) => agentState(object),
+  async create(client, desired, _ctx, ownership) {
     const params = agentParams(desired.spec as ResolvedAgent);
-    params.metadata = { ...(params.metadata as Obj), ...ownershipMetadata(ctx.stack, desired.name) };
-    const agent = await client.beta.agents.create(params as never);
+    params.metadata = { ...(params.metadata as Obj), ...ownership };
+    const agent = await client.beta.agents.create(params as never, { maxRetries: 0 });
     return { id: agent.id, version: agent.version };
   },
-  async update(client, desired, live, fields) {
+  async update(client, desired, live, request) {
     // No SDK retry: the SDK retries 409s, and a version conflict must surface as one, not be repeated.
     const agent = await client.beta.agents.update(
       live.id,
-      updateParams(desired.spec as ResolvedAgent, live, fields) as never,
+      updateParams(desired.spec as ResolvedAgent, live, request) as never,
       { maxRetries: 0 },
     );
     return { id: agent.id, version: agent.version };

@@ -10,9 +10,10 @@
  */
 import type { ResolvedCredential, ResolvedCredentialAuth, ResolvedVault } from "../spec/types.js";
 import { listAll, sortedStrings } from "./comparable.js";
-import { metadataPatch, ownedName, ownershipMetadata, SECRET_FINGERPRINT_KEY, userMetadata } from "./ownership.js";
+import { metadataUpdate, SECRET_FINGERPRINT_KEY, userMetadata } from "./ownership.js";
+import { desiredResource } from "./resource.js";
 import { collectSecretRefs, secretFingerprint, substituteSecrets } from "./secrets.js";
-import type { ApiObject, ComparableState, DesiredResource, Json, Provider, ProviderContext } from "./types.js";
+import type { ApiObject, ComparableState, Json, Provider, ProviderContext } from "./types.js";
 
 type Obj = Record<string, unknown>;
 
@@ -110,6 +111,17 @@ function fingerprint(spec: CredentialSpec, address: string, ctx: ProviderContext
   return secretFingerprint(collectSecretRefs(spec.credential.auth), ctx.secrets, ctx.stack, address);
 }
 
+/** Every earlier `vault/credential` name: each name the vault had, with each name the credential had. */
+function previousNames(vault: ResolvedVault, credential: ResolvedCredential): string[] {
+  const names: string[] = [];
+  for (const v of [vault.name, ...vault.previous_names]) {
+    for (const c of [credential.name, ...credential.previous_names]) {
+      if (v !== vault.name || c !== credential.name) names.push(`${v}/${c}`);
+    }
+  }
+  return names;
+}
+
 /** The credential provider (see the module comment). Listed per owned vault. */
 export const credentialProvider: Provider = {
   type: "credential",
@@ -125,69 +137,58 @@ export const credentialProvider: Provider = {
   ],
   desired(specs, ctx) {
     return specs.vaults.flatMap((vault: ResolvedVault) =>
-      vault.credentials.map((credential): DesiredResource => {
+      vault.credentials.map((credential) => {
         const name = `${vault.name}/${credential.name}`;
-        const address = `credential.${name}`;
         const spec: CredentialSpec = { vault: vault.name, credential };
         const refs = collectSecretRefs(credential.auth);
-        return {
+        return desiredResource({
           type: "credential",
           name,
-          address,
+          previousNames: previousNames(vault, credential),
           dependsOn: [`vault.${vault.name}`],
-          state: credentialState(credential as unknown as Obj, fingerprint(spec, address, ctx)),
+          state: credentialState(credential as unknown as Obj, fingerprint(spec, `credential.${name}`, ctx)),
           sensitive: ["secret"],
-          serverChosen: [],
           missingSecrets: [...new Set(refs.filter((ref) => ctx.secrets(ref) === undefined).map((ref) => ref.name))],
           protect: vault.protect,
           source: credential.source,
           spec,
-        };
+        });
       }),
     );
   },
   list: (client, parentId) => listAll((q) => client.beta.vaults.credentials.list(String(parentId), q)),
-  observe(object: ApiObject, ctx, parent) {
-    const name = ownedName(object.metadata, ctx.stack);
-    if (name === null || parent === undefined) return null;
-    return {
-      type: "credential",
-      name,
-      address: `credential.${name}`,
-      id: object.id,
-      parentId: parent.id,
-      state: credentialState(object, object.metadata?.[SECRET_FINGERPRINT_KEY] ?? null),
-      metadata: object.metadata ?? {},
-      created_at: String(object.created_at),
-    };
-  },
-  async create(client, desired, ctx, parentId) {
+  retrieve: async (client, id, parentId) =>
+    (await client.beta.vaults.credentials.retrieve(id, { vault_id: String(parentId) })) as unknown as ApiObject,
+  state: (object) => credentialState(object, object.metadata?.[SECRET_FINGERPRINT_KEY] ?? null),
+  async create(client, desired, ctx, ownership, parentId) {
     const { credential } = desired.spec as CredentialSpec;
     const secret = desired.state.secret;
-    const created = await client.beta.vaults.credentials.create(String(parentId), {
-      display_name: credential.display_name,
-      metadata: {
-        ...credential.metadata,
-        ...ownershipMetadata(ctx.stack, desired.name),
-        ...(typeof secret === "string" ? { [SECRET_FINGERPRINT_KEY]: secret } : {}),
+    const created = await client.beta.vaults.credentials.create(
+      String(parentId),
+      {
+        display_name: credential.display_name,
+        metadata: {
+          ...credential.metadata,
+          ...ownership,
+          ...(typeof secret === "string" ? { [SECRET_FINGERPRINT_KEY]: secret } : {}),
+        },
+        auth: substituteSecrets(credential.auth, ctx.secrets) as never,
       },
-      auth: substituteSecrets(credential.auth, ctx.secrets) as never,
-    });
+      { maxRetries: 0 },
+    );
     return { id: created.id };
   },
-  async update(client, desired, live, fields, ctx) {
+  async update(client, desired, live, request, ctx) {
     const { credential } = desired.spec as CredentialSpec;
     const body: Obj = { vault_id: live.parentId };
     const secret = desired.state.secret;
-    const fingerprintKey: Record<string, string> =
-      typeof secret === "string" ? { [SECRET_FINGERPRINT_KEY]: secret } : {};
-    if (fields.includes("display_name")) body.display_name = credential.display_name;
-    if (fields.includes("auth") || fields.includes("secret")) {
-      body.auth = substituteSecrets(authUpdate(credential.auth), ctx.secrets);
-      body.metadata = metadataPatch(credential.metadata, live.metadata, fingerprintKey);
-    } else if (fields.includes("metadata")) {
-      body.metadata = metadataPatch(credential.metadata, live.metadata);
-    }
+    const rewritesAuth = request.fields.includes("auth") || request.fields.includes("secret");
+    if (request.fields.includes("display_name")) body.display_name = credential.display_name;
+    if (rewritesAuth) body.auth = substituteSecrets(authUpdate(credential.auth), ctx.secrets);
+    const ownership =
+      rewritesAuth && typeof secret === "string" ? { ...request.ownership, [SECRET_FINGERPRINT_KEY]: secret } : request.ownership;
+    const metadata = metadataUpdate(credential.metadata, live.metadata, { fields: request.fields, ownership });
+    if (metadata) body.metadata = metadata;
     const updated = await client.beta.vaults.credentials.update(live.id, body as never);
     return { id: updated.id };
   },

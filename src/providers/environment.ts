@@ -5,8 +5,9 @@
  */
 import type { ResolvedEnvironment } from "../spec/types.js";
 import { listAll, sortedStrings, toJson } from "./comparable.js";
-import { metadataPatch, ownedName, ownershipMetadata, userMetadata } from "./ownership.js";
-import type { ApiObject, ComparableState, DesiredResource, Json, Provider } from "./types.js";
+import { metadataUpdate, userMetadata } from "./ownership.js";
+import { desiredResource } from "./resource.js";
+import type { ApiObject, ComparableState, Json, Provider } from "./types.js";
 
 type Obj = Record<string, unknown>;
 
@@ -60,16 +61,12 @@ export const environmentProvider: Provider = {
   replaceOrder: "create-first",
   replaceOn: ["config.type"],
   desired(specs) {
-    return specs.environments.map(
-      (spec): DesiredResource => ({
+    return specs.environments.map((spec) =>
+      desiredResource({
         type: "environment",
         name: spec.name,
-        address: `environment.${spec.name}`,
-        dependsOn: [],
+        previousNames: spec.previous_names,
         state: environmentState(environmentParams(spec)),
-        sensitive: [],
-        serverChosen: [],
-        missingSecrets: [],
         protect: spec.protect,
         source: spec.source,
         spec,
@@ -77,31 +74,21 @@ export const environmentProvider: Provider = {
     );
   },
   list: (client) => listAll((q) => client.beta.environments.list(q)),
-  observe(object: ApiObject, ctx) {
-    const name = ownedName(object.metadata, ctx.stack);
-    if (name === null) return null;
-    return {
-      type: "environment",
-      name,
-      address: `environment.${name}`,
-      id: object.id,
-      state: environmentState(object),
-      metadata: object.metadata ?? {},
-      created_at: String(object.created_at),
-    };
-  },
-  async create(client, desired, ctx) {
+  retrieve: async (client, id) => (await client.beta.environments.retrieve(id)) as unknown as ApiObject,
+  state: (object) => environmentState(object),
+  async create(client, desired, _ctx, ownership) {
     const params = environmentParams(desired.spec as ResolvedEnvironment);
-    params.metadata = { ...(params.metadata as Obj), ...ownershipMetadata(ctx.stack, desired.name) };
-    const env = await client.beta.environments.create(params as never);
+    params.metadata = { ...(params.metadata as Obj), ...ownership };
+    const env = await client.beta.environments.create(params as never, { maxRetries: 0 });
     return { id: env.id };
   },
-  async update(client, desired, live, fields) {
+  async update(client, desired, live, request) {
     const spec = desired.spec as ResolvedEnvironment;
     const params = environmentParams(spec);
     const body: Obj = {};
-    for (const field of fields)
-      body[field] = field === "metadata" ? metadataPatch(spec.metadata, live.metadata) : params[field];
+    for (const field of request.fields) if (field !== "metadata") body[field] = params[field];
+    const metadata = metadataUpdate(spec.metadata, live.metadata, request);
+    if (metadata) body.metadata = metadata;
     const env = await client.beta.environments.update(live.id, body as never);
     return { id: env.id };
   },

@@ -10,7 +10,12 @@ export const OWNERSHIP_KEYS = {
   managedBy: "managed-by",
   stack: "reconcile/stack",
   name: "reconcile/name",
+  /** `protect` when the spec says `protect: true`: never archived or replaced, even after its spec is removed. */
+  lifecycle: "reconcile/lifecycle",
 } as const;
+
+/** The `reconcile/lifecycle` value of a protected resource. */
+export const PROTECTED = "protect";
 
 /** The credential-only key holding the keyed fingerprint of its secret values (see `secrets.ts`). */
 export const SECRET_FINGERPRINT_KEY = "reconcile/secret-fingerprint";
@@ -23,16 +28,28 @@ export function isReservedKey(key: string): boolean {
   return key === OWNERSHIP_KEYS.managedBy || key.startsWith("reconcile/");
 }
 
-/** The ownership metadata for a new resource of `stack` named `name` (the spec name, for credentials `vault/cred`). */
-export function ownershipMetadata(stack: string, name: string): Record<string, string> {
-  return { [OWNERSHIP_KEYS.managedBy]: MANAGED_BY, [OWNERSHIP_KEYS.stack]: stack, [OWNERSHIP_KEYS.name]: name };
+/**
+ * The ownership metadata of a resource of `stack` named `name` (the spec name; for credentials `vault/cred`),
+ * protected or not.
+ */
+export function ownershipMetadata(stack: string, name: string, protect = false): Record<string, string> {
+  return {
+    [OWNERSHIP_KEYS.managedBy]: MANAGED_BY,
+    [OWNERSHIP_KEYS.stack]: stack,
+    [OWNERSHIP_KEYS.name]: name,
+    ...(protect ? { [OWNERSHIP_KEYS.lifecycle]: PROTECTED } : {}),
+  };
 }
 
-/** The spec name a live object's metadata claims for `stack`, or null when the object is not ours. */
-export function ownedName(metadata: Record<string, string> | undefined, stack: string): string | null {
-  if (!metadata) return null;
-  if (metadata[OWNERSHIP_KEYS.managedBy] !== MANAGED_BY || metadata[OWNERSHIP_KEYS.stack] !== stack) return null;
-  return metadata[OWNERSHIP_KEYS.name] ?? null;
+/** Who owns a live object according to its metadata, or null when no reconcile stack does. */
+export function ownerOf(
+  metadata: Record<string, string> | undefined,
+): { stack: string; name: string; protected: boolean } | null {
+  if (!metadata || metadata[OWNERSHIP_KEYS.managedBy] !== MANAGED_BY) return null;
+  const stack = metadata[OWNERSHIP_KEYS.stack];
+  const name = metadata[OWNERSHIP_KEYS.name];
+  if (!stack || !name) return null;
+  return { stack, name, protected: metadata[OWNERSHIP_KEYS.lifecycle] === PROTECTED };
 }
 
 /** The user's own metadata: `metadata` without reserved keys. */
@@ -44,14 +61,28 @@ export function userMetadata(metadata: Record<string, string> | undefined): Reco
 
 /**
  * The API's per-key metadata patch (API-NOTES: "metadata is a per-key patch: a key set to null is deleted") that
- * turns the live user metadata into `desired`, leaving reserved keys alone. `extra` reserved keys are upserted too.
+ * turns the live user metadata into `desired`, leaving reserved keys alone. `extra` reserved keys are upserted
+ * (string) or deleted (null) too.
  */
 export function metadataPatch(
   desired: Record<string, string>,
   live: Record<string, string>,
-  extra: Record<string, string> = {},
+  extra: Record<string, string | null> = {},
 ): Record<string, string | null> {
   const patch: Record<string, string | null> = { ...desired, ...extra };
   for (const key of Object.keys(live)) if (!isReservedKey(key) && !(key in desired)) patch[key] = null;
   return patch;
+}
+
+/**
+ * The `metadata` an update sends, or undefined when it sends none: the spec's user metadata as a patch when
+ * `metadata` changed, plus the reserved keys the engine asks for (`ownership`: adopt, rename, lifecycle).
+ */
+export function metadataUpdate(
+  spec: Record<string, string>,
+  live: Record<string, string>,
+  request: { fields: readonly string[]; ownership: Record<string, string | null> },
+): Record<string, string | null> | undefined {
+  if (request.fields.includes("metadata")) return metadataPatch(spec, live, request.ownership);
+  return Object.keys(request.ownership).length > 0 ? { ...request.ownership } : undefined;
 }

@@ -31,8 +31,8 @@ export interface ProviderContext {
 }
 
 /**
- * One resource the specs declare. `params` are the SDK create params with secret fields still as `SecretRef`
- * objects (replaced by their values only inside `create`/`update`).
+ * One resource the specs declare. `spec` holds the resolved spec; secret fields stay `SecretRef` objects until
+ * `create`/`update` substitute them.
  */
 export interface DesiredResource {
   type: ResourceType;
@@ -40,6 +40,8 @@ export interface DesiredResource {
   name: string;
   /** `type.name`, the plan address. */
   address: string;
+  /** Addresses this resource had before (`previous_names:`); a live resource found there is renamed, not recreated. */
+  previousAddresses: string[];
   /** Addresses this resource needs to exist first (a credential needs its vault). */
   dependsOn: string[];
   state: ComparableState;
@@ -52,13 +54,14 @@ export interface DesiredResource {
   serverChosen: string[];
   /** Set when a secret the resource needs is not available now (the name of the missing variable). */
   missingSecrets: string[];
+  /** Never archive or replace (`protect: true`); recorded on the live resource too. */
   protect: boolean;
   source?: SourceLocation;
   /** Provider-private: the resolved spec this resource came from. */
   spec: unknown;
 }
 
-/** One resource observed in the live API and owned by this stack. */
+/** One resource observed in the live API (owned by this stack, or named by an `adopt:` entry). */
 export interface LiveResource {
   type: ResourceType;
   name: string;
@@ -66,11 +69,13 @@ export interface LiveResource {
   id: string;
   /** The parent's id (a credential's vault id). */
   parentId?: string;
-  /** The agent's version, the update precondition. */
+  /** The resource's version where the kind has one (agents): the update precondition. */
   version?: number;
   state: ComparableState;
   /** Raw metadata, ownership keys included. */
   metadata: Record<string, string>;
+  /** The live resource is marked protected (`reconcile/lifecycle: protect`). */
+  protected: boolean;
   created_at: string;
 }
 
@@ -83,7 +88,19 @@ export interface AppliedRef {
 /** A raw API object as listed (`BetaManagedAgentsAgent`, `BetaEnvironment`, ...). */
 export type ApiObject = { id: string; metadata?: Record<string, string>; [key: string]: unknown };
 
-/** The provider of one resource type. All API calls go through the official SDK client. */
+/** What an update changes: the top-level state fields to send, and metadata keys reconcile itself sets or removes. */
+export interface UpdateRequest {
+  /** Top-level fields of the comparable state that differ (`system`, `tools`, `metadata`...). */
+  fields: readonly string[];
+  /** Reserved metadata keys to upsert (string) or delete (null): ownership on adopt, name on rename, lifecycle. */
+  ownership: Record<string, string | null>;
+}
+
+/**
+ * The provider of one resource type. All API calls go through the official SDK client. Ownership (which objects
+ * are ours, protection, adoption, renames) is the engine's business; a provider maps specs and objects to
+ * comparable state and makes the calls.
+ */
 export interface Provider {
   readonly type: ResourceType;
   /** The parent type whose live objects this type is listed under (credentials under vaults). */
@@ -91,30 +108,41 @@ export interface Provider {
   /** Field paths (prefixes of change paths) the API cannot change in place: a change forces `-/+` replace. */
   readonly replaceOn: readonly string[];
   /**
-   * How a replacement runs. `create-first` (the default way: dependents keep working) creates the new resource and
-   * then archives the old; `archive-first` is for kinds where two cannot coexist (a vault holds one active credential
-   * per MCP server URL, so the old one must go first).
+   * How a replacement runs. `create-first` (dependents keep working) creates the new resource and then archives
+   * the old; `archive-first` is for kinds where two cannot coexist (a vault holds one active credential per MCP
+   * server URL, so the old one must go first).
    */
   readonly replaceOrder: "create-first" | "archive-first";
   /** The resources this type's specs declare, in name order. */
   desired(specs: DesiredSpecs, ctx: ProviderContext): DesiredResource[];
-  /** Every live object of this type (all pages); for a child type, those under `parentId`. */
+  /** Every live, unarchived object of this type (all pages); for a child type, those under `parentId`. */
   list(client: Anthropic, parentId?: string): Promise<ApiObject[]>;
-  /** Comparable form of a live object; `null` when the object is not owned by `ctx.stack`. */
-  observe(object: ApiObject, ctx: ProviderContext, parent?: LiveResource): LiveResource | null;
-  /** Creates the resource with ownership metadata. Throws the SDK's `APIError` on failure. */
-  create(client: Anthropic, desired: DesiredResource, ctx: ProviderContext, parentId?: string): Promise<AppliedRef>;
+  /** One object by id (404 is the SDK's `NotFoundError`). */
+  retrieve(client: Anthropic, id: string, parentId?: string): Promise<ApiObject>;
+  /** The comparable state of a live object (server defaults filled, reserved metadata removed). */
+  state(object: ApiObject): ComparableState;
   /**
-   * Updates the fields whose top-level keys are in `fields`, with the live `version` as a precondition where the
-   * kind has one (a mismatch is the API's 409). Throws the SDK's `APIError` on failure.
+   * Creates the resource with `ownership` (reserved metadata keys) added to its metadata.
+   * Throws the SDK's `APIError` on failure.
+   */
+  create(
+    client: Anthropic,
+    desired: DesiredResource,
+    ctx: ProviderContext,
+    ownership: Record<string, string>,
+    parentId?: string,
+  ): Promise<AppliedRef>;
+  /**
+   * Updates `request.fields` and the reserved metadata keys in `request.ownership`, with the live `version` as a
+   * precondition where the kind has one (a mismatch is the API's 409). Throws the SDK's `APIError` on failure.
    */
   update(
     client: Anthropic,
     desired: DesiredResource,
     live: LiveResource,
-    fields: readonly string[],
+    request: UpdateRequest,
     ctx: ProviderContext,
   ): Promise<AppliedRef>;
-  /** Archives the live resource (no delete: destruction is the reversible kind). */
+  /** Archives the live resource (reversible; the API keeps it readable). */
   archive(client: Anthropic, live: LiveResource): Promise<void>;
 }

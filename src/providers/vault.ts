@@ -4,8 +4,9 @@
  */
 import type { ResolvedVault } from "../spec/types.js";
 import { listAll } from "./comparable.js";
-import { metadataPatch, ownedName, ownershipMetadata, userMetadata } from "./ownership.js";
-import type { ApiObject, ComparableState, DesiredResource, Provider } from "./types.js";
+import { metadataUpdate, userMetadata } from "./ownership.js";
+import { desiredResource } from "./resource.js";
+import type { ApiObject, ComparableState, Provider } from "./types.js";
 
 type Obj = Record<string, unknown>;
 
@@ -23,16 +24,12 @@ export const vaultProvider: Provider = {
   replaceOrder: "create-first",
   replaceOn: [],
   desired(specs) {
-    return specs.vaults.map(
-      (spec): DesiredResource => ({
+    return specs.vaults.map((spec) =>
+      desiredResource({
         type: "vault",
         name: spec.name,
-        address: `vault.${spec.name}`,
-        dependsOn: [],
+        previousNames: spec.previous_names,
         state: vaultState({ display_name: spec.display_name, metadata: spec.metadata }),
-        sensitive: [],
-        serverChosen: [],
-        missingSecrets: [],
         protect: spec.protect,
         source: spec.source,
         spec,
@@ -40,32 +37,22 @@ export const vaultProvider: Provider = {
     );
   },
   list: (client) => listAll((q) => client.beta.vaults.list(q)),
-  observe(object: ApiObject, ctx) {
-    const name = ownedName(object.metadata, ctx.stack);
-    if (name === null) return null;
-    return {
-      type: "vault",
-      name,
-      address: `vault.${name}`,
-      id: object.id,
-      state: vaultState(object),
-      metadata: object.metadata ?? {},
-      created_at: String(object.created_at),
-    };
-  },
-  async create(client, desired, ctx) {
+  retrieve: async (client, id) => (await client.beta.vaults.retrieve(id)) as unknown as ApiObject,
+  state: (object) => vaultState(object),
+  async create(client, desired, _ctx, ownership) {
     const spec = desired.spec as ResolvedVault;
-    const vault = await client.beta.vaults.create({
-      display_name: spec.display_name,
-      metadata: { ...spec.metadata, ...ownershipMetadata(ctx.stack, desired.name) },
-    });
+    const vault = await client.beta.vaults.create(
+      { display_name: spec.display_name, metadata: { ...spec.metadata, ...ownership } },
+      { maxRetries: 0 },
+    );
     return { id: vault.id };
   },
-  async update(client, desired, live, fields) {
+  async update(client, desired, live, request) {
     const spec = desired.spec as ResolvedVault;
     const body: Obj = {};
-    if (fields.includes("display_name")) body.display_name = spec.display_name;
-    if (fields.includes("metadata")) body.metadata = metadataPatch(spec.metadata, live.metadata);
+    if (request.fields.includes("display_name")) body.display_name = spec.display_name;
+    const metadata = metadataUpdate(spec.metadata, live.metadata, request);
+    if (metadata) body.metadata = metadata;
     const vault = await client.beta.vaults.update(live.id, body);
     return { id: vault.id };
   },

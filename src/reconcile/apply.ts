@@ -2,15 +2,21 @@
  * Apply: executes a plan through the providers, in dependency order, with bounded concurrency.
  *
  * Each action waits for the actions it depends on (a credential for its vault); a failed action fails only its
- * dependents, never independent resources (as Terraform continues independent branches). Nothing is retried here
- * beyond the SDK's own retries: a 409 precondition failure is reported as a conflict, since blindly repeating a
- * write the server refused is how state gets lost. Because every step is idempotent with respect to the specs, a
- * re-run after a failure converges.
+ * dependents, never independent resources (as Terraform continues independent branches).
+ *
+ * Transient faults (429, 408, 5xx, dropped connections) are retried with exponential backoff, honouring
+ * `retry-after`, a bounded number of times. A write whose answer was lost may still have happened, so before each
+ * retry apply looks at the API: a create is not repeated when an object with this stack's ownership metadata for
+ * that address exists (no duplicates), an update is not repeated when the live state already matches. A 409 is a
+ * conflict (someone else changed the resource, or the agent's version moved): reported, never retried.
  */
 import Anthropic from "@anthropic-ai/sdk";
 import pLimit from "p-limit";
+import pRetry from "p-retry";
+import { ownerOf, ownershipMetadata } from "../providers/ownership.js";
 import { providerFor } from "../providers/registry.js";
-import type { AppliedRef, DesiredResource, LiveResource, ProviderContext } from "../providers/types.js";
+import type { AppliedRef, DesiredResource, LiveResource, Provider, ProviderContext } from "../providers/types.js";
+import { diffState, pathsOverlap } from "./diff.js";
 import type { LiveState } from "./observe.js";
 import { type ActionKind, changedFields, type Plan, type PlannedAction } from "./plan.js";
 
@@ -23,6 +29,8 @@ export interface ApplyOutcome {
   id?: string;
   /** Why it failed or was skipped; never contains a secret value. */
   error?: string;
+  /** Write attempts made (more than 1 after a transient fault). */
+  attempts: number;
   /** Wall time of the action in milliseconds. */
   duration_ms: number;
 }
@@ -35,13 +43,26 @@ export interface ApplyResult {
   skipped: number;
 }
 
+/** How transient faults are retried. */
+export interface RetryPolicy {
+  /** Retries after the first attempt (default 4). */
+  retries: number;
+  /** First backoff delay in milliseconds, doubled each retry with jitter (default 500). */
+  minDelayMs: number;
+  /** Longest backoff delay in milliseconds (default 8000); a longer `retry-after` is still honoured. */
+  maxDelayMs: number;
+}
+
 /** Options of `applyPlan`. */
 export interface ApplyOptions {
   /** At most this many API writes in flight (default 4). */
   concurrency?: number;
+  retry?: Partial<RetryPolicy>;
   /** Called as each action completes, for progress output. */
   onOutcome?: (outcome: ApplyOutcome) => void;
 }
+
+const DEFAULT_RETRY: RetryPolicy = { retries: 4, minDelayMs: 500, maxDelayMs: 8000 };
 
 /**
  * A one-line, secret-free explanation of an apply error, with what to do next where there is something to do.
@@ -61,8 +82,105 @@ export function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** True for faults worth retrying: 408, 429, 5xx, and connection errors (including timeouts). */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof Anthropic.APIConnectionError) return true;
+  if (error instanceof Anthropic.APIError && error.status !== undefined) {
+    return error.status === 408 || error.status === 429 || error.status >= 500;
+  }
+  return false;
+}
+
+/** The server's `retry-after` (seconds, or an HTTP date) in milliseconds, or 0. */
+function retryAfterMs(error: unknown): number {
+  const header = error instanceof Anthropic.APIError ? error.headers?.get("retry-after") : null;
+  if (!header) return 0;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? 0 : Math.max(0, date - Date.now());
+}
+
 /**
- * Executes `plan`. `desired` and `live` must be the ones the plan was built from.
+ * Runs `write`, retrying transient faults per `policy`. Before each retry, `landed` checks whether the lost write
+ * took effect after all; its answer is used instead of writing again. `counter.attempts` counts write attempts.
+ */
+async function verifiedWrite(
+  write: () => Promise<AppliedRef>,
+  landed: () => Promise<AppliedRef | undefined>,
+  policy: RetryPolicy,
+  counter: { attempts: number },
+): Promise<AppliedRef> {
+  let lastError: unknown;
+  return pRetry(
+    async (attempt) => {
+      try {
+        if (attempt > 1) {
+          const found = await landed();
+          if (found) return found;
+        }
+        counter.attempts++;
+        return await write();
+      } catch (error) {
+        lastError = error;
+        throw error;
+      }
+    },
+    {
+      retries: policy.retries,
+      minTimeout: policy.minDelayMs,
+      maxTimeout: policy.maxDelayMs,
+      randomize: true,
+      shouldRetry: () => isTransient(lastError),
+      onFailedAttempt: async () => {
+        const wait = retryAfterMs(lastError);
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      },
+    },
+  );
+}
+
+/** An owned object for `desired`'s address under `parentId`, other than `exclude` (the one being replaced). */
+async function findCreated(
+  client: Anthropic,
+  provider: Provider,
+  desired: DesiredResource,
+  ctx: ProviderContext,
+  parentId: string | undefined,
+  exclude: string | undefined,
+): Promise<AppliedRef | undefined> {
+  const objects = await provider.list(client, parentId);
+  const match = objects.find((o) => {
+    const owner = ownerOf(o.metadata);
+    return o.id !== exclude && owner?.stack === ctx.stack && owner.name === desired.name;
+  });
+  if (!match) return undefined;
+  return { id: match.id, ...(typeof match.version === "number" ? { version: match.version } : {}) };
+}
+
+/** The live object already holds `desired`'s state and the requested ownership keys: the update landed. */
+async function updateLanded(
+  client: Anthropic,
+  provider: Provider,
+  desired: DesiredResource,
+  live: LiveResource,
+  ownership: Record<string, string | null>,
+): Promise<AppliedRef | undefined> {
+  const object = await provider.retrieve(client, live.id, live.parentId);
+  const differs = diffState(provider.state(object), desired.state, desired.sensitive).some(
+    (c) => "after" in c || !desired.serverChosen.some((path) => pathsOverlap(c.path, path)),
+  );
+  const metadata = object.metadata ?? {};
+  const keysMatch = Object.entries(ownership).every(([key, value]) =>
+    value === null ? !(key in metadata) : metadata[key] === value,
+  );
+  if (differs || !keysMatch) return undefined;
+  return { id: object.id, ...(typeof object.version === "number" ? { version: object.version } : {}) };
+}
+
+/**
+ * Executes `plan`. `desired` and `live` must be the ones the plan was built from (for a saved plan: rebuilt and
+ * checked with `staleInputs` first).
  * @returns every action's outcome; never throws for a failed action (the outcome says why)
  */
 export async function applyPlan(
@@ -73,6 +191,7 @@ export async function applyPlan(
   ctx: ProviderContext,
   options: ApplyOptions = {},
 ): Promise<ApplyResult> {
+  const policy: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
   const limit = pLimit(options.concurrency ?? 4);
   const desiredBy = new Map(desired.map((d) => [d.address, d]));
   const running = new Map<string, Promise<AppliedRef | null>>();
@@ -80,36 +199,58 @@ export async function applyPlan(
 
   const parentId = async (resource: DesiredResource): Promise<string | undefined> => {
     const parentType = providerFor(resource.type).parent;
-    const parent = resource.dependsOn.find((address) => address.startsWith(`${parentType}.`));
+    const parent = parentType ? resource.dependsOn.find((address) => address.startsWith(`${parentType}.`)) : undefined;
     if (!parent) return undefined;
     const applied = await running.get(parent);
-    return applied?.id ?? live.resources.get(parent)?.id;
+    return applied?.id ?? live.resources.get(parent)?.id ?? live.adoptions.get(parent)?.id;
   };
 
-  const execute = async (action: PlannedAction): Promise<AppliedRef | null> => {
+  const liveFor = (action: PlannedAction): LiveResource => {
+    const found =
+      live.resources.get(action.moved_from ?? action.address) ?? live.adoptions.get(action.address);
+    if (!found) throw new Error(`internal: no live resource for ${action.address}`);
+    return found;
+  };
+
+  const execute = async (action: PlannedAction, counter: { attempts: number }): Promise<AppliedRef | null> => {
     const provider = providerFor(action.type);
     const resource = desiredBy.get(action.address);
-    const current: LiveResource | undefined = live.resources.get(action.address);
+    const create = async (exclude?: string) => {
+      const res = resource as DesiredResource;
+      const parent = await parentId(res);
+      const ownership = ownershipMetadata(ctx.stack, res.name, res.protect);
+      return verifiedWrite(
+        () => provider.create(client, res, ctx, ownership, parent),
+        () => findCreated(client, provider, res, ctx, parent, exclude),
+        policy,
+        counter,
+      );
+    };
     switch (action.action) {
       case "create":
-        return provider.create(client, resource as DesiredResource, ctx, await parentId(resource as DesiredResource));
+        return create();
       case "update":
-        return provider.update(
-          client,
-          resource as DesiredResource,
-          current as LiveResource,
-          changedFields(action),
-          ctx,
+      case "adopt": {
+        const res = resource as DesiredResource;
+        const current = liveFor(action);
+        const request = { fields: changedFields(action), ownership: action.ownership ?? {} };
+        return verifiedWrite(
+          () => provider.update(client, res, current, request, ctx),
+          () => updateLanded(client, provider, res, current, request.ownership),
+          policy,
+          counter,
         );
+      }
       case "replace": {
-        const parent = await parentId(resource as DesiredResource);
-        if (provider.replaceOrder === "archive-first") await provider.archive(client, current as LiveResource);
-        const created = await provider.create(client, resource as DesiredResource, ctx, parent);
-        if (provider.replaceOrder === "create-first") await provider.archive(client, current as LiveResource);
+        const current = liveFor(action);
+        if (provider.replaceOrder === "archive-first") await provider.archive(client, current);
+        const created = await create(current.id);
+        if (provider.replaceOrder === "create-first") await provider.archive(client, current);
         return created;
       }
       case "archive":
-        await provider.archive(client, current as LiveResource);
+        counter.attempts++;
+        await provider.archive(client, liveFor(action));
         return null;
       case "keep":
         return null;
@@ -122,11 +263,13 @@ export async function applyPlan(
       const results = await Promise.allSettled(deps.map((address) => running.get(address)));
       const failedDep = deps.find((_, i) => results[i]?.status === "rejected");
       const began = Date.now();
-      const record = (outcome: Omit<ApplyOutcome, "address" | "action" | "duration_ms">) => {
+      const counter = { attempts: 0 };
+      const record = (outcome: Pick<ApplyOutcome, "status" | "id" | "error">) => {
         const full: ApplyOutcome = {
           address: action.address,
           action: action.action,
           ...outcome,
+          attempts: counter.attempts,
           duration_ms: Date.now() - began,
         };
         outcomes.push(full);
@@ -137,7 +280,7 @@ export async function applyPlan(
         throw new Error(`dependency ${failedDep} failed`);
       }
       try {
-        const applied = await limit(() => execute(action));
+        const applied = await limit(() => execute(action, counter));
         record({ status: "done", ...(applied ? { id: applied.id } : action.id ? { id: action.id } : {}) });
         return applied;
       } catch (error) {

@@ -1,16 +1,26 @@
 /**
- * Observe: the live state this stack owns, read through the providers' list calls.
+ * Observe: the live state this stack owns, read through the providers' list calls, plus the objects that
+ * `adopt:` entries name.
  *
  * Each top-level type is listed once (all pages, types in parallel); a child type (credentials) is listed once per
- * owned parent. Nothing is fetched one by one. Objects without this stack's ownership metadata are dropped here, so
- * no later stage can touch what is not ours (DESIGN.md, "Identity lives on the live resource").
+ * owned parent. Nothing is fetched one by one, except the objects named by `adopt:` entries that the stack does
+ * not own yet. Objects without this stack's ownership metadata are dropped here, so no later stage can touch what
+ * is not ours (DESIGN.md, "Identity lives on the live resource").
  */
 import type Anthropic from "@anthropic-ai/sdk";
 import pLimit from "p-limit";
+import { ownerOf } from "../providers/ownership.js";
 import { PROVIDERS } from "../providers/registry.js";
-import type { LiveResource, Provider, ProviderContext, ResourceType } from "../providers/types.js";
+import { addressOf } from "../providers/resource.js";
+import type { ApiObject, LiveResource, Provider, ProviderContext, ResourceType } from "../providers/types.js";
 
-/** The owned live resources by address, plus any extra objects claiming an address already taken. */
+/** An `adopt:` entry as observe needs it. */
+export interface AdoptRequest {
+  address: string;
+  id: string;
+}
+
+/** The owned live resources by address, plus what `adopt:` entries found. */
 export interface LiveState {
   resources: Map<string, LiveResource>;
   /**
@@ -18,31 +28,102 @@ export interface LiveState {
    * twice). The newest is the resource; these are reported and left alone.
    */
   duplicates: LiveResource[];
+  /** Objects named by `adopt:` entries, not owned by any stack yet, by the address they will take. */
+  adoptions: Map<string, LiveResource>;
+  /** Why an `adopt:` entry cannot be honoured (not found, archived, owned by another stack), by address. */
+  adoptionErrors: Map<string, string>;
 }
 
 /** Parallel list calls per child type (one per parent). */
 const CHILD_LIST_CONCURRENCY = 8;
 
+/** The `LiveResource` for `object` as `type.name`; `parentId` for children. */
+export function liveResource(
+  provider: Provider,
+  object: ApiObject,
+  name: string,
+  parentId: string | undefined,
+): LiveResource {
+  const owner = ownerOf(object.metadata);
+  return {
+    type: provider.type,
+    name,
+    address: addressOf(provider.type, name),
+    id: object.id,
+    ...(parentId ? { parentId } : {}),
+    ...(typeof object.version === "number" ? { version: object.version } : {}),
+    state: provider.state(object),
+    metadata: object.metadata ?? {},
+    protected: owner?.protected ?? false,
+    created_at: String(object.created_at),
+  };
+}
+
+function owned(provider: Provider, objects: ApiObject[], stack: string, parentId?: string): LiveResource[] {
+  const out: LiveResource[] = [];
+  for (const object of objects) {
+    const owner = ownerOf(object.metadata);
+    if (owner?.stack === stack) out.push(liveResource(provider, object, owner.name, parentId));
+  }
+  return out;
+}
+
+/** The provider of the type an address names, or undefined for an address no provider has. */
+function providerOfAddress(address: string, providers: readonly Provider[]): Provider | undefined {
+  return providers.find((p) => address.startsWith(`${p.type}.`));
+}
+
+async function adopt(
+  client: Anthropic,
+  request: AdoptRequest,
+  providers: readonly Provider[],
+  ctx: ProviderContext,
+  found: Map<string, LiveResource>,
+): Promise<LiveResource | string> {
+  const provider = providerOfAddress(request.address, providers);
+  if (!provider) return `${request.address} is not an address reconcile manages`;
+  const name = request.address.slice(provider.type.length + 1);
+  let parentId: string | undefined;
+  if (provider.parent) {
+    const parentAddress = addressOf(provider.parent, name.split("/")[0] ?? "");
+    parentId = found.get(parentAddress)?.id;
+    if (!parentId) return `its parent ${parentAddress} is neither owned by stack ${ctx.stack} nor adopted`;
+  }
+  let object: ApiObject;
+  try {
+    object = await provider.retrieve(client, request.id, parentId);
+  } catch (error) {
+    if ((error as { status?: number }).status === 404) return `${request.id} does not exist (or is not visible to this key)`;
+    throw error;
+  }
+  if (object.archived_at) return `${request.id} is archived, and archived resources cannot be changed`;
+  const owner = ownerOf(object.metadata);
+  if (owner && owner.stack !== ctx.stack) {
+    return `${request.id} belongs to stack "${owner.stack}" (as ${owner.name}); remove it there first, or leave it alone`;
+  }
+  if (owner && owner.name !== name) {
+    return `${request.id} is already managed by this stack as ${addressOf(provider.type, owner.name)}; to rename it, list the old name under previous_names instead`;
+  }
+  return liveResource(provider, object, name, parentId);
+}
+
 /**
- * Reads the live state owned by `ctx.stack`.
+ * Reads the live state owned by `ctx.stack`, and the objects `adopt` names.
  * @param providers the provider table (parents listed before children)
  * @throws the SDK's `APIError` when a list call fails (after the SDK's own retries)
  */
 export async function observe(
   client: Anthropic,
   ctx: ProviderContext,
-  providers: readonly Provider[] = PROVIDERS,
+  options: { adopt?: readonly AdoptRequest[]; providers?: readonly Provider[] } = {},
 ): Promise<LiveState> {
+  const providers = options.providers ?? PROVIDERS;
   const byType = new Map<ResourceType, LiveResource[]>();
-  const listTop = async (provider: Provider) => {
-    const objects = await provider.list(client);
-    byType.set(
-      provider.type,
-      objects.map((o) => provider.observe(o, ctx)).filter((r) => r !== null),
-    );
-  };
-  await Promise.all(providers.filter((p) => !p.parent).map(listTop));
-
+  await Promise.all(
+    providers
+      .filter((p) => !p.parent)
+      .map(async (provider) => byType.set(provider.type, owned(provider, await provider.list(client), ctx.stack))),
+  );
   const limit = pLimit(CHILD_LIST_CONCURRENCY);
   await Promise.all(
     providers
@@ -51,13 +132,10 @@ export async function observe(
         const parents = byType.get(provider.parent as ResourceType) ?? [];
         const lists = await Promise.all(
           parents.map((parent) =>
-            limit(async () => (await provider.list(client, parent.id)).map((o) => provider.observe(o, ctx, parent))),
+            limit(async () => owned(provider, await provider.list(client, parent.id), ctx.stack, parent.id)),
           ),
         );
-        byType.set(
-          provider.type,
-          lists.flat().filter((r) => r !== null),
-        );
+        byType.set(provider.type, lists.flat());
       }),
   );
 
@@ -68,5 +146,25 @@ export async function observe(
     if (resources.has(resource.address)) duplicates.push(resource);
     else resources.set(resource.address, resource);
   }
-  return { resources, duplicates };
+
+  const adoptions = new Map<string, LiveResource>();
+  const adoptionErrors = new Map<string, string>();
+  const found = new Map(resources);
+  // Parents before children, so an adopted vault's credentials can be adopted in the same run.
+  const requests = [...(options.adopt ?? [])].sort(
+    (a, b) =>
+      providers.indexOf(providerOfAddress(a.address, providers) as Provider) -
+      providers.indexOf(providerOfAddress(b.address, providers) as Provider),
+  );
+  for (const request of requests) {
+    const current = resources.get(request.address);
+    if (current) continue; // already ours; the plan warns if the entry names another id
+    const result = await adopt(client, request, providers, ctx, found);
+    if (typeof result === "string") adoptionErrors.set(request.address, result);
+    else {
+      adoptions.set(request.address, result);
+      found.set(request.address, result);
+    }
+  }
+  return { resources, duplicates, adoptions, adoptionErrors };
 }

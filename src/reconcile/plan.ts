@@ -1,18 +1,23 @@
 /**
  * Plan: the value that says what apply will do. Built from desired resources (providers' `desired`) and the live
- * state (`observe`), rendered three ways from the same object (text, JSON, Markdown), and applied exactly as built.
+ * state (`observe`), rendered three ways from the same object (text, JSON, Markdown), saved with `--out`, and
+ * applied exactly as built.
  *
- * Actions and symbols follow Terraform: `+` create, `~` update, `-/+` replace, `-` archive. A resource that is owned
- * by the stack but no longer declared is kept unless pruning is on (DESIGN.md, "Destruction is opt-in").
+ * Actions and symbols follow Terraform: `+` create, `~` update, `-/+` replace, `-` archive, `<=` adopt (an import
+ * that also writes the differences). A resource owned by the stack but no longer declared is kept unless pruning is
+ * on (DESIGN.md, "Destruction is opt-in"); protected resources are never archived or replaced; a plan that would
+ * archive more than `max_prune_share` of the stack is refused without `--allow-mass-prune`.
  */
+import { createHash } from "node:crypto";
+import { OWNERSHIP_KEYS, ownershipMetadata, PROTECTED } from "../providers/ownership.js";
 import { PROVIDERS, providerFor } from "../providers/registry.js";
-import type { DesiredResource, LiveResource, ResourceType } from "../providers/types.js";
+import type { ComparableState, DesiredResource, LiveResource, ResourceType } from "../providers/types.js";
 import type { SourceLocation } from "../spec/types.js";
 import { diffState, type FieldChange, pathsOverlap, topField } from "./diff.js";
 import type { LiveState } from "./observe.js";
 
 /** What apply does to one resource. `keep` is a no-op that a plan still reports (no longer declared, not pruned). */
-export type ActionKind = "create" | "update" | "replace" | "archive" | "keep";
+export type ActionKind = "adopt" | "create" | "update" | "replace" | "archive" | "keep";
 
 /** One entry of a plan. Contains no secret values (sensitive changes are masked by `diffState`). */
 export interface PlannedAction {
@@ -20,13 +25,17 @@ export interface PlannedAction {
   type: ResourceType;
   name: string;
   action: ActionKind;
-  /** The live id for update, replace, archive and keep. */
+  /** The live id for adopt, update, replace, archive and keep. */
   id?: string;
-  /** The live agent version an update is conditioned on (409 on mismatch). */
+  /** The live version an update is conditioned on (agents; 409 on mismatch). */
   version?: number;
   changes: FieldChange[];
   /** Why a replace is needed, or why a resource is kept. */
   reason?: string;
+  /** The address the live resource had before a rename (`previous_names:`). */
+  moved_from?: string;
+  /** Reserved metadata keys apply writes (string) or removes (null): ownership on adopt, name on rename, protection. */
+  ownership?: Record<string, string | null>;
   /** Addresses that must be applied first. */
   depends_on: string[];
   source?: SourceLocation;
@@ -34,6 +43,7 @@ export interface PlannedAction {
 
 /** Action counts, as the summary line prints them. */
 export interface PlanSummary {
+  adopt: number;
   create: number;
   update: number;
   replace: number;
@@ -42,71 +52,164 @@ export interface PlanSummary {
   unchanged: number;
 }
 
-/** A plan: serializable (JSON), secret-free, rendered and applied as is. */
+/**
+ * Digests of what one address looked like when the plan was made: the desired state (secrets left out), the live
+ * resource (id, version, state), and the secret fingerprint when it was known. A saved plan applies only while
+ * every digest still holds.
+ */
+export interface PlanInput {
+  desired?: string;
+  live?: string;
+  secret?: string;
+}
+
+/** A plan: serializable (JSON, see schemas/plan.schema.json), secret-free, rendered and applied as is. */
 export interface Plan {
   format_version: 1;
   stack: string;
+  /** The target (workspace) the plan was made for; a saved plan refuses to apply to another. */
+  target: string;
   created_at: string;
-  /** Changes only (and kept resources), in apply-friendly order: by type table order, then address. */
+  options: { prune: boolean; allow_mass_prune: boolean };
+  /** Changes only (and kept resources), parents before children, then by address. */
   actions: PlannedAction[];
   summary: PlanSummary;
   /** Things a reviewer should know that are not changes (a secret not available to compare, a duplicate). */
   warnings: string[];
+  /** Every address the plan looked at, with digests of its inputs (see `PlanInput`). */
+  inputs: Record<string, PlanInput>;
 }
 
 /** Options of `buildPlan`. */
 export interface PlanOptions {
   stack: string;
-  /** Archive owned resources that are no longer declared (later issues gate this behind `--prune`). */
+  target: string;
+  /** Archive owned resources that are no longer declared (`--prune`, or `prune: true` in reconcile.yaml). */
   prune?: boolean;
+  /** Allow archiving more than `maxPruneShare` of the stack (`--allow-mass-prune`). */
+  allowMassPrune?: boolean;
+  /** The largest share (0-1) of owned resources one plan may archive without `allowMassPrune`. Default 0.5. */
+  maxPruneShare?: number;
+  /** `adopt:` addresses whose object was found (for warnings about entries that no spec uses). */
+  adoptAddresses?: readonly string[];
   /** Clock for `created_at` (tests pass a fixed one). */
   now?: () => Date;
 }
 
-/** The field paths of `changes` that force a replacement for `type`, or an empty list. */
+/**
+ * Thrown when the plan cannot be made safely: a protected resource would be archived or replaced, too much of the
+ * stack would be archived, or an `adopt:` entry cannot be honoured. Every reason is listed; nothing was written.
+ */
+export class PlanRefused extends Error {
+  constructor(readonly reasons: string[]) {
+    super(`the plan was refused:\n${reasons.map((r) => `  - ${r}`).join("\n")}`);
+    this.name = "PlanRefused";
+  }
+}
+
+const canonical = (value: unknown): string =>
+  JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
+  );
+
+/** A short, stable digest of a JSON value (sha256, hex, 32 characters), independent of key order. */
+export function digest(value: unknown): string {
+  return createHash("sha256").update(canonical(value)).digest("hex").slice(0, 32);
+}
+
+function withoutSensitive(state: ComparableState, sensitive: readonly string[]): ComparableState {
+  return Object.fromEntries(Object.entries(state).filter(([key]) => !sensitive.some((s) => pathsOverlap(key, s))));
+}
+
+/** The plan inputs of a desired resource: its state without secrets, its protection, and its secret fingerprint. */
+function desiredInput(resource: DesiredResource): PlanInput {
+  const secrets = resource.sensitive.map((path) => resource.state[topField(path)] ?? null).filter((v) => v !== null);
+  return {
+    desired: digest({ state: withoutSensitive(resource.state, resource.sensitive), protect: resource.protect }),
+    ...(secrets.length > 0 ? { secret: digest(secrets) } : {}),
+  };
+}
+
+/** The plan input of a live resource: what it is (id, version, name) and what it holds. */
+const liveInput = (live: LiveResource): string =>
+  digest({ id: live.id, version: live.version ?? null, name: live.name, state: live.state, protected: live.protected });
+
+/** The field paths of `changes` that force a replacement for `type`. */
 function replaceReasons(type: ResourceType, changes: FieldChange[]): string[] {
   const fields = providerFor(type).replaceOn;
   return [...new Set(changes.filter((c) => fields.some((f) => pathsOverlap(c.path, f))).map((c) => c.path))];
 }
 
-function planDesired(
+const envList = (names: string[]) => names.map((n) => `\${env:${n}}`).join(", ");
+
+interface Context {
+  options: PlanOptions;
+  warnings: string[];
+  refusals: string[];
+}
+
+/** The plan entry for a declared resource and the live one it corresponds to (owned, moved or adopted). */
+function planExisting(
   resource: DesiredResource,
-  live: LiveResource | undefined,
-  warnings: string[],
+  live: LiveResource,
+  how: { moved_from?: string; adopting: boolean },
+  cx: Context,
 ): PlannedAction | null {
-  const base = { address: resource.address, type: resource.type, name: resource.name, depends_on: resource.dependsOn };
-  const source = resource.source ? { source: resource.source } : {};
-  if (!live) {
-    if (resource.missingSecrets.length > 0) {
-      warnings.push(
-        `${resource.address}: apply needs ${resource.missingSecrets.map((n) => `\${env:${n}}`).join(", ")}, which is not set here`,
-      );
-    }
-    return { ...base, action: "create", changes: diffState(undefined, resource.state, resource.sensitive), ...source };
-  }
   let changes = diffState(live.state, resource.state, resource.sensitive).filter(
     (c) => "after" in c || !resource.serverChosen.some((path) => pathsOverlap(c.path, path)),
   );
   if (resource.missingSecrets.length > 0 && changes.some((c) => c.sensitive)) {
     changes = changes.filter((c) => !c.sensitive);
-    warnings.push(
-      `${resource.address}: cannot tell whether its secret changed: ${resource.missingSecrets.map((n) => `\${env:${n}}`).join(", ")} is not set here`,
+    cx.warnings.push(
+      `${resource.address}: cannot tell whether its secret changed: ${envList(resource.missingSecrets)} is not set here`,
     );
   }
-  if (changes.length === 0) return null;
-  const ids = { id: live.id, ...(live.version !== undefined ? { version: live.version } : {}) };
-  const forced = replaceReasons(resource.type, changes);
-  if (forced.length > 0) {
-    return {
-      ...base,
-      ...ids,
-      action: "replace",
-      changes,
-      reason: `${forced.join(", ")} cannot change in place`,
-      ...source,
-    };
+  const ownership: Record<string, string | null> = how.adopting
+    ? ownershipMetadata(cx.options.stack, resource.name, resource.protect)
+    : {};
+  if (how.moved_from) ownership[OWNERSHIP_KEYS.name] = resource.name;
+  if (resource.protect !== live.protected) {
+    changes.push({ path: "protect", before: live.protected, after: resource.protect });
+    ownership[OWNERSHIP_KEYS.lifecycle] = resource.protect ? PROTECTED : null;
   }
-  return { ...base, ...ids, action: "update", changes, ...source };
+  if (changes.length === 0 && !how.adopting && !how.moved_from) return null;
+
+  const action: PlannedAction = {
+    address: resource.address,
+    type: resource.type,
+    name: resource.name,
+    action: how.adopting ? "adopt" : "update",
+    id: live.id,
+    ...(live.version !== undefined ? { version: live.version } : {}),
+    changes,
+    ...(how.moved_from ? { moved_from: how.moved_from } : {}),
+    ...(Object.keys(ownership).length > 0 ? { ownership } : {}),
+    depends_on: resource.dependsOn,
+    ...(resource.source ? { source: resource.source } : {}),
+  };
+  const forced = replaceReasons(resource.type, changes);
+  if (forced.length === 0) return action;
+  const why = `${forced.join(", ")} cannot change in place`;
+  if (resource.protect || live.protected) {
+    cx.refusals.push(`${resource.address} is protected, but the specs would replace it (${why}); change the spec back, or remove protect: true first`);
+  } else if (how.adopting) {
+    cx.refusals.push(`${resource.address} cannot be adopted as specified (${why}); make the spec match ${live.id}, or drop its adopt entry`);
+  }
+  return { ...action, action: "replace", reason: why };
+}
+
+/** The plan entry for an owned resource no spec declares: kept, or archived under prune. */
+function planUndeclared(live: LiveResource, cx: Context): PlannedAction {
+  const base = { address: live.address, type: live.type, name: live.name, id: live.id, changes: [], depends_on: [] };
+  if (!cx.options.prune) return { ...base, action: "keep", reason: "no longer declared in the specs; kept (prune is off)" };
+  if (live.protected) {
+    cx.refusals.push(
+      `${live.address} (${live.id}) is protected and no longer declared; pruning would archive it. Declare it again, or remove its protection first (set protect: false and apply)`,
+    );
+  }
+  return { ...base, action: "archive", reason: "no longer declared in the specs" };
 }
 
 const TYPE_ORDER: readonly ResourceType[] = PROVIDERS.map((p) => p.type);
@@ -114,52 +217,92 @@ const TYPE_ORDER: readonly ResourceType[] = PROVIDERS.map((p) => p.type);
 /**
  * Compares desired with live and returns the plan.
  * @param desired every resource the specs declare (all types)
- * @param live the owned live state from `observe`
+ * @param live the live state from `observe`
+ * @throws PlanRefused when the plan would archive or replace a protected resource, archive too much of the stack,
+ *   or honour an `adopt:` entry that cannot be
  */
 export function buildPlan(desired: readonly DesiredResource[], live: LiveState, options: PlanOptions): Plan {
-  const warnings: string[] = [];
+  const cx: Context = { options, warnings: [], refusals: [] };
   const actions: PlannedAction[] = [];
+  const inputs: Record<string, PlanInput> = {};
   let unchanged = 0;
   const declared = new Set(desired.map((d) => d.address));
-  const parentsById = new Map([...live.resources.values()].map((r) => [r.id, r]));
+  const movedFrom = new Set<string>();
+
   for (const resource of desired) {
-    const action = planDesired(resource, live.resources.get(resource.address), warnings);
+    inputs[resource.address] = desiredInput(resource);
+    const owned = live.resources.get(resource.address);
+    const previous = owned
+      ? undefined
+      : resource.previousAddresses.find((a) => live.resources.has(a) && !declared.has(a) && !movedFrom.has(a));
+    const adoption = owned || previous ? undefined : live.adoptions.get(resource.address);
+    const adoptionError = live.adoptionErrors.get(resource.address);
+    if (adoptionError && !owned && !previous) cx.refusals.push(`adopt ${resource.address}: ${adoptionError}`);
+    const current = owned ?? (previous ? live.resources.get(previous) : undefined) ?? adoption;
+    if (!current) {
+      if (resource.missingSecrets.length > 0) {
+        cx.warnings.push(`${resource.address}: apply needs ${envList(resource.missingSecrets)}, which is not set here`);
+      }
+      actions.push({
+        address: resource.address,
+        type: resource.type,
+        name: resource.name,
+        action: "create",
+        changes: diffState(undefined, resource.state, resource.sensitive),
+        ...(resource.protect ? { ownership: { [OWNERSHIP_KEYS.lifecycle]: PROTECTED } } : {}),
+        depends_on: resource.dependsOn,
+        ...(resource.source ? { source: resource.source } : {}),
+      });
+      continue;
+    }
+    if (previous) movedFrom.add(previous);
+    if (adoption) inputs[resource.address] = { ...inputs[resource.address], live: liveInput(adoption) };
+    const action = planExisting(resource, current, { ...(previous ? { moved_from: previous } : {}), adopting: !!adoption }, cx);
     if (action) actions.push(action);
     else unchanged++;
   }
+
+  const liveById = new Map([...live.resources.values()].map((r) => [r.id, r]));
   for (const resource of live.resources.values()) {
-    if (declared.has(resource.address)) continue;
+    inputs[resource.address] = { ...inputs[resource.address], live: liveInput(resource) };
+    if (declared.has(resource.address) || movedFrom.has(resource.address)) continue;
     // A child goes with its parent: a credential of an undeclared vault is covered by the vault's entry.
-    const parent = parentsById.get(resource.parentId ?? "");
-    if (parent && !declared.has(parent.address)) continue;
-    actions.push({
-      address: resource.address,
-      type: resource.type,
-      name: resource.name,
-      id: resource.id,
-      action: options.prune ? "archive" : "keep",
-      changes: [],
-      reason: options.prune
-        ? "no longer declared in the specs"
-        : "no longer declared in the specs; kept (prune is off)",
-      depends_on: [],
-    });
+    const parent = liveById.get(resource.parentId ?? "");
+    if (parent && !declared.has(parent.address) && !movedFrom.has(parent.address)) continue;
+    actions.push(planUndeclared(resource, cx));
+  }
+
+  for (const address of options.adoptAddresses ?? []) {
+    if (!declared.has(address)) cx.warnings.push(`adopt entry ${address} has no spec with that name; it is ignored`);
   }
   for (const duplicate of live.duplicates) {
-    warnings.push(
+    cx.warnings.push(
       `${duplicate.address}: ${duplicate.id} also claims this address (the newer ${live.resources.get(duplicate.address)?.id} is used); archive the extra one by hand if it is not needed`,
     );
   }
+
+  const archives = actions.filter((a) => a.action === "archive").length;
+  const share = options.maxPruneShare ?? 0.5;
+  if (archives > 0 && archives > share * live.resources.size && !options.allowMassPrune) {
+    cx.refusals.push(
+      `this plan archives ${archives} of the ${live.resources.size} resources stack "${options.stack}" owns (more than max_prune_share ${Math.round(share * 100)}%). Check that --dir points at the right checkout; if the removal is intended, re-run with --allow-mass-prune`,
+    );
+  }
+  if (cx.refusals.length > 0) throw new PlanRefused(cx.refusals);
+
   actions.sort((a, b) => TYPE_ORDER.indexOf(a.type) - TYPE_ORDER.indexOf(b.type) || a.address.localeCompare(b.address));
-  const summary: PlanSummary = { create: 0, update: 0, replace: 0, archive: 0, keep: 0, unchanged };
+  const summary: PlanSummary = { adopt: 0, create: 0, update: 0, replace: 0, archive: 0, keep: 0, unchanged };
   for (const action of actions) summary[action.action]++;
   return {
     format_version: 1,
     stack: options.stack,
+    target: options.target,
     created_at: (options.now ?? (() => new Date()))().toISOString(),
+    options: { prune: options.prune ?? false, allow_mass_prune: options.allowMassPrune ?? false },
     actions,
     summary,
-    warnings,
+    warnings: cx.warnings,
+    inputs: Object.fromEntries(Object.entries(inputs).sort(([a], [b]) => a.localeCompare(b))),
   };
 }
 
@@ -168,7 +311,41 @@ export function planHasChanges(plan: Plan): boolean {
   return plan.actions.some((a) => a.action !== "keep");
 }
 
-/** The top-level state fields an update action touches (what the provider's `update` sends). */
+/** The top-level state fields an update sends (engine-level changes such as `protect` travel as `ownership`). */
 export function changedFields(action: PlannedAction): string[] {
-  return [...new Set(action.changes.map((c) => topField(c.path)))];
+  return [...new Set(action.changes.map((c) => topField(c.path)))].filter((field) => field !== "protect");
+}
+
+/** Why one address of a saved plan no longer matches what is there now. */
+export interface StaleInput {
+  address: string;
+  reason: string;
+}
+
+/**
+ * Compares the inputs a saved plan was made from with the inputs now; every difference makes the plan stale.
+ * @returns one entry per address that differs, with a reason a person can act on
+ */
+export function staleInputs(planned: Record<string, PlanInput>, now: Record<string, PlanInput>): StaleInput[] {
+  const out: StaleInput[] = [];
+  for (const address of [...new Set([...Object.keys(planned), ...Object.keys(now)])].sort()) {
+    const before = planned[address] ?? {};
+    const after = now[address] ?? {};
+    const reasons: string[] = [];
+    if (before.desired !== after.desired) {
+      reasons.push(!before.desired ? "a spec for it was added" : !after.desired ? "its spec was removed" : "its spec changed");
+    }
+    if (before.live !== after.live) {
+      reasons.push(
+        !before.live
+          ? "it appeared in the workspace"
+          : !after.live
+            ? "it vanished from the workspace"
+            : "the live resource changed (edited in the console, or another apply ran)",
+      );
+    }
+    if (before.secret && before.secret !== after.secret) reasons.push("its secret value is not the one planned");
+    if (reasons.length > 0) out.push({ address, reason: reasons.join("; ") });
+  }
+  return out;
 }

@@ -18,13 +18,22 @@ export interface TextOptions {
 
 type Colors = ReturnType<typeof createColors>;
 
-const SYMBOL: Record<ActionKind, string> = { create: "+", update: "~", replace: "-/+", archive: "-", keep: "=" };
+const SYMBOL: Record<ActionKind, string> = {
+  adopt: "<=",
+  create: "+",
+  update: "~",
+  replace: "-/+",
+  archive: "-",
+  keep: "=",
+};
 
 /** Longest single-line value shown for a created field before it is cut. */
 const MAX_VALUE = 100;
 
 function paint(c: Colors, action: ActionKind, text: string): string {
   switch (action) {
+    case "adopt":
+      return c.cyan(text);
     case "create":
       return c.green(text);
     case "update":
@@ -92,11 +101,22 @@ function changeLines(c: Colors, action: PlannedAction, indent: string): string[]
   return lines;
 }
 
-/** The one-line summary that ends every plan. */
+/**
+ * The one-line summary that ends every plan: `Plan: N to create, M to update, R to replace, K to archive.`
+ * (prefixed by `A to adopt, ` when the plan adopts), or `No changes. Live state matches the specs.`
+ */
 export function summaryLine(plan: Plan): string {
   const s = plan.summary;
-  if (s.create + s.update + s.replace + s.archive === 0) return "No changes. Live state matches the specs.";
-  return `Plan: ${s.create} to create, ${s.update} to update, ${s.replace} to replace, ${s.archive} to archive.`;
+  if (s.adopt + s.create + s.update + s.replace + s.archive === 0) return "No changes. Live state matches the specs.";
+  const adopt = s.adopt > 0 ? `${s.adopt} to adopt, ` : "";
+  return `Plan: ${adopt}${s.create} to create, ${s.update} to update, ${s.replace} to replace, ${s.archive} to archive.`;
+}
+
+/** The parenthesised note after an action's address: why it is replaced, where it moved from, what it adopts. */
+function note(action: PlannedAction): string | undefined {
+  if (action.moved_from) return `moved from ${action.moved_from}`;
+  if (action.action === "adopt") return `adopting ${action.id}`;
+  return action.reason;
 }
 
 /** The whole plan as text (ends with the summary line and a newline). */
@@ -107,7 +127,7 @@ export function renderPlanText(plan: Plan, options: TextOptions): string {
   if (changes.length > 0) {
     out.push(`reconcile will perform the following actions on stack ${c.bold(plan.stack)}:`, "");
     for (const action of changes) {
-      const why = action.reason ? c.dim(`  (${action.reason})`) : "";
+      const why = note(action) ? c.dim(`  (${note(action)})`) : "";
       out.push(`${paint(c, action.action, `  ${SYMBOL[action.action]} ${action.address}`)}${why}`);
       out.push(...changeLines(c, action, "      "));
       out.push("");
@@ -115,7 +135,7 @@ export function renderPlanText(plan: Plan, options: TextOptions): string {
   }
   const kept = plan.actions.filter((a) => a.action === "keep");
   if (kept.length > 0) {
-    out.push("No longer declared in the specs, kept (pruning comes with --prune in a later version):");
+    out.push("No longer declared in the specs, kept (archive them with --prune):");
     for (const action of kept) out.push(c.dim(`  = ${action.address} (${action.id})`));
     out.push("");
   }

@@ -1,25 +1,57 @@
 /**
- * The plan workflow the CLI (and later the GitHub integration) runs: load and check the specs, observe the live
- * state, build the plan. One function so that `plan` and `apply` cannot drift apart in how they see the world.
+ * The plan workflow the CLI (and later the GitHub integration) runs: load and check the specs for a target,
+ * observe the live state, build the plan; and for a saved plan, check that nothing it was made from has changed.
+ * One module so that `plan`, `apply` and `apply PLANFILE` cannot drift apart in how they see the world.
  */
 import type Anthropic from "@anthropic-ai/sdk";
 import type { DesiredResource, ProviderContext } from "../providers/types.js";
 import { loadProject } from "../spec/index.js";
-import type { ProjectConfig } from "../spec/project-config.js";
-import { loadProjectConfig } from "../spec/project-config.js";
+import { loadProjectConfig, type ProjectConfig, selectTarget, type TargetConfig } from "../spec/project-config.js";
 import type { DesiredSpecs, SecretSource, SpecError } from "../spec/types.js";
 import { desiredResources } from "./desired.js";
 import { type LiveState, observe } from "./observe.js";
-import { buildPlan, type Plan } from "./plan.js";
+import { buildPlan, type Plan, type StaleInput, staleInputs } from "./plan.js";
 
 /** Thrown when the specs or the project configuration have errors: nothing is observed, nothing is written. */
 export class SpecErrorsFound extends Error {
   constructor(readonly errors: SpecError[]) {
-    super(
-      `${errors.length} error${errors.length === 1 ? "" : "s"} in the specs; run \`reconcile validate\` to see them`,
-    );
+    super(`${errors.length} error${errors.length === 1 ? "" : "s"} in the specs; run \`reconcile validate\` to see them`);
     this.name = "SpecErrorsFound";
   }
+}
+
+/** Thrown when a saved plan no longer matches the specs or the live state: nothing was written. */
+export class StalePlanError extends Error {
+  constructor(readonly stale: StaleInput[]) {
+    super(
+      `the saved plan is stale; nothing was applied:\n${stale.map((s) => `  - ${s.address}: ${s.reason}`).join("\n")}\nRun \`reconcile plan --out FILE\` again, review it, and apply the new file.`,
+    );
+    this.name = "StalePlanError";
+  }
+}
+
+/** A repository whose configuration and specs loaded without errors, for one target. */
+export interface LoadedProject {
+  root: string;
+  config: ProjectConfig;
+  target: TargetConfig;
+  specs: DesiredSpecs;
+  files: string[];
+}
+
+/**
+ * Loads `reconcile.yaml` and every spec under `root` for `targetName` (or the default target), validated and
+ * resolved with the target's `${var:NAME}` values. Reads files only.
+ * @throws SpecErrorsFound with every error at once, sorted by file:line:col
+ * @throws Error from `selectTarget` when the target is unknown or must be chosen
+ */
+export async function loadSpecs(root: string, targetName?: string): Promise<LoadedProject> {
+  const { config, errors: configErrors } = await loadProjectConfig(root);
+  if (configErrors.length > 0) throw new SpecErrorsFound(configErrors);
+  const target = selectTarget(config, targetName);
+  const project = await loadProject(root, { target });
+  if (project.errors.length > 0) throw new SpecErrorsFound(project.errors);
+  return { root, config, target, specs: project.specs, files: project.files };
 }
 
 /** Everything a plan was built from, so apply executes against exactly the same inputs. */
@@ -30,43 +62,62 @@ export interface PreparedPlan {
   ctx: ProviderContext;
 }
 
-/** A repository whose configuration and specs loaded without errors. */
-export interface LoadedProject {
-  root: string;
-  config: ProjectConfig;
-  specs: DesiredSpecs;
-  files: string[];
-}
-
-/**
- * Loads `reconcile.yaml` and every spec under `root`, validated and resolved. Reads files only.
- * @throws SpecErrorsFound with every error at once, sorted by file:line:col
- */
-export async function loadSpecs(root: string): Promise<LoadedProject> {
-  const [{ config, errors: configErrors }, project] = await Promise.all([loadProjectConfig(root), loadProject(root)]);
-  const errors = [...configErrors, ...project.errors];
-  if (errors.length > 0) throw new SpecErrorsFound(errors);
-  return { root, config, specs: project.specs, files: project.files };
-}
-
 /** Inputs of `preparePlan`. */
 export interface PrepareOptions {
   project: LoadedProject;
   client: Anthropic;
   /** Where `${env:NAME}` values come from (for fingerprints at plan time, values at apply time). */
   secrets: SecretSource;
+  /** Archive undeclared resources (`--prune`); `prune: true` in reconcile.yaml turns it on too. */
   prune?: boolean;
+  /** `--allow-mass-prune`. */
+  allowMassPrune?: boolean;
 }
 
 /**
- * Observes what the stack owns and builds the plan for a loaded project.
+ * Observes what the stack owns (and what `adopt:` entries name) and builds the plan for a loaded project.
+ * @throws PlanRefused when the plan is unsafe (protected resources, mass prune, impossible adoption)
  * @throws the SDK's `APIError` when observing fails
  */
 export async function preparePlan(options: PrepareOptions): Promise<PreparedPlan> {
-  const { config, specs } = options.project;
+  const { config, specs, target } = options.project;
   const ctx: ProviderContext = { stack: config.stack, secrets: options.secrets };
   const desired = desiredResources(specs, ctx);
-  const live = await observe(options.client, ctx);
-  const plan = buildPlan(desired, live, { stack: config.stack, prune: options.prune ?? false });
+  const adopt = config.adopt.map(({ address, id }) => ({ address, id }));
+  const live = await observe(options.client, ctx, { adopt });
+  const plan = buildPlan(desired, live, {
+    stack: config.stack,
+    target: target.name,
+    prune: options.prune === true || config.prune,
+    allowMassPrune: options.allowMassPrune === true,
+    maxPruneShare: config.max_prune_share,
+    adoptAddresses: adopt.map((a) => a.address),
+  });
   return { plan, desired, live, ctx };
+}
+
+/**
+ * Re-observes and rebuilds what `saved` was made from, and returns it with the saved plan in place of the new one
+ * when every input still matches.
+ * @throws StalePlanError naming each address whose spec or live resource changed since the plan was made
+ * @throws Error when the plan was made for another stack or target
+ */
+export async function prepareSavedPlan(saved: Plan, options: Omit<PrepareOptions, "prune" | "allowMassPrune">): Promise<PreparedPlan> {
+  const { config, target } = options.project;
+  if (saved.stack !== config.stack) {
+    throw new Error(`the saved plan is for stack "${saved.stack}", but reconcile.yaml here says "${config.stack}"`);
+  }
+  if (saved.target !== target.name) {
+    throw new Error(
+      `the saved plan was made for target "${saved.target}", not "${target.name}"; apply it with --target ${saved.target}, or make a new plan for ${target.name}`,
+    );
+  }
+  const fresh = await preparePlan({
+    ...options,
+    prune: saved.options.prune,
+    allowMassPrune: saved.options.allow_mass_prune,
+  });
+  const stale = staleInputs(saved.inputs, fresh.plan.inputs);
+  if (stale.length > 0) throw new StalePlanError(stale);
+  return { ...fresh, plan: saved };
 }

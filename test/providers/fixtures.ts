@@ -36,6 +36,7 @@ export function agentSpec(overrides: Partial<ResolvedAgent> = {}): ResolvedAgent
     skills: [{ type: "anthropic", skill_id: "xlsx" }],
     metadata: { team: "support" },
     protect: false,
+    previous_names: [],
     source,
     ...overrides,
   };
@@ -48,12 +49,14 @@ export function vaultSpec(): ResolvedVault {
     display_name: "Mail tokens",
     metadata: {},
     protect: false,
+    previous_names: [],
     source,
     credentials: [
       {
         name: "workspace",
         display_name: null,
         metadata: {},
+        previous_names: [],
         source,
         auth: {
           type: "static_bearer",

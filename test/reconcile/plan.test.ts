@@ -4,7 +4,7 @@ import { environmentProvider } from "../../src/providers/environment.js";
 import type { DesiredResource, LiveResource, ProviderContext } from "../../src/providers/types.js";
 import { vaultProvider } from "../../src/providers/vault.js";
 import type { LiveState } from "../../src/reconcile/observe.js";
-import { buildPlan, changedFields, planHasChanges } from "../../src/reconcile/plan.js";
+import { buildPlan, changedFields, PlanRefused, planHasChanges, staleInputs } from "../../src/reconcile/plan.js";
 import type { DesiredSpecs, ResolvedEnvironment } from "../../src/spec/types.js";
 import { vaultSpec } from "../providers/fixtures.js";
 
@@ -22,6 +22,7 @@ const env = (config: ResolvedEnvironment["config"]): ResolvedEnvironment => ({
   config,
   metadata: {},
   protect: false,
+  previous_names: [],
   source: { file: "environments/sandbox.yaml", line: 1, col: 1 },
 });
 
@@ -46,16 +47,17 @@ function liveFrom(resources: DesiredResource[], extra: LiveResource[] = []): Liv
       ...(parentId ? { parentId } : {}),
       state: r.state,
       metadata: {},
+      protected: false,
       created_at: "2026-01-01T00:00:00Z",
     });
   });
   for (const r of extra) map.set(r.address, r);
-  return { resources: map, duplicates: [] };
+  return { resources: map, duplicates: [], adoptions: new Map(), adoptionErrors: new Map() };
 }
 
 describe("buildPlan", () => {
   it("creates everything against an empty workspace, vault before its credential", () => {
-    const plan = buildPlan(desired(specs(), ctx()), { resources: new Map(), duplicates: [] }, { stack: "test", now });
+    const plan = buildPlan(desired(specs(), ctx()), { resources: new Map(), duplicates: [], adoptions: new Map(), adoptionErrors: new Map() }, { stack: "test", target: "default", now });
     expect(plan.actions.map((a) => `${a.action} ${a.address}`)).toEqual([
       "create environment.sandbox",
       "create vault.mail",
@@ -68,7 +70,7 @@ describe("buildPlan", () => {
 
   it("plans nothing when live matches", () => {
     const d = desired(specs(), ctx());
-    const plan = buildPlan(d, liveFrom(d), { stack: "test", now });
+    const plan = buildPlan(d, liveFrom(d), { stack: "test", target: "default", now });
     expect(plan.actions).toEqual([]);
     expect(plan.summary.unchanged).toBe(3);
     expect(planHasChanges(plan)).toBe(false);
@@ -77,7 +79,7 @@ describe("buildPlan", () => {
   it("shows a rotated secret as a masked update, never the value", () => {
     const applied = desired(specs(), ctx());
     const rotated = desired(specs(), ctx({ MAIL_TOKEN: `${CANARY}-rotated` }));
-    const plan = buildPlan(rotated, liveFrom(applied), { stack: "test", now });
+    const plan = buildPlan(rotated, liveFrom(applied), { stack: "test", target: "default", now });
     expect(plan.actions).toHaveLength(1);
     expect(plan.actions[0]).toMatchObject({
       action: "update",
@@ -90,7 +92,7 @@ describe("buildPlan", () => {
 
   it("does not guess about a secret it cannot read, and says so", () => {
     const applied = desired(specs(), ctx());
-    const plan = buildPlan(desired(specs(), ctx({})), liveFrom(applied), { stack: "test", now });
+    const plan = buildPlan(desired(specs(), ctx({})), liveFrom(applied), { stack: "test", target: "default", now });
     expect(plan.actions).toEqual([]);
     expect(plan.warnings).toEqual([
       "credential.mail/workspace: cannot tell whether its secret changed: ${env:MAIL_TOKEN} is not set here",
@@ -100,7 +102,7 @@ describe("buildPlan", () => {
   it("replaces what cannot change in place and says why", () => {
     const applied = desired(specs(), ctx());
     const changed = desired(specs({ environments: [env({ type: "self_hosted" })] }), ctx());
-    const plan = buildPlan(changed, liveFrom(applied), { stack: "test", now });
+    const plan = buildPlan(changed, liveFrom(applied), { stack: "test", target: "default", now });
     expect(plan.actions[0]).toMatchObject({ action: "replace", address: "environment.sandbox", id: "id_0" });
     expect(plan.actions[0]?.reason).toContain("config.type cannot change in place");
   });
@@ -108,10 +110,174 @@ describe("buildPlan", () => {
   it("keeps undeclared resources unless pruning, and folds a vault's credentials into the vault", () => {
     const applied = desired(specs(), ctx());
     const remaining = desired(specs({ vaults: [] }), ctx());
-    const kept = buildPlan(remaining, liveFrom(applied), { stack: "test", now });
+    const kept = buildPlan(remaining, liveFrom(applied), { stack: "test", target: "default", now });
     expect(kept.actions.map((a) => `${a.action} ${a.address}`)).toEqual(["keep vault.mail"]);
     expect(planHasChanges(kept)).toBe(false);
-    const pruned = buildPlan(remaining, liveFrom(applied), { stack: "test", now, prune: true });
+    const pruned = buildPlan(remaining, liveFrom(applied), { stack: "test", target: "default", now, prune: true });
     expect(pruned.actions.map((a) => `${a.action} ${a.address}`)).toEqual(["archive vault.mail"]);
+  });
+});
+
+describe("protection and pruning", () => {
+  const protectedEnv = (config: ResolvedEnvironment["config"]) => ({ ...env(config), protect: true });
+
+  it("refuses to replace a protected resource and says how to proceed", () => {
+    const applied = desired(specs({ environments: [protectedEnv({ type: "cloud" })] }), ctx());
+    const live = liveFrom(applied);
+    const sandbox = live.resources.get("environment.sandbox");
+    if (sandbox) sandbox.protected = true;
+    const changed = desired(specs({ environments: [protectedEnv({ type: "self_hosted" })] }), ctx());
+    expect(() => buildPlan(changed, live, { stack: "test", target: "default", now })).toThrow(PlanRefused);
+    try {
+      buildPlan(changed, live, { stack: "test", target: "default", now });
+    } catch (error) {
+      expect((error as PlanRefused).reasons).toEqual([
+        "environment.sandbox is protected, but the specs would replace it (config.type cannot change in place); change the spec back, or remove protect: true first",
+      ]);
+    }
+  });
+
+  it("refuses to prune a protected resource even after its spec is gone", () => {
+    const applied = desired(specs(), ctx());
+    const live = liveFrom(applied);
+    const vault = live.resources.get("vault.mail");
+    if (vault) vault.protected = true;
+    const remaining = desired(specs({ vaults: [] }), ctx());
+    expect(() => buildPlan(remaining, live, { stack: "test", target: "default", now, prune: true })).toThrow(
+      /vault\.mail \(id_1\) is protected and no longer declared/,
+    );
+    // Without prune nothing is archived, so nothing is refused.
+    expect(buildPlan(remaining, live, { stack: "test", target: "default", now }).actions[0]?.action).toBe("keep");
+  });
+
+  it("shows turning protection on as a change that writes the lifecycle key", () => {
+    const applied = desired(specs(), ctx());
+    const plan = buildPlan(desired(specs({ environments: [protectedEnv({ type: "cloud" })] }), ctx()), liveFrom(applied), {
+      stack: "test",
+      target: "default",
+      now,
+    });
+    expect(plan.actions).toMatchObject([
+      {
+        action: "update",
+        address: "environment.sandbox",
+        changes: [{ path: "protect", before: false, after: true }],
+        ownership: { "reconcile/lifecycle": "protect" },
+      },
+    ]);
+    expect(changedFields(plan.actions[0] as never)).toEqual([]);
+  });
+
+  it("refuses a plan that archives more than the allowed share unless told to", () => {
+    const applied = desired(specs(), ctx());
+    const nothing = desired(specs({ environments: [], vaults: [] }), ctx());
+    expect(() => buildPlan(nothing, liveFrom(applied), { stack: "test", target: "default", now, prune: true })).toThrow(
+      /archives 2 of the 3 resources stack "test" owns \(more than max_prune_share 50%\)/,
+    );
+    const allowed = buildPlan(nothing, liveFrom(applied), {
+      stack: "test",
+      target: "default",
+      now,
+      prune: true,
+      allowMassPrune: true,
+    });
+    expect(allowed.actions.map((a) => `${a.action} ${a.address}`)).toEqual([
+      "archive environment.sandbox",
+      "archive vault.mail",
+    ]);
+    expect(allowed.options).toEqual({ prune: true, allow_mass_prune: true });
+  });
+});
+
+describe("renames and adoption", () => {
+  it("renames through previous_names instead of recreating, children included", () => {
+    const applied = desired(specs(), ctx());
+    const renamed = desired(specs({ vaults: [{ ...vaultSpec(), name: "mailbox", previous_names: ["mail"] }] }), ctx());
+    const plan = buildPlan(renamed, liveFrom(applied), { stack: "test", target: "default", now });
+    expect(plan.actions.map((a) => `${a.action} ${a.address} <- ${a.moved_from}`)).toEqual([
+      "update vault.mailbox <- vault.mail",
+      "update credential.mailbox/workspace <- credential.mail/workspace",
+    ]);
+    expect(plan.actions[0]?.ownership).toEqual({ "reconcile/name": "mailbox" });
+    expect(plan.summary).toMatchObject({ create: 0, archive: 0, keep: 0 });
+  });
+
+  it("adopts an unowned object: full ownership written, only real differences shown", () => {
+    const declared = desired(specs(), ctx());
+    const sandbox = declared.find((d) => d.address === "environment.sandbox") as DesiredResource;
+    const live: LiveState = {
+      resources: new Map(),
+      duplicates: [],
+      adoptions: new Map([
+        [
+          "environment.sandbox",
+          {
+            type: "environment",
+            name: "sandbox",
+            address: "environment.sandbox",
+            id: "env_console",
+            state: { ...sandbox.state, description: "made in the console" },
+            metadata: {},
+            protected: false,
+            created_at: "2026-01-01T00:00:00Z",
+          },
+        ],
+      ]),
+      adoptionErrors: new Map(),
+    };
+    const plan = buildPlan(declared, live, { stack: "test", target: "default", now });
+    expect(plan.actions[0]).toMatchObject({
+      action: "adopt",
+      id: "env_console",
+      changes: [{ path: "description", before: "made in the console", after: null }],
+      ownership: { "managed-by": "reconcile", "reconcile/stack": "test", "reconcile/name": "sandbox" },
+    });
+    expect(plan.summary.adopt).toBe(1);
+  });
+
+  it("refuses an adopt entry that cannot be honoured", () => {
+    const live: LiveState = {
+      resources: new Map(),
+      duplicates: [],
+      adoptions: new Map(),
+      adoptionErrors: new Map([["environment.sandbox", "env_gone does not exist (or is not visible to this key)"]]),
+    };
+    expect(() => buildPlan(desired(specs(), ctx()), live, { stack: "test", target: "default", now })).toThrow(
+      "adopt environment.sandbox: env_gone does not exist",
+    );
+  });
+});
+
+describe("saved plan inputs", () => {
+  it("finds no stale input when nothing changed, and names each kind of change", () => {
+    const applied = desired(specs(), ctx());
+    const before = buildPlan(applied, liveFrom(applied), { stack: "test", target: "default", now });
+    expect(staleInputs(before.inputs, buildPlan(applied, liveFrom(applied), { stack: "test", target: "default", now }).inputs)).toEqual([]);
+
+    const edited = desired(specs({ environments: [env({ type: "cloud", networking: { type: "limited" } })] }), ctx());
+    const liveEdited = liveFrom(applied);
+    const vault = liveEdited.resources.get("vault.mail");
+    if (vault) vault.state = { ...vault.state, display_name: "renamed in the console" };
+    liveEdited.resources.delete("credential.mail/workspace");
+    const after = buildPlan(edited, liveEdited, { stack: "test", target: "default", now }).inputs;
+    expect(staleInputs(before.inputs, after)).toEqual([
+      { address: "credential.mail/workspace", reason: "it vanished from the workspace" },
+      { address: "environment.sandbox", reason: "its spec changed" },
+      { address: "vault.mail", reason: "the live resource changed (edited in the console, or another apply ran)" },
+    ]);
+  });
+
+  it("keeps secrets out of the inputs but notices a different secret value", () => {
+    const applied = desired(specs(), ctx());
+    const plan = buildPlan(applied, liveFrom(applied), { stack: "test", target: "default", now });
+    expect(JSON.stringify(plan)).not.toContain(CANARY);
+    const rotated = buildPlan(desired(specs(), ctx({ MAIL_TOKEN: "other" })), liveFrom(applied), {
+      stack: "test",
+      target: "default",
+      now,
+    });
+    expect(staleInputs(plan.inputs, rotated.inputs)).toEqual([
+      { address: "credential.mail/workspace", reason: "its secret value is not the one planned" },
+    ]);
   });
 });

@@ -25,6 +25,7 @@ export interface ApplyFlags {
 }
 
 const PAST: Record<ApplyOutcome["action"], string> = {
+  adopt: "adopted",
   create: "created",
   update: "updated",
   replace: "replaced",

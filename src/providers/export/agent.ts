@@ -1,0 +1,156 @@
+/**
+ * Agents → `Agent` specs: a `BetaManagedAgentsAgent` (SDK `client.beta.agents`) becomes the spec whose
+ * `agentParams` (`providers/agent.ts`) give back the same `agentState`:
+ *
+ * - `model`: the id alone when the config holds nothing but the id and the default speed, else `{id, effort?,
+ *   speed?, inference_geo?}` (`BetaManagedAgentsModelConfig`; effort as its plain name);
+ * - `description`, `system` (a `system: |` block), `skills` (`version: latest` left out: the server default);
+ * - `metadata` without the reserved keys, `protect: true` for a resource marked protected;
+ * - `mcp_servers` + `mcp_toolset` tools → `toolsets:` naming `McpToolset` specs (see `toolset.ts`);
+ * - `agent_toolset_20260401` and `custom` tools as the API takes them, without the values the server fills in:
+ *   a `default_config` equal to the default (`enabled: true`, `always_allow`), each config's `type` (its name),
+ *   and a config's `enabled` / `permission_policy` equal to the toolset's default. Config entries themselves stay:
+ *   the comparable state keys them by name.
+ *
+ * Not expressible in a spec, so warned about (apply resets them): `multiagent`, and an `execution_identity` other
+ * than the default service account; an API name that is not a valid spec name (apply renames the agent).
+ */
+import type Anthropic from "@anthropic-ai/sdk";
+import { listAll, policyName } from "../comparable.js";
+import type { ApiObject } from "../types.js";
+import type { ExportContext } from "./context.js";
+import { commonFields, ownerFromMetadata } from "./context.js";
+import { fetchByIds, isArchived, nameFor } from "./fetch.js";
+import { toolsetBody } from "./toolset.js";
+import type { ExportedSpec, LiveItem, ResourceExporter, SpecDocument } from "./types.js";
+
+type Obj = Record<string, unknown>;
+
+/** The built-in tools in the order the API documents them; configs are written in this order. */
+const BUILT_IN_ORDER = ["bash", "edit", "read", "write", "glob", "grep", "web_fetch", "web_search"];
+
+/** The server's `default_config` of the agent toolset (API-NOTES "Agents"). */
+const AGENT_TOOLSET_DEFAULT = { enabled: true, permission_policy: "always_allow" };
+
+/** `model` as the spec writes it (see module comment). */
+export function modelSpec(model: unknown): unknown {
+  if (typeof model === "string") return model;
+  const m = (model ?? {}) as Obj;
+  const effort = policyName(m.effort);
+  const speed = typeof m.speed === "string" && m.speed !== "standard" ? m.speed : undefined;
+  const geo = typeof m.inference_geo === "string" ? m.inference_geo : undefined;
+  if (!effort && !speed && !geo) return String(m.id);
+  return {
+    id: String(m.id),
+    ...(effort ? { effort } : {}),
+    ...(speed ? { speed } : {}),
+    ...(geo ? { inference_geo: geo } : {}),
+  };
+}
+
+/** Drops `null` values (server-filled "not set"), which the spec schema does not accept. */
+function withoutNulls(value: Obj): Obj {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && v !== undefined));
+}
+
+/** An `agent_toolset_20260401` tool (`BetaManagedAgentsAgentToolset20260401`) as spec `tools:` entry. */
+export function agentToolsetSpec(tool: Obj): Obj {
+  const defaults = (tool.default_config ?? {}) as Obj;
+  const enabled = typeof defaults.enabled === "boolean" ? defaults.enabled : AGENT_TOOLSET_DEFAULT.enabled;
+  const policy = policyName(defaults.permission_policy) ?? AGENT_TOOLSET_DEFAULT.permission_policy;
+  const out: Obj = { type: "agent_toolset_20260401" };
+  const defaultConfig: Obj = {};
+  if (enabled !== AGENT_TOOLSET_DEFAULT.enabled) defaultConfig.enabled = enabled;
+  if (policy !== AGENT_TOOLSET_DEFAULT.permission_policy) defaultConfig.permission_policy = policy;
+  if (Object.keys(defaultConfig).length > 0) out.default_config = defaultConfig;
+  const rank = (name: string) => {
+    const i = BUILT_IN_ORDER.indexOf(name);
+    return i === -1 ? BUILT_IN_ORDER.length : i;
+  };
+  const configs = [...((tool.configs ?? []) as Obj[])].sort((a, b) => rank(String(a.name)) - rank(String(b.name)));
+  if (configs.length > 0) {
+    out.configs = configs.map((config) => {
+      const { name, type: _type, enabled: e, permission_policy: p, ...rest } = config;
+      const entry: Obj = { name };
+      if (typeof e === "boolean" && e !== enabled) entry.enabled = e;
+      const own = policyName(p);
+      if (own !== null && own !== policy) entry.permission_policy = own;
+      return { ...entry, ...withoutNulls(rest) };
+    });
+  }
+  return out;
+}
+
+/** A `custom` tool (`BetaManagedAgentsCustomTool`) as a spec `tools:` entry: the API's fields, unchanged. */
+function customToolSpec(tool: Obj): Obj {
+  return { type: "custom", name: tool.name, description: tool.description, input_schema: tool.input_schema };
+}
+
+/** The spec for one live agent (see the module comment). */
+function agentSpec(agent: ApiObject, name: string, ctx: ExportContext): ExportedSpec {
+  const address = `agent.${name}`;
+  const doc: SpecDocument = { apiVersion: "reconcile/v1", kind: "Agent", name };
+  if (agent.name !== name) {
+    ctx.warn(`${address}: the agent is named "${String(agent.name)}" in the API; the spec name is "${name}", so apply renames it`);
+  }
+  if (typeof agent.description === "string" && agent.description !== "") doc.description = agent.description;
+  doc.model = modelSpec(agent.model);
+  if (typeof agent.system === "string" && agent.system !== "") doc.system = agent.system;
+
+  const tools = (agent.tools ?? []) as Obj[];
+  const toolsets: string[] = [];
+  for (const server of (agent.mcp_servers ?? []) as Obj[]) {
+    const serverName = String(server.name);
+    const where = `${address}: MCP server "${serverName}"`;
+    const tool = tools.find((t) => t.type === "mcp_toolset" && t.mcp_server_name === serverName);
+    const body = toolsetBody(tool, where, (m) => ctx.warn(m));
+    if (body) toolsets.push(ctx.toolsets.use(serverName, String(server.url), body, where));
+  }
+  if (toolsets.length > 0) doc.toolsets = toolsets.sort();
+
+  const builtIn = tools.filter((t) => t.type === "agent_toolset_20260401").map(agentToolsetSpec);
+  const custom = tools
+    .filter((t) => t.type === "custom")
+    .sort((a, b) => String(a.name).localeCompare(String(b.name)))
+    .map(customToolSpec);
+  for (const t of tools) {
+    if (t.type !== "agent_toolset_20260401" && t.type !== "custom" && t.type !== "mcp_toolset") {
+      ctx.warn(`${address}: tool type "${String(t.type)}" is not supported by the Agent spec and was left out`);
+    }
+  }
+  if (builtIn.length + custom.length > 0) doc.tools = [...builtIn, ...custom];
+
+  const skills = ((agent.skills ?? []) as Obj[]).map((s) => ({
+    type: s.type,
+    skill_id: s.skill_id,
+    ...(typeof s.version === "string" && s.version !== "latest" ? { version: s.version } : {}),
+  }));
+  if (skills.length > 0) doc.skills = skills;
+  Object.assign(doc, commonFields(agent.metadata, true, address, ctx));
+
+  if (agent.multiagent !== null && agent.multiagent !== undefined) {
+    ctx.warn(`${address}: its multiagent configuration cannot be written in a spec yet; apply would remove it`);
+  }
+  const identity = agent.execution_identity as Obj | null | undefined;
+  if (identity && identity.type !== "service_account") {
+    ctx.warn(`${address}: its execution_identity cannot be written in a spec yet; apply would reset it to the service account`);
+  }
+  return { document: doc, resources: [{ address, id: agent.id, owner: ownerFromMetadata(agent.metadata) }] };
+}
+
+/** The `Agent` exporter (`agent_` ids). */
+export const agentExporter: ResourceExporter = {
+  kind: "Agent",
+  type: "agent",
+  idPrefixes: ["agent_"],
+  claims: (id) => id.startsWith("agent_"),
+  async fetch(client: Anthropic, ids, ctx) {
+    const objects =
+      ids === null
+        ? (await listAll((q) => client.beta.agents.list(q))).filter((o) => !isArchived(o))
+        : await fetchByIds(ids, "agent", (id) => client.beta.agents.retrieve(id) as unknown as Promise<ApiObject>, ctx);
+    return objects.map((object) => ({ object, children: [] }));
+  },
+  wantedName: (item: LiveItem) => nameFor(item.object, String(item.object.name), "agent"),
+  toSpec: (item, name, ctx) => agentSpec(item.object, name, ctx),
+};

@@ -1,0 +1,93 @@
+/**
+ * The state one export run shares between the kind modules: the stack, warnings, the secret variables the specs
+ * refer to, and the catalog of MCP toolsets derived from agents (which vault credentials may then name).
+ */
+import type { ResolvedMcpToolset } from "../../spec/types.js";
+import { ownerOf, userMetadata } from "../ownership.js";
+import { envVarName, NameBook } from "./naming.js";
+import { ToolsetCatalog } from "./toolset.js";
+import type { Owner } from "./types.js";
+
+/** One environment variable an exported spec refers to (`${env:NAME}`): its value must be provided before apply. */
+export interface SecretVariable {
+  /** The variable, like `MAIL_WORKSPACE_MCP_TOKEN`. */
+  name: string;
+  /** The resource that needs it: `credential.mail/workspace-mcp`. */
+  address: string;
+  /** The secret field it fills, like `auth.token`. */
+  field: string;
+}
+
+/** Per-run export state (see the module comment). */
+export class ExportContext {
+  /** Human-readable notes about what could not be exported exactly, in the order they were found. */
+  readonly warnings: string[] = [];
+  /** Every secret reference written, in the order they were made. */
+  readonly secrets: SecretVariable[] = [];
+  /** The toolsets agents use, shared between agents with the same server and tool configuration. */
+  readonly toolsets: ToolsetCatalog;
+  private readonly variables = new NameBook();
+
+  /**
+   * @param stack the stack of the repository exported into (`reconcile.yaml`)
+   * @param existingToolsets McpToolset specs already in the repository: reused when identical, names avoided
+   */
+  constructor(
+    readonly stack: string,
+    existingToolsets: readonly ResolvedMcpToolset[] = [],
+  ) {
+    this.toolsets = new ToolsetCatalog(existingToolsets, (message) => this.warn(message));
+  }
+
+  /** Records a warning (printed once, at the end). */
+  warn(message: string): void {
+    this.warnings.push(message);
+  }
+
+  /**
+   * A secret reference `${env:NAME}` for the secret `field` of the resource at `address`, with a variable name
+   * derived from `parts` (made unique with `_2`, `_3`...), recorded for the list printed at the end.
+   */
+  secretRef(parts: readonly string[], address: string, field: string): string {
+    const base = envVarName(parts);
+    let name = base;
+    for (let n = 2; this.variables.has(name); n++) name = `${base}_${n}`;
+    this.variables.claim(name);
+    this.secrets.push({ name, address, field });
+    return `\${env:${name}}`;
+  }
+}
+
+/** The owner a live object's ownership metadata names, or null when no reconcile stack manages it. */
+export function ownerFromMetadata(metadata: Record<string, string> | undefined): Owner | null {
+  return ownerOf(metadata);
+}
+
+/** The most metadata keys a spec may set (`common.schema.json`: the API's 16 minus the keys reconcile reserves). */
+export const MAX_SPEC_METADATA_KEYS = 11;
+
+/**
+ * The `metadata:` and `protect:` fields of a spec for a live object: user metadata (reserved keys `managed-by` and
+ * `reconcile/*` removed, keys sorted) when there is any, and `protect: true` when `withProtect` and the object is
+ * marked protected. Warns when there are more keys than a spec may hold (validation will then say so).
+ */
+export function commonFields(
+  metadata: Record<string, string> | undefined,
+  withProtect: boolean,
+  address: string,
+  ctx: ExportContext,
+): Record<string, unknown> {
+  const user = userMetadata(metadata);
+  const count = Object.keys(user).length;
+  if (count > MAX_SPEC_METADATA_KEYS) {
+    ctx.warn(
+      `${address}: has ${count} metadata keys; a spec may set at most ${MAX_SPEC_METADATA_KEYS} (reconcile reserves the rest), so validate will fail until you remove some`,
+    );
+  }
+  const out: Record<string, unknown> = {};
+  if (Object.keys(user).length > 0) {
+    out.metadata = Object.fromEntries(Object.entries(user).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+  if (withProtect && ownerOf(metadata)?.protected) out.protect = true;
+  return out;
+}
