@@ -1,7 +1,9 @@
 /**
- * Connects the CLI to an API: the real one (ANTHROPIC_API_KEY, optional ANTHROPIC_BASE_URL), or with `--local` the
+ * Connects the CLI to an API for a target: the real one (the target's `api_key_env`, default ANTHROPIC_API_KEY;
+ * its `base_url`, else ANTHROPIC_BASE_URL; its `workspace_id` as `anthropic-workspace-id`), or with `--local` the
  * embedded emulator, started in-process with its state in `.reconcile/local-state.json` under the repository root
- * (git-ignored), so `apply --local` works on a fresh clone with no key and no server to start.
+ * (git-ignored), so `apply --local` works on a fresh clone with no key and no server to start. The emulator keeps
+ * one workspace per workspace id, so targets stay apart locally too.
  */
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
@@ -9,6 +11,7 @@ import type Anthropic from "@anthropic-ai/sdk";
 import { startEmulator } from "../emulator/index.js";
 import { createClient } from "../providers/client.js";
 import { envSecrets, withLocalPlaceholders } from "../providers/secrets.js";
+import type { TargetConfig } from "../spec/project-config.js";
 import type { SecretSource } from "../spec/types.js";
 
 /** The state file of the embedded emulator, relative to the repository root. */
@@ -24,22 +27,38 @@ export interface Connection {
   close: () => Promise<void>;
 }
 
-/**
- * Opens a connection for `root`.
- * @throws MissingApiKeyError without `local` when ANTHROPIC_API_KEY is not set
- */
-export async function connect(options: {
+/** What `connect` needs. */
+export interface ConnectOptions {
   root: string;
   local: boolean;
+  target: TargetConfig;
+  /** Where notes go (stderr), so machine-readable stdout stays clean. */
   warn: (line: string) => void;
-}): Promise<Connection> {
+}
+
+/**
+ * Opens a connection for `options.target`.
+ * @throws MissingApiKeyError without `local` when the target's key variable is not set
+ */
+export async function connect(options: ConnectOptions): Promise<Connection> {
+  const { target } = options;
+  const workspaceId = target.workspace_id ?? undefined;
   if (!options.local) {
-    const client = createClient();
+    const client = createClient({
+      apiKeyEnv: target.api_key_env,
+      ...(target.base_url ? { baseURL: target.base_url } : {}),
+      ...(workspaceId ? { workspaceId } : {}),
+    });
     return { client, describe: client.baseURL, secrets: envSecrets(), close: async () => {} };
   }
   await mkdir(join(options.root, ".reconcile"), { recursive: true });
   const emulator = await startEmulator({ port: 0, stateFile: join(options.root, LOCAL_STATE_FILE) });
-  const client = createClient({ apiKey: "local-emulator", baseURL: emulator.url, maxRetries: 0 });
+  const client = createClient({
+    apiKey: "local-emulator",
+    baseURL: emulator.url,
+    maxRetries: 0,
+    ...(workspaceId ? { workspaceId } : {}),
+  });
   const secrets = withLocalPlaceholders(envSecrets(), (name) =>
     options.warn(`Note: \${env:${name}} is not set; the local emulator gets a placeholder value instead.\n`),
   );

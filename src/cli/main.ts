@@ -4,6 +4,7 @@
 import { Command, CommanderError } from "commander";
 import { emulatorCommand } from "../emulator/cli.js";
 import { applyCommand } from "./commands/apply.js";
+import { importCommand } from "./commands/import.js";
 import { planCommand } from "./commands/plan.js";
 import { validateCommand } from "./commands/validate.js";
 import { processOutput } from "./output.js";

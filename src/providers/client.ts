@@ -5,8 +5,10 @@ import Anthropic from "@anthropic-ai/sdk";
 
 /** Where and how to reach the Managed Agents API. */
 export interface ClientOptions {
-  /** `x-api-key`; defaults to `ANTHROPIC_API_KEY`. */
+  /** The API key; defaults to the variable `apiKeyEnv` names. */
   apiKey?: string;
+  /** The environment variable holding the key (a target's `api_key_env`). Default `ANTHROPIC_API_KEY`. */
+  apiKeyEnv?: string;
   /** Defaults to `ANTHROPIC_BASE_URL`, then the SDK's default (https://api.anthropic.com). */
   baseURL?: string;
   /** The workspace id sent as `anthropic-workspace-id`, for keys that can act on several workspaces. */
@@ -17,9 +19,9 @@ export interface ClientOptions {
 
 /** Thrown when no API key is configured; the message says how to provide one or use the emulator. */
 export class MissingApiKeyError extends Error {
-  constructor() {
+  constructor(variable: string) {
     super(
-      "no API key: set ANTHROPIC_API_KEY (and ANTHROPIC_BASE_URL for a non-default endpoint), or pass --local to run against the embedded emulator",
+      `no API key: set ${variable} (and ANTHROPIC_BASE_URL for a non-default endpoint), or pass --local to run against the embedded emulator`,
     );
     this.name = "MissingApiKeyError";
   }
@@ -27,11 +29,12 @@ export class MissingApiKeyError extends Error {
 
 /**
  * An SDK client for `options`.
- * @throws MissingApiKeyError when neither `apiKey` nor `ANTHROPIC_API_KEY` is set.
+ * @throws MissingApiKeyError when neither `apiKey` nor the key variable is set.
  */
 export function createClient(options: ClientOptions = {}): Anthropic {
-  const apiKey = options.apiKey ?? process.env.ANTHROPIC_API_KEY;
-  if (!apiKey) throw new MissingApiKeyError();
+  const variable = options.apiKeyEnv ?? "ANTHROPIC_API_KEY";
+  const apiKey = options.apiKey ?? process.env[variable];
+  if (!apiKey) throw new MissingApiKeyError(variable);
   return new Anthropic({
     apiKey,
     baseURL: options.baseURL ?? process.env.ANTHROPIC_BASE_URL ?? undefined,

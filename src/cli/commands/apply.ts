@@ -1,27 +1,30 @@
 /**
- * `reconcile apply [--dir DIR] [--local] [--auto-approve] [--concurrency N]`: build the plan, show it, ask for
- * confirmation (like `terraform apply`: only `yes` proceeds; never waits on a stdin that is not a terminal), then
- * execute it in dependency order, one line per resource as it completes. Exit 0 when everything applied, 1 when
- * anything failed or could not start; a re-run converges.
+ * `reconcile apply [PLANFILE] [--dir DIR] [--target NAME] [--local] [--prune] [--allow-mass-prune] [--auto-approve]
+ * [--concurrency N]`.
+ *
+ * Without PLANFILE: build the plan, show it, ask for confirmation (like `terraform apply`: only `yes` proceeds; never
+ * waits on a stdin that is not a terminal), then execute it. With PLANFILE (from `plan --out`): execute exactly that
+ * plan, without asking (it was reviewed), after checking that neither the specs nor the live state changed since it
+ * was made; a stale plan is refused before anything is written. Either way: dependency order, one line per resource
+ * as it completes, exit 0 when everything applied and 1 when anything failed; a re-run converges.
  */
 import { createInterface } from "node:readline/promises";
 import { Command, InvalidArgumentError } from "commander";
 import { createColors } from "picocolors";
 import { type ApplyOutcome, applyPlan } from "../../reconcile/apply.js";
 import { planHasChanges } from "../../reconcile/plan.js";
+import { readPlanFile } from "../../reconcile/plan-file.js";
 import { renderPlanText } from "../../reconcile/render-text.js";
-import { loadSpecs, preparePlan } from "../../reconcile/workflow.js";
-import { connect } from "../connect.js";
-import { reportError } from "../errors.js";
+import { type PreparedPlan, preparePlan, prepareSavedPlan } from "../../reconcile/workflow.js";
 import type { Output } from "../output.js";
-import { findRoot } from "../root.js";
+import { type ProjectFlags, projectOptions, withProject } from "../session.js";
 
 /** Flags of `apply`. */
-export interface ApplyFlags {
-  dir?: string;
-  local?: boolean;
+export interface ApplyFlags extends ProjectFlags {
   autoApprove?: boolean;
   concurrency?: number;
+  prune?: boolean;
+  allowMassPrune?: boolean;
 }
 
 const PAST: Record<ApplyOutcome["action"], string> = {
@@ -37,9 +40,7 @@ const PAST: Record<ApplyOutcome["action"], string> = {
 async function confirm(output: Output): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
-    const answer = await rl.question(
-      "\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ",
-    );
+    const answer = await rl.question("\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
     return answer.trim() === "yes";
   } finally {
     rl.close();
@@ -47,21 +48,51 @@ async function confirm(output: Output): Promise<boolean> {
   }
 }
 
-/** Runs apply and returns the exit code. */
-export async function runApply(flags: ApplyFlags, output: Output): Promise<number> {
-  const root = findRoot(flags.dir);
+/** Executes a prepared plan, printing one line per resource, and returns the exit code. */
+async function execute(prepared: PreparedPlan, flags: ApplyFlags, output: Output, client: Parameters<typeof applyPlan>[0]) {
   const c = createColors(output.color);
-  let connection: Awaited<ReturnType<typeof connect>> | undefined;
-  try {
-    const project = await loadSpecs(root);
-    connection = await connect({ root, local: flags.local === true, warn: output.err });
-    const prepared = await preparePlan({ project, client: connection.client, secrets: connection.secrets });
+  output.out("\n");
+  const result = await applyPlan(client, prepared.plan, prepared.desired, prepared.live, prepared.ctx, {
+    ...(flags.concurrency ? { concurrency: flags.concurrency } : {}),
+    onOutcome: (o) => {
+      const time = c.dim(`[${(o.duration_ms / 1000).toFixed(1)}s${o.attempts > 1 ? `, ${o.attempts} attempts` : ""}]`);
+      if (o.status === "done") output.out(`${c.green("✓")} ${o.address}: ${PAST[o.action]}${o.id ? ` (${o.id})` : ""} ${time}\n`);
+      else if (o.status === "failed") output.out(`${c.red("✗")} ${o.address}: ${o.action} failed: ${o.error}\n`);
+      else output.out(`${c.yellow("-")} ${o.address}: ${o.error}\n`);
+    },
+  });
+  if (result.failed + result.skipped === 0) {
+    output.out(`\n${c.bold(`Apply complete: ${result.done} resource${result.done === 1 ? "" : "s"} changed.`)}\n`);
+    return 0;
+  }
+  output.out(
+    `\n${c.red(c.bold(`Apply finished with errors: ${result.done} done, ${result.failed} failed, ${result.skipped} not attempted.`))}\n`,
+  );
+  for (const o of result.outcomes.filter((x) => x.status !== "done")) output.out(`  ${o.address}: ${o.error}\n`);
+  output.out("Fix the cause and run apply again: what succeeded is not repeated.\n");
+  return 1;
+}
+
+/** Runs apply (of a fresh plan, or of `planFile`) and returns the exit code. */
+export function runApply(planFile: string | undefined, flags: ApplyFlags, output: Output): Promise<number> {
+  return withProject(flags, output, async (project, connection) => {
+    const base = { project, client: connection.client, secrets: connection.secrets };
+    if (planFile) {
+      if (flags.prune || flags.allowMassPrune) {
+        output.err("Error: --prune and --allow-mass-prune are fixed by the saved plan; make a new plan to change them.\n");
+        return 1;
+      }
+      const prepared = await prepareSavedPlan(await readPlanFile(planFile), base);
+      output.out(renderPlanText(prepared.plan, { color: output.color }));
+      return planHasChanges(prepared.plan) ? execute(prepared, flags, output, connection.client) : 0;
+    }
+    const prepared = await preparePlan({ ...base, prune: flags.prune === true, allowMassPrune: flags.allowMassPrune === true });
     output.out(renderPlanText(prepared.plan, { color: output.color }));
     if (!planHasChanges(prepared.plan)) return 0;
     if (!flags.autoApprove) {
       if (!process.stdin.isTTY) {
         output.err(
-          "Error: apply needs confirmation, and stdin is not a terminal. Review the plan above, then re-run with --auto-approve.\n",
+          "Error: apply needs confirmation, and stdin is not a terminal. Review the plan above, then re-run with --auto-approve (or save it with `plan --out FILE` and run `apply FILE`).\n",
         );
         return 1;
       }
@@ -70,32 +101,8 @@ export async function runApply(flags: ApplyFlags, output: Output): Promise<numbe
         return 1;
       }
     }
-    output.out("\n");
-    const result = await applyPlan(connection.client, prepared.plan, prepared.desired, prepared.live, prepared.ctx, {
-      concurrency: flags.concurrency,
-      onOutcome: (o) => {
-        const time = c.dim(`[${(o.duration_ms / 1000).toFixed(1)}s]`);
-        if (o.status === "done")
-          output.out(`${c.green("✓")} ${o.address}: ${PAST[o.action]}${o.id ? ` (${o.id})` : ""} ${time}\n`);
-        else if (o.status === "failed") output.out(`${c.red("✗")} ${o.address}: ${o.action} failed: ${o.error}\n`);
-        else output.out(`${c.yellow("-")} ${o.address}: ${o.error}\n`);
-      },
-    });
-    if (result.failed + result.skipped === 0) {
-      output.out(`\n${c.bold(`Apply complete: ${result.done} resource${result.done === 1 ? "" : "s"} changed.`)}\n`);
-      return 0;
-    }
-    output.out(
-      `\n${c.red(c.bold(`Apply finished with errors: ${result.done} done, ${result.failed} failed, ${result.skipped} not attempted.`))}\n`,
-    );
-    for (const o of result.outcomes.filter((x) => x.status !== "done")) output.out(`  ${o.address}: ${o.error}\n`);
-    output.out("Fix the cause and run apply again: what succeeded is not repeated.\n");
-    return 1;
-  } catch (error) {
-    return reportError(error, output);
-  } finally {
-    await connection?.close();
-  }
+    return execute(prepared, flags, output, connection.client);
+  });
 }
 
 function positiveInt(value: string): number {
@@ -106,11 +113,12 @@ function positiveInt(value: string): number {
 
 /** The commander definition of `apply`. */
 export function applyCommand(output: Output, setExit: (code: number) => void): Command {
-  return new Command("apply")
-    .description("build the plan, confirm it, and apply it to the live state")
-    .option("--dir <path>", "repository root (default: nearest directory with reconcile.yaml or .git)")
-    .option("--local", "apply to the embedded emulator (.reconcile/local-state.json) instead of the API")
+  return projectOptions(new Command("apply"))
+    .description("apply the plan to the live state (a fresh plan after confirmation, or exactly a saved PLANFILE)")
+    .argument("[planfile]", "a plan saved with `reconcile plan --out FILE`; refused if anything changed since")
+    .option("--prune", "archive resources this stack owns whose spec was removed (default: keep them)")
+    .option("--allow-mass-prune", "allow archiving more than max_prune_share of the stack in one apply")
     .option("--auto-approve", "skip the confirmation (required when stdin is not a terminal)")
-    .option("--concurrency <n>", "API writes in flight at once (1-64)", positiveInt, 4)
-    .action(async (flags: ApplyFlags) => setExit(await runApply(flags, output)));
+    .option("--concurrency <n>", "API writes in flight at once (1-64, default 4)", positiveInt)
+    .action(async (planFile: string | undefined, flags: ApplyFlags) => setExit(await runApply(planFile, flags, output)));
 }

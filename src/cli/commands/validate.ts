@@ -1,28 +1,45 @@
 /**
- * `reconcile validate [--dir DIR]`: load every spec, check it against its JSON Schema and check references,
- * printing every error at once as `file:line:col: Kind/name: message`. Exit 0 when valid, 1 otherwise. Makes no API
- * call and needs no key.
+ * `reconcile validate [--dir DIR] [--target NAME]`: load every spec, check it against its JSON Schema and check
+ * references, printing every error at once as `file:line:col: Kind/name: message`. Without `--target` the specs are
+ * checked against every target in reconcile.yaml (each with its own `${var:NAME}` values). Exit 0 when valid, 1
+ * otherwise. Makes no API call and needs no key.
  */
 import { Command } from "commander";
-import { formatSpecError, loadProject } from "../../spec/index.js";
-import { loadProjectConfig } from "../../spec/project-config.js";
+import { formatSpecError, loadProject, validateAllTargets } from "../../spec/index.js";
+import { loadProjectConfig, selectTarget } from "../../spec/project-config.js";
+import type { DesiredSpecs, SpecError } from "../../spec/types.js";
+import { reportError } from "../errors.js";
 import type { Output } from "../output.js";
 import { findRoot } from "../root.js";
 
-/** Runs validate for `dir` and returns the exit code. */
-export async function runValidate(options: { dir?: string }, output: Output): Promise<number> {
-  const root = findRoot(options.dir);
-  const [{ errors: configErrors }, project] = await Promise.all([loadProjectConfig(root), loadProject(root)]);
-  const errors = [...configErrors, ...project.errors];
-  for (const error of errors) output.err(`${formatSpecError(error)}\n`);
-  const s = project.specs;
-  const counts = `${s.agents.length} agents, ${s.environments.length} environments, ${s.vaults.length} vaults, ${s.toolsets.length} toolsets`;
-  if (errors.length > 0) {
-    output.err(`${errors.length} error${errors.length === 1 ? "" : "s"} in ${project.files.length} files.\n`);
-    return 1;
+async function check(root: string, target: string | undefined) {
+  if (target === undefined) {
+    const all = await validateAllTargets(root);
+    return { errors: all.errors, files: all.files, specs: all.targets[0]?.specs, targets: all.targets.map((t) => t.target.name) };
   }
-  output.out(`Valid: ${project.files.length} files (${counts}).\n`);
-  return 0;
+  const { config, errors: configErrors } = await loadProjectConfig(root);
+  if (configErrors.length > 0) return { errors: configErrors, files: [], specs: undefined, targets: [] };
+  const project = await loadProject(root, { target: selectTarget(config, target) });
+  return { errors: project.errors, files: project.files, specs: project.specs, targets: [target] };
+}
+
+/** Runs validate for `dir` and returns the exit code. */
+export async function runValidate(options: { dir?: string; target?: string }, output: Output): Promise<number> {
+  try {
+    const { errors, files, specs, targets } = await check(findRoot(options.dir), options.target);
+    for (const error of errors as SpecError[]) output.err(`${formatSpecError(error)}\n`);
+    if (errors.length > 0) {
+      output.err(`${errors.length} error${errors.length === 1 ? "" : "s"} in ${files.length} files.\n`);
+      return 1;
+    }
+    const s = specs as DesiredSpecs;
+    const counts = `${s.agents.length} agents, ${s.environments.length} environments, ${s.vaults.length} vaults, ${s.toolsets.length} toolsets`;
+    const where = targets.length > 1 ? ` for targets ${targets.join(", ")}` : "";
+    output.out(`Valid${where}: ${files.length} files (${counts}).\n`);
+    return 0;
+  } catch (error) {
+    return reportError(error, output);
+  }
 }
 
 /** The commander definition of `validate`. */
@@ -30,5 +47,6 @@ export function validateCommand(output: Output, setExit: (code: number) => void)
   return new Command("validate")
     .description("check every spec against its schema and its references; print all errors as file:line:col")
     .option("--dir <path>", "repository root (default: nearest directory with reconcile.yaml or .git)")
-    .action(async (options: { dir?: string }) => setExit(await runValidate(options, output)));
+    .option("--target <name>", "check for this target only (default: every target in reconcile.yaml)")
+    .action(async (options: { dir?: string; target?: string }) => setExit(await runValidate(options, output)));
 }

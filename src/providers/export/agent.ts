@@ -91,7 +91,9 @@ function agentSpec(agent: ApiObject, name: string, ctx: ExportContext): Exported
   const address = `agent.${name}`;
   const doc: SpecDocument = { apiVersion: "reconcile/v1", kind: "Agent", name };
   if (agent.name !== name) {
-    ctx.warn(`${address}: the agent is named "${String(agent.name)}" in the API; the spec name is "${name}", so apply renames it`);
+    ctx.warn(
+      `${address}: the agent is named "${String(agent.name)}" in the API; the spec name is "${name}", so apply renames it`,
+    );
   }
   if (typeof agent.description === "string" && agent.description !== "") doc.description = agent.description;
   doc.model = modelSpec(agent.model);
@@ -133,7 +135,9 @@ function agentSpec(agent: ApiObject, name: string, ctx: ExportContext): Exported
   }
   const identity = agent.execution_identity as Obj | null | undefined;
   if (identity && identity.type !== "service_account") {
-    ctx.warn(`${address}: its execution_identity cannot be written in a spec yet; apply would reset it to the service account`);
+    ctx.warn(
+      `${address}: its execution_identity cannot be written in a spec yet; apply would reset it to the service account`,
+    );
   }
   return { document: doc, resources: [{ address, id: agent.id, owner: ownerFromMetadata(agent.metadata) }] };
 }

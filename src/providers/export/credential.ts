@@ -13,7 +13,6 @@ import type { ApiObject } from "../types.js";
 import type { ExportContext } from "./context.js";
 import { commonFields, ownerFromMetadata } from "./context.js";
 import { nameFor } from "./fetch.js";
-import { slug } from "./naming.js";
 import type { ExportedResource, Owner } from "./types.js";
 
 type Obj = Record<string, unknown>;
@@ -120,8 +119,10 @@ export function credentialSpec(
   Object.assign(entry, commonFields(credential.metadata, false, address, ctx));
   const auth = (credential.auth ?? {}) as Obj;
   if (!["static_bearer", "mcp_oauth", "environment_variable"].includes(String(auth.type))) {
-    ctx.warn(`${address}: auth type "${String(auth.type)}" is not supported by the Vault spec; validate will refuse it`);
+    ctx.warn(
+      `${address}: auth type "${String(auth.type)}" is not supported by the Vault spec; validate will refuse it`,
+    );
   }
-  entry.auth = authSpec(auth, [slug(vault, "vault"), name], address, ctx);
+  entry.auth = authSpec(auth, [vault, name], address, ctx);
   return { entry, resource: { address, id: credential.id, owner: ownerFromMetadata(credential.metadata) } };
 }

@@ -83,7 +83,9 @@ interface Entry {
 }
 
 function sameTools(a: ToolsetTool[] | null, b: ToolsetTool[] | null): boolean {
-  return JSON.stringify(a === null ? null : [...a].sort(byName)) === JSON.stringify(b === null ? null : [...b].sort(byName));
+  return (
+    JSON.stringify(a === null ? null : [...a].sort(byName)) === JSON.stringify(b === null ? null : [...b].sort(byName))
+  );
 }
 
 function sameToolset(entry: Entry, serverName: string, url: string, body: ToolsetBody): boolean {

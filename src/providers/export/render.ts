@@ -1,0 +1,41 @@
+/**
+ * Spec documents → YAML text, the way the example fleet is written: the editor modeline first, then the document
+ * with multi-line strings (and always `system`) as literal block scalars (`|`), nothing folded.
+ */
+import { Document, isPair, isScalar, Scalar, visit } from "yaml";
+import type { ExportKind, SpecDocument } from "./types.js";
+
+/** Where each kind's files go (relative to the output directory) and the schema their modeline names. */
+export const LAYOUT: Record<ExportKind, { folder: string; schema: string }> = {
+  Agent: { folder: "agents", schema: "agent.schema.json" },
+  Environment: { folder: "environments", schema: "environment.schema.json" },
+  McpToolset: { folder: "toolsets", schema: "mcp-toolset.schema.json" },
+  Vault: { folder: "vaults", schema: "vault.schema.json" },
+};
+
+/** The file a spec of `kind` named `name` is written to, relative to the output directory (POSIX separators). */
+export function specFile(kind: ExportKind, name: string): string {
+  return `${LAYOUT[kind].folder}/${name}.yaml`;
+}
+
+/**
+ * The YAML text of one spec file: `# yaml-language-server: $schema=../schemas/<kind>.schema.json`, then the
+ * document. Strings keep their exact value (the `yaml` library falls back to a quoted scalar where a block scalar
+ * cannot hold a string exactly, such as trailing spaces on the last line).
+ */
+export function renderSpec(kind: ExportKind, document: SpecDocument): string {
+  const doc = new Document(document);
+  visit(doc, {
+    Pair(_, pair) {
+      if (!isPair(pair) || !isScalar(pair.value) || typeof pair.value.value !== "string") return;
+      const text = pair.value.value;
+      const key = isScalar(pair.key) ? pair.key.value : pair.key;
+      if (text.includes("\n") || (key === "system" && text !== "")) pair.value.type = Scalar.BLOCK_LITERAL;
+    },
+    Scalar(_, node) {
+      if (typeof node.value === "string" && node.value.includes("\n")) node.type = Scalar.BLOCK_LITERAL;
+    },
+  });
+  const body = doc.toString({ lineWidth: 0, blockQuote: "literal" });
+  return `# yaml-language-server: $schema=../schemas/${LAYOUT[kind].schema}\n${body}`;
+}
