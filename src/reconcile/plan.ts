@@ -263,12 +263,16 @@ export function buildPlan(desired: readonly DesiredResource[], live: LiveState, 
   }
 
   const liveById = new Map([...live.resources.values()].map((r) => [r.id, r]));
+  let foldedChildren = 0;
   for (const resource of live.resources.values()) {
     inputs[resource.address] = { ...inputs[resource.address], live: liveInput(resource) };
     if (declared.has(resource.address) || movedFrom.has(resource.address)) continue;
     // A child goes with its parent: a credential of an undeclared vault is covered by the vault's entry.
     const parent = liveById.get(resource.parentId ?? "");
-    if (parent && !declared.has(parent.address) && !movedFrom.has(parent.address)) continue;
+    if (parent && !declared.has(parent.address) && !movedFrom.has(parent.address)) {
+      foldedChildren++;
+      continue;
+    }
     actions.push(planUndeclared(resource, cx));
   }
 
@@ -281,7 +285,9 @@ export function buildPlan(desired: readonly DesiredResource[], live: LiveState, 
     );
   }
 
-  const archives = actions.filter((a) => a.action === "archive").length;
+  // Archiving a parent archives its children too (a vault's credentials): they count against the share.
+  const archiving = actions.filter((a) => a.action === "archive").length;
+  const archives = archiving > 0 ? archiving + foldedChildren : 0;
   const share = options.maxPruneShare ?? 0.5;
   if (archives > 0 && archives > share * live.resources.size && !options.allowMassPrune) {
     cx.refusals.push(

@@ -113,7 +113,13 @@ describe("buildPlan", () => {
     const kept = buildPlan(remaining, liveFrom(applied), { stack: "test", target: "default", now });
     expect(kept.actions.map((a) => `${a.action} ${a.address}`)).toEqual(["keep vault.mail"]);
     expect(planHasChanges(kept)).toBe(false);
-    const pruned = buildPlan(remaining, liveFrom(applied), { stack: "test", target: "default", now, prune: true });
+    const pruned = buildPlan(remaining, liveFrom(applied), {
+      stack: "test",
+      target: "default",
+      now,
+      prune: true,
+      allowMassPrune: true,
+    });
     expect(pruned.actions.map((a) => `${a.action} ${a.address}`)).toEqual(["archive vault.mail"]);
   });
 });
@@ -172,7 +178,7 @@ describe("protection and pruning", () => {
     const applied = desired(specs(), ctx());
     const nothing = desired(specs({ environments: [], vaults: [] }), ctx());
     expect(() => buildPlan(nothing, liveFrom(applied), { stack: "test", target: "default", now, prune: true })).toThrow(
-      /archives 2 of the 3 resources stack "test" owns \(more than max_prune_share 50%\)/,
+      /archives 3 of the 3 resources stack "test" owns \(more than max_prune_share 50%\)/,
     );
     const allowed = buildPlan(nothing, liveFrom(applied), {
       stack: "test",
