@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * Generates TypeScript types from the spec schemas: one `src/generated/<schema>.ts` per kind schema (a schema in
- * `schemas/` whose `kind` property is a `const`) plus `src/generated/index.ts`.
+ * Generates TypeScript types from the schemas: one `src/generated/<schema>.ts` per kind schema (a schema in
+ * `schemas/` whose `kind` property is a `const`) and per other typed schema (`TYPED_SCHEMAS`: the project
+ * configuration), plus `src/generated/index.ts`. Only kind schemas join the `Spec` union.
  *
  *   node scripts/gen-types.mjs           write the files (`npm run gen`)
  *   node scripts/gen-types.mjs --check   exit 1 if any file on disk differs from what would be written (`npm run gen:check`)
@@ -17,6 +18,12 @@ import { compile } from "json-schema-to-typescript";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const SCHEMA_DIR = "schemas";
 const OUT_DIR = "src/generated";
+
+/**
+ * Schemas that are not a spec kind but still get types: `project.schema.json` (`reconcile.yaml`). The shared
+ * definitions and the `kind` dispatcher (`spec.schema.json`) get none.
+ */
+const TYPED_SCHEMAS = new Set(["project.schema.json"]);
 
 /** The options every schema is compiled with. `ignoreMinAndMaxItems` keeps `T[]` instead of tuple unions. */
 const COMPILE_OPTIONS = {
@@ -69,24 +76,27 @@ export async function generate(root = ROOT) {
   const files = (await readdir(schemaDir)).filter((f) => f.endsWith(".schema.json")).sort();
   const out = new Map();
   const kinds = [];
+  const others = [];
   for (const file of files) {
     const schema = JSON.parse(await readFile(path.join(schemaDir, file), "utf8"));
-    if (typeof schema.properties?.kind?.const !== "string") continue; // shared definitions, the dispatcher
+    const kind = schema.properties?.kind?.const;
+    if (typeof kind !== "string" && !TYPED_SCHEMAS.has(file)) continue; // shared definitions, the dispatcher
     const base = baseName(file);
     const ts = await compile(dropRefSiblings(schema), schema.title, {
       ...COMPILE_OPTIONS,
       cwd: `${schemaDir}${path.sep}`,
     });
     out.set(`${OUT_DIR}/${base}.ts`, banner(`${SCHEMA_DIR}/${file}`) + ts);
-    kinds.push({ base, kind: schema.properties.kind.const, type: schema.title });
+    (typeof kind === "string" ? kinds : others).push({ base, type: schema.title });
   }
+  const all = [...kinds, ...others].sort((a, b) => (a.base < b.base ? -1 : a.base > b.base ? 1 : 0));
   const lines = [
-    ...kinds.map((k) => `import type { ${k.type} } from "./${k.base}.js";`),
+    ...all.map((k) => `import type { ${k.type} } from "./${k.base}.js";`),
     "",
-    `export type { ${kinds.map((k) => k.type).join(", ")} };`,
+    `export type { ${all.map((k) => k.type).join(", ")} };`,
     "",
-    "/** Every type of one kind's schema, by schema file. */",
-    ...kinds.map((k) => `export type * as ${camel(k.base)} from "./${k.base}.js";`),
+    "/** Every type of one schema, by schema file. */",
+    ...all.map((k) => `export type * as ${camel(k.base)} from "./${k.base}.js";`),
     "",
     "/** A spec document of any kind, discriminated by `kind`. */",
     `export type Spec = ${kinds.map((k) => k.type).join(" | ")};`,

@@ -13,7 +13,9 @@ import type { Output } from "./output.js";
 export function reportError(error: unknown, output: Output): number {
   if (error instanceof SpecErrorsFound) {
     for (const e of error.errors) output.err(`${formatSpecError(e)}\n`);
-    output.err(`${error.errors.length} error${error.errors.length === 1 ? "" : "s"}; nothing was planned or changed.\n`);
+    output.err(
+      `${error.errors.length} error${error.errors.length === 1 ? "" : "s"}; nothing was planned or changed.\n`,
+    );
     return 1;
   }
   if (error instanceof PlanRefused) {

@@ -4,6 +4,7 @@
 import { Command, CommanderError } from "commander";
 import { emulatorCommand } from "../emulator/cli.js";
 import { applyCommand } from "./commands/apply.js";
+import { exportCommand } from "./commands/export.js";
 import { importCommand } from "./commands/import.js";
 import { planCommand } from "./commands/plan.js";
 import { validateCommand } from "./commands/validate.js";
@@ -32,6 +33,8 @@ export async function run(argv: string[]): Promise<number> {
     validateCommand(output, setExit),
     planCommand(output, setExit),
     applyCommand(output, setExit),
+    importCommand(output, setExit),
+    exportCommand(output, setExit),
   ]) {
     program.addCommand(command.exitOverride().configureOutput({ writeOut: output.out, writeErr: output.err }));
   }

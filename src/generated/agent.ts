@@ -53,6 +53,10 @@ export type McpToolsetRejected = never;
  * When true, reconcile never archives or replaces this resource, even under prune.
  */
 export type Protect = boolean;
+/**
+ * What this spec was called before. Renaming a spec keeps its resource when the spec lists what it was called before: a live resource still recorded under one of these names is renamed in place instead of being created anew. Spec names, unique, different from `name`; no other spec of the same kind may list the same name or be called by it.
+ */
+export type PreviousNames = SpecName[];
 
 /**
  * A Managed Agents agent: model, system prompt, tools, MCP toolsets and skills (the SDK's `AgentCreateParams`).
@@ -93,6 +97,7 @@ export interface AgentSpec {
   skills?: Skill[];
   metadata?: Metadata;
   protect?: Protect;
+  previous_names?: PreviousNames;
 }
 /**
  * A model id with its configuration (the SDK's `BetaManagedAgentsModelConfigParams`).
@@ -327,7 +332,7 @@ export interface Skill {
   version?: string;
 }
 /**
- * Key-value labels stored on the resource. At most 13 keys (the API allows 16; reconcile keeps 3 for ownership), keys up to 64 characters, values up to 512. Keys starting with `reconcile/` and the key `managed-by` are reserved.
+ * Key-value labels stored on the resource. At most 11 keys (the API allows 16; reconcile reserves 5 for its own: `managed-by`, `reconcile/stack`, `reconcile/name`, `reconcile/protect`, `reconcile/secret-fingerprint`), keys up to 64 characters, values up to 512. Keys starting with `reconcile/` and the key `managed-by` are reserved.
  */
 export interface Metadata {
   /**

@@ -26,6 +26,10 @@ export type PackageList = string[];
  * When true, reconcile never archives or replaces this resource, even under prune.
  */
 export type Protect = boolean;
+/**
+ * What this spec was called before. Renaming a spec keeps its resource when the spec lists what it was called before: a live resource still recorded under one of these names is renamed in place instead of being created anew. Spec names, unique, different from `name`; no other spec of the same kind may list the same name or be called by it.
+ */
+export type PreviousNames = SpecName[];
 
 /**
  * A Managed Agents environment: where an agent's sessions run (the SDK's `EnvironmentCreateParams`).
@@ -44,6 +48,7 @@ export interface EnvironmentSpec {
   config: CloudConfig | SelfHostedConfig;
   metadata?: Metadata;
   protect?: Protect;
+  previous_names?: PreviousNames;
 }
 /**
  * A container hosted by the platform (the SDK's `BetaCloudConfigParams`).
@@ -110,7 +115,7 @@ export interface SelfHostedConfig {
   type: "self_hosted";
 }
 /**
- * Key-value labels stored on the resource. At most 13 keys (the API allows 16; reconcile keeps 3 for ownership), keys up to 64 characters, values up to 512. Keys starting with `reconcile/` and the key `managed-by` are reserved.
+ * Key-value labels stored on the resource. At most 11 keys (the API allows 16; reconcile reserves 5 for its own: `managed-by`, `reconcile/stack`, `reconcile/name`, `reconcile/protect`, `reconcile/secret-fingerprint`), keys up to 64 characters, values up to 512. Keys starting with `reconcile/` and the key `managed-by` are reserved.
  */
 export interface Metadata {
   /**

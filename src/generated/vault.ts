@@ -15,6 +15,10 @@ export type SpecName = string;
  */
 export type Protect = boolean;
 /**
+ * What this spec was called before. Renaming a spec keeps its resource when the spec lists what it was called before: a live resource still recorded under one of these names is renamed in place instead of being created anew. Spec names, unique, different from `name`; no other spec of the same kind may list the same name or be called by it.
+ */
+export type PreviousNames = SpecName[];
+/**
  * A reference to a secret, never the secret itself: `${env:NAME}` reads the environment variable NAME when reconcile applies. Plans and logs show `(sensitive)`.
  */
 export type SecretReference = string;
@@ -43,13 +47,14 @@ export interface VaultSpec {
   display_name?: string;
   metadata?: Metadata;
   protect?: Protect;
+  previous_names?: PreviousNames;
   /**
    * The credentials stored in the vault.
    */
   credentials?: Credential[];
 }
 /**
- * Key-value labels stored on the resource. At most 13 keys (the API allows 16; reconcile keeps 3 for ownership), keys up to 64 characters, values up to 512. Keys starting with `reconcile/` and the key `managed-by` are reserved.
+ * Key-value labels stored on the resource. At most 11 keys (the API allows 16; reconcile reserves 5 for its own: `managed-by`, `reconcile/stack`, `reconcile/name`, `reconcile/protect`, `reconcile/secret-fingerprint`), keys up to 64 characters, values up to 512. Keys starting with `reconcile/` and the key `managed-by` are reserved.
  */
 export interface Metadata {
   /**
@@ -67,6 +72,7 @@ export interface Credential {
    */
   display_name?: string;
   metadata?: Metadata;
+  previous_names?: PreviousNames;
   /**
    * How the credential authenticates, selected by `type`: `static_bearer`, `mcp_oauth` or `environment_variable`.
    */

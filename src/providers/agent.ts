@@ -81,8 +81,12 @@ function toolState(tool: Obj): Json {
     (config) => String(config.name),
     (config) => {
       const { name: _name, type: _type, enabled: e, permission_policy: p, ...rest } = config;
+      // The server returns optional config fields it has no value for as null (`web_fetch`'s `url_sources`).
+      const given = Object.fromEntries(
+        Object.entries(rest).filter(([, value]) => value !== null && value !== undefined),
+      );
       return toJson({
-        ...rest,
+        ...given,
         enabled: typeof e === "boolean" ? e : enabled,
         permission_policy: policyName(p) ?? policy,
       });

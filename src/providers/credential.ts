@@ -186,7 +186,9 @@ export const credentialProvider: Provider = {
     if (request.fields.includes("display_name")) body.display_name = credential.display_name;
     if (rewritesAuth) body.auth = substituteSecrets(authUpdate(credential.auth), ctx.secrets);
     const ownership =
-      rewritesAuth && typeof secret === "string" ? { ...request.ownership, [SECRET_FINGERPRINT_KEY]: secret } : request.ownership;
+      rewritesAuth && typeof secret === "string"
+        ? { ...request.ownership, [SECRET_FINGERPRINT_KEY]: secret }
+        : request.ownership;
     const metadata = metadataUpdate(credential.metadata, live.metadata, { fields: request.fields, ownership });
     if (metadata) body.metadata = metadata;
     const updated = await client.beta.vaults.credentials.update(live.id, body as never);

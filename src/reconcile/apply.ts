@@ -206,8 +206,7 @@ export async function applyPlan(
   };
 
   const liveFor = (action: PlannedAction): LiveResource => {
-    const found =
-      live.resources.get(action.moved_from ?? action.address) ?? live.adoptions.get(action.address);
+    const found = live.resources.get(action.moved_from ?? action.address) ?? live.adoptions.get(action.address);
     if (!found) throw new Error(`internal: no live resource for ${action.address}`);
     return found;
   };

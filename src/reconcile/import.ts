@@ -57,7 +57,9 @@ export async function importResource(
   const owned = live.resources.get(address);
   if (owned) {
     if (owned.id === request.id) return { address, edit: "already-managed" };
-    throw new ImportError(`stack "${ctx.stack}" already manages ${address} as ${owned.id}; archive or rename that one first`);
+    throw new ImportError(
+      `stack "${ctx.stack}" already manages ${address} as ${owned.id}; archive or rename that one first`,
+    );
   }
   const problem = live.adoptionErrors.get(address);
   if (problem) throw new ImportError(`cannot import ${address}: ${problem}`);

@@ -93,7 +93,8 @@ async function adopt(
   try {
     object = await provider.retrieve(client, request.id, parentId);
   } catch (error) {
-    if ((error as { status?: number }).status === 404) return `${request.id} does not exist (or is not visible to this key)`;
+    if ((error as { status?: number }).status === 404)
+      return `${request.id} does not exist (or is not visible to this key)`;
     throw error;
   }
   if (object.archived_at) return `${request.id} is archived, and archived resources cannot be changed`;
@@ -119,25 +120,25 @@ export async function observe(
 ): Promise<LiveState> {
   const providers = options.providers ?? PROVIDERS;
   const byType = new Map<ResourceType, LiveResource[]>();
-  await Promise.all(
-    providers
-      .filter((p) => !p.parent)
-      .map(async (provider) => byType.set(provider.type, owned(provider, await provider.list(client), ctx.stack))),
-  );
   const limit = pLimit(CHILD_LIST_CONCURRENCY);
-  await Promise.all(
-    providers
-      .filter((p) => p.parent)
-      .map(async (provider) => {
-        const parents = byType.get(provider.parent as ResourceType) ?? [];
-        const lists = await Promise.all(
-          parents.map((parent) =>
-            limit(async () => owned(provider, await provider.list(client, parent.id), ctx.stack, parent.id)),
-          ),
-        );
-        byType.set(provider.type, lists.flat());
-      }),
-  );
+  // Each type starts as soon as its parent type is listed (credentials do not wait for the agent pages).
+  const listed = new Map<ResourceType, Promise<LiveResource[]>>();
+  for (const provider of providers) {
+    const parentList = provider.parent ? listed.get(provider.parent) : undefined;
+    const promise = parentList
+      ? parentList.then(async (parents) =>
+          (
+            await Promise.all(
+              parents.map((parent) =>
+                limit(async () => owned(provider, await provider.list(client, parent.id), ctx.stack, parent.id)),
+              ),
+            )
+          ).flat(),
+        )
+      : provider.list(client).then((objects) => owned(provider, objects, ctx.stack));
+    listed.set(provider.type, promise);
+  }
+  await Promise.all([...listed].map(async ([type, promise]) => byType.set(type, await promise)));
 
   const resources = new Map<string, LiveResource>();
   const duplicates: LiveResource[] = [];

@@ -15,7 +15,9 @@ export function renderPlanJson(plan: Plan): string {
 /** Thrown when a file is not a plan this version of reconcile can apply; the message says what is wrong with it. */
 export class InvalidPlanFileError extends Error {
   constructor(file: string, problems: string[]) {
-    super(`${file} is not a reconcile plan:\n${problems.map((p) => `  - ${p}`).join("\n")}\nMake it with \`reconcile plan --out ${file}\`.`);
+    super(
+      `${file} is not a reconcile plan:\n${problems.map((p) => `  - ${p}`).join("\n")}\nMake it with \`reconcile plan --out ${file}\`.`,
+    );
     this.name = "InvalidPlanFileError";
   }
 }

@@ -193,9 +193,13 @@ function planExisting(
   if (forced.length === 0) return action;
   const why = `${forced.join(", ")} cannot change in place`;
   if (resource.protect || live.protected) {
-    cx.refusals.push(`${resource.address} is protected, but the specs would replace it (${why}); change the spec back, or remove protect: true first`);
+    cx.refusals.push(
+      `${resource.address} is protected, but the specs would replace it (${why}); change the spec back, or remove protect: true first`,
+    );
   } else if (how.adopting) {
-    cx.refusals.push(`${resource.address} cannot be adopted as specified (${why}); make the spec match ${live.id}, or drop its adopt entry`);
+    cx.refusals.push(
+      `${resource.address} cannot be adopted as specified (${why}); make the spec match ${live.id}, or drop its adopt entry`,
+    );
   }
   return { ...action, action: "replace", reason: why };
 }
@@ -203,7 +207,8 @@ function planExisting(
 /** The plan entry for an owned resource no spec declares: kept, or archived under prune. */
 function planUndeclared(live: LiveResource, cx: Context): PlannedAction {
   const base = { address: live.address, type: live.type, name: live.name, id: live.id, changes: [], depends_on: [] };
-  if (!cx.options.prune) return { ...base, action: "keep", reason: "no longer declared in the specs; kept (prune is off)" };
+  if (!cx.options.prune)
+    return { ...base, action: "keep", reason: "no longer declared in the specs; kept (prune is off)" };
   if (live.protected) {
     cx.refusals.push(
       `${live.address} (${live.id}) is protected and no longer declared; pruning would archive it. Declare it again, or remove its protection first (set protect: false and apply)`,
@@ -257,7 +262,12 @@ export function buildPlan(desired: readonly DesiredResource[], live: LiveState, 
     }
     if (previous) movedFrom.add(previous);
     if (adoption) inputs[resource.address] = { ...inputs[resource.address], live: liveInput(adoption) };
-    const action = planExisting(resource, current, { ...(previous ? { moved_from: previous } : {}), adopting: !!adoption }, cx);
+    const action = planExisting(
+      resource,
+      current,
+      { ...(previous ? { moved_from: previous } : {}), adopting: !!adoption },
+      cx,
+    );
     if (action) actions.push(action);
     else unchanged++;
   }
@@ -339,7 +349,9 @@ export function staleInputs(planned: Record<string, PlanInput>, now: Record<stri
     const after = now[address] ?? {};
     const reasons: string[] = [];
     if (before.desired !== after.desired) {
-      reasons.push(!before.desired ? "a spec for it was added" : !after.desired ? "its spec was removed" : "its spec changed");
+      reasons.push(
+        !before.desired ? "a spec for it was added" : !after.desired ? "its spec was removed" : "its spec changed",
+      );
     }
     if (before.live !== after.live) {
       reasons.push(

@@ -15,7 +15,9 @@ import { buildPlan, type Plan, type StaleInput, staleInputs } from "./plan.js";
 /** Thrown when the specs or the project configuration have errors: nothing is observed, nothing is written. */
 export class SpecErrorsFound extends Error {
   constructor(readonly errors: SpecError[]) {
-    super(`${errors.length} error${errors.length === 1 ? "" : "s"} in the specs; run \`reconcile validate\` to see them`);
+    super(
+      `${errors.length} error${errors.length === 1 ? "" : "s"} in the specs; run \`reconcile validate\` to see them`,
+    );
     this.name = "SpecErrorsFound";
   }
 }
@@ -102,7 +104,10 @@ export async function preparePlan(options: PrepareOptions): Promise<PreparedPlan
  * @throws StalePlanError naming each address whose spec or live resource changed since the plan was made
  * @throws Error when the plan was made for another stack or target
  */
-export async function prepareSavedPlan(saved: Plan, options: Omit<PrepareOptions, "prune" | "allowMassPrune">): Promise<PreparedPlan> {
+export async function prepareSavedPlan(
+  saved: Plan,
+  options: Omit<PrepareOptions, "prune" | "allowMassPrune">,
+): Promise<PreparedPlan> {
   const { config, target } = options.project;
   if (saved.stack !== config.stack) {
     throw new Error(`the saved plan is for stack "${saved.stack}", but reconcile.yaml here says "${config.stack}"`);

@@ -114,7 +114,12 @@ function describe(error: AjvError, data: unknown, resolveRef: RefResolver): Prob
 
   if (typeof error.propertyName === "string") {
     // A propertyNames sub-error: about a key of a mapping, located at that key.
-    const message = typeof schema.errorMessage === "string" ? schema.errorMessage : baseMessage(error);
+    const message =
+      typeof schema.errorMessage === "string"
+        ? schema.errorMessage
+        : error.keyword === "pattern" && typeof schema.patternErrorMessage === "string"
+          ? schema.patternErrorMessage
+          : baseMessage(error);
     return {
       path: [...path, error.propertyName],
       at: "key",
@@ -207,6 +212,8 @@ function baseMessage(error: AjvError): string {
       return `has ${isRecord(value) ? Object.keys(value).length : "too many"} keys; at most ${limit} are allowed`;
     case "minimum":
       return `must be at least ${limit}`;
+    case "maximum":
+      return `must be at most ${limit}`;
     case "pattern":
       return "has an invalid format";
     case "false schema":

@@ -117,12 +117,15 @@ export function parseSpecFile(
  */
 export async function loadSpecFiles(root: string): Promise<LoadResult> {
   const result: LoadResult = { documents: [], errors: [], files: [] };
-  for (const file of await findSpecFiles(root)) {
+  const files = await findSpecFiles(root);
+  const texts = await Promise.all(
+    files.map((file) => readFile(path.join(root, ...file.split("/")), "utf8").catch((e: unknown) => e as Error)),
+  );
+  for (const [i, file] of files.entries()) {
     const absolutePath = path.join(root, ...file.split("/"));
-    let text: string;
-    try {
-      text = await readFile(absolutePath, "utf8");
-    } catch (e) {
+    const text = texts[i] as string | Error;
+    if (typeof text !== "string") {
+      const e = text;
       const reason = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
       result.errors.push({ location: { file, line: 1, col: 1 }, message: `cannot read the file (${reason})` });
       result.files.push(file);

@@ -49,7 +49,10 @@ export function parseSecretRef(ref: string): SecretRef {
  * - `system_file` outside the repository, missing, or not a file (see `readSystemFile`);
  * - the same name twice where the API needs unique names: credentials of a vault, tools of a toolset, custom tools
  *   and built-in tool configs of an agent; `agent_toolset_20260401` twice;
- * - `packages` under `limited` networking without `allow_package_managers: true` (SDK: `BetaCloudConfigParams`).
+ * - `packages` under `limited` networking without `allow_package_managers: true` (SDK: `BetaCloudConfigParams`);
+ * - a `previous_names` entry (of an Agent, Environment, Vault, or a credential within its vault) that is the spec's
+ *   own name, the name of another spec of the kind (valid or not), or listed by another spec of the kind too: a
+ *   previous name says which live resource a renamed spec takes over, so it must point at one spec only.
  * A spec with an error is left out of the result. Every list of the result is sorted by name.
  */
 export async function resolveSpecs(
@@ -82,6 +85,7 @@ export async function resolveSpecs(
     unique.push(spec);
   }
 
+  const renameErrors = previousNameErrors(unique, declared);
   const result: DesiredSpecs = { agents: [], environments: [], vaults: [], toolsets: [] };
   const toolsets = new Map<string, ResolvedMcpToolset>();
   const refs: References = { toolsets, declaredToolsets: declared.get("McpToolset") ?? new Set(), skipped };
@@ -92,15 +96,107 @@ export async function resolveSpecs(
     else skipped.add(`McpToolset/${spec.spec.name}`);
   }
   result.toolsets = [...toolsets.values()];
-  for (const spec of unique) {
+  const agentOutcomes = await Promise.all(
+    unique.map((spec) =>
+      spec.kind === "Agent" && !renameErrors.has(spec) ? resolveAgent(spec, refs, options.root) : undefined,
+    ),
+  );
+  for (const [i, spec] of unique.entries()) {
+    const renames = renameErrors.get(spec);
+    if (renames) {
+      errors.push(...renames);
+      continue;
+    }
     if (spec.kind === "Environment") push(result.environments, collect(errors, resolveEnvironment(spec)));
     if (spec.kind === "Vault") push(result.vaults, collect(errors, resolveVault(spec, refs)));
-    if (spec.kind === "Agent") push(result.agents, collect(errors, await resolveAgent(spec, refs, options.root)));
+    if (spec.kind === "Agent") push(result.agents, collect(errors, agentOutcomes[i] as Outcome<ResolvedAgent>));
   }
   for (const list of Object.values(result) as Array<Array<{ name: string }>>) {
     list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
   return { specs: result, errors };
+}
+
+/**
+ * The `previous_names` conflicts of every Agent, Environment and Vault spec (`unique`: one spec per name), by spec.
+ * `declared` holds every name of every kind, invalid specs included. Each conflict is reported at the entry of the
+ * later spec (file order), naming the earlier one.
+ */
+function previousNameErrors(
+  unique: readonly ValidatedSpec[],
+  declared: ReadonlyMap<SpecKind, ReadonlySet<string>>,
+): Map<ValidatedSpec, SpecError[]> {
+  const out = new Map<ValidatedSpec, SpecError[]>();
+  const defined = new Map<string, ValidatedSpec>(unique.map((s) => [`${s.kind}/${s.spec.name}`, s]));
+  const claimed = new Map<string, { spec: ValidatedSpec; index: number }>();
+  for (const spec of unique) {
+    if (spec.kind === "McpToolset") continue;
+    for (const [index, previous] of (spec.spec.previous_names ?? []).entries()) {
+      const key = `${spec.kind}/${previous}`;
+      const path = ["previous_names", index];
+      let message: string | undefined;
+      if (previous === spec.spec.name) {
+        message = `"${previous}" is this spec's own name: list only the names it had before`;
+      } else if (declared.get(spec.kind)?.has(previous)) {
+        const other = defined.get(key);
+        const at = other ? ` (defined at ${where(other.document.location)})` : "";
+        message = `another ${spec.kind} is named "${previous}"${at}: a spec can only take over the resource of a name no spec uses any more`;
+      } else {
+        const earlier = claimed.get(key);
+        if (earlier) {
+          const at = where(locate(earlier.spec.document, ["previous_names", earlier.index]));
+          message = `"${previous}" is also a previous name of ${spec.kind} "${earlier.spec.spec.name}" (at ${at}): only one spec can take over its resource`;
+        } else {
+          claimed.set(key, { spec, index });
+        }
+      }
+      if (message) out.set(spec, [...(out.get(spec) ?? []), errorAt(spec, path, message)]);
+    }
+  }
+  return out;
+}
+
+/** The same checks as `previousNameErrors`, for the credentials of one vault. */
+function credentialPreviousNameErrors(spec: Extract<ValidatedSpec, { kind: "Vault" }>): SpecError[] {
+  const list = spec.spec.credentials ?? [];
+  const names = new Set(list.map((c) => c.name));
+  const claimed = new Map<string, { name: string; index: number; at: number }>();
+  const errors: SpecError[] = [];
+  for (const [at, c] of list.entries()) {
+    for (const [index, previous] of (c.previous_names ?? []).entries()) {
+      const path = ["credentials", at, "previous_names", index];
+      const earlier = claimed.get(previous);
+      if (previous === c.name) {
+        errors.push(
+          errorAt(spec, path, `"${previous}" is this credential's own name: list only the names it had before`),
+        );
+      } else if (names.has(previous)) {
+        errors.push(
+          errorAt(
+            spec,
+            path,
+            `another credential of this vault is named "${previous}": a credential can only take over a name no credential uses any more`,
+          ),
+        );
+      } else if (earlier) {
+        const line = lineOf(spec, ["credentials", earlier.at, "previous_names", earlier.index]);
+        errors.push(
+          errorAt(
+            spec,
+            path,
+            `"${previous}" is also a previous name of credential "${earlier.name}" (at line ${line}): only one credential can take it over`,
+          ),
+        );
+      } else {
+        claimed.set(previous, { name: c.name, index, at });
+      }
+    }
+  }
+  return errors;
+}
+
+function where(location: { file: string; line: number; col: number }): string {
+  return `${location.file}:${location.line}:${location.col}`;
 }
 
 /** What specs may refer to by name. */
@@ -212,6 +308,7 @@ function resolveEnvironment(spec: Extract<ValidatedSpec, { kind: "Environment" }
       config: { ...structuredClone(config) },
       metadata: metadataOf(s.metadata),
       protect: s.protect ?? false,
+      previous_names: [...(s.previous_names ?? [])],
       source: spec.document.location,
     },
   };
@@ -334,6 +431,7 @@ function resolveVault(spec: Extract<ValidatedSpec, { kind: "Vault" }>, refs: Ref
       `credential "${list[index]?.name}" is defined twice in this vault (first at line ${lineOf(spec, ["credentials", first])})`,
     ),
   );
+  errors.push(...credentialPreviousNameErrors(spec));
   const credentials: ResolvedCredential[] = [];
   let complete = true;
   for (const [index, c] of list.entries()) {
@@ -347,6 +445,7 @@ function resolveVault(spec: Extract<ValidatedSpec, { kind: "Vault" }>, refs: Ref
       display_name: c.display_name ?? c.name,
       metadata: metadataOf(c.metadata),
       auth,
+      previous_names: [...(c.previous_names ?? [])],
       source: locate(spec.document, ["credentials", index]),
     });
   }
@@ -358,6 +457,7 @@ function resolveVault(spec: Extract<ValidatedSpec, { kind: "Vault" }>, refs: Ref
     metadata: metadataOf(s.metadata),
     credentials,
     protect: s.protect ?? false,
+    previous_names: [...(s.previous_names ?? [])],
     source: spec.document.location,
   };
   return complete ? { errors, value } : { errors };
@@ -491,6 +591,7 @@ async function resolveAgent(
     skills: (s.skills ?? []).map((k) => ({ ...k })),
     metadata: metadataOf(s.metadata),
     protect: s.protect ?? false,
+    previous_names: [...(s.previous_names ?? [])],
     source: spec.document.location,
   };
   return complete ? { errors, value } : { errors };

@@ -97,6 +97,8 @@ export interface ResolvedAgent {
   skills: Array<{ type: "anthropic" | "custom"; skill_id: string; version?: string | null }>;
   metadata: Record<string, string>;
   protect: boolean;
+  /** Names this spec had before (`previous_names:`): a live resource under one of them is renamed, not recreated. */
+  previous_names: string[];
   source: SourceLocation;
 }
 
@@ -108,6 +110,7 @@ export interface ResolvedEnvironment {
   config: Record<string, unknown> & { type: "cloud" | "self_hosted" };
   metadata: Record<string, string>;
   protect: boolean;
+  previous_names: string[];
   source: SourceLocation;
 }
 
@@ -144,6 +147,7 @@ export interface ResolvedCredential {
   display_name: string | null;
   metadata: Record<string, string>;
   auth: ResolvedCredentialAuth;
+  previous_names: string[];
   source: SourceLocation;
 }
 
@@ -155,6 +159,7 @@ export interface ResolvedVault {
   metadata: Record<string, string>;
   credentials: ResolvedCredential[];
   protect: boolean;
+  previous_names: string[];
   source: SourceLocation;
 }
 

@@ -3,9 +3,9 @@ import { fileURLToPath } from "node:url";
 import { Ajv2020, type AnySchemaObject, type ValidateFunction } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import type { AgentSpec, EnvironmentSpec, McpToolsetSpec, VaultSpec } from "../generated/index.js";
-import { describeAjvErrors } from "./ajv-messages.js";
+import { describeAjvErrors, type Problem } from "./ajv-messages.js";
 import type { LoadedDocument } from "./load.js";
-import { documentLocation, locate } from "./position.js";
+import { type DataPath, documentLocation, locate, type SourceDocument } from "./position.js";
 import { didYouMean } from "./suggest.js";
 import { API_VERSION, SPEC_KINDS, type SpecError, type SpecKind } from "./types.js";
 
@@ -68,6 +68,88 @@ function validators(): Validators {
   }
   cached = { ajv, byKind };
   return cached;
+}
+
+/** The base URL of every schema's `$id`; a file name resolves against it (`project.schema.json#/$defs/target`). */
+const SCHEMA_BASE = "https://reconcile.dev/schemas/v1/";
+
+/**
+ * Validates `data` against a schema of `schemas/`, named by file and optional fragment, relative to the schemas'
+ * `$id` base (`project.schema.json`, `project.schema.json#/$defs/adopt_entry`).
+ * @returns the problems, worded by `describeAjvErrors` (empty when `data` is valid)
+ * @throws when no such schema exists (a programming error)
+ */
+export function schemaProblems(schema: string, data: unknown): Problem[] {
+  const { ajv } = validators();
+  const id = new URL(schema, SCHEMA_BASE).href;
+  const validate = ajv.getSchema(id);
+  if (!validate) throw new Error(`no schema ${schema} in ${SCHEMA_DIR}`);
+  if (validate(data)) return [];
+  const resolveRef = (ref: string) => ajv.getSchema(new URL(ref, id).href)?.schema as AnySchemaObject | undefined;
+  return describeAjvErrors(validate.errors ?? [], data, resolveRef);
+}
+
+/**
+ * Validates the data of a parsed YAML file against a schema of `schemas/` (see `schemaProblems`), each problem located
+ * at its node as `file:line:col`. Used for `reconcile.yaml`; spec documents go through `validateDocuments`.
+ */
+export function checkAgainstSchema(
+  schema: string,
+  source: SourceDocument,
+  data: unknown,
+): Array<Pick<SpecError, "location" | "message">> {
+  return schemaProblems(schema, data).map((p) => ({ location: locate(source, p.path, p.at), message: p.message }));
+}
+
+/** A data path pattern: `*` stands for any list index or mapping key. */
+export type PathPattern = ReadonlyArray<string>;
+
+const SECRET_REF = new URL("common.schema.json#/$defs/secret_ref", SCHEMA_BASE).href;
+const secretPathsByKind = new Map<string, PathPattern[]>();
+
+/**
+ * The data paths of a kind's secret fields (those whose schema is `common.schema.json#/$defs/secret_ref`), as
+ * patterns where `*` is any list index or key: for a Vault `credentials.*.auth.token`, `...auth.secret_value`, ...
+ * Read from the schemas (every branch of a union counts), so a secret field added to a schema is covered. Empty for
+ * an unknown kind.
+ */
+export function secretFieldPaths(kind: string): PathPattern[] {
+  const cachedPaths = secretPathsByKind.get(kind);
+  if (cachedPaths) return cachedPaths;
+  const { ajv, byKind } = validators();
+  const entry = byKind.get(kind);
+  const out: PathPattern[] = [];
+  const walk = (schema: unknown, base: string, path: string[], seen: ReadonlySet<string>): void => {
+    if (schema === null || typeof schema !== "object" || Array.isArray(schema)) return;
+    const node = schema as AnySchemaObject;
+    if (typeof node.$ref === "string") {
+      const url = new URL(node.$ref, base).href;
+      if (url === SECRET_REF) {
+        out.push(path);
+        return;
+      }
+      if (!seen.has(url)) walk(ajv.getSchema(url)?.schema, url.split("#")[0] ?? url, path, new Set([...seen, url]));
+    }
+    for (const [key, sub] of Object.entries((node.properties as Record<string, unknown> | undefined) ?? {})) {
+      walk(sub, base, [...path, key], seen);
+    }
+    walk(node.items, base, [...path, "*"], seen);
+    walk(node.additionalProperties, base, [...path, "*"], seen);
+    for (const union of ["oneOf", "anyOf", "allOf"]) {
+      const branches = node[union];
+      if (Array.isArray(branches)) for (const branch of branches) walk(branch, base, path, seen);
+    }
+  };
+  if (entry) walk(ajv.getSchema(entry.id)?.schema, entry.id, [], new Set());
+  secretPathsByKind.set(kind, out);
+  return out;
+}
+
+/** Whether a data path matches one of the patterns (`*` matches any one segment). */
+export function matchesPath(path: DataPath, patterns: readonly PathPattern[]): boolean {
+  return patterns.some(
+    (p) => p.length === path.length && p.every((segment, i) => segment === "*" || segment === String(path[i])),
+  );
 }
 
 function isSpecKind(kind: unknown): kind is SpecKind {

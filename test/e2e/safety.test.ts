@@ -105,10 +105,13 @@ describe("prune and protect", () => {
       "apiVersion: reconcile/v1\nkind: Environment\nname: guarded\nconfig:\n  type: cloud\n",
     );
     expect((await cli(["apply", "--auto-approve"])).code).toBe(0); // protection off
-    for (const folder of ["agents", "environments", "vaults", "toolsets"]) await rm(join(dir, folder), { recursive: true });
+    for (const folder of ["agents", "environments", "vaults", "toolsets"])
+      await rm(join(dir, folder), { recursive: true });
     const refused = await cli(["plan", "--prune"]);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/this plan archives 7 of the 7 resources stack "prune-tests" owns \(more than max_prune_share 50%\)/);
+    expect(refused.stderr).toMatch(
+      /this plan archives 7 of the 7 resources stack "prune-tests" owns \(more than max_prune_share 50%\)/,
+    );
     expect(refused.stderr).toContain("--allow-mass-prune");
     const allowed = await cli(["plan", "--prune", "--allow-mass-prune", "--detailed-exitcode"]);
     expect(allowed.code).toBe(2);
@@ -128,14 +131,20 @@ describe("two stacks in one workspace", () => {
     expect((await runCli(["plan", "--detailed-exitcode", "--dir", a], env)).code).toBe(0);
     expect((await runCli(["plan", "--detailed-exitcode", "--dir", b], env)).code).toBe(0);
 
-    for (const folder of ["agents", "environments", "vaults", "toolsets"]) await rm(join(b, folder), { recursive: true });
+    for (const folder of ["agents", "environments", "vaults", "toolsets"])
+      await rm(join(b, folder), { recursive: true });
     const wiped = await runCli(["apply", "--prune", "--allow-mass-prune", "--auto-approve", "--dir", b], env);
     expect(wiped.code).toBe(0);
     expect(wiped.stdout).not.toMatch(/team-a/);
     const all = await agents();
-    const live = (stack: string) => all.filter((x) => x.metadata["reconcile/stack"] === stack && x.archived_at === null);
+    const live = (stack: string) =>
+      all.filter((x) => x.metadata["reconcile/stack"] === stack && x.archived_at === null);
     expect(live("team-b")).toEqual([]);
-    expect(live("team-a").map((x) => x.name).sort()).toEqual(["email-meeting-manager", "export-support", "ops-agent"]);
+    expect(
+      live("team-a")
+        .map((x) => x.name)
+        .sort(),
+    ).toEqual(["email-meeting-manager", "export-support", "ops-agent"]);
     expect((await runCli(["plan", "--detailed-exitcode", "--dir", a], env)).code).toBe(0);
   });
 });

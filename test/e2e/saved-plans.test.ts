@@ -51,7 +51,11 @@ describe("plan --json", () => {
     expect(schemaProblems("plan.schema.json", plan)).toEqual([]);
     expect(plan).toMatchObject({ format_version: 1, stack: "example-fleet", target: "default" });
     expect(plan.summary).toMatchObject({ create: 0, update: 1, replace: 0, archive: 0 });
-    expect(plan.actions[0]).toMatchObject({ address: "agent.export-support", action: "update", changes: [{ path: "system" }] });
+    expect(plan.actions[0]).toMatchObject({
+      address: "agent.export-support",
+      action: "update",
+      changes: [{ path: "system" }],
+    });
     expect(result.stdout).not.toContain(CANARY);
   });
 });

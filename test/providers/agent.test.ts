@@ -88,6 +88,29 @@ describe("agent comparable state", () => {
     });
   });
 
+  it("treats a config field the server returns as null like an absent one (web_fetch url_sources)", () => {
+    const sent = { type: "agent_toolset_20260401", configs: [{ name: "web_fetch", enabled: true }] };
+    const echoed = {
+      type: "agent_toolset_20260401",
+      default_config: { enabled: true, permission_policy: { type: "always_allow" } },
+      configs: [
+        {
+          name: "web_fetch",
+          type: "web_fetch",
+          enabled: true,
+          permission_policy: { type: "always_allow" },
+          url_sources: null,
+        },
+      ],
+    };
+    expect(
+      diffState(
+        agentState({ name: "a", model: "m", tools: [echoed] }),
+        agentState({ name: "a", model: "m", tools: [sent] }),
+      ),
+    ).toEqual([]);
+  });
+
   it("keeps ownership metadata out of the comparable state", () => {
     expect(agentState(serverEcho(agentParams(agentSpec()))).metadata).toEqual({ team: "support" });
   });

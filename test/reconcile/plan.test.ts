@@ -57,7 +57,11 @@ function liveFrom(resources: DesiredResource[], extra: LiveResource[] = []): Liv
 
 describe("buildPlan", () => {
   it("creates everything against an empty workspace, vault before its credential", () => {
-    const plan = buildPlan(desired(specs(), ctx()), { resources: new Map(), duplicates: [], adoptions: new Map(), adoptionErrors: new Map() }, { stack: "test", target: "default", now });
+    const plan = buildPlan(
+      desired(specs(), ctx()),
+      { resources: new Map(), duplicates: [], adoptions: new Map(), adoptionErrors: new Map() },
+      { stack: "test", target: "default", now },
+    );
     expect(plan.actions.map((a) => `${a.action} ${a.address}`)).toEqual([
       "create environment.sandbox",
       "create vault.mail",
@@ -158,11 +162,15 @@ describe("protection and pruning", () => {
 
   it("shows turning protection on as a change that writes the lifecycle key", () => {
     const applied = desired(specs(), ctx());
-    const plan = buildPlan(desired(specs({ environments: [protectedEnv({ type: "cloud" })] }), ctx()), liveFrom(applied), {
-      stack: "test",
-      target: "default",
-      now,
-    });
+    const plan = buildPlan(
+      desired(specs({ environments: [protectedEnv({ type: "cloud" })] }), ctx()),
+      liveFrom(applied),
+      {
+        stack: "test",
+        target: "default",
+        now,
+      },
+    );
     expect(plan.actions).toMatchObject([
       {
         action: "update",
@@ -258,7 +266,12 @@ describe("saved plan inputs", () => {
   it("finds no stale input when nothing changed, and names each kind of change", () => {
     const applied = desired(specs(), ctx());
     const before = buildPlan(applied, liveFrom(applied), { stack: "test", target: "default", now });
-    expect(staleInputs(before.inputs, buildPlan(applied, liveFrom(applied), { stack: "test", target: "default", now }).inputs)).toEqual([]);
+    expect(
+      staleInputs(
+        before.inputs,
+        buildPlan(applied, liveFrom(applied), { stack: "test", target: "default", now }).inputs,
+      ),
+    ).toEqual([]);
 
     const edited = desired(specs({ environments: [env({ type: "cloud", networking: { type: "limited" } })] }), ctx());
     const liveEdited = liveFrom(applied);

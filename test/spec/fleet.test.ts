@@ -108,6 +108,7 @@ describe("the example fleet", async () => {
           mcp_server_url: "https://workspace-mcp.example.com/mcp",
           token: { source: "env", name: "WORKSPACE_MCP_TOKEN" },
         },
+        previous_names: [],
         source: { file: "vaults/email-meeting-manager.yaml", line: 9, col: 5 },
       },
     ]);

@@ -40,7 +40,9 @@ const PAST: Record<ApplyOutcome["action"], string> = {
 async function confirm(output: Output): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
-    const answer = await rl.question("\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
+    const answer = await rl.question(
+      "\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ",
+    );
     return answer.trim() === "yes";
   } finally {
     rl.close();
@@ -49,14 +51,20 @@ async function confirm(output: Output): Promise<boolean> {
 }
 
 /** Executes a prepared plan, printing one line per resource, and returns the exit code. */
-async function execute(prepared: PreparedPlan, flags: ApplyFlags, output: Output, client: Parameters<typeof applyPlan>[0]) {
+async function execute(
+  prepared: PreparedPlan,
+  flags: ApplyFlags,
+  output: Output,
+  client: Parameters<typeof applyPlan>[0],
+) {
   const c = createColors(output.color);
   output.out("\n");
   const result = await applyPlan(client, prepared.plan, prepared.desired, prepared.live, prepared.ctx, {
     ...(flags.concurrency ? { concurrency: flags.concurrency } : {}),
     onOutcome: (o) => {
       const time = c.dim(`[${(o.duration_ms / 1000).toFixed(1)}s${o.attempts > 1 ? `, ${o.attempts} attempts` : ""}]`);
-      if (o.status === "done") output.out(`${c.green("✓")} ${o.address}: ${PAST[o.action]}${o.id ? ` (${o.id})` : ""} ${time}\n`);
+      if (o.status === "done")
+        output.out(`${c.green("✓")} ${o.address}: ${PAST[o.action]}${o.id ? ` (${o.id})` : ""} ${time}\n`);
       else if (o.status === "failed") output.out(`${c.red("✗")} ${o.address}: ${o.action} failed: ${o.error}\n`);
       else output.out(`${c.yellow("-")} ${o.address}: ${o.error}\n`);
     },
@@ -79,14 +87,20 @@ export function runApply(planFile: string | undefined, flags: ApplyFlags, output
     const base = { project, client: connection.client, secrets: connection.secrets };
     if (planFile) {
       if (flags.prune || flags.allowMassPrune) {
-        output.err("Error: --prune and --allow-mass-prune are fixed by the saved plan; make a new plan to change them.\n");
+        output.err(
+          "Error: --prune and --allow-mass-prune are fixed by the saved plan; make a new plan to change them.\n",
+        );
         return 1;
       }
       const prepared = await prepareSavedPlan(await readPlanFile(planFile), base);
       output.out(renderPlanText(prepared.plan, { color: output.color }));
       return planHasChanges(prepared.plan) ? execute(prepared, flags, output, connection.client) : 0;
     }
-    const prepared = await preparePlan({ ...base, prune: flags.prune === true, allowMassPrune: flags.allowMassPrune === true });
+    const prepared = await preparePlan({
+      ...base,
+      prune: flags.prune === true,
+      allowMassPrune: flags.allowMassPrune === true,
+    });
     output.out(renderPlanText(prepared.plan, { color: output.color }));
     if (!planHasChanges(prepared.plan)) return 0;
     if (!flags.autoApprove) {
@@ -120,5 +134,7 @@ export function applyCommand(output: Output, setExit: (code: number) => void): C
     .option("--allow-mass-prune", "allow archiving more than max_prune_share of the stack in one apply")
     .option("--auto-approve", "skip the confirmation (required when stdin is not a terminal)")
     .option("--concurrency <n>", "API writes in flight at once (1-64, default 4)", positiveInt)
-    .action(async (planFile: string | undefined, flags: ApplyFlags) => setExit(await runApply(planFile, flags, output)));
+    .action(async (planFile: string | undefined, flags: ApplyFlags) =>
+      setExit(await runApply(planFile, flags, output)),
+    );
 }

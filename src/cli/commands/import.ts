@@ -9,7 +9,13 @@ import type { Output } from "../output.js";
 import { type ProjectFlags, projectOptions, withProject } from "../session.js";
 
 /** Runs import and returns the exit code. */
-export function runImport(kind: string, name: string, id: string, flags: ProjectFlags, output: Output): Promise<number> {
+export function runImport(
+  kind: string,
+  name: string,
+  id: string,
+  flags: ProjectFlags,
+  output: Output,
+): Promise<number> {
   return withProject(flags, output, async (project, connection) => {
     const type = parseResourceType(kind);
     const ctx = { stack: project.config.stack, secrets: connection.secrets };

@@ -15,7 +15,12 @@ import { findRoot } from "../root.js";
 async function check(root: string, target: string | undefined) {
   if (target === undefined) {
     const all = await validateAllTargets(root);
-    return { errors: all.errors, files: all.files, specs: all.targets[0]?.specs, targets: all.targets.map((t) => t.target.name) };
+    return {
+      errors: all.errors,
+      files: all.files,
+      specs: all.targets[0]?.specs,
+      targets: all.targets.map((t) => t.target.name),
+    };
   }
   const { config, errors: configErrors } = await loadProjectConfig(root);
   if (configErrors.length > 0) return { errors: configErrors, files: [], specs: undefined, targets: [] };

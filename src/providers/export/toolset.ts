@@ -88,9 +88,18 @@ function sameTools(a: ToolsetTool[] | null, b: ToolsetTool[] | null): boolean {
   );
 }
 
+/**
+ * True when `entry` is what the server would export as. A server name that is not a spec name cannot be kept, so
+ * it matches a toolset named after its slug (`internal-db`, `internal-db-2`, ...) whose server name is that name:
+ * exporting again finds the toolset written the first time.
+ */
 function sameToolset(entry: Entry, serverName: string, url: string, body: ToolsetBody): boolean {
+  const base = slug(serverName, "mcp-server");
+  const sameServer = isSpecName(serverName)
+    ? entry.server_name === serverName
+    : entry.server_name === entry.name && (entry.name === base || new RegExp(`^${base}-\\d+$`).test(entry.name));
   return (
-    entry.server_name === serverName &&
+    sameServer &&
     entry.url === url &&
     entry.body.default_permission_policy === body.default_permission_policy &&
     sameTools(entry.body.tools, body.tools)

@@ -1,0 +1,62 @@
+/**
+ * The least work each benchmark step could possibly do, so every measured figure is printed next to its floor:
+ * the minimum request count, and the latency-bound time (the critical path of requests that must run one after
+ * another, given the concurrency, times the per-request latency).
+ */
+
+/** The page size observe asks for (`limit=100`, the API's largest). */
+export const PAGE_SIZE = 100;
+/**
+ * Credential lists observe runs at once (one per vault). This is the engine's `CHILD_LIST_CONCURRENCY`
+ * (src/reconcile/observe.ts), restated here because it is not exported.
+ */
+export const CHILD_LIST_CONCURRENCY = 8;
+
+/** Sizes of the fleet as the bounds see them. */
+export interface FleetShape {
+  agents: number;
+  environments: number;
+  vaults: number;
+  credentialsPerVault: number;
+}
+
+/** A floor: the fewest requests, and the fewest sequential request rounds (multiply by the latency for time). */
+export interface Bound {
+  requests: number;
+  rounds: number;
+}
+
+/** Pages a list of `n` items takes (an empty list still costs one request). */
+export function pages(n: number): number {
+  return Math.max(1, Math.ceil(n / PAGE_SIZE));
+}
+
+/**
+ * Observe of a live state shaped like `live`: every top-level kind listed once, in parallel (its pages one after
+ * another), plus one credential list per vault, which can start once the vault list is read. The critical path is
+ * the longest of those chains.
+ */
+export function observeBound(live: FleetShape, childConcurrency = CHILD_LIST_CONCURRENCY): Bound {
+  const credentialPages = live.vaults * pages(live.credentialsPerVault);
+  const requests = pages(live.agents) + pages(live.environments) + pages(live.vaults) + credentialPages;
+  const credentialRounds =
+    live.vaults === 0 ? 0 : Math.ceil(live.vaults / childConcurrency) * pages(live.credentialsPerVault);
+  const rounds = Math.max(pages(live.agents), pages(live.environments), pages(live.vaults) + credentialRounds);
+  return { requests, rounds };
+}
+
+/**
+ * `writes` API writes (one request each) at most `concurrency` in flight, where dependent writes form chains of
+ * `depth` (a credential after its vault: 2).
+ */
+export function writesBound(writes: number, concurrency: number, depth: number): Bound {
+  return { requests: writes, rounds: writes === 0 ? 0 : Math.max(Math.ceil(writes / concurrency), depth) };
+}
+
+/** The sum of two steps that run one after the other. */
+export function sequence(a: Bound, b: Bound): Bound {
+  return { requests: a.requests + b.requests, rounds: a.rounds + b.rounds };
+}
+
+/** An empty workspace, as the first apply observes it. */
+export const EMPTY: FleetShape = { agents: 0, environments: 0, vaults: 0, credentialsPerVault: 0 };

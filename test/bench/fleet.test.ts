@@ -1,0 +1,98 @@
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, test } from "vitest";
+import { runBenchmark } from "../../src/bench/bench.js";
+import { changeAgentPrompts, type FleetOptions, generateFleet } from "../../src/bench/fleet.js";
+import { loadProject } from "../../src/spec/index.js";
+import { loadProjectConfig } from "../../src/spec/project-config.js";
+
+const TINY: FleetOptions = { agents: 10, environments: 3, vaults: 2, credentialsPerVault: 4, toolsets: 5, seed: 7 };
+const dirs: string[] = [];
+const tempDir = async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), "reconcile-bench-test-"));
+  dirs.push(dir);
+  return dir;
+};
+afterAll(async () => {
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+});
+
+/** Every file under `dir` with its content, relative paths sorted. */
+async function snapshot(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    out[path.relative(dir, file)] = await readFile(file, "utf8");
+  }
+  return out;
+}
+
+describe("the benchmark's fleet generator", () => {
+  test("writes a fleet that validates with zero errors and has the requested counts", async () => {
+    const dir = await tempDir();
+    const fleet = await generateFleet(dir, TINY);
+    const config = await loadProjectConfig(dir);
+    expect(config.errors).toEqual([]);
+    expect(config.config.stack).toBe("bench-fleet");
+    const project = await loadProject(dir);
+    expect(project.errors).toEqual([]);
+    const { specs } = project;
+    expect(specs.agents).toHaveLength(10);
+    expect(specs.environments).toHaveLength(3);
+    expect(specs.vaults).toHaveLength(2);
+    expect(specs.toolsets).toHaveLength(5);
+    for (const vault of specs.vaults) expect(vault.credentials).toHaveLength(4);
+    expect(project.files).toHaveLength(fleet.specFiles);
+    expect(fleet.resources).toBe(10 + 3 + 2 * 5);
+    expect(fleet.secretNames).toHaveLength(8);
+    for (const agent of specs.agents) {
+      expect(agent.toolsets.length).toBeGreaterThanOrEqual(1);
+      expect(agent.toolsets.length).toBeLessThanOrEqual(3);
+      expect(agent.system?.length ?? 0).toBeGreaterThan(150);
+    }
+  });
+
+  test("is deterministic from the seed", async () => {
+    const [a, b, c] = [await tempDir(), await tempDir(), await tempDir()];
+    await generateFleet(a, TINY);
+    await generateFleet(b, TINY);
+    await generateFleet(c, { ...TINY, seed: 8 });
+    expect(await snapshot(a)).toEqual(await snapshot(b));
+    expect(await snapshot(a)).not.toEqual(await snapshot(c));
+  });
+
+  test("changeAgentPrompts edits every n-th agent's prompt and the fleet still validates", async () => {
+    const dir = await tempDir();
+    const fleet = await generateFleet(dir, { ...TINY, agents: 14 });
+    const before = await loadProject(dir);
+    const changed = await changeAgentPrompts(fleet, 7);
+    expect(changed).toEqual([fleet.agentNames[0], fleet.agentNames[7]]);
+    const after = await loadProject(dir);
+    expect(after.errors).toEqual([]);
+    const system = (p: typeof before, name: string) => p.specs.agents.find((a) => a.name === name)?.system;
+    for (const name of fleet.agentNames) {
+      if (changed.includes(name)) expect(system(after, name)).not.toBe(system(before, name));
+      else expect(system(after, name)).toBe(system(before, name));
+    }
+  });
+});
+
+describe("the benchmark", () => {
+  test("runs end to end on a tiny fleet: applies, plans to no changes with the minimum requests, converges", async () => {
+    const result = await runBenchmark({
+      fleet: TINY,
+      latencyMs: 0,
+      concurrency: 4,
+      changeEvery: 5,
+      emulator: "in-process",
+    });
+    expect(result.checks.filter((c) => !c.pass)).toEqual([]);
+    const noop = result.steps.noop_plan;
+    // 1 page each of agents, environments and vaults, and one credential list per vault.
+    expect(noop.min?.requests).toBe(3 + 2);
+    expect(noop.requests).toBeLessThanOrEqual(Math.floor(1.2 * (noop.min?.requests ?? 0)));
+    expect(result.steps.change_apply.requests).toBe(2);
+  });
+});

@@ -1,0 +1,210 @@
+/**
+ * Moving in and moving around, end to end: `reconcile import` then plan shows only the real differences and apply
+ * takes the resource over; a renamed spec keeps its resource; targets apply their own values to their own workspace
+ * and a saved plan refuses the wrong target; a seeded fault-injection run converges with no duplicate resources.
+ */
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import Anthropic from "@anthropic-ai/sdk";
+import { afterAll, describe, expect, it } from "vitest";
+import { type RunningEmulator, startEmulator } from "../../src/emulator/index.js";
+import { envSecrets } from "../../src/providers/secrets.js";
+import { applyPlan } from "../../src/reconcile/apply.js";
+import { loadSpecs, preparePlan } from "../../src/reconcile/workflow.js";
+import { copyFleet, removeDir, runCli } from "./helpers.js";
+
+const cleanup: Array<() => Promise<unknown>> = [];
+afterAll(async () => {
+  for (const step of cleanup) await step();
+});
+
+async function setup(options: Parameters<typeof startEmulator>[0] = {}) {
+  const emulator = await startEmulator({ port: 0, ...options });
+  const dir = await copyFleet();
+  cleanup.push(
+    () => emulator.close(),
+    () => removeDir(dir),
+  );
+  const env = { ANTHROPIC_API_KEY: "k", ANTHROPIC_BASE_URL: emulator.url, WORKSPACE_MCP_TOKEN: "token" };
+  const client = new Anthropic({ apiKey: "k", baseURL: emulator.url, maxRetries: 8 });
+  return { emulator, dir, env, client };
+}
+
+async function listAll<T>(pages: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of pages) out.push(item);
+  return out;
+}
+
+describe("import", () => {
+  it("adopts a console-made environment: only real differences, then ownership written, same id", async () => {
+    const { dir, env, client } = await setup();
+    const made = await client.beta.environments.create({
+      name: "export-sandbox",
+      description: "made by hand in the console",
+      config: {
+        type: "cloud",
+        networking: { type: "limited", allowed_hosts: ["exports-mcp.example.com"], allow_mcp_servers: true },
+      },
+    });
+    const imported = await runCli(["import", "environment", "export-sandbox", made.id, "--dir", dir], env);
+    expect(imported.stderr).toBe("");
+    expect(imported.code).toBe(0);
+    expect(imported.stdout).toContain(`Added adopt entry environment.export-sandbox = ${made.id} in reconcile.yaml`);
+    expect(await readFile(join(dir, "reconcile.yaml"), "utf8")).toMatch(
+      /# reconcile project configuration[\s\S]*adopt:/,
+    );
+
+    const plan = await runCli(["plan", "--dir", dir], env);
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toContain(`<= environment.export-sandbox  (adopting ${made.id})`);
+    const block = plan.stdout.split("<= environment.export-sandbox")[1]?.split("\n\n")[0] ?? "";
+    // Exactly the two real differences: the console description, and the spec's metadata the console lacked.
+    expect(block.match(/^\s+[~+-] .*$/gm)?.map((line) => line.trim().split(":")[0])).toEqual([
+      "~ description",
+      "+ metadata.team",
+    ]);
+    expect(plan.stdout).toMatch(/Plan: 1 to adopt, \d+ to create/);
+
+    expect((await runCli(["apply", "--auto-approve", "--dir", dir], env)).code).toBe(0);
+    const after = await client.beta.environments.retrieve(made.id);
+    expect(after.metadata).toMatchObject({
+      "managed-by": "reconcile",
+      "reconcile/stack": "example-fleet",
+      "reconcile/name": "export-sandbox",
+    });
+    const sandboxes = (await listAll(client.beta.environments.list())).filter((e) => e.name === "export-sandbox");
+    expect(sandboxes.map((e) => e.id)).toEqual([made.id]);
+    expect((await runCli(["plan", "--detailed-exitcode", "--dir", dir], env)).code).toBe(0);
+  });
+
+  it("explains what is wrong with an import it cannot do", async () => {
+    const { dir, env, client } = await setup();
+    const missing = await runCli(
+      ["import", "agent", "export-support", "agent_011CNoSuchAgent00000000", "--dir", dir],
+      env,
+    );
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("agent_011CNoSuchAgent00000000 does not exist");
+    const nospec = await runCli(["import", "agent", "not-declared", "agent_x", "--dir", dir], env);
+    expect(nospec.stderr).toContain("no spec declares agent.not-declared");
+    const toolset = await runCli(["import", "McpToolset", "export-jobs", "x", "--dir", dir], env);
+    expect(toolset.stderr).toContain("an McpToolset has no API resource of its own");
+    const other = await client.beta.environments.create({
+      name: "ops",
+      metadata: { "managed-by": "reconcile", "reconcile/stack": "someone-else", "reconcile/name": "ops" },
+    });
+    const owned = await runCli(["import", "environment", "ops", other.id, "--dir", dir], env);
+    expect(owned.code).toBe(1);
+    expect(owned.stderr).toContain('belongs to stack "someone-else"');
+  });
+});
+
+describe("rename", () => {
+  it("keeps the resource when the spec lists its previous name", async () => {
+    const { dir, env, client } = await setup();
+    expect((await runCli(["apply", "--auto-approve", "--dir", dir], env)).code).toBe(0);
+    const before = (await listAll(client.beta.agents.list())).find((a) => a.name === "ops-agent");
+    const spec = join(dir, "agents", "ops-agent.yaml");
+    await writeFile(
+      spec,
+      (await readFile(spec, "utf8")).replace("name: ops-agent", "name: ops-assistant\nprevious_names: [ops-agent]"),
+    );
+    const plan = await runCli(["plan", "--detailed-exitcode", "--dir", dir], env);
+    expect(plan.code).toBe(2);
+    expect(plan.stdout).toContain("~ agent.ops-assistant  (moved from agent.ops-agent)");
+    expect(plan.stdout).toContain('~ name: "ops-agent" → "ops-assistant"');
+    expect(plan.stdout).toContain("Plan: 0 to create, 1 to update, 0 to replace, 0 to archive.");
+    expect((await runCli(["apply", "--auto-approve", "--dir", dir], env)).code).toBe(0);
+    const after = await client.beta.agents.retrieve(before?.id ?? "");
+    expect(after.name).toBe("ops-assistant");
+    expect(after.metadata["reconcile/name"]).toBe("ops-assistant");
+    expect((await runCli(["plan", "--detailed-exitcode", "--dir", dir], env)).code).toBe(0);
+  });
+});
+
+describe("targets", () => {
+  it("applies each target's values to its own workspace, and a saved plan refuses another target", async () => {
+    const { dir, env, client } = await setup();
+    await writeFile(
+      join(dir, "reconcile.yaml"),
+      [
+        "stack: example-fleet",
+        "default_target: staging",
+        "targets:",
+        "  staging:",
+        "    workspace_id: wrkspc_staging",
+        "    values: { model: claude-haiku-4-5, db_url: https://staging-db.example.com/mcp }",
+        "  prod:",
+        "    api_key_env: PROD_ANTHROPIC_KEY",
+        "    workspace_id: wrkspc_prod",
+        "    values: { model: claude-opus-4-7, db_url: https://db.example.com/mcp }",
+        "",
+      ].join("\n"),
+    );
+    const agentSpec = join(dir, "agents", "ops-agent.yaml");
+    await writeFile(agentSpec, (await readFile(agentSpec, "utf8")).replace("id: claude-opus-4-7", "id: ${var:model}"));
+    const toolset = join(dir, "toolsets", "internal-db.yaml");
+    await writeFile(toolset, (await readFile(toolset, "utf8")).replace(/^url: .*$/m, "url: ${var:db_url}"));
+
+    expect((await runCli(["validate", "--dir", dir], env)).stdout).toContain("Valid for targets staging, prod");
+    expect((await runCli(["apply", "--auto-approve", "--dir", dir], env)).code).toBe(0);
+    const noKey = await runCli(["plan", "--target", "prod", "--dir", dir], env);
+    expect(noKey.code).toBe(1);
+    expect(noKey.stderr).toContain("set PROD_ANTHROPIC_KEY");
+    const prodEnv = { ...env, PROD_ANTHROPIC_KEY: "prod-key" };
+    const prodPlan = join(dir, "prod.plan.json");
+    const planned = await runCli(["plan", "--target", "prod", "--out", prodPlan, "--dir", dir], prodEnv);
+    expect(planned.code).toBe(0);
+    expect(planned.stdout).toMatch(/Plan: 7 to create/);
+    const wrong = await runCli(["apply", prodPlan, "--target", "staging", "--dir", dir], prodEnv);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('the saved plan was made for target "prod", not "staging"');
+    expect((await runCli(["apply", prodPlan, "--target", "prod", "--dir", dir], prodEnv)).code).toBe(0);
+
+    const ops = async (workspace: string) =>
+      (await listAll(client.beta.agents.list({ workspace_id: workspace }))).find((a) => a.name === "ops-agent");
+    expect((await ops("wrkspc_staging"))?.model.id).toBe("claude-haiku-4-5");
+    expect((await ops("wrkspc_prod"))?.model.id).toBe("claude-opus-4-7");
+    expect((await ops("wrkspc_prod"))?.mcp_servers).toEqual([
+      { type: "url", name: "internal-db", url: "https://db.example.com/mcp" },
+    ]);
+    expect((await runCli(["plan", "--detailed-exitcode", "--dir", dir], env)).code).toBe(0);
+    expect((await runCli(["plan", "--target", "prod", "--detailed-exitcode", "--dir", dir], prodEnv)).code).toBe(0);
+  });
+});
+
+describe("transient faults", () => {
+  it("converges under seeded faults (429, 500, dropped connections) with no duplicate resources", async () => {
+    const { dir, client } = await setup({ faultRate: 0.3, seed: 20261121 });
+    const project = await loadSpecs(dir);
+    const secrets = envSecrets({ WORKSPACE_MCP_TOKEN: "token" });
+    let attempts = 0;
+    let converged = false;
+    for (let run = 0; run < 6 && !converged; run++) {
+      try {
+        const prepared = await preparePlan({ project, client, secrets });
+        if (prepared.plan.actions.length === 0) {
+          converged = true;
+          break;
+        }
+        const result = await applyPlan(client, prepared.plan, prepared.desired, prepared.live, prepared.ctx, {
+          concurrency: 1,
+          retry: { retries: 6, minDelayMs: 1, maxDelayMs: 10 },
+        });
+        attempts += result.outcomes.reduce((n, o) => n + o.attempts, 0);
+      } catch {
+        // an observe that ran out of SDK retries: plan again, as a user would
+      }
+    }
+    expect(converged).toBe(true);
+    expect(attempts).toBeGreaterThan(7); // faults were met and retried
+    const names = (await listAll(client.beta.agents.list())).map((a) => a.name).sort();
+    expect(names).toEqual(["email-meeting-manager", "export-support", "ops-agent"]);
+    const envs = (await listAll(client.beta.environments.list())).map((e) => e.name).sort();
+    expect(envs).toEqual(["export-sandbox", "ops"]);
+    const vaults = await listAll(client.beta.vaults.list());
+    expect(vaults).toHaveLength(1);
+    expect(await listAll(client.beta.vaults.credentials.list(vaults[0]?.id ?? ""))).toHaveLength(1);
+  });
+});
