@@ -50,7 +50,7 @@ export type UrlSourceFilter = ("all" | "none") | UrlSourceFilterObject;
  */
 export type McpToolsetRejected = never;
 /**
- * When true, reconcile never archives or replaces this resource, even under prune.
+ * When true, reconcile never archives or replaces this resource, even under prune. Recorded on the live resource (`reconcile/lifecycle: protect`), so it still holds after the spec is removed: set it to false and apply before removing the spec.
  */
 export type Protect = boolean;
 /**
@@ -332,7 +332,7 @@ export interface Skill {
   version?: string;
 }
 /**
- * Key-value labels stored on the resource. At most 11 keys (the API allows 16; reconcile reserves 5 for its own: `managed-by`, `reconcile/stack`, `reconcile/name`, `reconcile/protect`, `reconcile/secret-fingerprint`), keys up to 64 characters, values up to 512. Keys starting with `reconcile/` and the key `managed-by` are reserved.
+ * Key-value labels stored on the resource. At most 11 keys (the API allows 16; reconcile reserves 5 for its own: `managed-by`, `reconcile/stack`, `reconcile/name`, `reconcile/lifecycle`, `reconcile/secret-fingerprint`), keys up to 64 characters, values up to 512. Keys starting with `reconcile/` and the key `managed-by` are reserved.
  */
 export interface Metadata {
   /**

@@ -11,9 +11,13 @@ export type ApiVersion = "reconcile/v1";
  */
 export type SpecName = string;
 /**
- * When true, reconcile never archives or replaces this resource, even under prune.
+ * When true, reconcile never archives or replaces this resource, even under prune. Recorded on the live resource (`reconcile/lifecycle: protect`), so it still holds after the spec is removed: set it to false and apply before removing the spec.
  */
 export type Protect = boolean;
+/**
+ * What prune does to this resource once its spec is removed: `archive` (the default; reversible, the API keeps it readable) or `delete` (gone for good; the API refuses while sessions still use an environment). Recorded on the live resource (`reconcile/lifecycle: delete`), so it still holds after the spec is removed. Cannot be combined with `protect: true`.
+ */
+export type OnPrune = "archive" | "delete";
 /**
  * What this spec was called before. Renaming a spec keeps its resource when the spec lists what it was called before: a live resource still recorded under one of these names is renamed in place instead of being created anew. Spec names, unique, different from `name`; no other spec of the same kind may list the same name or be called by it.
  */
@@ -47,6 +51,7 @@ export interface VaultSpec {
   display_name?: string;
   metadata?: Metadata;
   protect?: Protect;
+  on_prune?: OnPrune;
   previous_names?: PreviousNames;
   /**
    * The credentials stored in the vault.
@@ -54,7 +59,7 @@ export interface VaultSpec {
   credentials?: Credential[];
 }
 /**
- * Key-value labels stored on the resource. At most 11 keys (the API allows 16; reconcile reserves 5 for its own: `managed-by`, `reconcile/stack`, `reconcile/name`, `reconcile/protect`, `reconcile/secret-fingerprint`), keys up to 64 characters, values up to 512. Keys starting with `reconcile/` and the key `managed-by` are reserved.
+ * Key-value labels stored on the resource. At most 11 keys (the API allows 16; reconcile reserves 5 for its own: `managed-by`, `reconcile/stack`, `reconcile/name`, `reconcile/lifecycle`, `reconcile/secret-fingerprint`), keys up to 64 characters, values up to 512. Keys starting with `reconcile/` and the key `managed-by` are reserved.
  */
 export interface Metadata {
   /**

@@ -68,6 +68,7 @@ export const environmentProvider: Provider = {
         previousNames: spec.previous_names,
         state: environmentState(environmentParams(spec)),
         protect: spec.protect,
+        deleteOnPrune: spec.on_prune === "delete",
         source: spec.source,
         spec,
       }),
@@ -94,5 +95,8 @@ export const environmentProvider: Provider = {
   },
   async archive(client, live) {
     await client.beta.environments.archive(live.id);
+  },
+  async delete(client, live) {
+    await client.beta.environments.delete(live.id);
   },
 };

@@ -10,12 +10,27 @@ export const OWNERSHIP_KEYS = {
   managedBy: "managed-by",
   stack: "reconcile/stack",
   name: "reconcile/name",
-  /** `protect` when the spec says `protect: true`: never archived or replaced, even after its spec is removed. */
+  /**
+   * `protect` (`protect: true`: never archived or replaced) or `delete` (`on_prune: delete`: prune deletes it);
+   * absent for the default (prune archives). Kept on the resource so it holds after the spec is removed.
+   */
   lifecycle: "reconcile/lifecycle",
 } as const;
 
-/** The `reconcile/lifecycle` value of a protected resource. */
-export const PROTECTED = "protect";
+/** The `reconcile/lifecycle` values. */
+export type Lifecycle = "protect" | "delete";
+
+/**
+ * The lifecycle of a desired resource (`protect`, `deleteOnPrune`) or a live one (`protected`, `deleteOnPrune`):
+ * `protect` wins over `delete` (specs may not say both).
+ */
+export function lifecycleOf(resource: {
+  protect?: boolean;
+  protected?: boolean;
+  deleteOnPrune: boolean;
+}): Lifecycle | null {
+  return resource.protect || resource.protected ? "protect" : resource.deleteOnPrune ? "delete" : null;
+}
 
 /** The credential-only key holding the keyed fingerprint of its secret values (see `secrets.ts`). */
 export const SECRET_FINGERPRINT_KEY = "reconcile/secret-fingerprint";
@@ -32,24 +47,29 @@ export function isReservedKey(key: string): boolean {
  * The ownership metadata of a resource of `stack` named `name` (the spec name; for credentials `vault/cred`),
  * protected or not.
  */
-export function ownershipMetadata(stack: string, name: string, protect = false): Record<string, string> {
+export function ownershipMetadata(
+  stack: string,
+  name: string,
+  lifecycle: Lifecycle | null = null,
+): Record<string, string> {
   return {
     [OWNERSHIP_KEYS.managedBy]: MANAGED_BY,
     [OWNERSHIP_KEYS.stack]: stack,
     [OWNERSHIP_KEYS.name]: name,
-    ...(protect ? { [OWNERSHIP_KEYS.lifecycle]: PROTECTED } : {}),
+    ...(lifecycle ? { [OWNERSHIP_KEYS.lifecycle]: lifecycle } : {}),
   };
 }
 
 /** Who owns a live object according to its metadata, or null when no reconcile stack does. */
 export function ownerOf(
   metadata: Record<string, string> | undefined,
-): { stack: string; name: string; protected: boolean } | null {
+): { stack: string; name: string; lifecycle: Lifecycle | null } | null {
   if (!metadata || metadata[OWNERSHIP_KEYS.managedBy] !== MANAGED_BY) return null;
   const stack = metadata[OWNERSHIP_KEYS.stack];
   const name = metadata[OWNERSHIP_KEYS.name];
   if (!stack || !name) return null;
-  return { stack, name, protected: metadata[OWNERSHIP_KEYS.lifecycle] === PROTECTED };
+  const lifecycle = metadata[OWNERSHIP_KEYS.lifecycle];
+  return { stack, name, lifecycle: lifecycle === "protect" || lifecycle === "delete" ? lifecycle : null };
 }
 
 /** The user's own metadata: `metadata` without reserved keys. */

@@ -13,6 +13,8 @@ export interface DesiredInit {
   state: ComparableState;
   spec: unknown;
   protect: boolean;
+  /** `on_prune: delete` (default false). */
+  deleteOnPrune?: boolean;
   source?: SourceLocation;
   dependsOn?: string[];
   sensitive?: string[];
@@ -36,6 +38,7 @@ export function desiredResource(init: DesiredInit): DesiredResource {
     serverChosen: init.serverChosen ?? [],
     missingSecrets: init.missingSecrets ?? [],
     protect: init.protect,
+    deleteOnPrune: init.deleteOnPrune ?? false,
     ...(init.source ? { source: init.source } : {}),
     spec: init.spec,
   };

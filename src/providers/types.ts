@@ -56,6 +56,8 @@ export interface DesiredResource {
   missingSecrets: string[];
   /** Never archive or replace (`protect: true`); recorded on the live resource too. */
   protect: boolean;
+  /** Prune deletes rather than archives (`on_prune: delete`); recorded on the live resource too. */
+  deleteOnPrune: boolean;
   source?: SourceLocation;
   /** Provider-private: the resolved spec this resource came from. */
   spec: unknown;
@@ -76,6 +78,8 @@ export interface LiveResource {
   metadata: Record<string, string>;
   /** The live resource is marked protected (`reconcile/lifecycle: protect`). */
   protected: boolean;
+  /** The live resource is marked for deletion on prune (`reconcile/lifecycle: delete`). */
+  deleteOnPrune: boolean;
   created_at: string;
 }
 
@@ -145,4 +149,6 @@ export interface Provider {
   ): Promise<AppliedRef>;
   /** Archives the live resource (reversible; the API keeps it readable). */
   archive(client: Anthropic, live: LiveResource): Promise<void>;
+  /** Deletes the live resource, for kinds the API can delete (`on_prune: delete`). Absent: the kind cannot. */
+  delete?(client: Anthropic, live: LiveResource): Promise<void>;
 }

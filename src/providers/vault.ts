@@ -31,6 +31,7 @@ export const vaultProvider: Provider = {
         previousNames: spec.previous_names,
         state: vaultState({ display_name: spec.display_name, metadata: spec.metadata }),
         protect: spec.protect,
+        deleteOnPrune: spec.on_prune === "delete",
         source: spec.source,
         spec,
       }),
@@ -58,5 +59,8 @@ export const vaultProvider: Provider = {
   },
   async archive(client, live) {
     await client.beta.vaults.archive(live.id);
+  },
+  async delete(client, live) {
+    await client.beta.vaults.delete(live.id);
   },
 };

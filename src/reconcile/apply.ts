@@ -13,7 +13,7 @@
 import Anthropic from "@anthropic-ai/sdk";
 import pLimit from "p-limit";
 import pRetry from "p-retry";
-import { ownerOf, ownershipMetadata } from "../providers/ownership.js";
+import { lifecycleOf, ownerOf, ownershipMetadata } from "../providers/ownership.js";
 import { providerFor } from "../providers/registry.js";
 import type { AppliedRef, DesiredResource, LiveResource, Provider, ProviderContext } from "../providers/types.js";
 import { diffState, pathsOverlap } from "./diff.js";
@@ -217,7 +217,7 @@ export async function applyPlan(
     const create = async (exclude?: string) => {
       const res = resource as DesiredResource;
       const parent = await parentId(res);
-      const ownership = ownershipMetadata(ctx.stack, res.name, res.protect);
+      const ownership = ownershipMetadata(ctx.stack, res.name, lifecycleOf(res));
       return verifiedWrite(
         () => provider.create(client, res, ctx, ownership, parent),
         () => findCreated(client, provider, res, ctx, parent, exclude),
@@ -250,6 +250,11 @@ export async function applyPlan(
       case "archive":
         counter.attempts++;
         await provider.archive(client, liveFor(action));
+        return null;
+      case "delete":
+        counter.attempts++;
+        if (!provider.delete) throw new Error(`${action.type} resources cannot be deleted, only archived`);
+        await provider.delete(client, liveFor(action));
         return null;
       case "keep":
         return null;

@@ -54,7 +54,8 @@ export function liveResource(
     ...(typeof object.version === "number" ? { version: object.version } : {}),
     state: provider.state(object),
     metadata: object.metadata ?? {},
-    protected: owner?.protected ?? false,
+    protected: owner?.lifecycle === "protect",
+    deleteOnPrune: owner?.lifecycle === "delete",
     created_at: String(object.created_at),
   };
 }

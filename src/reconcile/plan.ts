@@ -9,7 +9,7 @@
  * archive more than `max_prune_share` of the stack is refused without `--allow-mass-prune`.
  */
 import { createHash } from "node:crypto";
-import { OWNERSHIP_KEYS, ownershipMetadata, PROTECTED } from "../providers/ownership.js";
+import { lifecycleOf, OWNERSHIP_KEYS, ownershipMetadata } from "../providers/ownership.js";
 import { PROVIDERS, providerFor } from "../providers/registry.js";
 import type { ComparableState, DesiredResource, LiveResource, ResourceType } from "../providers/types.js";
 import type { SourceLocation } from "../spec/types.js";
@@ -17,7 +17,7 @@ import { diffState, type FieldChange, pathsOverlap, topField } from "./diff.js";
 import type { LiveState } from "./observe.js";
 
 /** What apply does to one resource. `keep` is a no-op that a plan still reports (no longer declared, not pruned). */
-export type ActionKind = "adopt" | "create" | "update" | "replace" | "archive" | "keep";
+export type ActionKind = "adopt" | "create" | "update" | "replace" | "archive" | "delete" | "keep";
 
 /** One entry of a plan. Contains no secret values (sensitive changes are masked by `diffState`). */
 export interface PlannedAction {
@@ -48,6 +48,7 @@ export interface PlanSummary {
   update: number;
   replace: number;
   archive: number;
+  delete: number;
   keep: number;
   unchanged: number;
 }
@@ -127,14 +128,23 @@ function withoutSensitive(state: ComparableState, sensitive: readonly string[]):
 function desiredInput(resource: DesiredResource): PlanInput {
   const secrets = resource.sensitive.map((path) => resource.state[topField(path)] ?? null).filter((v) => v !== null);
   return {
-    desired: digest({ state: withoutSensitive(resource.state, resource.sensitive), protect: resource.protect }),
+    desired: digest({
+      state: withoutSensitive(resource.state, resource.sensitive),
+      lifecycle: lifecycleOf(resource),
+    }),
     ...(secrets.length > 0 ? { secret: digest(secrets) } : {}),
   };
 }
 
 /** The plan input of a live resource: what it is (id, version, name) and what it holds. */
 const liveInput = (live: LiveResource): string =>
-  digest({ id: live.id, version: live.version ?? null, name: live.name, state: live.state, protected: live.protected });
+  digest({
+    id: live.id,
+    version: live.version ?? null,
+    name: live.name,
+    state: live.state,
+    lifecycle: lifecycleOf(live),
+  });
 
 /** The field paths of `changes` that force a replacement for `type`. */
 function replaceReasons(type: ResourceType, changes: FieldChange[]): string[] {
@@ -167,12 +177,18 @@ function planExisting(
     );
   }
   const ownership: Record<string, string | null> = how.adopting
-    ? ownershipMetadata(cx.options.stack, resource.name, resource.protect)
+    ? ownershipMetadata(cx.options.stack, resource.name, lifecycleOf(resource))
     : {};
   if (how.moved_from) ownership[OWNERSHIP_KEYS.name] = resource.name;
   if (resource.protect !== live.protected) {
     changes.push({ path: "protect", before: live.protected, after: resource.protect });
-    ownership[OWNERSHIP_KEYS.lifecycle] = resource.protect ? PROTECTED : null;
+  }
+  if (resource.deleteOnPrune !== live.deleteOnPrune) {
+    const word = (d: boolean) => (d ? "delete" : "archive");
+    changes.push({ path: "on_prune", before: word(live.deleteOnPrune), after: word(resource.deleteOnPrune) });
+  }
+  if (!how.adopting && lifecycleOf(resource) !== lifecycleOf(live)) {
+    ownership[OWNERSHIP_KEYS.lifecycle] = lifecycleOf(resource);
   }
   if (changes.length === 0 && !how.adopting && !how.moved_from) return null;
 
@@ -204,7 +220,7 @@ function planExisting(
   return { ...action, action: "replace", reason: why };
 }
 
-/** The plan entry for an owned resource no spec declares: kept, or archived under prune. */
+/** The plan entry for an owned resource no spec declares: kept, or archived (deleted for `on_prune: delete`) under prune. */
 function planUndeclared(live: LiveResource, cx: Context): PlannedAction {
   const base = { address: live.address, type: live.type, name: live.name, id: live.id, changes: [], depends_on: [] };
   if (!cx.options.prune)
@@ -213,6 +229,9 @@ function planUndeclared(live: LiveResource, cx: Context): PlannedAction {
     cx.refusals.push(
       `${live.address} (${live.id}) is protected and no longer declared; pruning would archive it. Declare it again, or remove its protection first (set protect: false and apply)`,
     );
+  }
+  if (live.deleteOnPrune && providerFor(live.type).delete) {
+    return { ...base, action: "delete", reason: "no longer declared in the specs; on_prune: delete" };
   }
   return { ...base, action: "archive", reason: "no longer declared in the specs" };
 }
@@ -254,7 +273,7 @@ export function buildPlan(desired: readonly DesiredResource[], live: LiveState, 
         name: resource.name,
         action: "create",
         changes: diffState(undefined, resource.state, resource.sensitive),
-        ...(resource.protect ? { ownership: { [OWNERSHIP_KEYS.lifecycle]: PROTECTED } } : {}),
+        ...(lifecycleOf(resource) ? { ownership: { [OWNERSHIP_KEYS.lifecycle]: lifecycleOf(resource) } } : {}),
         depends_on: resource.dependsOn,
         ...(resource.source ? { source: resource.source } : {}),
       });
@@ -296,18 +315,27 @@ export function buildPlan(desired: readonly DesiredResource[], live: LiveState, 
   }
 
   // Archiving a parent archives its children too (a vault's credentials): they count against the share.
-  const archiving = actions.filter((a) => a.action === "archive").length;
+  const archiving = actions.filter((a) => a.action === "archive" || a.action === "delete").length;
   const archives = archiving > 0 ? archiving + foldedChildren : 0;
   const share = options.maxPruneShare ?? 0.5;
   if (archives > 0 && archives > share * live.resources.size && !options.allowMassPrune) {
     cx.refusals.push(
-      `this plan archives ${archives} of the ${live.resources.size} resources stack "${options.stack}" owns (more than max_prune_share ${Math.round(share * 100)}%). Check that --dir points at the right checkout; if the removal is intended, re-run with --allow-mass-prune`,
+      `this plan removes (archives or deletes) ${archives} of the ${live.resources.size} resources stack "${options.stack}" owns (more than max_prune_share ${Math.round(share * 100)}%). Check that --dir points at the right checkout; if the removal is intended, re-run with --allow-mass-prune`,
     );
   }
   if (cx.refusals.length > 0) throw new PlanRefused(cx.refusals);
 
   actions.sort((a, b) => TYPE_ORDER.indexOf(a.type) - TYPE_ORDER.indexOf(b.type) || a.address.localeCompare(b.address));
-  const summary: PlanSummary = { adopt: 0, create: 0, update: 0, replace: 0, archive: 0, keep: 0, unchanged };
+  const summary: PlanSummary = {
+    adopt: 0,
+    create: 0,
+    update: 0,
+    replace: 0,
+    archive: 0,
+    delete: 0,
+    keep: 0,
+    unchanged,
+  };
   for (const action of actions) summary[action.action]++;
   return {
     format_version: 1,
@@ -327,9 +355,12 @@ export function planHasChanges(plan: Plan): boolean {
   return plan.actions.some((a) => a.action !== "keep");
 }
 
-/** The top-level state fields an update sends (engine-level changes such as `protect` travel as `ownership`). */
+/** Changes the engine makes through `ownership` metadata, not through the provider's fields. */
+const LIFECYCLE_FIELDS = new Set(["protect", "on_prune"]);
+
+/** The top-level state fields an update sends (lifecycle changes travel as `ownership`). */
 export function changedFields(action: PlannedAction): string[] {
-  return [...new Set(action.changes.map((c) => topField(c.path)))].filter((field) => field !== "protect");
+  return [...new Set(action.changes.map((c) => topField(c.path)))].filter((field) => !LIFECYCLE_FIELDS.has(field));
 }
 
 /** Why one address of a saved plan no longer matches what is there now. */

@@ -24,6 +24,7 @@ const SYMBOL: Record<ActionKind, string> = {
   update: "~",
   replace: "-/+",
   archive: "-",
+  delete: "-",
   keep: "=",
 };
 
@@ -42,6 +43,8 @@ function paint(c: Colors, action: ActionKind, text: string): string {
       return c.magenta(text);
     case "archive":
       return c.red(text);
+    case "delete":
+      return c.bold(c.red(text));
     case "keep":
       return c.dim(text);
   }
@@ -103,13 +106,17 @@ function changeLines(c: Colors, action: PlannedAction, indent: string): string[]
 
 /**
  * The one-line summary that ends every plan: `Plan: N to create, M to update, R to replace, K to archive.`
- * (prefixed by `A to adopt, ` when the plan adopts), or `No changes. Live state matches the specs.`
+ * (with `A to adopt, ` first when the plan adopts, and `, D to delete` last when prune deletes), or
+ * `No changes. Live state matches the specs.`
  */
 export function summaryLine(plan: Plan): string {
   const s = plan.summary;
-  if (s.adopt + s.create + s.update + s.replace + s.archive === 0) return "No changes. Live state matches the specs.";
+  if (s.adopt + s.create + s.update + s.replace + s.archive + s.delete === 0) {
+    return "No changes. Live state matches the specs.";
+  }
   const adopt = s.adopt > 0 ? `${s.adopt} to adopt, ` : "";
-  return `Plan: ${adopt}${s.create} to create, ${s.update} to update, ${s.replace} to replace, ${s.archive} to archive.`;
+  const del = s.delete > 0 ? `, ${s.delete} to delete` : "";
+  return `Plan: ${adopt}${s.create} to create, ${s.update} to update, ${s.replace} to replace, ${s.archive} to archive${del}.`;
 }
 
 /** The parenthesised note after an action's address: why it is replaced, where it moved from, what it adopts. */

@@ -283,6 +283,23 @@ function resolveToolset(spec: Extract<ValidatedSpec, { kind: "McpToolset" }>): O
   };
 }
 
+/**
+ * `on_prune` of an Environment or Vault spec (default `archive`); `delete` together with `protect: true` is a
+ * contradiction and an error at `on_prune`.
+ */
+function lifecycleOnPrune(
+  spec: Extract<ValidatedSpec, { kind: "Environment" | "Vault" }>,
+  errors: SpecError[],
+): "archive" | "delete" {
+  const onPrune = spec.spec.on_prune ?? "archive";
+  if (onPrune === "delete" && spec.spec.protect === true) {
+    errors.push(
+      errorAt(spec, ["on_prune"], "cannot be `delete` on a protected resource: protect: true means it is never pruned"),
+    );
+  }
+  return onPrune;
+}
+
 function resolveEnvironment(spec: Extract<ValidatedSpec, { kind: "Environment" }>): Outcome<ResolvedEnvironment> {
   const s = spec.spec;
   const errors: SpecError[] = [];
@@ -308,6 +325,7 @@ function resolveEnvironment(spec: Extract<ValidatedSpec, { kind: "Environment" }
       config: { ...structuredClone(config) },
       metadata: metadataOf(s.metadata),
       protect: s.protect ?? false,
+      on_prune: lifecycleOnPrune(spec, errors),
       previous_names: [...(s.previous_names ?? [])],
       source: spec.document.location,
     },
@@ -457,6 +475,7 @@ function resolveVault(spec: Extract<ValidatedSpec, { kind: "Vault" }>, refs: Ref
     metadata: metadataOf(s.metadata),
     credentials,
     protect: s.protect ?? false,
+    on_prune: lifecycleOnPrune(spec, errors),
     previous_names: [...(s.previous_names ?? [])],
     source: spec.document.location,
   };

@@ -110,6 +110,8 @@ export interface ResolvedEnvironment {
   config: Record<string, unknown> & { type: "cloud" | "self_hosted" };
   metadata: Record<string, string>;
   protect: boolean;
+  /** What prune does once the spec is removed (`on_prune:`); default `archive`. */
+  on_prune: "archive" | "delete";
   previous_names: string[];
   source: SourceLocation;
 }
@@ -159,6 +161,8 @@ export interface ResolvedVault {
   metadata: Record<string, string>;
   credentials: ResolvedCredential[];
   protect: boolean;
+  /** What prune does once the spec is removed (`on_prune:`); default `archive`. Deleting a vault deletes its credentials. */
+  on_prune: "archive" | "delete";
   previous_names: string[];
   source: SourceLocation;
 }

@@ -7,7 +7,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, describe, expect, it } from "vitest";
-import { type RunningEmulator, startEmulator } from "../../src/emulator/index.js";
+import { startEmulator } from "../../src/emulator/index.js";
 import { envSecrets } from "../../src/providers/secrets.js";
 import { applyPlan } from "../../src/reconcile/apply.js";
 import { loadSpecs, preparePlan } from "../../src/reconcile/workflow.js";

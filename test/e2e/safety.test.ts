@@ -110,12 +110,36 @@ describe("prune and protect", () => {
     const refused = await cli(["plan", "--prune"]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(
-      /this plan archives 7 of the 7 resources stack "prune-tests" owns \(more than max_prune_share 50%\)/,
+      /this plan removes \(archives or deletes\) 7 of the 7 resources stack "prune-tests" owns \(more than max_prune_share 50%\)/,
     );
     expect(refused.stderr).toContain("--allow-mass-prune");
     const allowed = await cli(["plan", "--prune", "--allow-mass-prune", "--detailed-exitcode"]);
     expect(allowed.code).toBe(2);
     expect(allowed.stdout).toContain("6 to archive.");
+  });
+});
+
+describe("on_prune: delete", () => {
+  it("deletes (not archives) a pruned resource whose spec said so", async () => {
+    const dir = await fleet();
+    await writeFile(join(dir, "reconcile.yaml"), "stack: delete-tests\n");
+    const file = join(dir, "environments", "scratch.yaml");
+    await writeFile(
+      file,
+      "apiVersion: reconcile/v1\nkind: Environment\nname: scratch\non_prune: delete\nconfig:\n  type: cloud\n",
+    );
+    expect((await runCli(["apply", "--auto-approve", "--dir", dir], env)).code).toBe(0);
+    const envs = [];
+    for await (const e of client.beta.environments.list()) envs.push(e);
+    const scratch = envs.find((e) => e.metadata["reconcile/stack"] === "delete-tests" && e.name === "scratch");
+    expect(scratch?.metadata["reconcile/lifecycle"]).toBe("delete");
+    await rm(file);
+    const plan = await runCli(["plan", "--prune", "--dir", dir], env);
+    expect(plan.stdout).toContain("- environment.scratch");
+    expect(plan.stdout).toContain("Plan: 0 to create, 0 to update, 0 to replace, 0 to archive, 1 to delete.");
+    const applied = await runCli(["apply", "--prune", "--auto-approve", "--dir", dir], env);
+    expect(applied.stdout).toMatch(/✓ environment\.scratch: deleted/);
+    await expect(client.beta.environments.retrieve(scratch?.id ?? "")).rejects.toMatchObject({ status: 404 });
   });
 });
 

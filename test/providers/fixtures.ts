@@ -49,6 +49,7 @@ export function vaultSpec(): ResolvedVault {
     display_name: "Mail tokens",
     metadata: {},
     protect: false,
+    on_prune: "archive",
     previous_names: [],
     source,
     credentials: [

@@ -22,6 +22,7 @@ const env = (config: ResolvedEnvironment["config"]): ResolvedEnvironment => ({
   config,
   metadata: {},
   protect: false,
+  on_prune: "archive",
   previous_names: [],
   source: { file: "environments/sandbox.yaml", line: 1, col: 1 },
 });
@@ -48,6 +49,7 @@ function liveFrom(resources: DesiredResource[], extra: LiveResource[] = []): Liv
       state: r.state,
       metadata: {},
       protected: false,
+      deleteOnPrune: false,
       created_at: "2026-01-01T00:00:00Z",
     });
   });
@@ -186,7 +188,7 @@ describe("protection and pruning", () => {
     const applied = desired(specs(), ctx());
     const nothing = desired(specs({ environments: [], vaults: [] }), ctx());
     expect(() => buildPlan(nothing, liveFrom(applied), { stack: "test", target: "default", now, prune: true })).toThrow(
-      /archives 3 of the 3 resources stack "test" owns \(more than max_prune_share 50%\)/,
+      /removes \(archives or deletes\) 3 of the 3 resources stack "test" owns \(more than max_prune_share 50%\)/,
     );
     const allowed = buildPlan(nothing, liveFrom(applied), {
       stack: "test",
@@ -233,6 +235,7 @@ describe("renames and adoption", () => {
             state: { ...sandbox.state, description: "made in the console" },
             metadata: {},
             protected: false,
+            deleteOnPrune: false,
             created_at: "2026-01-01T00:00:00Z",
           },
         ],
@@ -298,5 +301,45 @@ describe("saved plan inputs", () => {
     expect(staleInputs(plan.inputs, rotated.inputs)).toEqual([
       { address: "credential.mail/workspace", reason: "its secret value is not the one planned" },
     ]);
+  });
+});
+
+describe("on_prune: delete", () => {
+  const deletable = (): ResolvedEnvironment => ({ ...env({ type: "cloud" }), on_prune: "delete" });
+
+  it("records the choice on the live resource as a lifecycle change", () => {
+    const applied = desired(specs(), ctx());
+    const plan = buildPlan(desired(specs({ environments: [deletable()] }), ctx()), liveFrom(applied), {
+      stack: "test",
+      target: "default",
+      now,
+    });
+    expect(plan.actions).toMatchObject([
+      {
+        action: "update",
+        changes: [{ path: "on_prune", before: "archive", after: "delete" }],
+        ownership: { "reconcile/lifecycle": "delete" },
+      },
+    ]);
+    expect(changedFields(plan.actions[0] as never)).toEqual([]);
+  });
+
+  it("deletes instead of archiving under prune, and counts it against the mass-prune share", () => {
+    const applied = desired(specs({ environments: [deletable()] }), ctx());
+    const live = liveFrom(applied);
+    const sandbox = live.resources.get("environment.sandbox");
+    if (sandbox) sandbox.deleteOnPrune = true;
+    const withoutEnv = desired(specs({ environments: [] }), ctx());
+    const plan = buildPlan(withoutEnv, live, { stack: "test", target: "default", now, prune: true });
+    expect(plan.actions.map((a) => `${a.action} ${a.address}`)).toEqual(["delete environment.sandbox"]);
+    expect(plan.summary).toMatchObject({ archive: 0, delete: 1 });
+    expect(() =>
+      buildPlan(desired(specs({ environments: [], vaults: [] }), ctx()), live, {
+        stack: "test",
+        target: "default",
+        now,
+        prune: true,
+      }),
+    ).toThrow(/removes \(archives or deletes\) 3 of the 3 resources/);
   });
 });

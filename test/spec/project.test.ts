@@ -31,7 +31,7 @@ describe("loadProject", () => {
       'agents/b.yaml:5:12: Agent/b: toolsets[0]: unknown McpToolset "nope"',
       'environments/e.yaml:1:13: Environment/e: unsupported apiVersion "reconcile/v2": this version of reconcile reads reconcile/v1',
       "vaults/v.yaml:4:15: Vault/v: display_name: must be a string, got a number (put it in quotes)",
-      'vaults/v.yaml:5:1: Vault/v: unknown field "colour" (allowed: apiVersion, kind, name, display_name, metadata, protect, previous_names, credentials)',
+      'vaults/v.yaml:5:1: Vault/v: unknown field "colour" (allowed: apiVersion, kind, name, display_name, metadata, protect, on_prune, previous_names, credentials)',
     ]);
     expect(specs).toEqual({
       agents: [],

@@ -313,3 +313,34 @@ describe("environments", () => {
     ]);
   });
 });
+
+describe("on_prune", () => {
+  test("defaults to archive, accepts delete on environments and vaults, and refuses delete with protect", async () => {
+    const { specs, errors } = await loadProject(
+      await writeRepo({
+        "environments/a.yaml": yaml(V1, "kind: Environment", "name: a", "on_prune: delete", "config: {type: cloud}"),
+        "environments/b.yaml": yaml(V1, "kind: Environment", "name: b", "config: {type: cloud}"),
+        "vaults/v.yaml": yaml(V1, "kind: Vault", "name: v", "on_prune: delete"),
+      }),
+    );
+    expect(errors).toEqual([]);
+    expect(specs.environments.map((e) => `${e.name}:${e.on_prune}`)).toEqual(["a:delete", "b:archive"]);
+    expect(specs.vaults[0]?.on_prune).toBe("delete");
+    expect(
+      await errorLines({
+        "environments/p.yaml": yaml(
+          V1,
+          "kind: Environment",
+          "name: p",
+          "protect: true",
+          "on_prune: delete",
+          "config: {type: cloud}",
+        ),
+        "agents/x.yaml": agent("x", "on_prune: delete"),
+      }),
+    ).toEqual([
+      'agents/x.yaml:5:1: Agent/x: unknown field "on_prune" (allowed: apiVersion, kind, name, description, model, system, system_file, toolsets, tools, skills, metadata, protect, previous_names)',
+      "environments/p.yaml:5:11: Environment/p: on_prune: cannot be `delete` on a protected resource: protect: true means it is never pruned",
+    ]);
+  });
+});

@@ -33,6 +33,7 @@ const PAST: Record<ApplyOutcome["action"], string> = {
   update: "updated",
   replace: "replaced",
   archive: "archived",
+  delete: "deleted",
   keep: "kept",
 };
 

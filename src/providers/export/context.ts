@@ -67,9 +67,10 @@ export function ownerFromMetadata(metadata: Record<string, string> | undefined):
 export const MAX_SPEC_METADATA_KEYS = 11;
 
 /**
- * The `metadata:` and `protect:` fields of a spec for a live object: user metadata (reserved keys `managed-by` and
- * `reconcile/*` removed, keys sorted) when there is any, and `protect: true` when `withProtect` and the object is
- * marked protected. Warns when there are more keys than a spec may hold (validation will then say so).
+ * The `metadata:`, `protect:` and `on_prune:` fields of a spec for a live object: user metadata (reserved keys
+ * `managed-by` and `reconcile/*` removed, keys sorted) when there is any; with `withProtect`, `protect: true` or
+ * `on_prune: delete` from the object's `reconcile/lifecycle`. Warns when there are more keys than a spec may hold
+ * (validation will then say so).
  */
 export function commonFields(
   metadata: Record<string, string> | undefined,
@@ -88,6 +89,8 @@ export function commonFields(
   if (Object.keys(user).length > 0) {
     out.metadata = Object.fromEntries(Object.entries(user).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
-  if (withProtect && ownerOf(metadata)?.protected) out.protect = true;
+  const lifecycle = withProtect ? ownerOf(metadata)?.lifecycle : null;
+  if (lifecycle === "protect") out.protect = true;
+  if (lifecycle === "delete") out.on_prune = "delete";
   return out;
 }

@@ -17,7 +17,8 @@ export interface Owner {
   stack: string;
   /** The spec name it was created under (for a credential `vault/credential`). */
   name: string;
-  protected: boolean;
+  /** `protect` or `delete` (`reconcile/lifecycle`), or null for the default. */
+  lifecycle: "protect" | "delete" | null;
 }
 
 /** One live object to export, with the child objects that go into the same spec (a vault's credentials). */
