@@ -8,6 +8,7 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseDocument, stringify } from "yaml";
+import { mulberry32 } from "../emulator/faults.js";
 
 /** Sizes of the fleet and the seed that makes it reproducible. */
 export interface FleetOptions {
@@ -47,18 +48,6 @@ export const DEFAULT_FLEET: FleetOptions = {
   toolsets: 50,
   seed: 42,
 };
-
-/** A small, fast PRNG (mulberry32): deterministic across platforms and Node versions. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const DOMAINS = [
   "billing",
@@ -117,7 +106,7 @@ const modeline = (schema: string) => `# yaml-language-server: $schema=../schemas
  * toolsets (a vault holds one credential per MCP server URL); otherwise they use their own `mcp_server_url`.
  */
 export async function generateFleet(dir: string, options: FleetOptions): Promise<GeneratedFleet> {
-  const rand = prng(options.seed);
+  const rand = mulberry32(options.seed);
   const int = (n: number) => Math.floor(rand() * n);
   const pick = <T>(list: readonly T[]): T => list[int(list.length)] as T;
   const chance = (p: number) => rand() < p;

@@ -40,7 +40,7 @@ function untilSignal(): Promise<NodeJS.Signals> {
 export function emulatorCommand(): Command {
   return new Command("emulator")
     .description(
-      "Run a local Managed Agents API emulator that the Anthropic SDK (and reconcile) can talk to: agents, environments, vaults and credentials, without credits.",
+      "run a local Managed Agents API (agents, environments, vaults, credentials) that the official SDK and reconcile talk to, without credits",
     )
     .option("--port <n>", "TCP port to listen on (0 = any free port)", integerIn(0, 65535, "port"), 4010)
     .option("--host <host>", "interface to bind", "127.0.0.1")

@@ -44,7 +44,7 @@ describe("replace", () => {
     );
     const plan = await runCli(["plan", "--dir", dir], env);
     expect(plan.stdout).toContain("-/+ environment.export-sandbox  (config.type cannot change in place)");
-    expect(plan.stdout).toContain("~ config.type: \"cloud\" → \"self_hosted\"");
+    expect(plan.stdout).toContain('~ config.type: "cloud" → "self_hosted"');
     expect(plan.stdout).toContain("Plan: 0 to create, 0 to update, 1 to replace, 0 to archive.");
     const applied = await runCli(["apply", "--auto-approve", "--dir", dir], env);
     expect(applied.code).toBe(0);
@@ -69,14 +69,19 @@ describe("replace", () => {
       ),
     );
     const plan = await runCli(["plan", "--dir", dir], env);
-    expect(plan.stdout).toContain("-/+ credential.email-meeting-manager/workspace-mcp  (auth.mcp_server_url cannot change in place)");
+    expect(plan.stdout).toContain(
+      "-/+ credential.email-meeting-manager/workspace-mcp  (auth.mcp_server_url cannot change in place)",
+    );
     const applied = await runCli(["apply", "--auto-approve", "--dir", dir], env);
     expect(applied.stderr).toBe("");
     expect(applied.code).toBe(0);
     const after = await listAll(client.beta.vaults.credentials.list(vault?.id ?? ""));
     expect(after).toHaveLength(1);
     expect(after[0]?.id).not.toBe(before?.id);
-    expect(after[0]?.auth).toMatchObject({ type: "static_bearer", mcp_server_url: "https://workspace-mcp-v2.example.com/mcp" });
+    expect(after[0]?.auth).toMatchObject({
+      type: "static_bearer",
+      mcp_server_url: "https://workspace-mcp-v2.example.com/mcp",
+    });
     expect((await runCli(["plan", "--detailed-exitcode", "--dir", dir], env)).code).toBe(0);
   });
 });

@@ -4,11 +4,9 @@
  * and applied to a fresh workspace (the same comparable state, zero changes afterwards). Secrets are canaries set at
  * create time: write-only, so they must appear in no file and no output.
  */
-import { spawn } from "node:child_process";
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -23,8 +21,8 @@ import { ExportConflictError, type ExportResult, exportSpecs } from "../../src/r
 import { loadSpecs, preparePlan } from "../../src/reconcile/workflow.js";
 import { loadProject } from "../../src/spec/index.js";
 import { addAdoptEntry } from "../../src/spec/project-config.js";
+import { type CliResult, runCli as runRealCli } from "../e2e/helpers.js";
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const CANARY_BEARER = "canary-bearer-5d1e0b9a77";
 const CANARY_ENV = "canary-envvar-c4f2a61e03";
 const CANARIES = [CANARY_BEARER, CANARY_ENV];
@@ -95,30 +93,11 @@ async function snapshot(api: Anthropic): Promise<Record<string, ComparableState>
   return out;
 }
 
-function runCli(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [join(REPO, "bin", "reconcile"), ...args], {
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.stdin.end();
-    child.on("error", fail);
-    child.on("close", (code) => {
-      outputs.push(stdout, stderr);
-      done({ code, stdout, stderr });
-    });
-  });
+/** The real CLI (test/e2e/helpers.ts), with every output kept for the secret check at the end. */
+async function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
+  const result = await runRealCli(args, env);
+  outputs.push(result.stdout, result.stderr);
+  return result;
 }
 
 const TRIAGE_PROMPT = `You triage support tickets.
