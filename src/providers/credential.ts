@@ -191,7 +191,7 @@ export const credentialProvider: Provider = {
         : request.ownership;
     const metadata = metadataUpdate(credential.metadata, live.metadata, { fields: request.fields, ownership });
     if (metadata) body.metadata = metadata;
-    const updated = await client.beta.vaults.credentials.update(live.id, body as never);
+    const updated = await client.beta.vaults.credentials.update(live.id, body as never, { maxRetries: 0 });
     return { id: updated.id };
   },
   async archive(client, live) {

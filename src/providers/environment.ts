@@ -90,7 +90,7 @@ export const environmentProvider: Provider = {
     for (const field of request.fields) if (field !== "metadata") body[field] = params[field];
     const metadata = metadataUpdate(spec.metadata, live.metadata, request);
     if (metadata) body.metadata = metadata;
-    const env = await client.beta.environments.update(live.id, body as never);
+    const env = await client.beta.environments.update(live.id, body as never, { maxRetries: 0 });
     return { id: env.id };
   },
   async archive(client, live) {

@@ -126,7 +126,8 @@ export interface Provider {
   /** The comparable state of a live object (server defaults filled, reserved metadata removed). */
   state(object: ApiObject): ComparableState;
   /**
-   * Creates the resource with `ownership` (reserved metadata keys) added to its metadata.
+   * Creates the resource with `ownership` (reserved metadata keys) added to its metadata. Sent without SDK retries
+   * (`maxRetries: 0`): apply retries writes itself, after checking whether the lost one landed (ADR 7).
    * Throws the SDK's `APIError` on failure.
    */
   create(
@@ -138,7 +139,8 @@ export interface Provider {
   ): Promise<AppliedRef>;
   /**
    * Updates `request.fields` and the reserved metadata keys in `request.ownership`, with the live `version` as a
-   * precondition where the kind has one (a mismatch is the API's 409). Throws the SDK's `APIError` on failure.
+   * precondition where the kind has one (a mismatch is the API's 409). Sent without SDK retries, like `create`.
+   * Throws the SDK's `APIError` on failure.
    */
   update(
     client: Anthropic,

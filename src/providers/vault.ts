@@ -54,7 +54,7 @@ export const vaultProvider: Provider = {
     if (request.fields.includes("display_name")) body.display_name = spec.display_name;
     const metadata = metadataUpdate(spec.metadata, live.metadata, request);
     if (metadata) body.metadata = metadata;
-    const vault = await client.beta.vaults.update(live.id, body);
+    const vault = await client.beta.vaults.update(live.id, body, { maxRetries: 0 });
     return { id: vault.id };
   },
   async archive(client, live) {

@@ -29,7 +29,7 @@ describe("reconcile emulator", () => {
   it("declares its options with defaults", () => {
     const cmd = emulatorCommand();
     expect(cmd.name()).toBe("emulator");
-    expect(cmd.description()).toMatch(/Managed Agents API emulator/);
+    expect(cmd.description()).toMatch(/local Managed Agents API/);
     const flags = cmd.options.map((o) => o.long);
     expect(flags).toEqual(["--port", "--host", "--state", "--latency", "--fault-rate", "--seed", "--log"]);
     expect(cmd.options.find((o) => o.long === "--port")?.defaultValue).toBe(4010);
