@@ -16,11 +16,11 @@
  * than the default service account; an API name that is not a valid spec name (apply renames the agent).
  */
 import type Anthropic from "@anthropic-ai/sdk";
-import { listAll, policyName } from "../comparable.js";
+import { policyName } from "../comparable.js";
 import type { ApiObject } from "../types.js";
 import type { ExportContext } from "./context.js";
 import { commonFields, ownerFromMetadata } from "./context.js";
-import { fetchByIds, isArchived, nameFor } from "./fetch.js";
+import { fetchLive, nameFor } from "./fetch.js";
 import { toolsetBody } from "./toolset.js";
 import type { ExportedSpec, LiveItem, ResourceExporter, SpecDocument } from "./types.js";
 
@@ -147,13 +147,8 @@ export const agentExporter: ResourceExporter = {
   kind: "Agent",
   type: "agent",
   idPrefixes: ["agent_"],
-  claims: (id) => id.startsWith("agent_"),
   async fetch(client: Anthropic, ids, ctx) {
-    const objects =
-      ids === null
-        ? (await listAll((q) => client.beta.agents.list(q))).filter((o) => !isArchived(o))
-        : await fetchByIds(ids, "agent", (id) => client.beta.agents.retrieve(id) as unknown as Promise<ApiObject>, ctx);
-    return objects.map((object) => ({ object, children: [] }));
+    return (await fetchLive(client, "agent", ids, ctx)).map((object) => ({ object, children: [] }));
   },
   wantedName: (item: LiveItem) => nameFor(item.object, String(item.object.name), "agent"),
   toSpec: (item, name, ctx) => agentSpec(item.object, name, ctx),

@@ -6,11 +6,10 @@
  * `metadata` (reserved keys removed) and `protect` as for every kind. Not exported: `scope` (not a spec field).
  */
 import type Anthropic from "@anthropic-ai/sdk";
-import { listAll } from "../comparable.js";
 import type { ApiObject } from "../types.js";
 import type { ExportContext } from "./context.js";
 import { commonFields, ownerFromMetadata } from "./context.js";
-import { fetchByIds, isArchived, nameFor } from "./fetch.js";
+import { fetchLive, nameFor } from "./fetch.js";
 import type { ExportedSpec, LiveItem, ResourceExporter, SpecDocument } from "./types.js";
 
 type Obj = Record<string, unknown>;
@@ -69,18 +68,8 @@ export const environmentExporter: ResourceExporter = {
   kind: "Environment",
   type: "environment",
   idPrefixes: ["env_"],
-  claims: (id) => id.startsWith("env_"),
   async fetch(client: Anthropic, ids, ctx) {
-    const objects =
-      ids === null
-        ? (await listAll((q) => client.beta.environments.list(q))).filter((o) => !isArchived(o))
-        : await fetchByIds(
-            ids,
-            "environment",
-            (id) => client.beta.environments.retrieve(id) as unknown as Promise<ApiObject>,
-            ctx,
-          );
-    return objects.map((object) => ({ object, children: [] }));
+    return (await fetchLive(client, "environment", ids, ctx)).map((object) => ({ object, children: [] }));
   },
   wantedName: (item: LiveItem) => nameFor(item.object, String(item.object.name), "environment"),
   toSpec: (item, name, ctx) => environmentSpec(item.object, name, ctx),

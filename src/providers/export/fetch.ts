@@ -2,7 +2,8 @@
  * Helpers the kind modules share to read live objects and name them.
  */
 import Anthropic from "@anthropic-ai/sdk";
-import type { ApiObject } from "../types.js";
+import { providerFor } from "../registry.js";
+import type { ApiObject, ResourceType } from "../types.js";
 import type { ExportContext } from "./context.js";
 import { ownerFromMetadata } from "./context.js";
 import { isSpecName, slug } from "./naming.js";
@@ -11,6 +12,24 @@ import { ExportError, type Owner } from "./types.js";
 /** True for an archived object (`archived_at` set); export skips those. */
 export function isArchived(object: ApiObject): boolean {
   return typeof object.archived_at === "string" && object.archived_at !== "";
+}
+
+/**
+ * The live objects of `type` through its provider (the one place that knows each kind's list and retrieve calls):
+ * every unarchived one when `ids` is null (the API's lists leave archived objects out), else those `ids` name, via
+ * `fetchByIds`. For a child type, `parentId` names the parent.
+ * @throws ExportError naming an id the API does not know
+ */
+export async function fetchLive(
+  client: Anthropic,
+  type: ResourceType,
+  ids: readonly string[] | null,
+  ctx: ExportContext,
+  parentId?: string,
+): Promise<ApiObject[]> {
+  const provider = providerFor(type);
+  if (ids === null) return provider.list(client, parentId);
+  return fetchByIds(ids, type, (id) => provider.retrieve(client, id, parentId), ctx);
 }
 
 /**

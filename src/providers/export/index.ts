@@ -18,7 +18,7 @@ export const EXPORTERS: readonly ResourceExporter[] = [agentExporter, environmen
 
 /** The exporter whose id prefix `id` carries, or undefined. */
 export function exporterForId(id: string): ResourceExporter | undefined {
-  return EXPORTERS.find((e) => e.claims(id));
+  return EXPORTERS.find((e) => e.idPrefixes.some((prefix) => id.startsWith(prefix)));
 }
 
 /** Every id prefix `--id` accepts, for messages: `agent_, env_, vlt_, vcrd_`. */

@@ -57,10 +57,8 @@ export interface ResourceExporter {
   readonly kind: Exclude<ExportKind, "McpToolset">;
   /** The plan address type (`agent` in `agent.NAME`). */
   readonly type: ResourceType;
-  /** The id prefixes this exporter accepts in `--id`, for messages (`agent_`). */
+  /** The id prefixes this exporter accepts in `--id` (`agent_`); an id is this kind's when it starts with one. */
   readonly idPrefixes: readonly string[];
-  /** True when `id` (as given to `--id`) is one of this kind's. */
-  claims(id: string): boolean;
   /**
    * Every unarchived object of the kind (all pages) when `ids` is null, else the objects `ids` name. Archived
    * objects named by id are skipped with a warning through `ctx`.

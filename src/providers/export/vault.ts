@@ -10,25 +10,22 @@
  * asked for (unless the vault itself was asked for too).
  */
 import type Anthropic from "@anthropic-ai/sdk";
-import { listAll } from "../comparable.js";
-import type { ApiObject } from "../types.js";
 import type { ExportContext } from "./context.js";
 import { commonFields, ownerFromMetadata } from "./context.js";
 import { credentialSpec, credentialWantedName } from "./credential.js";
-import { claimOrder, fetchByIds, isArchived, nameFor, retrieveOrExplain } from "./fetch.js";
+import { claimOrder, fetchLive, nameFor } from "./fetch.js";
 import { NameBook } from "./naming.js";
 import { ExportError, type ExportedSpec, type LiveItem, type ResourceExporter, type SpecDocument } from "./types.js";
 
-const listVaults = async (client: Anthropic) =>
-  (await listAll((q) => client.beta.vaults.list(q))).filter((o) => !isArchived(o));
+const listVaults = (client: Anthropic, ctx: ExportContext) => fetchLive(client, "vault", null, ctx);
 
-const listCredentials = async (client: Anthropic, vaultId: string) =>
-  (await listAll((q) => client.beta.vaults.credentials.list(vaultId, q))).filter((o) => !isArchived(o));
+const listCredentials = (client: Anthropic, vaultId: string, ctx: ExportContext) =>
+  fetchLive(client, "credential", null, ctx, vaultId);
 
 /** The vault id of a credential given as `vcrd_...` alone: found by listing every vault's credentials. */
-async function findVaultOf(client: Anthropic, credentialId: string): Promise<string | undefined> {
-  for (const vault of await listVaults(client)) {
-    if ((await listCredentials(client, vault.id)).some((c) => c.id === credentialId)) return vault.id;
+async function findVaultOf(client: Anthropic, credentialId: string, ctx: ExportContext): Promise<string | undefined> {
+  for (const vault of await listVaults(client, ctx)) {
+    if ((await listCredentials(client, vault.id, ctx)).some((c) => c.id === credentialId)) return vault.id;
   }
   return undefined;
 }
@@ -43,33 +40,20 @@ async function fetchSelected(client: Anthropic, ids: readonly string[], ctx: Exp
       continue;
     }
     let [vaultId, credentialId] = id.includes("/") ? (id.split("/", 2) as [string, string]) : [undefined, id];
-    vaultId ??= await findVaultOf(client, credentialId);
+    vaultId ??= await findVaultOf(client, credentialId, ctx);
     if (vaultId === undefined) {
       throw new ExportError(`no credential with id ${credentialId} in any unarchived vault of this workspace`);
     }
     partial.set(vaultId, (partial.get(vaultId) ?? new Set()).add(credentialId));
   }
-  const vaults = await fetchByIds(
-    [...whole, ...partial.keys()],
-    "vault",
-    (id) => client.beta.vaults.retrieve(id) as unknown as Promise<ApiObject>,
-    ctx,
-  );
+  const vaults = await fetchLive(client, "vault", [...whole, ...partial.keys()], ctx);
   const items: LiveItem[] = [];
   for (const vault of vaults) {
     if (whole.has(vault.id)) {
-      items.push({ object: vault, children: await listCredentials(client, vault.id) });
+      items.push({ object: vault, children: await listCredentials(client, vault.id, ctx) });
       continue;
     }
-    const children: ApiObject[] = [];
-    for (const credentialId of partial.get(vault.id) ?? []) {
-      const credential = (await retrieveOrExplain(credentialId, "credential", () =>
-        client.beta.vaults.credentials.retrieve(credentialId, { vault_id: vault.id }),
-      )) as unknown as ApiObject;
-      if (isArchived(credential))
-        ctx.warn(`credential ${credentialId} is archived; archived resources are not exported`);
-      else children.push(credential);
-    }
+    const children = await fetchLive(client, "credential", [...(partial.get(vault.id) ?? [])], ctx, vault.id);
     items.push({ object: vault, children });
   }
   return items;
@@ -105,11 +89,12 @@ export const vaultExporter: ResourceExporter = {
   kind: "Vault",
   type: "vault",
   idPrefixes: ["vlt_", "vcrd_"],
-  claims: (id) => id.startsWith("vlt_") || id.startsWith("vcrd_"),
   async fetch(client: Anthropic, ids, ctx) {
     if (ids !== null) return fetchSelected(client, ids, ctx);
-    const vaults = await listVaults(client);
-    return Promise.all(vaults.map(async (object) => ({ object, children: await listCredentials(client, object.id) })));
+    const vaults = await listVaults(client, ctx);
+    return Promise.all(
+      vaults.map(async (object) => ({ object, children: await listCredentials(client, object.id, ctx) })),
+    );
   },
   wantedName: (item: LiveItem) => nameFor(item.object, String(item.object.display_name ?? ""), "vault"),
   toSpec: vaultSpec,
