@@ -29,6 +29,9 @@ export async function withProject(
     const root = findRoot(flags.dir);
     const project = await loadSpecs(root, flags.target);
     connection = await connect({ root, local: flags.local === true, target: project.target, warn: output.err });
+    if (process.stderr.isTTY) {
+      output.err(`Stack ${project.config.stack}, target ${project.target.name}: ${connection.describe}\n`);
+    }
     return await body(project, connection);
   } catch (error) {
     return reportError(error, output);
