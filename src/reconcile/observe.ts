@@ -160,7 +160,7 @@ export async function observe(
   );
   for (const request of requests) {
     const current = resources.get(request.address);
-    if (current) continue; // already ours; the plan warns if the entry names another id
+    if (current) continue; // already ours: the entry is a no-op (the plan warns if it names another id)
     const result = await adopt(client, request, providers, ctx, found);
     if (typeof result === "string") adoptionErrors.set(request.address, result);
     else {

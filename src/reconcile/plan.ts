@@ -91,8 +91,8 @@ export interface PlanOptions {
   allowMassPrune?: boolean;
   /** The largest share (0-1) of owned resources one plan may archive without `allowMassPrune`. Default 0.5. */
   maxPruneShare?: number;
-  /** `adopt:` addresses whose object was found (for warnings about entries that no spec uses). */
-  adoptAddresses?: readonly string[];
+  /** The `adopt:` entries, for warnings about entries no spec uses or that name another id than the owned one. */
+  adopt?: ReadonlyArray<{ address: string; id: string }>;
   /** Clock for `created_at` (tests pass a fixed one). */
   now?: () => Date;
 }
@@ -305,8 +305,14 @@ export function buildPlan(desired: readonly DesiredResource[], live: LiveState, 
     actions.push(planUndeclared(resource, cx));
   }
 
-  for (const address of options.adoptAddresses ?? []) {
+  for (const { address, id } of options.adopt ?? []) {
+    const owned = live.resources.get(address);
     if (!declared.has(address)) cx.warnings.push(`adopt entry ${address} has no spec with that name; it is ignored`);
+    else if (owned && owned.id !== id) {
+      cx.warnings.push(
+        `adopt entry ${address} names ${id}, but the stack already manages ${address} as ${owned.id}; the entry is ignored: remove it from reconcile.yaml`,
+      );
+    }
   }
   for (const duplicate of live.duplicates) {
     cx.warnings.push(

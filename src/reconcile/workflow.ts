@@ -93,7 +93,7 @@ export async function preparePlan(options: PrepareOptions): Promise<PreparedPlan
     prune: options.prune === true || config.prune,
     allowMassPrune: options.allowMassPrune === true,
     maxPruneShare: config.max_prune_share,
-    adoptAddresses: adopt.map((a) => a.address),
+    adopt,
   });
   return { plan, desired, live, ctx };
 }

@@ -343,3 +343,24 @@ describe("on_prune: delete", () => {
     ).toThrow(/removes \(archives or deletes\) 3 of the 3 resources/);
   });
 });
+
+describe("adopt entries", () => {
+  it("ignores an entry that is done, and warns about one naming another id or no spec", () => {
+    const applied = desired(specs(), ctx());
+    const plan = buildPlan(applied, liveFrom(applied), {
+      stack: "test",
+      target: "default",
+      now,
+      adopt: [
+        { address: "environment.sandbox", id: "id_0" },
+        { address: "vault.mail", id: "vlt_other" },
+        { address: "agent.ghost", id: "agent_x" },
+      ],
+    });
+    expect(plan.actions).toEqual([]);
+    expect(plan.warnings).toEqual([
+      "adopt entry vault.mail names vlt_other, but the stack already manages vault.mail as id_1; the entry is ignored: remove it from reconcile.yaml",
+      "adopt entry agent.ghost has no spec with that name; it is ignored",
+    ]);
+  });
+});
