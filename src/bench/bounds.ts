@@ -4,13 +4,8 @@
  * another, given the concurrency, times the per-request latency).
  */
 
-/** The page size observe asks for (`limit=100`, the API's largest). */
-export const PAGE_SIZE = 100;
-/**
- * Credential lists observe runs at once (one per vault). This is the engine's `CHILD_LIST_CONCURRENCY`
- * (src/reconcile/observe.ts), restated here because it is not exported.
- */
-export const CHILD_LIST_CONCURRENCY = 8;
+import { LIST_PAGE_SIZE as PAGE_SIZE } from "../providers/comparable.js";
+import { CHILD_LIST_CONCURRENCY } from "../reconcile/observe.js";
 
 /** Sizes of the fleet as the bounds see them. */
 export interface FleetShape {

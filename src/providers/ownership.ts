@@ -1,8 +1,9 @@
 /**
  * Ownership metadata: how a live resource says which stack and spec it belongs to (DESIGN.md, "Identity lives on
  * the live resource, not in a state file"). Every create writes these keys; observe keeps only objects whose
- * `managed-by` and stack match. The keys count against the API's 16-key metadata limit, which is why specs may
- * use at most 13 keys of their own.
+ * `managed-by` and stack match. Up to five reserved keys (these three, `reconcile/lifecycle` and, on credentials,
+ * `reconcile/secret-fingerprint`) count against the API's 16-key metadata limit, which is why specs may use at
+ * most 11 keys of their own.
  */
 
 /** Metadata keys reconcile reserves on every resource it manages. */

@@ -34,8 +34,8 @@ export interface LiveState {
   adoptionErrors: Map<string, string>;
 }
 
-/** Parallel list calls per child type (one per parent). */
-const CHILD_LIST_CONCURRENCY = 8;
+/** Parallel list calls per child type (one per parent). The benchmark's latency bound uses it too. */
+export const CHILD_LIST_CONCURRENCY = 8;
 
 /** The `LiveResource` for `object` as `type.name`; `parentId` for children. */
 export function liveResource(

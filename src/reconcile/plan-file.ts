@@ -31,11 +31,17 @@ export async function writePlanFile(file: string, plan: Plan): Promise<void> {
 
 /**
  * Reads and checks a saved plan.
- * @throws InvalidPlanFileError when the file is not JSON or does not match schemas/plan.schema.json
- * @throws the `fs` error when it cannot be read (ENOENT names the path)
+ * @throws InvalidPlanFileError when the file cannot be read, is not JSON, or does not match schemas/plan.schema.json
  */
 export async function readPlanFile(file: string): Promise<Plan> {
-  const text = await readFile(file, "utf8");
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    throw new InvalidPlanFileError(file, [
+      `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    ]);
+  }
   let data: unknown;
   try {
     data = JSON.parse(text);

@@ -109,6 +109,10 @@ describe("saved plans", () => {
     const applied = await runCli(["apply", file, "--dir", dir], env);
     expect(applied.code).toBe(1);
     expect(applied.stderr).toContain(`${file} is not a reconcile plan`);
+    const missing = await runCli(["apply", join(dir, "no-such.plan.json"), "--dir", dir], env);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("no-such.plan.json is not a reconcile plan:\n  - cannot be read (ENOENT)");
+    expect(missing.stderr).toContain("Make it with `reconcile plan --out");
   });
 
   it("applies a fresh plan after a stale one was refused, and converges", async () => {

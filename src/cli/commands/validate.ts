@@ -5,8 +5,8 @@
  * otherwise. Makes no API call and needs no key.
  */
 import { Command } from "commander";
-import { formatSpecError, loadProject, validateAllTargets } from "../../spec/index.js";
-import { loadProjectConfig, selectTarget } from "../../spec/project-config.js";
+import { loadSpecs, SpecErrorsFound } from "../../reconcile/workflow.js";
+import { formatSpecError, validateAllTargets } from "../../spec/index.js";
 import type { DesiredSpecs, SpecError } from "../../spec/types.js";
 import { reportError } from "../errors.js";
 import type { Output } from "../output.js";
@@ -22,10 +22,14 @@ async function check(root: string, target: string | undefined) {
       targets: all.targets.map((t) => t.target.name),
     };
   }
-  const { config, errors: configErrors } = await loadProjectConfig(root);
-  if (configErrors.length > 0) return { errors: configErrors, files: [], specs: undefined, targets: [] };
-  const project = await loadProject(root, { target: selectTarget(config, target) });
-  return { errors: project.errors, files: project.files, specs: project.specs, targets: [target] };
+  try {
+    const project = await loadSpecs(root, target);
+    return { errors: [], files: project.files, specs: project.specs, targets: [target] };
+  } catch (error) {
+    if (error instanceof SpecErrorsFound)
+      return { errors: error.errors, files: [], specs: undefined, targets: [target] };
+    throw error;
+  }
 }
 
 /** Runs validate for `dir` and returns the exit code. */
@@ -34,7 +38,7 @@ export async function runValidate(options: { dir?: string; target?: string }, ou
     const { errors, files, specs, targets } = await check(findRoot(options.dir), options.target);
     for (const error of errors as SpecError[]) output.err(`${formatSpecError(error)}\n`);
     if (errors.length > 0) {
-      output.err(`${errors.length} error${errors.length === 1 ? "" : "s"} in ${files.length} files.\n`);
+      output.err(`${errors.length} error${errors.length === 1 ? "" : "s"}.\n`);
       return 1;
     }
     const s = specs as DesiredSpecs;
