@@ -10,7 +10,7 @@ import {
   defaultLimitedNetwork,
   defaultPackages,
 } from "./defaults.js";
-import { badRequest, notFound } from "./errors.js";
+import { badRequest, conflict, notFound } from "./errors.js";
 import { newId } from "./ids.js";
 import { parseMetadata, patchMetadata } from "./metadata.js";
 import { byCreatedAt, type Page, type PageRequest, paginate, queryBool } from "./pagination.js";
@@ -40,8 +40,8 @@ import {
  * `limited` network sent over a stored `limited` one keeps the fields it omits; `null` resets a part to its default.
  * Changing `config.type` is refused with `invalid_config_type_change` (→ `BetaInvalidConfigTypeChangeError`).
  *
- * Deleting is always allowed here: the emulator has no sessions, so the API's rule that an environment still
- * referenced by sessions cannot be deleted (409) has nothing to apply to yet; it belongs here once sessions exist.
+ * Deleting is refused with a 409 while sessions (archived ones included) still reference the environment
+ * (API-NOTES "Environments"); archiving is always allowed, and an archived environment starts no new sessions.
  */
 
 type Environment = BetaEnvironment;
@@ -226,9 +226,18 @@ export function archiveEnvironment(ws: Workspace, id: string, now: string): Envi
   return clone(get(ws, id));
 }
 
-/** Deletes an environment (`DELETE /v1/environments/:id`) → `{id, type: "environment_deleted"}`. @throws 404 unknown id. */
+/**
+ * Deletes an environment (`DELETE /v1/environments/:id`) → `{id, type: "environment_deleted"}`.
+ * @throws 404 unknown id; 409 while sessions reference it.
+ */
 export function deleteEnvironment(ws: Workspace, id: string): BetaEnvironmentDeleteResponse {
   get(ws, id);
+  const users = [...ws.sessions.values()].filter((r) => r.session.environment_id === id).map((r) => r.session.id);
+  if (users.length > 0) {
+    throw conflict(
+      `environment '${id}' is used by ${users.length} session(s) (${users.slice(0, 3).join(", ")}${users.length > 3 ? ", …" : ""}); delete those sessions first, or archive the environment instead`,
+    );
+  }
   ws.environments.delete(id);
   return { id, type: "environment_deleted" };
 }

@@ -6,7 +6,7 @@ import { Store } from "./store.js";
 
 /**
  * A local Managed Agents API: the same HTTP surface the official SDK talks to (agents with versions, environments,
- * vaults and credentials), with the real API's defaults, ordering, pagination, errors and write-only secrets. Used
+ * vaults and credentials, sessions with their events and a scripted agent), with the real API's defaults, ordering, pagination, errors and write-only secrets. Used
  * as the embedded default target, as the test double, and by users to test agent repositories without credits.
  */
 
@@ -32,6 +32,13 @@ export interface EmulatorOptions {
   seed?: number;
   /** Receives one line per request (never bodies, so never secrets). */
   log?: (line: string) => void;
+  /**
+   * Delay before each event of the scripted session agent, in milliseconds (1..60000); default 20. Events always
+   * come after the response to the request that caused them (docs/emulator.md).
+   */
+  sessionStepMs?: number;
+  /** Interval of `ping` messages on open session event streams, in milliseconds (>= 10); default 15000. */
+  heartbeatMs?: number;
 }
 
 /** A started emulator. */
@@ -73,6 +80,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   check(Number.isFinite(latencyMs) && latencyMs >= 0, `latencyMs must be >= 0, got ${latencyMs}`);
   check(Number.isFinite(faultRate) && faultRate >= 0 && faultRate <= 1, `faultRate must be in 0..1, got ${faultRate}`);
   check(Number.isFinite(seed), `seed must be a number, got ${seed}`);
+  const sessionStepMs = options.sessionStepMs ?? 20;
+  const heartbeatMs = options.heartbeatMs ?? 15_000;
+  check(
+    Number.isFinite(sessionStepMs) && sessionStepMs >= 1 && sessionStepMs <= 60_000,
+    `sessionStepMs must be in 1..60000, got ${sessionStepMs}`,
+  );
+  check(Number.isFinite(heartbeatMs) && heartbeatMs >= 10, `heartbeatMs must be >= 10, got ${heartbeatMs}`);
 
   const store = Store.open(options.stateFile);
   const stats = new Stats();
@@ -83,6 +97,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     latencyMs,
     faults: faultRate > 0 ? new FaultInjector(faultRate, seed) : null,
     log: options.log,
+    sessionStepMs,
+    heartbeatMs,
   });
   await app.listen({ port, host });
   const bound = (app.server.address() as AddressInfo).port;

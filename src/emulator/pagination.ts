@@ -45,16 +45,20 @@ export function queryBool(query: Record<string, unknown>, name: string, fallback
 }
 
 /**
- * Reads `limit` (integer 1..100, default `defaultLimit`) and `page` from a query string.
+ * Reads `limit` (integer 1..`maxLimit`, default `defaultLimit`) and `page` from a query string.
  * @throws 400 `limit: …` when it is not an integer in range.
  */
-export function parsePageRequest(query: Record<string, unknown>, defaultLimit: number): PageRequest {
+export function parsePageRequest(
+  query: Record<string, unknown>,
+  defaultLimit: number,
+  maxLimit = MAX_PAGE_SIZE,
+): PageRequest {
   const rawLimit = queryValue(query, "limit");
   let limit = defaultLimit;
   if (rawLimit !== undefined) {
     limit = /^\d+$/.test(rawLimit) ? Number(rawLimit) : Number.NaN;
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
-      throw badRequest(`limit: Input should be an integer between 1 and ${MAX_PAGE_SIZE}`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > maxLimit) {
+      throw badRequest(`limit: Input should be an integer between 1 and ${maxLimit}`);
     }
   }
   const page = queryValue(query, "page");

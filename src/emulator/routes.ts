@@ -17,6 +17,16 @@ import {
   updateEnvironment,
 } from "./environments.js";
 import type { PageRequest } from "./pagination.js";
+import { listEvents, MAX_EVENTS_PAGE_SIZE, sendEvents, streamEvents } from "./session-events.js";
+import type { SessionRuntime } from "./session-runtime.js";
+import {
+  archiveSession,
+  createSession,
+  deleteSession,
+  listSessions,
+  retrieveSession,
+  updateSession,
+} from "./sessions.js";
 import type { Workspace } from "./store.js";
 import { archiveVault, createVault, deleteVault, listVaults, retrieveVault, updateVault } from "./vaults.js";
 
@@ -28,11 +38,18 @@ export interface RouteContext {
   body: unknown;
   /** The request's timestamp (one per request, from the emulator's monotonic clock). */
   now: string;
-  /** `limit`/`page` of this request (validated on first call). */
-  page(): PageRequest;
+  /** `limit`/`page` of this request (validated on first call); `limit` at most `maxLimit` (default 100). */
+  page(maxLimit?: number): PageRequest;
+  /** A fresh timestamp from the emulator's clock (for several events recorded by one request). */
+  clock(): string;
+  /** The sessions runtime (event history, scripted agent, streams). */
+  runtime: SessionRuntime;
 }
 
-/** One endpoint: method, fastify path pattern, handler returning the JSON response body. */
+/**
+ * One endpoint: method, fastify path pattern, handler returning the JSON response body (or a `RawResponse`, such
+ * as an SSE stream, which the server hands the raw Node response).
+ */
 export interface RouteSpec {
   method: "GET" | "POST" | "DELETE";
   url: string;
@@ -43,6 +60,7 @@ const AGENT = "/v1/agents/:agent_id";
 const ENV = "/v1/environments/:environment_id";
 const VAULT = "/v1/vaults/:vault_id";
 const CRED = "/v1/vaults/:vault_id/credentials/:credential_id";
+const SESSION = "/v1/sessions/:session_id";
 
 /** Reads a path parameter that the route pattern guarantees. */
 function p(ctx: RouteContext, name: string): string {
@@ -50,7 +68,7 @@ function p(ctx: RouteContext, name: string): string {
 }
 
 /**
- * Every endpoint of the emulator, as the SDK calls them (`resources/beta/{agents,environments,vaults}/**.js`):
+ * Every endpoint of the emulator, as the SDK calls them (`resources/beta/{agents,environments,vaults,sessions}/**.js`):
  * updates are `POST /:id`, archives `POST /:id/archive`, deletes `DELETE /:id`.
  */
 export const ROUTES: readonly RouteSpec[] = [
@@ -102,4 +120,22 @@ export const ROUTES: readonly RouteSpec[] = [
     url: `${CRED}/mcp_oauth_validate`,
     handler: (c) => validateCredential(c.ws, p(c, "vault_id"), p(c, "credential_id"), c.now),
   },
+
+  { method: "POST", url: "/v1/sessions", handler: (c) => createSession(c.ws, c.runtime, c.body, c.now) },
+  { method: "GET", url: "/v1/sessions", handler: (c) => listSessions(c.ws, c.query, c.page()) },
+  { method: "GET", url: SESSION, handler: (c) => retrieveSession(c.ws, p(c, "session_id")) },
+  { method: "POST", url: SESSION, handler: (c) => updateSession(c.ws, c.runtime, p(c, "session_id"), c.body, c.now) },
+  { method: "DELETE", url: SESSION, handler: (c) => deleteSession(c.ws, c.runtime, p(c, "session_id"), c.now) },
+  { method: "POST", url: `${SESSION}/archive`, handler: (c) => archiveSession(c.ws, p(c, "session_id"), c.now) },
+  {
+    method: "GET",
+    url: `${SESSION}/events`,
+    handler: (c) => listEvents(c.ws, p(c, "session_id"), c.query, c.page(MAX_EVENTS_PAGE_SIZE)),
+  },
+  {
+    method: "POST",
+    url: `${SESSION}/events`,
+    handler: (c) => sendEvents(c.ws, c.runtime, p(c, "session_id"), c.body, c.clock),
+  },
+  { method: "GET", url: `${SESSION}/events/stream`, handler: (c) => streamEvents(c.ws, c.runtime, p(c, "session_id")) },
 ];

@@ -6,6 +6,7 @@ import type { Fault, FaultInjector } from "./faults.js";
 import { newId } from "./ids.js";
 import { parsePageRequest } from "./pagination.js";
 import { ROUTES } from "./routes.js";
+import { isRawResponse, SessionRuntime } from "./session-runtime.js";
 import type { Store } from "./store.js";
 
 /** The beta every Managed Agents endpoint requires in `anthropic-beta` (the SDK always adds it). */
@@ -46,6 +47,10 @@ export interface ServerConfig {
   faults: FaultInjector | null;
   /** Receives one line per request (method, path, status, duration, workspace, request id); never bodies. */
   log?: (line: string) => void;
+  /** Delay before each event of the scripted session agent, in milliseconds; default 20. */
+  sessionStepMs?: number;
+  /** Interval of `ping` messages on open session event streams, in milliseconds; default 15000. */
+  heartbeatMs?: number;
 }
 
 interface RequestState {
@@ -111,6 +116,15 @@ export function buildServer(config: ServerConfig): FastifyInstance {
   const clock = new Clock();
   const states = new WeakMap<FastifyRequest, RequestState>();
   const app = Fastify({ logger: false, forceCloseConnections: true, genReqId: () => newId("req") });
+  const runtime = new SessionRuntime({
+    store: config.store,
+    now: () => clock.now(),
+    stepMs: config.sessionStepMs ?? 20,
+    heartbeatMs: config.heartbeatMs ?? 15_000,
+    log: config.log,
+  });
+  app.addHook("onReady", async () => runtime.resume());
+  app.addHook("preClose", async () => runtime.stop());
 
   const logLine = (req: FastifyRequest, outcome: string) => {
     const state = states.get(req);
@@ -198,13 +212,21 @@ export function buildServer(config: ServerConfig): FastifyInstance {
           query,
           body: req.body,
           now: clock.now(),
-          page: () => parsePageRequest(query, config.pageSizeDefault),
+          page: (maxLimit) => parsePageRequest(query, config.pageSizeDefault, maxLimit),
+          clock: () => clock.now(),
+          runtime,
         });
         if (route.method !== "GET") config.store.persist();
         if (state?.fault?.kind === "reset") {
           reply.hijack();
           logLine(req, "connection reset (injected fault, after the request was applied)");
           req.raw.socket.destroy();
+          return;
+        }
+        if (isRawResponse(result)) {
+          reply.hijack();
+          logLine(req, "200 (stream opened)");
+          result.write(req.raw, reply.raw, reply.getHeaders());
           return;
         }
         return result;

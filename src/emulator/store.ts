@@ -3,8 +3,11 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node
 import { dirname } from "node:path";
 import type { BetaManagedAgentsAgent } from "@anthropic-ai/sdk/resources/beta/agents/agents.js";
 import type { BetaEnvironment } from "@anthropic-ai/sdk/resources/beta/environments/environments.js";
+import type { BetaManagedAgentsSessionEvent } from "@anthropic-ai/sdk/resources/beta/sessions/events.js";
+import type { BetaManagedAgentsSession } from "@anthropic-ai/sdk/resources/beta/sessions/sessions.js";
 import type { BetaManagedAgentsCredential } from "@anthropic-ai/sdk/resources/beta/vaults/credentials.js";
 import type { BetaManagedAgentsVault } from "@anthropic-ai/sdk/resources/beta/vaults/vaults.js";
+import type { ScriptState } from "./session-script.js";
 import { isObj } from "./validate.js";
 
 /** An agent and its history. `versions[n - 1]` is the snapshot written as version `n`; `agent` is the latest. */
@@ -38,6 +41,15 @@ export interface CredentialRecord {
   secrets: CredentialSecrets;
 }
 
+/** A session, its event history (oldest first) and the scripted agent's state (see `session-script.ts`). */
+export interface SessionRecord {
+  session: BetaManagedAgentsSession;
+  events: BetaManagedAgentsSessionEvent[];
+  script: ScriptState;
+  /** Start of the current `running` period in ms since the epoch (for `stats.active_seconds`), else null. */
+  running_since: number | null;
+}
+
 /**
  * One workspace's resources. Workspaces are selected by the `anthropic-workspace-id` header (absent = the default
  * workspace, key `""`) and never see each other's resources.
@@ -47,6 +59,7 @@ export interface Workspace {
   environments: Map<string, BetaEnvironment>;
   vaults: Map<string, BetaManagedAgentsVault>;
   credentials: Map<string, CredentialRecord>;
+  sessions: Map<string, SessionRecord>;
 }
 
 /** The `format` tag of a state file. */
@@ -65,12 +78,14 @@ export interface StateFileV1 {
       environments: BetaEnvironment[];
       vaults: BetaManagedAgentsVault[];
       credentials: CredentialRecord[];
+      /** Absent in files written before sessions existed. */
+      sessions?: SessionRecord[];
     }
   >;
 }
 
 function emptyWorkspace(): Workspace {
-  return { agents: new Map(), environments: new Map(), vaults: new Map(), credentials: new Map() };
+  return { agents: new Map(), environments: new Map(), vaults: new Map(), credentials: new Map(), sessions: new Map() };
 }
 
 function hasId(v: unknown): v is { id: string } {
@@ -103,6 +118,13 @@ function readWorkspace(raw: unknown, name: string): Workspace | string {
         ws.vaults.set(item.id, item as unknown as BetaManagedAgentsVault);
       }
     }
+  }
+  const sessions = raw.sessions ?? [];
+  if (!Array.isArray(sessions)) return `workspace ${JSON.stringify(name)}: "sessions" is not an array`;
+  for (const [i, item] of sessions.entries()) {
+    if (!isObj(item) || !hasId(item.session) || !Array.isArray(item.events) || !isObj(item.script))
+      return `workspace ${JSON.stringify(name)}: sessions[${i}] is not a session record`;
+    ws.sessions.set(item.session.id, item as unknown as SessionRecord);
   }
   return ws;
 }
@@ -165,6 +187,11 @@ export class Store {
     return ws;
   }
 
+  /** Every workspace created so far, as `[anthropic-workspace-id value, workspace]` pairs. */
+  entries(): [string, Workspace][] {
+    return [...this.workspaces.entries()];
+  }
+
   /** The whole state in the state-file layout (includes credential secrets: see `CredentialSecrets`). */
   snapshot(): StateFileV1 {
     const workspaces: StateFileV1["workspaces"] = {};
@@ -174,6 +201,7 @@ export class Store {
         environments: [...ws.environments.values()],
         vaults: [...ws.vaults.values()],
         credentials: [...ws.credentials.values()],
+        sessions: [...ws.sessions.values()],
       };
     }
     return { format: STATE_FORMAT, version: STATE_VERSION, workspaces };
