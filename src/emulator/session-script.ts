@@ -296,8 +296,8 @@ export function resolveCall(state: ScriptState, eventId: string, resolution: Res
  */
 export function interrupt(state: ScriptState): PlannedEvent[] {
   const wasBusy = busy(state) || state.inbox.length > 0;
-  state.queue = [];
-  state.turn = [];
-  state.inbox = [];
+  state.queue.length = 0;
+  state.turn.length = 0;
+  state.inbox.length = 0;
   return wasBusy ? [endTurn()] : [];
 }
