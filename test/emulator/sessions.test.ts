@@ -575,7 +575,7 @@ describe("workspaces, not found, archive, delete, environments in use", () => {
   });
 
   it("a running session cannot be archived", async () => {
-    const slow = await start({ sessionStepMs: 400 });
+    const slow = await start({ sessionStepMs: 2000 });
     try {
       const c = sdk(slow);
       const f = await fixture(c);
