@@ -1,4 +1,5 @@
 import type Anthropic from "@anthropic-ai/sdk";
+import { betaTool } from "@anthropic-ai/sdk/helpers/beta/json-schema";
 import type { BetaManagedAgentsStreamSessionEvents } from "@anthropic-ai/sdk/resources/beta/sessions/events.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../../src/emulator/index.js";
@@ -156,5 +157,36 @@ describe("the SSE event stream (client.beta.sessions.events.stream)", () => {
     ac.abort();
     expect(text).toContain("event: user.message\ndata: {");
     expect(text).toContain("event: agent.message\ndata: {");
+  });
+});
+
+describe("the SDK's own SessionToolRunner (events.toolRunner) against the emulator", () => {
+  it("answers a custom tool call and sees the reply", async () => {
+    const f = await fixture(client, { customTool: true });
+    const s = await client.beta.sessions.create({ agent: f.agentId, environment_id: f.envId });
+    const calls: unknown[] = [];
+    const lookup = betaTool({
+      name: "lookup_order",
+      description: "Looks an order up",
+      inputSchema: { type: "object", properties: { id: { type: "string" } } },
+      run: (input) => {
+        calls.push(input);
+        return "delivered on Monday";
+      },
+    });
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(), WAIT_MS);
+    const runner = client.beta.sessions.events.toolRunner(s.id, { tools: [lookup], maxIdleMs: 200, signal: ac.signal });
+    await client.beta.sessions.events.send(s.id, { events: [say("lookup_order 1234")] });
+    const ran: string[] = [];
+    for await (const call of runner) ran.push(call.name);
+    clearTimeout(timer);
+    expect(ran).toEqual(["lookup_order"]);
+    expect(calls).toEqual([{}]);
+    const all = await waitFor(client, s.id, idles(2));
+    expect(all.find((e) => e.type === "user.custom_tool_result")).toMatchObject({
+      content: [{ type: "text", text: "delivered on Monday" }],
+    });
+    expect(replies(all)).toEqual(["lookup_order returned: delivered on Monday"]);
   });
 });
