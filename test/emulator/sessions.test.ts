@@ -412,6 +412,22 @@ describe("the scripted agent", () => {
     expect(types(done)).toEqual(["user.message", "session.status_running", "agent.message", "session.status_idle"]);
   });
 
+  it("<server>.<tool> names any tool of a toolset, under its config or the toolset's default_config", async () => {
+    const s = await newSession();
+    await client.beta.sessions.events.send(s.id, {
+      events: [say("try jobs.list_queues and jobs.purge_jobs, jobs.get_job")],
+    });
+    const waiting = await waitFor(client, s.id, idles(1));
+    const uses = waiting.filter(
+      (e): e is Extract<Event, { type: "agent.mcp_tool_use" }> => e.type === "agent.mcp_tool_use",
+    );
+    expect(uses.map((u) => [u.name, u.evaluated_permission])).toEqual([
+      ["list_queues", "ask"],
+      ["get_job", "allow"],
+    ]);
+    expect(idleEvents(waiting)[0]?.stop_reason).toEqual({ type: "requires_action", event_ids: [uses[0]?.id] });
+  });
+
   it("emulator:terminate ends the session: session.error, terminated, no more events", async () => {
     const s = await newSession();
     await client.beta.sessions.events.send(s.id, { events: [say("please emulator:terminate")] });
