@@ -1,8 +1,10 @@
+import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEmulator } from "../../src/emulator/index.js";
+import { type RunningEmulator, startEmulator } from "../../src/emulator/index.js";
+import { REPO } from "../e2e/helpers.js";
 import { sdk, start } from "./helpers.js";
 import { type Event, fixture, history, idles, replies, say, waitFor } from "./sessions-helpers.js";
 
@@ -104,5 +106,52 @@ describe("sessions in the state file", () => {
     await expect(startEmulator({ port: 0, stateFile: broken })).rejects.toThrow(
       /broken\.json is corrupt: workspace "": sessions\[0\] is not a session record/,
     );
+  });
+});
+
+describe("kill -9 in the middle of a turn", () => {
+  it("the restarted emulator finishes the turn; no event is lost or duplicated", async () => {
+    const file = join(dir, "killed.json");
+    const child = spawn(
+      process.execPath,
+      [join(REPO, "bin", "reconcile"), "emulator", "--port", "0", "--state", file, "--session-step", "150"],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+    try {
+      const url = await new Promise<string>((resolveUrl, reject) => {
+        let err = "";
+        child.stderr.on("data", (chunk: Buffer) => {
+          err += chunk.toString();
+          const m = /listening on (http:\/\/\S+)/.exec(err);
+          if (m?.[1]) resolveUrl(m[1]);
+        });
+        child.on("exit", () => reject(new Error(`emulator exited: ${err}`)));
+      });
+      const c1 = sdk({ url } as RunningEmulator);
+      const { agentId, envId } = await fixture(c1);
+      const s = await c1.beta.sessions.create({ agent: agentId, environment_id: envId });
+      await c1.beta.sessions.events.send(s.id, { events: [say("get_job")] });
+      await waitFor(c1, s.id, (ev) => ev.some((e) => e.type === "agent.mcp_tool_use"));
+      child.kill("SIGKILL");
+      await new Promise((r) => child.once("close", r));
+
+      const second = await start({ stateFile: file });
+      try {
+        const done = await waitFor(sdk(second), s.id, idles(1));
+        expect(done.map((e) => e.type)).toEqual([
+          "user.message",
+          "session.status_running",
+          "agent.mcp_tool_use",
+          "agent.mcp_tool_result",
+          "agent.message",
+          "session.status_idle",
+        ]);
+        expect(new Set(done.map((e) => e.id)).size).toBe(done.length);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      child.kill("SIGKILL");
+    }
   });
 });
