@@ -32,6 +32,8 @@ export interface ApplyOutcome {
    * The address is now missing from the live state; the next plan shows it as `+ create`.
    */
   archived?: string;
+  /** Skipped because `options.skip` named it (a precondition failed; `--skip-unready`), not because of a failure. */
+  unready?: boolean;
   status: "done" | "failed" | "skipped";
   /** The id of the resource after the action (the new one for create and replace). */
   id?: string;
@@ -305,7 +307,7 @@ export async function applyPlan(
       const failedDep = deps.find((_, i) => results[i]?.status === "rejected");
       const began = Date.now();
       const counter = { attempts: 0 };
-      const record = (outcome: Pick<ApplyOutcome, "status" | "id" | "error" | "archived">) => {
+      const record = (outcome: Pick<ApplyOutcome, "status" | "id" | "error" | "archived" | "unready">) => {
         const full: ApplyOutcome = {
           address: action.address,
           action: action.action,
@@ -318,7 +320,7 @@ export async function applyPlan(
         options.onOutcome?.(full);
       };
       if (skipped !== undefined) {
-        record({ status: "skipped", error: `skipped (--skip-unready): ${skipped}` });
+        record({ status: "skipped", unready: true, error: `skipped (--skip-unready): ${skipped}` });
         throw new Error(`skipped: ${skipped}`);
       }
       if (failedDep) {
