@@ -166,19 +166,22 @@ async function verifiedWrite(
   );
 }
 
-/** An owned object for `desired`'s address under `parentId`, other than `exclude` (the one being replaced). */
+/**
+ * An owned object for `desired`'s address under `parentId`, other than those in `exclude` (the one being replaced,
+ * and duplicates that were there before the create).
+ */
 async function findCreated(
   client: Anthropic,
   provider: Provider,
   desired: DesiredResource,
   ctx: ProviderContext,
   parentId: string | undefined,
-  exclude: string | undefined,
+  exclude: ReadonlySet<string>,
 ): Promise<AppliedRef | undefined> {
   const objects = await provider.list(client, parentId);
   const match = objects.find((o) => {
     const owner = ownerOf(o.metadata);
-    return o.id !== exclude && owner?.stack === ctx.stack && owner.name === desired.name;
+    return !exclude.has(o.id) && owner?.stack === ctx.stack && owner.name === desired.name;
   });
   if (!match) return undefined;
   return { id: match.id, ...(typeof match.version === "number" ? { version: match.version } : {}) };
@@ -245,7 +248,13 @@ export async function applyPlan(
   const execute = async (action: PlannedAction, counter: { attempts: number }): Promise<AppliedRef | null> => {
     const provider = providerFor(action.type);
     const resource = desiredBy.get(action.address);
-    const create = async (exclude?: string) => {
+    const create = async () => {
+      // Objects that claimed the address before this create are never mistaken for the one it made.
+      const exclude = new Set([
+        action.id ?? "",
+        live.resources.get(action.address)?.id ?? "",
+        ...live.duplicates.filter((d) => d.address === action.address).map((d) => d.id),
+      ]);
       const res = resource as DesiredResource;
       const parent = await parentId(res);
       const ownership = ownershipMetadata(ctx.stack, res.name, lifecycleOf(res));
@@ -276,12 +285,12 @@ export async function applyPlan(
         if (provider.replaceOrder === "archive-first") {
           await provider.archive(client, current);
           try {
-            return await create(current.id);
+            return await create();
           } catch (error) {
             throw new ReplaceIncomplete(current.id, error);
           }
         }
-        const created = await create(current.id);
+        const created = await create();
         if (provider.replaceOrder === "create-first") await provider.archive(client, current);
         return created;
       }
