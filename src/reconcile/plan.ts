@@ -466,8 +466,11 @@ export function staleInputs(planned: Record<string, PlanInput>, now: Record<stri
 
 const ACTION_FIELDS = ["id", "version", "moved_from", "duplicate_of", "reason", "ownership", "depends_on", "source"] as const;
 
+/** `text` with control characters, quotes and backslashes escaped (a hand-edited file may hold anything). */
+const inert = (text: string): string => JSON.stringify(text).slice(1, -1);
+
 const what = (action: PlannedAction): string =>
-  `${action.action}${action.id ? ` of ${action.id}` : ""}${action.duplicate_of ? ` (duplicate of ${action.duplicate_of})` : ""}`;
+  `${action.action}${action.id ? ` of ${inert(action.id)}` : ""}${action.duplicate_of ? ` (duplicate of ${inert(action.duplicate_of)})` : ""}`;
 
 /** The first field change (by path) that differs between two actions for one address, or undefined. */
 function changeDifference(saved: FieldChange[], fresh: FieldChange[]): string | undefined {
@@ -476,9 +479,9 @@ function changeDifference(saved: FieldChange[], fresh: FieldChange[]): string | 
     const a = saved.filter((c) => c.path === path);
     const b = fresh.filter((c) => c.path === path);
     if (digest(a) === digest(b)) continue;
-    if (a.length === 0) return `a fresh plan also changes ${path}, which the file does not`;
-    if (b.length === 0) return `the file changes ${path}, which a fresh plan does not`;
-    return `the change of ${path} differs from a fresh plan's`;
+    if (a.length === 0) return `a fresh plan also changes ${inert(path)}, which the file does not`;
+    if (b.length === 0) return `the file changes ${inert(path)}, which a fresh plan does not`;
+    return `the change of ${inert(path)} differs from a fresh plan's`;
   }
   return saved.length === fresh.length ? undefined : "its changes differ from a fresh plan's";
 }

@@ -60,7 +60,7 @@ function metadataProblems(resource: DesiredResource, stack: string): string[] {
   for (const [key, value] of Object.entries(all)) {
     if (key.length > METADATA_LIMITS.keyLength) {
       problems.push(
-        `metadata key "${key.slice(0, 20)}…" has ${key.length} characters, more than the API's ${METADATA_LIMITS.keyLength}; shorten it`,
+        `metadata key ${JSON.stringify(key.slice(0, 20))}… has ${key.length} characters, more than the API's ${METADATA_LIMITS.keyLength}; shorten it`,
       );
     }
     if (typeof value === "string" && value.length > METADATA_LIMITS.valueLength) {

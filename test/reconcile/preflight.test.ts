@@ -128,7 +128,7 @@ describe("preflight", () => {
       ctx({ MAIL_TOKEN: "t" }),
     );
     expect(check(buildPlan(long, empty(), opts), long, empty()).problems).toEqual([
-      'vault.mail: metadata key "kkkkkkkkkkkkkkkkkkkk…" has 65 characters, more than the API\'s 64; shorten it',
+      'vault.mail: metadata key "kkkkkkkkkkkkkkkkkkkk"… has 65 characters, more than the API\'s 64; shorten it',
       "vault.mail: metadata.team has 513 characters, more than the API's 512; shorten it",
     ]);
   });

@@ -87,6 +87,15 @@ describe("firstActionDifference", () => {
     );
   });
 
+  it("prints what a hand-edited file holds inert (no terminal escapes)", () => {
+    const evil = { ...update(), id: "env_1\u001b[2J\u0007", changes: [{ path: "x\u001b]0;pwned\u0007", after: 1 }] };
+    const message = firstActionDifference([{ ...evil, action: "archive" }], fresh().actions) ?? "";
+    expect(message).toContain("env_1\\u001b[2J\\u0007");
+    expect(message).not.toMatch(/[\u0000-\u001f]/);
+    const path = firstActionDifference([{ ...update(), changes: evil.changes }], fresh().actions) ?? "";
+    expect(path).not.toMatch(/[\u0000-\u001f]/);
+  });
+
   it("names an action removed from the file, and one listed twice", () => {
     expect(firstActionDifference([], fresh().actions)).toBe(
       "environment.sandbox: a fresh plan contains update of env_1, which the file does not",
