@@ -83,7 +83,7 @@ export interface Plan {
   /** Changes only (and kept resources), parents before children, then by address. */
   actions: PlannedAction[];
   summary: PlanSummary;
-  /** Things a reviewer should know that are not changes (a secret not available to compare, a duplicate). */
+  /** Things a reviewer should know that are not changes (a secret not available to compare, an unused adopt entry). */
   warnings: string[];
   /** Every address the plan looked at, with digests of its inputs (see `PlanInput`). */
   inputs: Record<string, PlanInput>;

@@ -482,6 +482,18 @@ describe("duplicates", () => {
     expect(plan.summary.archive).toBe(plan.actions.length);
   });
 
+  it("archives the duplicates of a resource no longer declared, and keeps the newest (prune off)", () => {
+    const applied = desired(specs(), ctx());
+    const live = liveFrom(applied);
+    const sandbox = live.resources.get("environment.sandbox") as LiveResource;
+    const older = twin(sandbox, { id: "env_old", created_at: "2025-01-01" });
+    const plan = buildPlan(desired(specs({ environments: [] }), ctx()), withDuplicates(live, [older]), opts);
+    expect(plan.actions.map((a) => `${a.action} ${a.id} ${a.duplicate_of ?? ""}`)).toEqual([
+      "keep id_0 ",
+      "archive env_old id_0",
+    ]);
+  });
+
   it("makes a saved plan stale when a duplicate appears or vanishes", () => {
     const d = desired(specs(), ctx());
     const clean = buildPlan(d, liveFrom(d), opts);
