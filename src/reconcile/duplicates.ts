@@ -83,7 +83,9 @@ export function settleDuplicates(desired: readonly DesiredResource[], live: Live
     }
     const wanted = desiredBy.get(address);
     const kept =
-      guarded[0] ?? (wanted ? candidates.find((r) => matches(wanted, r)) : undefined) ?? (candidates[0] as LiveResource);
+      guarded[0] ??
+      (wanted ? candidates.find((r) => matches(wanted, r)) : undefined) ??
+      (candidates[0] as LiveResource);
     resources.set(address, kept);
     for (const extra of candidates) {
       if (extra === kept) continue;

@@ -464,7 +464,16 @@ export function staleInputs(planned: Record<string, PlanInput>, now: Record<stri
   return out;
 }
 
-const ACTION_FIELDS = ["id", "version", "moved_from", "duplicate_of", "reason", "ownership", "depends_on", "source"] as const;
+const ACTION_FIELDS = [
+  "id",
+  "version",
+  "moved_from",
+  "duplicate_of",
+  "reason",
+  "ownership",
+  "depends_on",
+  "source",
+] as const;
 
 /** `text` with control characters, quotes and backslashes escaped (a hand-edited file may hold anything). */
 const inert = (text: string): string => JSON.stringify(text).slice(1, -1);

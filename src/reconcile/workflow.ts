@@ -9,8 +9,8 @@ import { loadProject } from "../spec/index.js";
 import { loadProjectConfig, type ProjectConfig, selectTarget, type TargetConfig } from "../spec/project-config.js";
 import type { DesiredSpecs, SecretSource, SpecError } from "../spec/types.js";
 import { desiredResources } from "./desired.js";
-import { type LiveState, observe } from "./observe.js";
 import { settleDuplicates } from "./duplicates.js";
+import { type LiveState, observe } from "./observe.js";
 import { buildPlan, firstActionDifference, type Plan, type StaleInput, staleInputs } from "./plan.js";
 
 /** Thrown when the specs or the project configuration have errors: nothing is observed, nothing is written. */

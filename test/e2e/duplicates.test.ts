@@ -68,7 +68,12 @@ describe("duplicates", () => {
     const parsed = JSON.parse(json.stdout);
     expect(schemaProblems("plan.schema.json", parsed)).toEqual([]);
     expect(parsed.actions).toEqual([
-      expect.objectContaining({ address: "agent.export-support", action: "archive", id: extra.id, duplicate_of: original?.id }),
+      expect.objectContaining({
+        address: "agent.export-support",
+        action: "archive",
+        id: extra.id,
+        duplicate_of: original?.id,
+      }),
     ]);
 
     const applied = await runCli(["apply", "--auto-approve", "--dir", dir], env);
@@ -91,7 +96,11 @@ describe("duplicates", () => {
     await client.beta.vaults.credentials.create(extra.id, {
       display_name: credential.display_name,
       metadata: credential.metadata,
-      auth: { type: "static_bearer", token: "other", mcp_server_url: (credential.auth as { mcp_server_url: string }).mcp_server_url },
+      auth: {
+        type: "static_bearer",
+        token: "other",
+        mcp_server_url: (credential.auth as { mcp_server_url: string }).mcp_server_url,
+      },
     } as never);
     const plan = await runCli(["plan", "--detailed-exitcode", "--dir", dir], env);
     expect(plan.code).toBe(2);

@@ -119,7 +119,9 @@ describe("tampered saved plans", () => {
       },
       true,
     );
-    expect(forged.stderr).toContain(`First difference: agent.ops-agent: the file plans keep of ${id}, a fresh plan archive of ${id}`);
+    expect(forged.stderr).toContain(
+      `First difference: agent.ops-agent: the file plans keep of ${id}, a fresh plan archive of ${id}`,
+    );
   });
 
   it("refuses an edited digest", async () => {

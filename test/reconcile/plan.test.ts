@@ -386,7 +386,11 @@ describe("duplicates", () => {
     // Observe put the newest in `resources`: here it is the one that drifted.
     live.resources.set(
       "environment.sandbox",
-      twin(sandbox, { id: "env_new", created_at: "2026-02-01T00:00:00Z", state: { ...sandbox.state, description: "x" } }),
+      twin(sandbox, {
+        id: "env_new",
+        created_at: "2026-02-01T00:00:00Z",
+        state: { ...sandbox.state, description: "x" },
+      }),
     );
     const plan = buildPlan(d, withDuplicates(live, [sandbox]), opts);
     expect(plan.actions).toEqual([
@@ -421,7 +425,11 @@ describe("duplicates", () => {
       "archive env_old id_0",
     ]);
     const matching = liveFrom(d);
-    const both = buildPlan(d, withDuplicates(matching, [twin(sandbox, { id: "env_old", created_at: "2025-12-01" })]), opts);
+    const both = buildPlan(
+      d,
+      withDuplicates(matching, [twin(sandbox, { id: "env_old", created_at: "2025-12-01" })]),
+      opts,
+    );
     expect(both.actions.map((a) => `${a.action} ${a.id} ${a.duplicate_of ?? ""}`)).toEqual(["archive env_old id_0"]);
   });
 
