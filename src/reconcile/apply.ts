@@ -17,13 +17,23 @@ import { lifecycleOf, ownerOf, ownershipMetadata } from "../providers/ownership.
 import { providerFor } from "../providers/registry.js";
 import type { AppliedRef, DesiredResource, LiveResource, Provider, ProviderContext } from "../providers/types.js";
 import { diffState, pathsOverlap } from "./diff.js";
+import { settleDuplicates } from "./duplicates.js";
 import type { LiveState } from "./observe.js";
-import { type ActionKind, changedFields, type Plan, type PlannedAction } from "./plan.js";
+import { type ActionKind, actionKey, changedFields, type Plan, type PlannedAction } from "./plan.js";
 
 /** The outcome of one action. */
 export interface ApplyOutcome {
   address: string;
   action: ActionKind;
+  /** For the archive of a duplicate: the id of the one kept (the outcome's `id` is the archived duplicate). */
+  duplicate_of?: string;
+  /**
+   * A replace that archived the old resource (archive-first) and then failed to create the new one: the archived id.
+   * The address is now missing from the live state; the next plan shows it as `+ create`.
+   */
+  archived?: string;
+  /** Skipped because `options.skip` named it (a precondition failed; `--skip-unready`), not because of a failure. */
+  unready?: boolean;
   status: "done" | "failed" | "skipped";
   /** The id of the resource after the action (the new one for create and replace). */
   id?: string;
@@ -60,6 +70,22 @@ export interface ApplyOptions {
   retry?: Partial<RetryPolicy>;
   /** Called as each action completes, for progress output. */
   onOutcome?: (outcome: ApplyOutcome) => void;
+  /**
+   * Actions not to execute, by `actionKey`, with the reason (from `preflight`, under `--skip-unready`). They and
+   * their dependents are reported as skipped.
+   */
+  skip?: ReadonlyMap<string, string>;
+}
+
+/** A replace that archived the old resource and then could not create the new one. */
+class ReplaceIncomplete extends Error {
+  constructor(
+    readonly archivedId: string,
+    error: unknown,
+  ) {
+    super(describeError(error));
+    this.name = "ReplaceIncomplete";
+  }
 }
 
 const DEFAULT_RETRY: RetryPolicy = { retries: 4, minDelayMs: 500, maxDelayMs: 8000 };
@@ -140,19 +166,22 @@ async function verifiedWrite(
   );
 }
 
-/** An owned object for `desired`'s address under `parentId`, other than `exclude` (the one being replaced). */
+/**
+ * An owned object for `desired`'s address under `parentId`, other than those in `exclude` (the one being replaced,
+ * and duplicates that were there before the create).
+ */
 async function findCreated(
   client: Anthropic,
   provider: Provider,
   desired: DesiredResource,
   ctx: ProviderContext,
   parentId: string | undefined,
-  exclude: string | undefined,
+  exclude: ReadonlySet<string>,
 ): Promise<AppliedRef | undefined> {
   const objects = await provider.list(client, parentId);
   const match = objects.find((o) => {
     const owner = ownerOf(o.metadata);
-    return o.id !== exclude && owner?.stack === ctx.stack && owner.name === desired.name;
+    return !exclude.has(o.id) && owner?.stack === ctx.stack && owner.name === desired.name;
   });
   if (!match) return undefined;
   return { id: match.id, ...(typeof match.version === "number" ? { version: match.version } : {}) };
@@ -187,10 +216,15 @@ export async function applyPlan(
   client: Anthropic,
   plan: Plan,
   desired: readonly DesiredResource[],
-  live: LiveState,
+  observed: LiveState,
   ctx: ProviderContext,
   options: ApplyOptions = {},
 ): Promise<ApplyResult> {
+  // The same choice among duplicates the plan made (idempotent when `observed` is already settled).
+  const live = settleDuplicates(desired, observed).live;
+  const liveById = new Map(
+    [...live.resources.values(), ...live.duplicates, ...live.adoptions.values()].map((r) => [r.id, r]),
+  );
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
   const limit = pLimit(options.concurrency ?? 4);
   const desiredBy = new Map(desired.map((d) => [d.address, d]));
@@ -206,15 +240,21 @@ export async function applyPlan(
   };
 
   const liveFor = (action: PlannedAction): LiveResource => {
-    const found = live.resources.get(action.moved_from ?? action.address) ?? live.adoptions.get(action.address);
-    if (!found) throw new Error(`internal: no live resource for ${action.address}`);
+    const found = liveById.get(action.id ?? "");
+    if (!found) throw new Error(`internal: no live resource ${action.id} for ${action.address}`);
     return found;
   };
 
   const execute = async (action: PlannedAction, counter: { attempts: number }): Promise<AppliedRef | null> => {
     const provider = providerFor(action.type);
     const resource = desiredBy.get(action.address);
-    const create = async (exclude?: string) => {
+    const create = async () => {
+      // Objects that claimed the address before this create are never mistaken for the one it made.
+      const exclude = new Set([
+        action.id ?? "",
+        live.resources.get(action.address)?.id ?? "",
+        ...live.duplicates.filter((d) => d.address === action.address).map((d) => d.id),
+      ]);
       const res = resource as DesiredResource;
       const parent = await parentId(res);
       const ownership = ownershipMetadata(ctx.stack, res.name, lifecycleOf(res));
@@ -242,8 +282,15 @@ export async function applyPlan(
       }
       case "replace": {
         const current = liveFor(action);
-        if (provider.replaceOrder === "archive-first") await provider.archive(client, current);
-        const created = await create(current.id);
+        if (provider.replaceOrder === "archive-first") {
+          await provider.archive(client, current);
+          try {
+            return await create();
+          } catch (error) {
+            throw new ReplaceIncomplete(current.id, error);
+          }
+        }
+        const created = await create();
         if (provider.replaceOrder === "create-first") await provider.archive(client, current);
         return created;
       }
@@ -263,15 +310,17 @@ export async function applyPlan(
 
   const start = (action: PlannedAction): Promise<AppliedRef | null> => {
     const deps = action.depends_on.filter((address) => running.has(address));
+    const skipped = options.skip?.get(actionKey(action));
     const promise = (async () => {
       const results = await Promise.allSettled(deps.map((address) => running.get(address)));
       const failedDep = deps.find((_, i) => results[i]?.status === "rejected");
       const began = Date.now();
       const counter = { attempts: 0 };
-      const record = (outcome: Pick<ApplyOutcome, "status" | "id" | "error">) => {
+      const record = (outcome: Pick<ApplyOutcome, "status" | "id" | "error" | "archived" | "unready">) => {
         const full: ApplyOutcome = {
           address: action.address,
           action: action.action,
+          ...(action.duplicate_of ? { duplicate_of: action.duplicate_of } : {}),
           ...outcome,
           attempts: counter.attempts,
           duration_ms: Date.now() - began,
@@ -279,21 +328,28 @@ export async function applyPlan(
         outcomes.push(full);
         options.onOutcome?.(full);
       };
+      if (skipped !== undefined) {
+        record({ status: "skipped", unready: true, error: `skipped (--skip-unready): ${skipped}` });
+        throw new Error(`skipped: ${skipped}`);
+      }
       if (failedDep) {
-        record({ status: "skipped", error: `not attempted: ${failedDep} failed` });
-        throw new Error(`dependency ${failedDep} failed`);
+        const why = options.skip?.has(failedDep) ? "was skipped" : "failed";
+        record({ status: "skipped", error: `not attempted: ${failedDep} ${why}` });
+        throw new Error(`dependency ${failedDep} ${why}`);
       }
       try {
         const applied = await limit(() => execute(action, counter));
         record({ status: "done", ...(applied ? { id: applied.id } : action.id ? { id: action.id } : {}) });
         return applied;
       } catch (error) {
-        record({ status: "failed", error: describeError(error) });
+        if (error instanceof ReplaceIncomplete) {
+          record({ status: "failed", error: error.message, id: error.archivedId, archived: error.archivedId });
+        } else record({ status: "failed", error: describeError(error) });
         throw error;
       }
     })();
     promise.catch(() => undefined); // observed through `outcomes`; dependents see the rejection
-    running.set(action.address, promise);
+    running.set(actionKey(action), promise);
     return promise;
   };
 

@@ -25,7 +25,8 @@ export interface LiveState {
   resources: Map<string, LiveResource>;
   /**
    * Owned objects that claim the same address as a newer one (an interrupted replace, or a create that was sent
-   * twice). The newest is the resource; these are reported and left alone.
+   * twice), and the children listed under them. Observe puts the newest in `resources`; `settleDuplicates` chooses
+   * the one to keep, and the plan archives the others.
    */
   duplicates: LiveResource[];
   /** Objects named by `adopt:` entries, not owned by any stack yet, by the address they will take. */

@@ -2,14 +2,19 @@
  * Saved plans: `reconcile plan --out FILE` writes the plan as JSON (schemas/plan.schema.json), and
  * `reconcile apply FILE` reads it back. The file holds no secret value (sensitive fields are masked before a plan
  * exists), so it can be kept as a CI artifact like a Terraform plan file.
+ *
+ * The file carries its `planDigest`; reading it checks the digest, so an action edited by hand (an archive added, an
+ * update turned into an archive, `options.prune` flipped) is refused even before the fresh plan is compared with it
+ * (`prepareSavedPlan`, which catches a recomputed digest too).
  */
 import { readFile, rename, writeFile } from "node:fs/promises";
 import { schemaProblems } from "../spec/validate.js";
 import type { Plan } from "./plan.js";
+import { planDigest } from "./plan-digest.js";
 
-/** The plan as JSON text, as `plan --json` prints it and `plan --out` saves it. */
+/** The plan as JSON text with its `digest` (`planDigest`), as `plan --json` prints it and `plan --out` saves it. */
 export function renderPlanJson(plan: Plan): string {
-  return `${JSON.stringify(plan, null, 2)}\n`;
+  return `${JSON.stringify({ ...plan, digest: planDigest(plan) }, null, 2)}\n`;
 }
 
 /** Thrown when a file is not a plan this version of reconcile can apply; the message says what is wrong with it. */
@@ -31,7 +36,8 @@ export async function writePlanFile(file: string, plan: Plan): Promise<void> {
 
 /**
  * Reads and checks a saved plan.
- * @throws InvalidPlanFileError when the file cannot be read, is not JSON, or does not match schemas/plan.schema.json
+ * @throws InvalidPlanFileError when the file cannot be read, is not JSON, does not match schemas/plan.schema.json,
+ *   or its `digest` is missing or does not match its stack, target, options and actions
  */
 export async function readPlanFile(file: string): Promise<Plan> {
   let text: string;
@@ -55,5 +61,14 @@ export async function readPlanFile(file: string): Promise<Plan> {
       problems.map((p) => `${p.path.length > 0 ? `${p.path.join(".")}: ` : ""}${p.message}`),
     );
   }
-  return data as Plan;
+  const plan = data as Plan;
+  if (plan.digest === undefined) {
+    throw new InvalidPlanFileError(file, ["it has no digest (it was made by an older reconcile, or edited)"]);
+  }
+  if (plan.digest !== planDigest(plan)) {
+    throw new InvalidPlanFileError(file, [
+      "its digest does not match its actions or options: it was edited after `reconcile plan --out` wrote it; nothing was applied",
+    ]);
+  }
+  return plan;
 }

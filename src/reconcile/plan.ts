@@ -14,6 +14,7 @@ import { PROVIDERS, providerFor } from "../providers/registry.js";
 import type { ComparableState, DesiredResource, LiveResource, ResourceType } from "../providers/types.js";
 import type { SourceLocation } from "../spec/types.js";
 import { diffState, type FieldChange, pathsOverlap, topField } from "./diff.js";
+import { settleDuplicates, specChanges } from "./duplicates.js";
 import type { LiveState } from "./observe.js";
 
 /** What apply does to one resource. `keep` is a no-op that a plan still reports (no longer declared, not pruned). */
@@ -34,6 +35,11 @@ export interface PlannedAction {
   reason?: string;
   /** The address the live resource had before a rename (`previous_names:`). */
   moved_from?: string;
+  /**
+   * For the archive of a duplicate (another owned object claiming this address): the id of the one kept. The
+   * action's `id` is the duplicate's; with the address, it identifies the action (see `actionKey`).
+   */
+  duplicate_of?: string;
   /** Reserved metadata keys apply writes (string) or removes (null): ownership on adopt, name on rename, protection. */
   ownership?: Record<string, string | null>;
   /** Addresses that must be applied first. */
@@ -62,6 +68,8 @@ export interface PlanInput {
   desired?: string;
   live?: string;
   secret?: string;
+  /** Digest of every other owned object claiming the address (duplicates, and children of duplicate parents). */
+  duplicates?: string;
 }
 
 /** A plan: serializable (JSON, see schemas/plan.schema.json), secret-free, rendered and applied as is. */
@@ -75,10 +83,15 @@ export interface Plan {
   /** Changes only (and kept resources), parents before children, then by address. */
   actions: PlannedAction[];
   summary: PlanSummary;
-  /** Things a reviewer should know that are not changes (a secret not available to compare, a duplicate). */
+  /** Things a reviewer should know that are not changes (a secret not available to compare, an unused adopt entry). */
   warnings: string[];
   /** Every address the plan looked at, with digests of its inputs (see `PlanInput`). */
   inputs: Record<string, PlanInput>;
+  /**
+   * `planDigest` of the plan, written by `renderPlanJson` (so `plan --out` files and `plan --json` carry it) and
+   * checked when a saved plan is read. Absent on a plan that was only built.
+   */
+  digest?: string;
 }
 
 /** Options of `buildPlan`. */
@@ -167,9 +180,7 @@ function planExisting(
   how: { moved_from?: string; adopting: boolean },
   cx: Context,
 ): PlannedAction | null {
-  let changes = diffState(live.state, resource.state, resource.sensitive).filter(
-    (c) => "after" in c || !resource.serverChosen.some((path) => pathsOverlap(c.path, path)),
-  );
+  let changes = specChanges(resource, live.state);
   if (resource.missingSecrets.length > 0 && changes.some((c) => c.sensitive)) {
     changes = changes.filter((c) => !c.sensitive);
     cx.warnings.push(
@@ -239,14 +250,50 @@ function planUndeclared(live: LiveResource, cx: Context): PlannedAction {
 const TYPE_ORDER: readonly ResourceType[] = PROVIDERS.map((p) => p.type);
 
 /**
+ * The archive of every duplicate in a settled live state (see `settleDuplicates`), and the `duplicates` digest of
+ * each address they claim (added to `inputs`). A duplicate's children are folded into its archive.
+ */
+function planDuplicates(live: LiveState, inputs: Record<string, PlanInput>): PlannedAction[] {
+  const dropped = new Set(live.duplicates.map((d) => d.id));
+  const claims = new Map<string, string[]>();
+  const actions: PlannedAction[] = [];
+  for (const duplicate of live.duplicates) {
+    claims.set(duplicate.address, [...(claims.get(duplicate.address) ?? []), liveInput(duplicate)]);
+    if (duplicate.parentId !== undefined && dropped.has(duplicate.parentId)) continue;
+    const kept = live.resources.get(duplicate.address) as LiveResource;
+    const children = live.duplicates.filter((d) => d.parentId === duplicate.id).length;
+    actions.push({
+      address: duplicate.address,
+      type: duplicate.type,
+      name: duplicate.name,
+      action: "archive",
+      id: duplicate.id,
+      duplicate_of: kept.id,
+      changes: [],
+      reason: `duplicate of ${kept.id}${children > 0 ? `; the ${children} resource${children === 1 ? "" : "s"} under it go with it` : ""}`,
+      depends_on: [],
+    });
+  }
+  for (const [address, digests] of claims) inputs[address] = { ...inputs[address], duplicates: digest(digests.sort()) };
+  return actions;
+}
+
+/** The identity of an action within a plan: its address, or for the archive of a duplicate `address#id`. */
+export function actionKey(action: Pick<PlannedAction, "address" | "id" | "duplicate_of">): string {
+  return action.duplicate_of ? `${action.address}#${action.id}` : action.address;
+}
+
+/**
  * Compares desired with live and returns the plan.
  * @param desired every resource the specs declare (all types)
  * @param live the live state from `observe`
  * @throws PlanRefused when the plan would archive or replace a protected resource, archive too much of the stack,
  *   or honour an `adopt:` entry that cannot be
  */
-export function buildPlan(desired: readonly DesiredResource[], live: LiveState, options: PlanOptions): Plan {
-  const cx: Context = { options, warnings: [], refusals: [] };
+export function buildPlan(desired: readonly DesiredResource[], observed: LiveState, options: PlanOptions): Plan {
+  const settled = settleDuplicates(desired, observed);
+  const live = settled.live;
+  const cx: Context = { options, warnings: [], refusals: [...settled.refusals] };
   const actions: PlannedAction[] = [];
   const inputs: Record<string, PlanInput> = {};
   let unchanged = 0;
@@ -314,14 +361,11 @@ export function buildPlan(desired: readonly DesiredResource[], live: LiveState, 
       );
     }
   }
-  for (const duplicate of live.duplicates) {
-    cx.warnings.push(
-      `${duplicate.address}: ${duplicate.id} also claims this address (the newer ${live.resources.get(duplicate.address)?.id} is used); archive the extra one by hand if it is not needed`,
-    );
-  }
+  actions.push(...planDuplicates(live, inputs));
 
-  // Archiving a parent archives its children too (a vault's credentials): they count against the share.
-  const archiving = actions.filter((a) => a.action === "archive" || a.action === "delete").length;
+  // Archiving a parent archives its children too (a vault's credentials): they count against the share. Archiving a
+  // duplicate is not a prune (its address stays served by the one kept), so it does not count.
+  const archiving = actions.filter((a) => (a.action === "archive" || a.action === "delete") && !a.duplicate_of).length;
   const archives = archiving > 0 ? archiving + foldedChildren : 0;
   const share = options.maxPruneShare ?? 0.5;
   if (archives > 0 && archives > share * live.resources.size && !options.allowMassPrune) {
@@ -331,7 +375,13 @@ export function buildPlan(desired: readonly DesiredResource[], live: LiveState, 
   }
   if (cx.refusals.length > 0) throw new PlanRefused(cx.refusals);
 
-  actions.sort((a, b) => TYPE_ORDER.indexOf(a.type) - TYPE_ORDER.indexOf(b.type) || a.address.localeCompare(b.address));
+  actions.sort(
+    (a, b) =>
+      TYPE_ORDER.indexOf(a.type) - TYPE_ORDER.indexOf(b.type) ||
+      a.address.localeCompare(b.address) ||
+      Number(!!a.duplicate_of) - Number(!!b.duplicate_of) ||
+      (a.id ?? "").localeCompare(b.id ?? ""),
+  );
   const summary: PlanSummary = {
     adopt: 0,
     create: 0,
@@ -400,7 +450,83 @@ export function staleInputs(planned: Record<string, PlanInput>, now: Record<stri
       );
     }
     if (before.secret && before.secret !== after.secret) reasons.push("its secret value is not the one planned");
+    if (before.duplicates !== after.duplicates) {
+      reasons.push(
+        !before.duplicates
+          ? "another live resource now claims it too (a duplicate appeared)"
+          : !after.duplicates
+            ? "a duplicate the plan archives vanished"
+            : "the duplicates claiming it changed",
+      );
+    }
     if (reasons.length > 0) out.push({ address, reason: reasons.join("; ") });
   }
   return out;
+}
+
+const ACTION_FIELDS = [
+  "id",
+  "version",
+  "moved_from",
+  "duplicate_of",
+  "reason",
+  "ownership",
+  "depends_on",
+  "source",
+] as const;
+
+/** `text` with control characters, quotes and backslashes escaped (a hand-edited file may hold anything). */
+const inert = (text: string): string => JSON.stringify(text).slice(1, -1);
+
+const what = (action: PlannedAction): string =>
+  `${action.action}${action.id ? ` of ${inert(action.id)}` : ""}${action.duplicate_of ? ` (duplicate of ${inert(action.duplicate_of)})` : ""}`;
+
+/** The first field change (by path) that differs between two actions for one address, or undefined. */
+function changeDifference(saved: FieldChange[], fresh: FieldChange[]): string | undefined {
+  const paths = [...new Set([...saved.map((c) => c.path), ...fresh.map((c) => c.path)])];
+  for (const path of paths) {
+    const a = saved.filter((c) => c.path === path);
+    const b = fresh.filter((c) => c.path === path);
+    if (digest(a) === digest(b)) continue;
+    if (a.length === 0) return `a fresh plan also changes ${inert(path)}, which the file does not`;
+    if (b.length === 0) return `the file changes ${inert(path)}, which a fresh plan does not`;
+    return `the change of ${inert(path)} differs from a fresh plan's`;
+  }
+  return saved.length === fresh.length ? undefined : "its changes differ from a fresh plan's";
+}
+
+/**
+ * Compares the actions of a saved plan with those of a fresh plan built from the same inputs and options. A saved
+ * plan is a proposal: apply executes it only when both hold exactly the same actions (an edited file could
+ * otherwise archive what no plan proposed).
+ * @returns the first difference, as `address: what differs`, or undefined when the actions are the same
+ */
+export function firstActionDifference(
+  saved: readonly PlannedAction[],
+  fresh: readonly PlannedAction[],
+): string | undefined {
+  const freshBy = new Map(fresh.map((a) => [actionKey(a), a]));
+  const seen = new Set<string>();
+  for (const action of saved) {
+    const key = actionKey(action);
+    if (seen.has(key)) return `${action.address}: the file lists it more than once`;
+    seen.add(key);
+    const other = freshBy.get(key);
+    if (!other) return `${action.address}: the file plans ${what(action)}, which a fresh plan does not contain`;
+    if (other.action !== action.action) {
+      return `${action.address}: the file plans ${what(action)}, a fresh plan ${what(other)}`;
+    }
+    if (action.type !== other.type || action.name !== other.name) {
+      return `${action.address}: its type or name differs from a fresh plan's`;
+    }
+    const field = ACTION_FIELDS.find((f) => digest(action[f] ?? null) !== digest(other[f] ?? null));
+    if (field) {
+      return `${action.address}: ${field} is ${JSON.stringify(action[field] ?? null)} in the file, ${JSON.stringify(other[field] ?? null)} in a fresh plan`;
+    }
+    const change = changeDifference(action.changes, other.changes);
+    if (change) return `${action.address}: ${change}`;
+  }
+  const missing = fresh.find((a) => !seen.has(actionKey(a)));
+  if (missing) return `${missing.address}: a fresh plan contains ${what(missing)}, which the file does not`;
+  return undefined;
 }

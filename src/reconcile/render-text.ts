@@ -123,6 +123,7 @@ export function summaryLine(plan: Plan): string {
 function note(action: PlannedAction): string | undefined {
   if (action.moved_from) return `moved from ${action.moved_from}`;
   if (action.action === "adopt") return `adopting ${action.id}`;
+  if (action.duplicate_of) return `${action.id}: ${action.reason}`;
   return action.reason;
 }
 

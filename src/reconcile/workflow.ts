@@ -9,8 +9,9 @@ import { loadProject } from "../spec/index.js";
 import { loadProjectConfig, type ProjectConfig, selectTarget, type TargetConfig } from "../spec/project-config.js";
 import type { DesiredSpecs, SecretSource, SpecError } from "../spec/types.js";
 import { desiredResources } from "./desired.js";
+import { settleDuplicates } from "./duplicates.js";
 import { type LiveState, observe } from "./observe.js";
-import { buildPlan, type Plan, type StaleInput, staleInputs } from "./plan.js";
+import { buildPlan, firstActionDifference, type Plan, type StaleInput, staleInputs } from "./plan.js";
 
 /** Thrown when the specs or the project configuration have errors: nothing is observed, nothing is written. */
 export class SpecErrorsFound extends Error {
@@ -29,6 +30,19 @@ export class StalePlanError extends Error {
       `the saved plan is stale; nothing was applied:\n${stale.map((s) => `  - ${s.address}: ${s.reason}`).join("\n")}\nRun \`reconcile plan --out FILE\` again, review it, and apply the new file.`,
     );
     this.name = "StalePlanError";
+  }
+}
+
+/**
+ * Thrown when a saved plan's actions differ from those of a fresh plan built from the same inputs and options: the
+ * file was edited by hand (its digest recomputed), or made by another version of reconcile. Nothing was written.
+ */
+export class PlanMismatchError extends Error {
+  constructor(readonly difference: string) {
+    super(
+      `the saved plan does not match a fresh plan made from the same specs, live state and options; nothing was applied.\nFirst difference: ${difference}\nA saved plan is applied only as \`reconcile plan --out\` wrote it: make and review a new one.`,
+    );
+    this.name = "PlanMismatchError";
   }
 }
 
@@ -86,7 +100,8 @@ export async function preparePlan(options: PrepareOptions): Promise<PreparedPlan
   const ctx: ProviderContext = { stack: config.stack, secrets: options.secrets };
   const desired = desiredResources(specs, ctx);
   const adopt = config.adopt.map(({ address, id }) => ({ address, id }));
-  const live = await observe(options.client, ctx, { adopt });
+  // Settled here too, so apply sees the duplicate the plan kept as the resource (buildPlan settles the same way).
+  const live = settleDuplicates(desired, await observe(options.client, ctx, { adopt })).live;
   const plan = buildPlan(desired, live, {
     stack: config.stack,
     target: target.name,
@@ -99,9 +114,12 @@ export async function preparePlan(options: PrepareOptions): Promise<PreparedPlan
 }
 
 /**
- * Re-observes and rebuilds what `saved` was made from, and returns it with the saved plan in place of the new one
- * when every input still matches.
+ * Re-observes and rebuilds what `saved` was made from, with the options recorded in it, and returns the fresh plan
+ * (with the saved `created_at`) when every input still matches and both plans hold exactly the same actions. So
+ * apply never executes an action only the file contains.
  * @throws StalePlanError naming each address whose spec or live resource changed since the plan was made
+ * @throws PlanMismatchError naming the first action that differs from the fresh plan's
+ * @throws PlanRefused when the fresh plan is refused (protection, mass prune)
  * @throws Error when the plan was made for another stack or target
  */
 export async function prepareSavedPlan(
@@ -124,5 +142,7 @@ export async function prepareSavedPlan(
   });
   const stale = staleInputs(saved.inputs, fresh.plan.inputs);
   if (stale.length > 0) throw new StalePlanError(stale);
-  return { ...fresh, plan: saved };
+  const difference = firstActionDifference(saved.actions, fresh.plan.actions);
+  if (difference) throw new PlanMismatchError(difference);
+  return { ...fresh, plan: { ...fresh.plan, created_at: saved.created_at } };
 }

@@ -60,17 +60,19 @@ describe("failures", () => {
     await removeDir(dir);
   });
 
-  it("applies independent resources when one fails, exits 1, and converges on re-run", async () => {
+  it("writes nothing when one resource is not ready; --skip-unready applies the rest; converges on re-run", async () => {
     const env = { ANTHROPIC_API_KEY: "k", ANTHROPIC_BASE_URL: emulator.url };
-    const failed = await runCli(["apply", "--auto-approve", "--dir", dir], env);
-    expect(failed.code).toBe(1);
-    expect(failed.stdout).toMatch(
-      /✗ credential\.email-meeting-manager\/[a-z0-9-]+: create failed: secret \$\{env:WORKSPACE_MCP_TOKEN\} is not set/,
+    const refused = await runCli(["apply", "--auto-approve", "--dir", dir], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      /credential\.email-meeting-manager\/[a-z0-9-]+: this create sends \$\{env:WORKSPACE_MCP_TOKEN\}, which is not set/,
     );
+    expect(refused.stdout).not.toContain("✓");
+    const failed = await runCli(["apply", "--auto-approve", "--skip-unready", "--dir", dir], env);
+    expect(failed.code).toBe(0);
+    expect(failed.stdout).toMatch(/- credential\.email-meeting-manager\/[a-z0-9-]+: skipped \(--skip-unready\)/);
     expect(failed.stdout).toMatch(/✓ agent\.ops-agent: created/);
     expect(failed.stdout).toMatch(/✓ vault\.email-meeting-manager: created/);
-    expect(failed.stdout).toContain("Apply finished with errors:");
-    expect(failed.stdout).toContain("run apply again");
 
     const plan = await runCli(["plan", "--dir", dir], { ...env, WORKSPACE_MCP_TOKEN: CANARY });
     expect(plan.stdout).toContain("Plan: 1 to create, 0 to update, 0 to replace, 0 to archive.");

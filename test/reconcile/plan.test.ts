@@ -3,8 +3,16 @@ import { credentialProvider } from "../../src/providers/credential.js";
 import { environmentProvider } from "../../src/providers/environment.js";
 import type { DesiredResource, LiveResource, ProviderContext } from "../../src/providers/types.js";
 import { vaultProvider } from "../../src/providers/vault.js";
+import { settleDuplicates } from "../../src/reconcile/duplicates.js";
 import type { LiveState } from "../../src/reconcile/observe.js";
-import { buildPlan, changedFields, PlanRefused, planHasChanges, staleInputs } from "../../src/reconcile/plan.js";
+import {
+  actionKey,
+  buildPlan,
+  changedFields,
+  PlanRefused,
+  planHasChanges,
+  staleInputs,
+} from "../../src/reconcile/plan.js";
 import type { DesiredSpecs, ResolvedEnvironment } from "../../src/spec/types.js";
 import { vaultSpec } from "../providers/fixtures.js";
 
@@ -362,5 +370,162 @@ describe("adopt entries", () => {
       "adopt entry vault.mail names vlt_other, but the stack already manages vault.mail as id_1; the entry is ignored: remove it from reconcile.yaml",
       "adopt entry agent.ghost has no spec with that name; it is ignored",
     ]);
+  });
+});
+
+describe("duplicates", () => {
+  /** Another owned object claiming `resource`'s address, as a crashed replace or a doubled create leaves it. */
+  const twin = (resource: LiveResource, over: Partial<LiveResource>): LiveResource => ({ ...resource, ...over });
+  const withDuplicates = (live: LiveState, duplicates: LiveResource[]): LiveState => ({ ...live, duplicates });
+  const opts = { stack: "test", target: "default", now };
+
+  it("keeps the one whose state the spec matches and archives the other, without --prune", () => {
+    const d = desired(specs(), ctx());
+    const live = liveFrom(d);
+    const sandbox = live.resources.get("environment.sandbox") as LiveResource;
+    // Observe put the newest in `resources`: here it is the one that drifted.
+    live.resources.set(
+      "environment.sandbox",
+      twin(sandbox, {
+        id: "env_new",
+        created_at: "2026-02-01T00:00:00Z",
+        state: { ...sandbox.state, description: "x" },
+      }),
+    );
+    const plan = buildPlan(d, withDuplicates(live, [sandbox]), opts);
+    expect(plan.actions).toEqual([
+      {
+        address: "environment.sandbox",
+        type: "environment",
+        name: "sandbox",
+        action: "archive",
+        id: "env_new",
+        duplicate_of: "id_0",
+        changes: [],
+        reason: "duplicate of id_0",
+        depends_on: [],
+      },
+    ]);
+    expect(plan.summary).toMatchObject({ archive: 1, update: 0, unchanged: 3 });
+    expect(planHasChanges(plan)).toBe(true);
+    expect(plan.warnings).toEqual([]);
+    expect(plan.inputs["environment.sandbox"]?.duplicates).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it("keeps the newest when none matches (and updates it), and when both match", () => {
+    const d = desired(specs(), ctx());
+    const live = liveFrom(d);
+    const sandbox = live.resources.get("environment.sandbox") as LiveResource;
+    const drifted = { ...sandbox.state, description: "drift" };
+    live.resources.set("environment.sandbox", twin(sandbox, { state: drifted }));
+    const older = twin(sandbox, { id: "env_old", created_at: "2025-12-01T00:00:00Z", state: drifted });
+    const plan = buildPlan(d, withDuplicates(live, [older]), opts);
+    expect(plan.actions.map((a) => `${a.action} ${a.id} ${a.duplicate_of ?? ""}`)).toEqual([
+      "update id_0 ",
+      "archive env_old id_0",
+    ]);
+    const matching = liveFrom(d);
+    const both = buildPlan(
+      d,
+      withDuplicates(matching, [twin(sandbox, { id: "env_old", created_at: "2025-12-01" })]),
+      opts,
+    );
+    expect(both.actions.map((a) => `${a.action} ${a.id} ${a.duplicate_of ?? ""}`)).toEqual(["archive env_old id_0"]);
+  });
+
+  it("never archives a protected duplicate, and refuses when two are protected", () => {
+    const d = desired(specs(), ctx());
+    const live = liveFrom(d);
+    const sandbox = live.resources.get("environment.sandbox") as LiveResource;
+    const guarded = twin(sandbox, { id: "env_guarded", created_at: "2025-01-01T00:00:00Z", protected: true });
+    const plan = buildPlan(d, withDuplicates(live, [guarded]), opts);
+    expect(plan.actions.map((a) => `${a.action} ${a.id} ${a.duplicate_of ?? ""}`)).toEqual([
+      "update env_guarded ",
+      "archive id_0 env_guarded",
+    ]);
+    const second = twin(guarded, { id: "env_guarded2" });
+    expect(() => buildPlan(d, withDuplicates(live, [guarded, second]), opts)).toThrow(
+      /environment\.sandbox is claimed by 2 protected resources \(env_guarded2, env_guarded\)/,
+    );
+  });
+
+  it("folds a duplicate vault's credentials into its archive, and creates what the kept vault lacks", () => {
+    const d = desired(specs(), ctx());
+    const live = liveFrom(d);
+    const vault = live.resources.get("vault.mail") as LiveResource;
+    const credential = live.resources.get("credential.mail/workspace") as LiveResource;
+    // The kept vault (protected) has no credential; the newer duplicate holds it.
+    live.resources.set("vault.mail", twin(vault, { id: "vlt_new", created_at: "2026-03-01T00:00:00Z" }));
+    live.resources.set("credential.mail/workspace", twin(credential, { parentId: "vlt_new" }));
+    const kept = twin(vault, { id: "vlt_kept", protected: true });
+    const plan = buildPlan(d, withDuplicates(live, [kept]), opts);
+    expect(plan.actions.map((a) => `${a.action} ${a.address} ${a.id ?? ""}`)).toEqual([
+      "update vault.mail vlt_kept",
+      "archive vault.mail vlt_new",
+      "create credential.mail/workspace ",
+    ]);
+    expect(plan.actions[1]?.reason).toBe("duplicate of vlt_kept; the 1 resource under it go with it");
+    expect(plan.inputs["credential.mail/workspace"]?.duplicates).toBeDefined();
+  });
+
+  it("refuses to archive a duplicate parent that holds a protected child", () => {
+    const d = desired(specs(), ctx());
+    const live = liveFrom(d);
+    const vault = live.resources.get("vault.mail") as LiveResource;
+    const credential = live.resources.get("credential.mail/workspace") as LiveResource;
+    const extra = twin(vault, { id: "vlt_extra", created_at: "2025-01-01T00:00:00Z" });
+    const child = twin(credential, { id: "cred_extra", parentId: "vlt_extra", protected: true });
+    expect(() => buildPlan(d, withDuplicates(live, [extra, child]), opts)).toThrow(
+      /credential\.mail\/workspace \(cred_extra\) is protected, but it belongs to a duplicate vlt_extra/,
+    );
+  });
+
+  it("does not count duplicates against max_prune_share", () => {
+    const d = desired(specs(), ctx());
+    const live = liveFrom(d);
+    const extras = [...live.resources.values()].map((r) => twin(r, { id: `${r.id}_dup`, created_at: "2025-01-01" }));
+    // Children of duplicate parents are folded: only the top-level extras and the credential under id_1 remain.
+    const plan = buildPlan(d, withDuplicates(live, extras), { ...opts, prune: true, maxPruneShare: 0.1 });
+    expect(plan.actions.every((a) => a.action === "archive" && a.duplicate_of)).toBe(true);
+    expect(plan.summary.archive).toBe(plan.actions.length);
+  });
+
+  it("archives the duplicates of a resource no longer declared, and keeps the newest (prune off)", () => {
+    const applied = desired(specs(), ctx());
+    const live = liveFrom(applied);
+    const sandbox = live.resources.get("environment.sandbox") as LiveResource;
+    const older = twin(sandbox, { id: "env_old", created_at: "2025-01-01" });
+    const plan = buildPlan(desired(specs({ environments: [] }), ctx()), withDuplicates(live, [older]), opts);
+    expect(plan.actions.map((a) => `${a.action} ${a.id} ${a.duplicate_of ?? ""}`)).toEqual([
+      "keep id_0 ",
+      "archive env_old id_0",
+    ]);
+  });
+
+  it("makes a saved plan stale when a duplicate appears or vanishes", () => {
+    const d = desired(specs(), ctx());
+    const clean = buildPlan(d, liveFrom(d), opts);
+    const sandbox = liveFrom(d).resources.get("environment.sandbox") as LiveResource;
+    const extra = twin(sandbox, { id: "env_extra", created_at: "2025-01-01" });
+    const doubled = buildPlan(d, withDuplicates(liveFrom(d), [extra]), opts);
+    expect(staleInputs(clean.inputs, doubled.inputs)).toEqual([
+      { address: "environment.sandbox", reason: "another live resource now claims it too (a duplicate appeared)" },
+    ]);
+    expect(staleInputs(doubled.inputs, clean.inputs)).toEqual([
+      { address: "environment.sandbox", reason: "a duplicate the plan archives vanished" },
+    ]);
+  });
+
+  it("settles the same way twice (apply sees the resource the plan kept)", () => {
+    const d = desired(specs(), ctx());
+    const live = liveFrom(d);
+    const sandbox = live.resources.get("environment.sandbox") as LiveResource;
+    const raw = withDuplicates(live, [twin(sandbox, { id: "env_guarded", created_at: "2025-01-01", protected: true })]);
+    const once = settleDuplicates(d, raw).live;
+    expect(once.resources.get("environment.sandbox")?.id).toBe("env_guarded");
+    const twice = settleDuplicates(d, once).live;
+    expect([...twice.resources.values()].map((r) => r.id)).toEqual([...once.resources.values()].map((r) => r.id));
+    expect(twice.duplicates.map((r) => r.id)).toEqual(["id_0"]);
+    expect(new Set(buildPlan(d, raw, opts).actions.map(actionKey)).size).toBe(2);
   });
 });

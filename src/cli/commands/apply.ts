@@ -1,12 +1,16 @@
 /**
  * `reconcile apply [PLANFILE] [--dir DIR] [--target NAME] [--local] [--prune] [--allow-mass-prune] [--auto-approve]
- * [--concurrency N]`.
+ * [--concurrency N] [--skip-unready]`.
  *
  * Without PLANFILE: build the plan, show it, ask for confirmation (like `terraform apply`: only `yes` proceeds; never
  * waits on a stdin that is not a terminal), then execute it. With PLANFILE (from `plan --out`): execute exactly that
  * plan, without asking (it was reviewed), after checking that neither the specs nor the live state changed since it
  * was made; a stale plan is refused before anything is written. Either way: dependency order, one line per resource
  * as it completes, exit 0 when everything applied and 1 when anything failed; a re-run converges.
+ *
+ * Before the first write, `preflight` checks what can be known to fail (unset secrets, missing parents, metadata
+ * limits): any problem and nothing is written (exit 1), unless `--skip-unready` skips the affected resources and
+ * their dependents and applies the rest (exit 0 when the rest applied; the next plan still shows the skipped ones).
  */
 import { createInterface } from "node:readline/promises";
 import { Command, InvalidArgumentError } from "commander";
@@ -14,6 +18,7 @@ import { createColors } from "picocolors";
 import { type ApplyOutcome, applyPlan } from "../../reconcile/apply.js";
 import { planHasChanges } from "../../reconcile/plan.js";
 import { readPlanFile } from "../../reconcile/plan-file.js";
+import { preflight } from "../../reconcile/preflight.js";
 import { renderPlanText } from "../../reconcile/render-text.js";
 import { type PreparedPlan, preparePlan, prepareSavedPlan } from "../../reconcile/workflow.js";
 import type { Output } from "../output.js";
@@ -25,6 +30,7 @@ export interface ApplyFlags extends ProjectFlags {
   concurrency?: number;
   prune?: boolean;
   allowMassPrune?: boolean;
+  skipUnready?: boolean;
 }
 
 const PAST: Record<ApplyOutcome["action"], string> = {
@@ -51,17 +57,38 @@ async function confirm(output: Output): Promise<boolean> {
   }
 }
 
+/**
+ * Runs `preflight` on a prepared plan. Returns the actions to skip (empty when ready), or null after printing every
+ * problem when the plan is not ready and `--skip-unready` was not given (nothing may be written then).
+ */
+function checkReady(prepared: PreparedPlan, flags: ApplyFlags, output: Output): Map<string, string> | null {
+  const { problems, unready } = preflight(prepared.plan, prepared.desired, prepared.live);
+  if (problems.length === 0) return unready;
+  const lines = problems.map((p) => `  - ${p.address}: ${p.problem}\n`).join("");
+  if (!flags.skipUnready) {
+    output.err(
+      `Error: apply would fail part-way; nothing was applied:\n${lines}Fix these and apply again, or re-run with --skip-unready to apply everything else and skip these resources and what depends on them.\n`,
+    );
+    return null;
+  }
+  const skipped = [...unready].map(([key, why]) => `  - ${key.split("#")[0]}: ${why}\n`).join("");
+  output.err(`Skipping ${unready.size} resource${unready.size === 1 ? "" : "s"} (--skip-unready):\n${skipped}`);
+  return unready;
+}
+
 /** Executes a prepared plan, printing one line per resource, and returns the exit code. */
 async function execute(
   prepared: PreparedPlan,
   flags: ApplyFlags,
   output: Output,
   client: Parameters<typeof applyPlan>[0],
+  skip: ReadonlyMap<string, string> = new Map(),
 ) {
   const c = createColors(output.color);
   output.out("\n");
   const result = await applyPlan(client, prepared.plan, prepared.desired, prepared.live, prepared.ctx, {
     ...(flags.concurrency ? { concurrency: flags.concurrency } : {}),
+    skip,
     onOutcome: (o) => {
       const time = c.dim(`[${(o.duration_ms / 1000).toFixed(1)}s${o.attempts > 1 ? `, ${o.attempts} attempts` : ""}]`);
       if (o.status === "done")
@@ -70,14 +97,25 @@ async function execute(
       else output.out(`${c.yellow("-")} ${o.address}: ${o.error}\n`);
     },
   });
-  if (result.failed + result.skipped === 0) {
-    output.out(`\n${c.bold(`Apply complete: ${result.done} resource${result.done === 1 ? "" : "s"} changed.`)}\n`);
+  const unready = result.outcomes.filter((o) => o.unready).length;
+  if (result.failed + result.skipped - unready === 0) {
+    const rest = unready > 0 ? ` ${unready} skipped as not ready; the next plan still shows them.` : "";
+    output.out(
+      `\n${c.bold(`Apply complete: ${result.done} resource${result.done === 1 ? "" : "s"} changed.${rest}`)}\n`,
+    );
     return 0;
   }
   output.out(
     `\n${c.red(c.bold(`Apply finished with errors: ${result.done} done, ${result.failed} failed, ${result.skipped} not attempted.`))}\n`,
   );
-  for (const o of result.outcomes.filter((x) => x.status !== "done")) output.out(`  ${o.address}: ${o.error}\n`);
+  for (const o of result.outcomes.filter((x) => x.status !== "done")) {
+    output.out(`  ${o.address}: ${o.error}\n`);
+    if (o.archived) {
+      output.out(
+        `  ${o.address} is now missing: its old resource ${o.archived} was archived and the new one was not created; the next plan shows it as + create.\n`,
+      );
+    }
+  }
   output.out("Fix the cause and run apply again: what succeeded is not repeated.\n");
   return 1;
 }
@@ -95,7 +133,9 @@ export function runApply(planFile: string | undefined, flags: ApplyFlags, output
       }
       const prepared = await prepareSavedPlan(await readPlanFile(planFile), base);
       output.out(renderPlanText(prepared.plan, { color: output.color }));
-      return planHasChanges(prepared.plan) ? execute(prepared, flags, output, connection.client) : 0;
+      if (!planHasChanges(prepared.plan)) return 0;
+      const skip = checkReady(prepared, flags, output);
+      return skip ? execute(prepared, flags, output, connection.client, skip) : 1;
     }
     const prepared = await preparePlan({
       ...base,
@@ -104,6 +144,8 @@ export function runApply(planFile: string | undefined, flags: ApplyFlags, output
     });
     output.out(renderPlanText(prepared.plan, { color: output.color }));
     if (!planHasChanges(prepared.plan)) return 0;
+    const skip = checkReady(prepared, flags, output);
+    if (!skip) return 1;
     if (!flags.autoApprove) {
       if (!process.stdin.isTTY) {
         output.err(
@@ -116,7 +158,7 @@ export function runApply(planFile: string | undefined, flags: ApplyFlags, output
         return 1;
       }
     }
-    return execute(prepared, flags, output, connection.client);
+    return execute(prepared, flags, output, connection.client, skip);
   });
 }
 
@@ -135,6 +177,10 @@ export function applyCommand(output: Output, setExit: (code: number) => void): C
     .option("--allow-mass-prune", "allow archiving more than max_prune_share of the stack in one apply")
     .option("--auto-approve", "skip the confirmation (required when stdin is not a terminal)")
     .option("--concurrency <n>", "API writes in flight at once (1-64, default 4)", positiveInt)
+    .option(
+      "--skip-unready",
+      "when a resource fails a precondition (unset secret, missing parent, metadata limits), skip it and its dependents and apply the rest (default: apply nothing)",
+    )
     .action(async (planFile: string | undefined, flags: ApplyFlags) =>
       setExit(await runApply(planFile, flags, output)),
     );
