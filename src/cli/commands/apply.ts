@@ -12,6 +12,7 @@ import { createInterface } from "node:readline/promises";
 import { Command, InvalidArgumentError } from "commander";
 import { createColors } from "picocolors";
 import { type ApplyOutcome, applyPlan } from "../../reconcile/apply.js";
+import { escapeControl as safe } from "../../reconcile/escape.js";
 import { planHasChanges } from "../../reconcile/plan.js";
 import { readPlanFile } from "../../reconcile/plan-file.js";
 import { renderPlanText } from "../../reconcile/render-text.js";
@@ -64,10 +65,11 @@ async function execute(
     ...(flags.concurrency ? { concurrency: flags.concurrency } : {}),
     onOutcome: (o) => {
       const time = c.dim(`[${(o.duration_ms / 1000).toFixed(1)}s${o.attempts > 1 ? `, ${o.attempts} attempts` : ""}]`);
+      const address = safe(o.address);
       if (o.status === "done")
-        output.out(`${c.green("✓")} ${o.address}: ${PAST[o.action]}${o.id ? ` (${o.id})` : ""} ${time}\n`);
-      else if (o.status === "failed") output.out(`${c.red("✗")} ${o.address}: ${o.action} failed: ${o.error}\n`);
-      else output.out(`${c.yellow("-")} ${o.address}: ${o.error}\n`);
+        output.out(`${c.green("✓")} ${address}: ${PAST[o.action]}${o.id ? ` (${safe(o.id)})` : ""} ${time}\n`);
+      else if (o.status === "failed") output.out(`${c.red("✗")} ${address}: ${o.action} failed: ${safe(`${o.error}`)}\n`);
+      else output.out(`${c.yellow("-")} ${address}: ${safe(`${o.error}`)}\n`);
     },
   });
   if (result.failed + result.skipped === 0) {
@@ -77,7 +79,9 @@ async function execute(
   output.out(
     `\n${c.red(c.bold(`Apply finished with errors: ${result.done} done, ${result.failed} failed, ${result.skipped} not attempted.`))}\n`,
   );
-  for (const o of result.outcomes.filter((x) => x.status !== "done")) output.out(`  ${o.address}: ${o.error}\n`);
+  for (const o of result.outcomes.filter((x) => x.status !== "done")) {
+    output.out(`  ${safe(o.address)}: ${safe(`${o.error}`)}\n`);
+  }
   output.out("Fix the cause and run apply again: what succeeded is not repeated.\n");
   return 1;
 }
