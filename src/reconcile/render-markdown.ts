@@ -86,13 +86,17 @@ const longestTicks = (text: string): number =>
   (text.match(/`+/g) ?? []).reduce((max, run) => Math.max(max, run.length), 0);
 
 /**
- * A code span: control escapes, delimited by one backtick more than the longest run inside, padded with a space on
- * each side (CommonMark strips exactly one), so a backtick in the value cannot end it. GitHub links nothing in code.
+ * A code span: control escapes, delimited by one backtick more than the longest run inside, so a backtick in the
+ * value cannot end it; padded with a space on each side when the value starts or ends with a backtick or with spaces
+ * on both ends (CommonMark strips exactly one space from each side then). GitHub links nothing in code.
  */
 export function codeSpan(text: string, max = INLINE_MAX): string {
   const content = clip(escapeControl(text), max);
+  if (content === "") return "` `";
   const ticks = "`".repeat(longestTicks(content) + 1);
-  return `${ticks} ${content} ${ticks}`;
+  const pad =
+    content.startsWith("`") || content.endsWith("`") || (content.startsWith(" ") && content.endsWith(" ")) ? " " : "";
+  return `${ticks}${pad}${content}${pad}${ticks}`;
 }
 
 /** An HTML `<code>` element for an HTML block: its text HTML-escaped (Markdown is not parsed in HTML blocks). */
@@ -260,7 +264,8 @@ function header(plan: Plan, options: MarkdownOptions, n: string, of: string, fir
     ...(options.head_sha ? [`- Commit: ${codeSpan(options.head_sha, NAME_MAX)}`] : []),
     `- Plan digest: ${codeSpan(planDigest(plan))}`,
   ];
-  return `${marker}\n${title}\n\n**${markdownText(summaryLine(plan))}**\n\n${facts.join("\n")}`;
+  // The summary line is our own text (counts only), so it needs no escaping.
+  return `${marker}\n${title}\n\n**${summaryLine(plan)}**\n\n${facts.join("\n")}`;
 }
 
 /**
