@@ -1,0 +1,79 @@
+/**
+ * Terminal safety of the text and JSON plans (issue 6, item 7): a value from a spec or the live state can never
+ * print a raw control character or bidi override; they show as `\u001b`-style escapes, and only the colours are real
+ * escape sequences. One escaping function (`escapeControl`) serves every renderer.
+ */
+import { describe, expect, it } from "vitest";
+import { escapeControl, escapeJsonText } from "../../src/reconcile/escape.js";
+import { renderPlanJson } from "../../src/reconcile/plan-file.js";
+import { renderPlanText } from "../../src/reconcile/render-text.js";
+import { CANARY, HOSTILE_LINES, hostilePlan, UNSAFE_RAW } from "./render-fixtures.js";
+
+describe("escapeControl", () => {
+  it("escapes C0 (but tab), DEL, C1 and the bidi overrides and isolates, and nothing else", () => {
+    const unsafe = [
+      ...Array.from({ length: 32 }, (_, i) => i).filter((i) => i !== 9),
+      0x7f,
+      ...Array.from({ length: 32 }, (_, i) => 0x80 + i),
+      0x202a,
+      0x202b,
+      0x202c,
+      0x202d,
+      0x202e,
+      0x2066,
+      0x2067,
+      0x2068,
+      0x2069,
+    ];
+    for (const code of unsafe) {
+      expect(escapeControl(String.fromCharCode(code))).toBe(`\\u${code.toString(16).padStart(4, "0")}`);
+    }
+    const safe = "tab\there, é, 日本, emoji 🙂, backslash \\u001b stays, ‏ RLM, \u200b";
+    expect(escapeControl(safe)).toBe(safe);
+    expect(escapeControl("a\nb")).toBe("a\\u000ab");
+    expect(escapeControl("a\nb\u001b", { keepNewlines: true })).toBe("a\nb\\u001b");
+  });
+
+  it("escapeJsonText keeps the JSON value and leaves no raw unsafe character", () => {
+    const value = { s: `x${HOSTILE_LINES.join("\n")}`, "k\u202e": 1 };
+    const text = escapeJsonText(JSON.stringify(value, null, 2));
+    expect(text).not.toMatch(UNSAFE_RAW);
+    expect(JSON.parse(text)).toEqual(value);
+  });
+});
+
+describe("renderPlanText with hostile values", () => {
+  const plan = hostilePlan();
+
+  it("prints no raw control character or bidi override, and shows each as an escape", () => {
+    const text = renderPlanText(plan, { color: false });
+    expect(text).not.toMatch(UNSAFE_RAW);
+    expect(text).toContain("\\u001b[1A\\u001b[2Kall good");
+    expect(text).toContain("bell\\u0007 nul\\u0000 del\\u007f csi\\u009b bidi\\u202eevil\\u202c isolate\\u2066x\\u2069");
+    // Everywhere: the address, the prompt diff, an inline value, the kept resource, the warning.
+    expect(text).toContain("+ agent.evil</details>@someone#1\\u001b[2K");
+    expect(text).toMatch(/^ +\+\\u001b\[1A\\u001b\[2Kall good$/m);
+    expect(text).toMatch(/^ {2}= agent\.gone.*\\u001b\[2K/m);
+    expect(text).toMatch(/^ {2}! agent\.evil.*\\u202eevil/m);
+    expect(text).not.toContain(CANARY);
+  });
+
+  it("with colour, the only escape sequences are the colours' own (SGR)", () => {
+    const text = renderPlanText(plan, { color: true });
+    const escapes = text.match(/\u001b[^m]*m?/g) ?? [];
+    expect(escapes.length).toBeGreaterThan(0);
+    for (const seq of escapes) expect(seq).toMatch(/^\u001b\[[0-9;]*m$/);
+    expect(text.replace(/\u001b\[[0-9;]*m/g, "")).not.toMatch(UNSAFE_RAW);
+  });
+
+  it("the JSON plan keeps them as JSON escapes and round-trips", () => {
+    const json = renderPlanJson(plan);
+    // JSON.stringify already escapes C0; DEL, C1 and bidi are escaped by `plan --json` (escapeJsonText).
+    expect(json).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
+    expect(json).toContain("\\u001b[1A\\u001b[2Kall good");
+    const printed = escapeJsonText(json);
+    expect(printed).not.toMatch(UNSAFE_RAW);
+    expect(JSON.parse(printed)).toEqual(JSON.parse(json));
+    expect(printed).not.toContain(CANARY);
+  });
+});
