@@ -16,9 +16,7 @@ export function reportError(error: unknown, output: Output): number {
   const err = (text: string) => output.err(escapeControl(text, { keepNewlines: true }));
   if (error instanceof SpecErrorsFound) {
     for (const e of error.errors) err(`${formatSpecError(e)}\n`);
-    err(
-      `${error.errors.length} error${error.errors.length === 1 ? "" : "s"}; nothing was planned or changed.\n`,
-    );
+    err(`${error.errors.length} error${error.errors.length === 1 ? "" : "s"}; nothing was planned or changed.\n`);
     return 1;
   }
   if (error instanceof PlanRefused) {

@@ -13,10 +13,11 @@
  * references broken by a zero-width space outside code; control characters and bidi overrides as `\u001b` escapes
  * (`escapeControl`). Secrets are already masked in the plan (`(sensitive)`).
  */
-import { planDigest } from "./plan-digest.js";
+
 import type { FieldChange } from "./diff.js";
 import { escapeControl } from "./escape.js";
 import type { Plan, PlannedAction } from "./plan.js";
+import { planDigest } from "./plan-digest.js";
 import {
   actionNote,
   createdLines,
@@ -111,7 +112,12 @@ const NAME_MAX = 200;
  */
 export function codeFence(info: string, lines: readonly string[]): string {
   const body = lines.map((line) => clip(escapeControl(line), LINE_MAX));
-  const fence = "`".repeat(Math.max(3, body.reduce((max, line) => Math.max(max, longestTicks(line) + 1), 0)));
+  const fence = "`".repeat(
+    Math.max(
+      3,
+      body.reduce((max, line) => Math.max(max, longestTicks(line) + 1), 0),
+    ),
+  );
   return [`${fence}${info}`, ...body, fence].join("\n");
 }
 
@@ -202,7 +208,9 @@ function fieldItems(change: FieldChange): Item[] {
   }
   if (!("before" in change)) return [{ kind: "item", text: `${path} added: ${codeSpan(showValue(change.after))}` }];
   if (!("after" in change)) return [{ kind: "item", text: `${path} removed: ${codeSpan(showValue(change.before))}` }];
-  return [{ kind: "item", text: `${path}: ${codeSpan(showValue(change.before))} → ${codeSpan(showValue(change.after))}` }];
+  return [
+    { kind: "item", text: `${path}: ${codeSpan(showValue(change.before))} → ${codeSpan(showValue(change.after))}` },
+  ];
 }
 
 function actionSection(action: PlannedAction): Section {

@@ -110,9 +110,7 @@ export const isEmpty = (v: Json | undefined): boolean =>
 export function createdLines(change: FieldChange, indent: string): string[] {
   const value = change.after;
   if (multiline(value)) {
-    return [
-      `${indent}${change.path}: ${showValue(value.split("\n")[0], true)} (${value.split("\n").length} lines)`,
-    ];
+    return [`${indent}${change.path}: ${showValue(value.split("\n")[0], true)} (${value.split("\n").length} lines)`];
   }
   if (typeof value !== "object" || value === null) return [`${indent}${change.path}: ${showValue(value, true)}`];
   const body = stringify(value, { lineWidth: 0 }).trimEnd().split("\n");

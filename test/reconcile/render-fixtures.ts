@@ -30,7 +30,12 @@ export const HOSTILE_LINES = [
 const HOSTILE = HOSTILE_LINES.join(" ");
 
 /** The characters no rendering may print raw (C0 but tab and line feed, DEL, C1, bidi overrides and isolates). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 export const UNSAFE_RAW = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
+/** Any C0 control character. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+export const C0 = /[\u0000-\u001f]/;
 
 const ctx = (token: string): ProviderContext => ({ stack: "test", secrets: () => token });
 

@@ -43,7 +43,10 @@ function texts(node: Node, inCode = false, out: { text: string; inCode: boolean 
   return out;
 }
 
-const textOf = (node: Node): string => texts(node).map((t) => t.text).join("");
+const textOf = (node: Node): string =>
+  texts(node)
+    .map((t) => t.text)
+    .join("");
 
 /** The DOM GitHub would build from one comment body. */
 const dom = (part: string) => parseFragment(md.render(part));
@@ -98,7 +101,9 @@ describe("renderPlanMarkdown: structure", () => {
     const summaries = details.map((d) => textOf(d.childNodes.filter(isElement)[0] as Element));
     const changed = plan.actions.filter((a) => a.action !== "keep");
     expect(summaries).toHaveLength(changed.length + 1);
-    changed.forEach((action, i) => expect(summaries[i]?.replace(/\u200b/g, "")).toContain(escapeControl(action.address)));
+    for (const [i, action] of changed.entries()) {
+      expect(summaries[i]?.replace(/\u200b/g, "")).toContain(escapeControl(action.address));
+    }
     expect(summaries.at(-1)).toMatch(/^1 no longer declared in the specs, kept/);
     expect(text).toContain("Warnings");
   });
@@ -112,7 +117,11 @@ describe("renderPlanMarkdown: structure", () => {
       (e) => e.tagName === "code" && e.attrs.some((a) => a.name === "class" && a.value === "language-diff"),
     );
     expect(block).toBeDefined();
-    expect(textOf(block as Element)).toBe(`${promptDiff(change).map((l) => escapeControl(l)).join("\n")}\n`);
+    expect(textOf(block as Element)).toBe(
+      `${promptDiff(change)
+        .map((l) => escapeControl(l))
+        .join("\n")}\n`,
+    );
   });
 
   it("says No changes for an empty plan", () => {
@@ -231,7 +240,9 @@ describe("renderPlanMarkdown: hostile values", () => {
     const lines = textOf(diff).split("\n");
     for (const hostile of HOSTILE_LINES) expect(lines).toContain(`+${escapeControl(hostile)}`);
     // The summaries show the hostile name as text, inside <code>.
-    const summary = details.map((d) => d.childNodes.filter(isElement)[0] as Element).find((s) => textOf(s).includes("evil"));
+    const summary = details
+      .map((d) => d.childNodes.filter(isElement)[0] as Element)
+      .find((s) => textOf(s).includes("evil"));
     expect(textOf(summary as Element)).toContain("+ agent.evil</details>@\u200bsomeone#\u200b1\\u001b[2K");
   });
 });

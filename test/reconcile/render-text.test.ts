@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { escapeControl, escapeJsonText } from "../../src/reconcile/escape.js";
 import { renderPlanJson } from "../../src/reconcile/plan-file.js";
 import { renderPlanText } from "../../src/reconcile/render-text.js";
-import { CANARY, HOSTILE_LINES, hostilePlan, UNSAFE_RAW } from "./render-fixtures.js";
+import { C0, CANARY, HOSTILE_LINES, hostilePlan, UNSAFE_RAW } from "./render-fixtures.js";
 
 describe("escapeControl", () => {
   it("escapes C0 (but tab), DEL, C1 and the bidi overrides and isolates, and nothing else", () => {
@@ -49,7 +49,9 @@ describe("renderPlanText with hostile values", () => {
     const text = renderPlanText(plan, { color: false });
     expect(text).not.toMatch(UNSAFE_RAW);
     expect(text).toContain("\\u001b[1A\\u001b[2Kall good");
-    expect(text).toContain("bell\\u0007 nul\\u0000 del\\u007f csi\\u009b bidi\\u202eevil\\u202c isolate\\u2066x\\u2069");
+    expect(text).toContain(
+      "bell\\u0007 nul\\u0000 del\\u007f csi\\u009b bidi\\u202eevil\\u202c isolate\\u2066x\\u2069",
+    );
     // Everywhere: the address, the prompt diff, an inline value, the kept resource, the warning.
     expect(text).toContain("+ agent.evil</details>@someone#1\\u001b[2K");
     expect(text).toMatch(/^ +\+\\u001b\[1A\\u001b\[2Kall good$/m);
@@ -60,16 +62,17 @@ describe("renderPlanText with hostile values", () => {
 
   it("with colour, the only escape sequences are the colours' own (SGR)", () => {
     const text = renderPlanText(plan, { color: true });
-    const escapes = text.match(/\u001b[^m]*m?/g) ?? [];
+    const ESC = "\u001b";
+    const escapes = text.split(ESC).slice(1);
     expect(escapes.length).toBeGreaterThan(0);
-    for (const seq of escapes) expect(seq).toMatch(/^\u001b\[[0-9;]*m$/);
-    expect(text.replace(/\u001b\[[0-9;]*m/g, "")).not.toMatch(UNSAFE_RAW);
+    for (const after of escapes) expect(after).toMatch(/^\[[0-9;]*m/);
+    expect(text.replaceAll(ESC, "")).not.toMatch(UNSAFE_RAW);
   });
 
   it("the JSON plan keeps them as JSON escapes and round-trips", () => {
     const json = renderPlanJson(plan);
     // JSON.stringify already escapes C0; DEL, C1 and bidi are escaped by `plan --json` (escapeJsonText).
-    expect(json).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
+    expect(json.replace(/\n/g, "")).not.toMatch(C0);
     expect(json).toContain("\\u001b[1A\\u001b[2Kall good");
     const printed = escapeJsonText(json);
     expect(printed).not.toMatch(UNSAFE_RAW);

@@ -68,7 +68,8 @@ async function execute(
       const address = safe(o.address);
       if (o.status === "done")
         output.out(`${c.green("✓")} ${address}: ${PAST[o.action]}${o.id ? ` (${safe(o.id)})` : ""} ${time}\n`);
-      else if (o.status === "failed") output.out(`${c.red("✗")} ${address}: ${o.action} failed: ${safe(`${o.error}`)}\n`);
+      else if (o.status === "failed")
+        output.out(`${c.red("✗")} ${address}: ${o.action} failed: ${safe(`${o.error}`)}\n`);
       else output.out(`${c.yellow("-")} ${address}: ${safe(`${o.error}`)}\n`);
     },
   });

@@ -44,7 +44,10 @@ export class PlanOutError extends Error {
 async function checkOutDir(file: string): Promise<void> {
   const dir = dirname(resolve(file));
   const info = await stat(dir).catch(() => undefined);
-  if (!info) throw new PlanOutError(`cannot save the plan to ${file}: the directory ${dir} does not exist; create it or choose another --out path`);
+  if (!info)
+    throw new PlanOutError(
+      `cannot save the plan to ${file}: the directory ${dir} does not exist; create it or choose another --out path`,
+    );
   if (!info.isDirectory()) throw new PlanOutError(`cannot save the plan to ${file}: ${dir} is not a directory`);
 }
 
