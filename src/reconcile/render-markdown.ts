@@ -106,12 +106,15 @@ const htmlCode = (text: string, max = INLINE_MAX): string => `<code>${htmlText(t
 /** Longest address or note in a `<summary>`, and stack or target in a header, before they are cut. */
 const NAME_MAX = 200;
 
+/** A line as a code block shows it: control-escaped (tabs kept) and cut at `LINE_MAX`. */
+const fenceLine = (line: string): string => clip(escapeControl(line), LINE_MAX);
+
 /**
  * A fenced code block: each line control-escaped (tabs kept) and cut at `LINE_MAX`, fenced by backticks one longer
  * than the longest run in any line (at least three), so no line can close it.
  */
 export function codeFence(info: string, lines: readonly string[]): string {
-  const body = lines.map((line) => clip(escapeControl(line), LINE_MAX));
+  const body = lines.map(fenceLine);
   const fence = "`".repeat(
     Math.max(
       3,
@@ -169,15 +172,28 @@ function splitSection(section: Section, budget: number): string[] {
       current.push(item);
       continue;
     }
-    // A code block that does not fit: fill the current piece, then continue it in the next ones.
-    let rest = item.lines;
-    while (rest.length > 0) {
-      let n = 0;
-      while (n < rest.length && size([...current, { ...item, lines: rest.slice(0, n + 1) }]) <= budget) n++;
-      if (n === 0 && current.length === 0) n = 1; // cannot happen with MIN_MAX_CHARS; never loop forever
-      if (n > 0) current.push({ ...item, lines: rest.slice(0, n) });
-      rest = rest.slice(n);
-      if (rest.length > 0) flush();
+    // A code block that does not fit: fill the current piece, then continue it in the next ones. The size of a
+    // fence of k lines is that of an empty one (3-backtick fence) plus the wider fence, the lines and their breaks.
+    const shown = item.lines.map(fenceLine);
+    let start = 0;
+    while (start < shown.length) {
+      const empty = size([...current, { ...item, lines: [] }]);
+      let end = start;
+      let total = 0;
+      let ticks = 0;
+      while (end < shown.length) {
+        const line = shown[end] as string;
+        const nextTicks = Math.max(ticks, longestTicks(line) + 1);
+        const fenceGrowth = 2 * (Math.max(3, nextTicks) - 3);
+        if (empty + fenceGrowth + total + line.length + (end - start + 1) > budget) break;
+        total += line.length;
+        ticks = nextTicks;
+        end++;
+      }
+      if (end === start && current.length === 0) end = start + 1; // cannot happen with MIN_MAX_CHARS; never loop
+      if (end > start) current.push({ ...item, lines: item.lines.slice(start, end) });
+      start = end;
+      if (start < shown.length) flush();
     }
   }
   flush();

@@ -67,13 +67,33 @@ const show = (value: Json | undefined, cut = false): string => safe(showValue(va
 export const multiline = (v: Json | undefined): v is string => typeof v === "string" && v.includes("\n");
 
 /**
+ * The largest edit distance (in lines) a prompt diff searches for a minimal diff. Myers' algorithm costs
+ * O(lines × distance), so two unrelated 20,000-line prompts would take minutes; beyond this the diff replaces every
+ * line (all `-`, then all `+`), which is still exact.
+ */
+const MAX_EDIT_LENGTH = 1000;
+
+/**
  * The unified diff of a multi-line string change (live → specs, 3 lines of context): `@@ -a,b +c,d @@` headers and
- * ` `/`-`/`+` lines, unescaped (each renderer escapes them its own way).
+ * ` `/`-`/`+` lines, unescaped (each renderer escapes them its own way). Texts too different for a minimal diff
+ * (`MAX_EDIT_LENGTH`) give one hunk that removes every old line and adds every new one.
  */
 export function promptDiff(change: FieldChange): string[] {
   const before = typeof change.before === "string" ? change.before : "";
   const after = typeof change.after === "string" ? change.after : "";
-  const patch = structuredPatch("live", "specs", `${before}\n`, `${after}\n`, undefined, undefined, { context: 3 });
+  const patch = structuredPatch("live", "specs", `${before}\n`, `${after}\n`, undefined, undefined, {
+    context: 3,
+    maxEditLength: MAX_EDIT_LENGTH,
+  });
+  if (patch === undefined) {
+    const old = before.split("\n");
+    const now = after.split("\n");
+    return [
+      `@@ -1,${old.length} +1,${now.length} @@`,
+      ...old.map((line) => `-${line}`),
+      ...now.map((line) => `+${line}`),
+    ];
+  }
   const lines: string[] = [];
   for (const hunk of patch.hunks) {
     lines.push(`@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@`);

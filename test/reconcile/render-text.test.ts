@@ -6,8 +6,9 @@
 import { describe, expect, it } from "vitest";
 import { escapeControl, escapeJsonText } from "../../src/reconcile/escape.js";
 import { renderPlanJson } from "../../src/reconcile/plan-file.js";
-import { renderPlanText } from "../../src/reconcile/render-text.js";
-import { C0, CANARY, HOSTILE_LINES, hostilePlan, UNSAFE_RAW } from "./render-fixtures.js";
+import { renderPlanMarkdown } from "../../src/reconcile/render-markdown.js";
+import { promptDiff, renderPlanText } from "../../src/reconcile/render-text.js";
+import { C0, CANARY, HOSTILE_LINES, hostilePlan, largePlan, UNSAFE_RAW } from "./render-fixtures.js";
 
 describe("escapeControl", () => {
   it("escapes C0 (but tab), DEL, C1 and the bidi overrides and isolates, and nothing else", () => {
@@ -78,5 +79,36 @@ describe("renderPlanText with hostile values", () => {
     expect(printed).not.toMatch(UNSAFE_RAW);
     expect(JSON.parse(printed)).toEqual(JSON.parse(json));
     expect(printed).not.toContain(CANARY);
+  });
+});
+
+describe("huge prompts", () => {
+  it("two unrelated 20,000-line prompts diff as one exact replace-all hunk, not a minutes-long search", () => {
+    // Myers' diff is O(lines x distance): without the edit-length cap this plan took about 8 minutes to render.
+    const plan = largePlan(1, 3, 20_000);
+    const change = plan.actions.find((a) => a.address === "agent.giant")?.changes.find((c) => c.path === "system");
+    const lines = promptDiff(change as never);
+    expect(lines[0]).toBe("@@ -1,20000 +1,20000 @@");
+    expect(lines.filter((l) => l.startsWith("-"))).toHaveLength(20_000);
+    expect(lines.filter((l) => l.startsWith("+"))).toHaveLength(20_000);
+    expect(lines).toHaveLength(40_001);
+    expect(renderPlanText(plan, { color: false })).toContain("+new line 19999:");
+    expect(renderPlanMarkdown(plan).join("")).toContain("+new line 19999:");
+  });
+
+  it("a small edit in a long prompt is still a minimal diff", () => {
+    const before = Array.from({ length: 5000 }, (_, i) => `line ${i}`).join("\n");
+    const after = before.replace("line 2500\n", "line 2500 edited\n");
+    expect(promptDiff({ path: "system", before, after })).toEqual([
+      "@@ -2498,7 +2498,7 @@",
+      " line 2497",
+      " line 2498",
+      " line 2499",
+      "-line 2500",
+      "+line 2500 edited",
+      " line 2501",
+      " line 2502",
+      " line 2503",
+    ]);
   });
 });
