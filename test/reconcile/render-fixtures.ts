@@ -126,3 +126,14 @@ export function largePlan(n: number, lines: number, bigLines: number): Plan {
     now: () => new Date("2026-11-26T00:00:00Z"),
   });
 }
+
+/** A plan whose agent gets a binary prompt (every byte value, decoded as UTF-8) and a 1 MB one-line description. */
+export function binaryPlan(): Plan {
+  const bytes = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 131 + 7) % 256));
+  const before = [agentSpec({ name: "binary", system: "short\nprompt" })];
+  const after = [agentSpec({ name: "binary", system: bytes.toString("utf8"), description: "d".repeat(1_000_000) })];
+  return buildPlan(desired(specs(after), CANARY), liveFrom(desired(specs(before), CANARY)), {
+    stack: "test",
+    target: "default",
+  });
+}

@@ -20,7 +20,7 @@ import {
   renderPlanMarkdown,
 } from "../../src/reconcile/render-markdown.js";
 import { promptDiff, summaryLine } from "../../src/reconcile/render-text.js";
-import { CANARY, HOSTILE_LINES, hostilePlan, largePlan, UNSAFE_RAW } from "./render-fixtures.js";
+import { binaryPlan, CANARY, HOSTILE_LINES, hostilePlan, largePlan, UNSAFE_RAW } from "./render-fixtures.js";
 
 type Node = DefaultTreeAdapterMap["node"];
 type Element = DefaultTreeAdapterMap["element"];
@@ -244,6 +244,18 @@ describe("renderPlanMarkdown: hostile values", () => {
       .map((d) => d.childNodes.filter(isElement)[0] as Element)
       .find((s) => textOf(s).includes("evil"));
     expect(textOf(summary as Element)).toContain("+ agent.evil</details>@\u200bsomeone#\u200b1\\u001b[2K");
+  });
+});
+
+describe("renderPlanMarkdown: binary and huge values", () => {
+  it("a binary prompt and a 1 MB one-line description give valid parts with no raw control character", () => {
+    const parts = renderPlanMarkdown(binaryPlan());
+    for (const part of parts) {
+      expect(part.length).toBeLessThanOrEqual(GITHUB_COMMENT_MAX);
+      expect(part).not.toMatch(UNSAFE_RAW);
+      expectValidPart(part);
+    }
+    expect(parts.join("")).toContain("(999002 more characters)");
   });
 });
 
