@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { BetaManagedAgentsAgent } from "@anthropic-ai/sdk/resources/beta/agents/agents.js";
 import type { BetaEnvironment } from "@anthropic-ai/sdk/resources/beta/environments/environments.js";
@@ -44,9 +44,11 @@ export const keyFileOf = (stateFile: string): string => `${stateFile}.key`;
 const KEY_TEXT = /^[0-9a-f]{64}$/;
 
 /**
- * Reads the 32-byte digest key from `keyFile` (64 hex digits), or creates it (random, mode 0600, exclusive create so
- * two processes starting together agree on one key). A malformed key file is replaced by a new key; digests made
- * with the old one then match nothing, so the next value sent for each secret counts as a rotation.
+ * Reads the 32-byte digest key from `keyFile` (64 hex digits), or creates it: random, mode 0600, written to a temporary
+ * file and hard-linked into place, so the key file appears complete or not at all and two processes starting together
+ * agree on one key. A malformed key file is replaced by a new key; digests made with the old one then match nothing,
+ * so the next value sent for each secret counts as a rotation.
+ * @throws Error when the key file exists but cannot be read, or cannot be created
  */
 function loadOrCreateKey(keyFile: string): Buffer {
   const read = (): Buffer | undefined => {
@@ -61,20 +63,22 @@ function loadOrCreateKey(keyFile: string): Buffer {
   const existing = read();
   if (existing) return existing;
   const key = randomBytes(32);
+  const tmp = `${keyFile}.${process.pid}.${Date.now()}.tmp`;
   mkdirSync(dirname(keyFile), { recursive: true });
+  writeFileSync(tmp, `${key.toString("hex")}\n`, { mode: 0o600 });
   try {
-    writeFileSync(keyFile, `${key.toString("hex")}\n`, { mode: 0o600, flag: "wx" });
+    linkSync(tmp, keyFile);
     return key;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    // Another process linked its key first (use it), or a malformed file is in the way (replace it).
+    const theirs = read();
+    if (theirs) return theirs;
+    renameSync(tmp, keyFile);
+    return key;
+  } finally {
+    rmSync(tmp, { force: true });
   }
-  // Another process created it meanwhile (use its key), or it exists but is malformed (replace it atomically).
-  const theirs = read();
-  if (theirs) return theirs;
-  const tmp = `${keyFile}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${key.toString("hex")}\n`, { mode: 0o600 });
-  renameSync(tmp, keyFile);
-  return key;
 }
 
 /** A credential as returned by the API, plus its secrets (kept apart so a response can never include them). */

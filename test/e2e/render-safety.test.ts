@@ -7,8 +7,10 @@
 import { createHash } from "node:crypto";
 import { appendFile, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import Anthropic from "@anthropic-ai/sdk";
 import MarkdownIt from "markdown-it";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startEmulator } from "../../src/emulator/index.js";
 import { UNSAFE_RAW } from "../reconcile/render-fixtures.js";
 import { copyFleet, removeDir, runCli } from "./helpers.js";
 
@@ -125,6 +127,32 @@ describe("plan --out into a missing directory", () => {
       expect(result.stderr).not.toContain(".tmp");
       expect(result.stderr).not.toContain("ENOENT");
     } finally {
+      await removeDir(dir);
+    }
+  });
+});
+
+describe("live state with control characters", () => {
+  it("export prints live names and descriptions escaped", async () => {
+    const emulator = await startEmulator({ port: 0 });
+    const dir = await copyFleet();
+    try {
+      const client = new Anthropic({ apiKey: "k", baseURL: emulator.url, maxRetries: 0 });
+      await client.beta.agents.create({
+        name: "console\u001b[2K agent \u202eevil",
+        model: "claude-sonnet-4-6",
+        description: "made in the console \u0007",
+      });
+      const result = await runCli(["export", "--out", join(dir, "exported"), "--dir", dir], {
+        ANTHROPIC_API_KEY: "k",
+        ANTHROPIC_BASE_URL: emulator.url,
+      });
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain("agent.");
+      expect(result.stdout).not.toMatch(UNSAFE_RAW);
+      expect(result.stderr).not.toMatch(UNSAFE_RAW);
+    } finally {
+      await emulator.close();
       await removeDir(dir);
     }
   });
