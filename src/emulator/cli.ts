@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from "commander";
-import { startEmulator } from "./index.js";
+import { escapeControl } from "../reconcile/escape.js";
+import { type RunningEmulator, startEmulator } from "./index.js";
 
 /** Parses an integer option in [min, max]; commander reports the `InvalidArgumentError` with the option's name. */
 function integerIn(min: number, max: number, what: string): (value: string) => number {
@@ -32,10 +33,35 @@ function untilSignal(): Promise<NodeJS.Signals> {
 }
 
 /**
+ * One line that says why the emulator could not start and what to do: a port in use or not allowed, a host that
+ * cannot be bound, a state file that is corrupt, of another version, a directory, or unreadable. Control characters
+ * in paths are escaped (`escapeControl`).
+ */
+export function startFailure(error: unknown, opts: { port: number; host: string; state?: string }): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  const message = error instanceof Error ? error.message : String(error);
+  let line: string;
+  if (code === "EADDRINUSE") {
+    line = `port ${opts.port} on ${opts.host} is already in use (another emulator?); stop it, or pass --port N (--port 0 picks a free port)`;
+  } else if (code === "EACCES" || code === "EPERM") {
+    line = `not allowed to listen on port ${opts.port}; pass --port with a number above 1023 (--port 0 picks a free port)`;
+  } else if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND" || code === "EAI_AGAIN") {
+    line = `cannot listen on host ${opts.host} (${code}); pass --host with an address of this machine, like 127.0.0.1`;
+  } else if (opts.state !== undefined && message.includes(opts.state)) {
+    line = `${message}. Fix the file, pass another --state path, or delete it to start empty`;
+  } else {
+    line = `the emulator could not start: ${message}`;
+  }
+  return `Error: ${escapeControl(line.replace(/\.+$/, ""))}.`;
+}
+
+/**
  * The `reconcile emulator` command: runs the local Managed Agents API emulator (see `startEmulator`) until SIGINT or
  * SIGTERM, then closes it cleanly. Options: `--port <n>` (default 4010; 0 = any free port), `--host`, `--state
- * <file>`, `--latency <ms>`, `--fault-rate <p>`, `--seed <n>`, `--session-step <ms>`, `--log`. Invalid values are usage errors. On start it
- * prints one line to stderr with the URL and how to point the SDK at it.
+ * <file>`, `--latency <ms>`, `--fault-rate <p>`, `--seed <n>`, `--session-step <ms>`, `--log`. Invalid values are
+ * usage errors. On start it prints one line to stderr with the URL and how to point the SDK at it; when it cannot
+ * start (port in use, corrupt or unreadable state file) it prints one line saying what to do (`startFailure`) and
+ * exits 1, without a stack trace.
  */
 export function emulatorCommand(): Command {
   return new Command("emulator")
@@ -66,28 +92,37 @@ export function emulatorCommand(): Command {
     )
     .option("--log", "print one line per request to stderr", false)
     .action(
-      async (opts: {
-        port: number;
-        host: string;
-        state?: string;
-        latency: number;
-        faultRate: number;
-        seed: number;
-        sessionStep: number;
-        log: boolean;
-      }) => {
-        const emulator = await startEmulator({
-          port: opts.port,
-          host: opts.host,
-          stateFile: opts.state,
-          latencyMs: opts.latency,
-          faultRate: opts.faultRate,
-          seed: opts.seed,
-          sessionStepMs: opts.sessionStep,
-          log: opts.log ? (line) => process.stderr.write(`${line}\n`) : undefined,
-        });
+      async (
+        opts: {
+          port: number;
+          host: string;
+          state?: string;
+          latency: number;
+          faultRate: number;
+          seed: number;
+          sessionStep: number;
+          log: boolean;
+        },
+        command: Command,
+      ) => {
+        let emulator: RunningEmulator;
+        try {
+          emulator = await startEmulator({
+            port: opts.port,
+            host: opts.host,
+            stateFile: opts.state,
+            latencyMs: opts.latency,
+            faultRate: opts.faultRate,
+            seed: opts.seed,
+            sessionStepMs: opts.sessionStep,
+            log: opts.log ? (line) => process.stderr.write(`${line}\n`) : undefined,
+          });
+        } catch (error) {
+          // Commander prints the line and exits 1 (or throws a CommanderError under exitOverride).
+          return command.error(startFailure(error, opts), { exitCode: 1, code: "reconcile.emulator.start" });
+        }
         process.stderr.write(
-          `Managed Agents API emulator listening on ${emulator.url} (state: ${opts.state ?? "in memory"}). ` +
+          `Managed Agents API emulator listening on ${emulator.url} (state: ${opts.state === undefined ? "in memory" : escapeControl(opts.state)}). ` +
             `Point the SDK at it: ANTHROPIC_BASE_URL=${emulator.url} ANTHROPIC_API_KEY=any-non-empty-key\n`,
         );
         const signal = await untilSignal();

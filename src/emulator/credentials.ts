@@ -11,7 +11,7 @@ import { badRequest, conflict, notFound } from "./errors.js";
 import { newId } from "./ids.js";
 import { parseMetadata, patchMetadata } from "./metadata.js";
 import { byCreatedAt, type Page, type PageRequest, paginate, queryBool } from "./pagination.js";
-import { type CredentialRecord, type CredentialSecrets, secretDigest, type Workspace } from "./store.js";
+import type { CredentialRecord, CredentialSecrets, Workspace } from "./store.js";
 import {
   arr,
   at,
@@ -38,8 +38,9 @@ import { getVault } from "./vaults.js";
  *
  * Secrets (`token`, `access_token`, `refresh_token`, `client_secret`, `secret_value`) are write-only: they go into
  * `CredentialRecord.secrets` and nowhere else. Responses are built from `CredentialRecord.credential` only, error
- * messages never contain submitted values, and the request log holds no bodies. Only a SHA-256 digest of each value is
- * kept (`secretDigest` in `store.ts`), so neither memory nor the state file ever holds a secret.
+ * messages never contain submitted values, and the request log holds no bodies. Only a keyed digest of each value is
+ * kept (`Workspace.sealSecret`, see `Store.sealSecret`), so neither memory nor the state file ever holds a secret, and
+ * the state file alone cannot confirm a guess.
  *
  * Identity rules: `auth.type` and `mcp_server_url` (and `secret_name`, `client_id`, `token_endpoint`) cannot change
  * in place; a vault holds one active credential per `mcp_server_url` (and per `secret_name` for
@@ -56,9 +57,12 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const CRED_HOST = /^((\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*)$/;
 const IMMUTABLE = "cannot be changed after the credential is created; create a new credential instead";
 
-/** Validates a submitted secret and returns what the emulator keeps of it: a SHA-256 digest, never the value. */
-function secret(v: unknown, path: string): string {
-  return secretDigest(str(v, path, { min: 1, max: SECRET_MAX }));
+/** Turns a secret value into what the emulator keeps of it (`Workspace.sealSecret`). */
+type Seal = (value: string) => string;
+
+/** Validates a submitted secret and returns what the emulator keeps of it: a keyed digest, never the value. */
+function secret(v: unknown, path: string, seal: Seal): string {
+  return seal(str(v, path, { min: 1, max: SECRET_MAX }));
 }
 
 function futureTimestamp(v: unknown, path: string, now: string): string {
@@ -97,11 +101,16 @@ function parseInjection(v: unknown, path: string, base: { header: boolean; body:
   return out;
 }
 
-function parseRefresh(v: unknown, path: string, secrets: CredentialSecrets): BetaManagedAgentsMCPOAuthRefreshResponse {
+function parseRefresh(
+  v: unknown,
+  path: string,
+  secrets: CredentialSecrets,
+  seal: Seal,
+): BetaManagedAgentsMCPOAuthRefreshResponse {
   const o = obj(v, path);
   onlyKeys(o, ["client_id", "refresh_token", "token_endpoint", "token_endpoint_auth", "resource", "scope"], path);
   const client_id = str(required(o, "client_id", path), at(path, "client_id"), { min: 1, max: 1024 });
-  secrets.refresh_token = secret(required(o, "refresh_token", path), at(path, "refresh_token"));
+  secrets.refresh_token = secret(required(o, "refresh_token", path), at(path, "refresh_token"), seal);
   const token_endpoint = httpUrl(required(o, "token_endpoint", path), at(path, "token_endpoint"));
   const ap = at(path, "token_endpoint_auth");
   const ao = obj(required(o, "token_endpoint_auth", path), ap);
@@ -109,7 +118,7 @@ function parseRefresh(v: unknown, path: string, secrets: CredentialSecrets): Bet
   if (authType === "none") onlyKeys(ao, ["type"], ap);
   else {
     onlyKeys(ao, ["type", "client_secret"], ap);
-    secrets.client_secret = secret(required(ao, "client_secret", ap), at(ap, "client_secret"));
+    secrets.client_secret = secret(required(ao, "client_secret", ap), at(ap, "client_secret"), seal);
   }
   const optional = (k: "resource" | "scope") =>
     o[k] === undefined || o[k] === null ? null : str(o[k], at(path, k), { min: 1, max: 2048 });
@@ -123,14 +132,14 @@ function parseRefresh(v: unknown, path: string, secrets: CredentialSecrets): Bet
 }
 
 /** `auth` on create → the public auth object and the secrets, kept apart. */
-function parseCreateAuth(v: unknown, now: string): { auth: Auth; secrets: CredentialSecrets } {
+function parseCreateAuth(v: unknown, now: string, seal: Seal): { auth: Auth; secrets: CredentialSecrets } {
   const path = "auth";
   const o = obj(v, path);
   const type = tag(o, path, AUTH_TYPES);
   const secrets: CredentialSecrets = {};
   if (type === "static_bearer") {
     onlyKeys(o, ["type", "token", "mcp_server_url"], path);
-    secrets.token = secret(required(o, "token", path), at(path, "token"));
+    secrets.token = secret(required(o, "token", path), at(path, "token"), seal);
     return {
       auth: { type, mcp_server_url: httpUrl(required(o, "mcp_server_url", path), at(path, "mcp_server_url")) },
       secrets,
@@ -138,7 +147,7 @@ function parseCreateAuth(v: unknown, now: string): { auth: Auth; secrets: Creden
   }
   if (type === "mcp_oauth") {
     onlyKeys(o, ["type", "access_token", "mcp_server_url", "expires_at", "refresh"], path);
-    secrets.access_token = secret(required(o, "access_token", path), at(path, "access_token"));
+    secrets.access_token = secret(required(o, "access_token", path), at(path, "access_token"), seal);
     const auth: BetaManagedAgentsMCPOAuthAuthResponse = {
       type,
       mcp_server_url: httpUrl(required(o, "mcp_server_url", path), at(path, "mcp_server_url")),
@@ -147,7 +156,9 @@ function parseCreateAuth(v: unknown, now: string): { auth: Auth; secrets: Creden
           ? null
           : futureTimestamp(o.expires_at, at(path, "expires_at"), now),
       refresh:
-        o.refresh === undefined || o.refresh === null ? null : parseRefresh(o.refresh, at(path, "refresh"), secrets),
+        o.refresh === undefined || o.refresh === null
+          ? null
+          : parseRefresh(o.refresh, at(path, "refresh"), secrets, seal),
     };
     return { auth, secrets };
   }
@@ -156,7 +167,7 @@ function parseCreateAuth(v: unknown, now: string): { auth: Auth; secrets: Creden
   if (!ENV_NAME.test(secret_name)) {
     throw fieldError(at(path, "secret_name"), "String should match pattern '^[A-Za-z_][A-Za-z0-9_]*$'");
   }
-  secrets.secret_value = secret(required(o, "secret_value", path), at(path, "secret_value"));
+  secrets.secret_value = secret(required(o, "secret_value", path), at(path, "secret_value"), seal);
   const auth: BetaManagedAgentsEnvironmentVariableAuthResponse = {
     type,
     secret_name,
@@ -170,7 +181,7 @@ function parseCreateAuth(v: unknown, now: string): { auth: Auth; secrets: Creden
 }
 
 /** Applies an `auth` update in place on copies of the record's auth and secrets. */
-function applyAuthUpdate(v: unknown, auth: Auth, secrets: CredentialSecrets, now: string): void {
+function applyAuthUpdate(v: unknown, auth: Auth, secrets: CredentialSecrets, now: string, seal: Seal): void {
   const path = "auth";
   const o = obj(v, path);
   const type = tag(o, path, AUTH_TYPES);
@@ -183,12 +194,12 @@ function applyAuthUpdate(v: unknown, auth: Auth, secrets: CredentialSecrets, now
   const keep = (x: unknown) => x === undefined || x === null;
   if (auth.type === "static_bearer") {
     onlyKeys(o, ["type", "token"], path, { mcp_server_url: IMMUTABLE });
-    if (!keep(o.token)) secrets.token = secret(o.token, at(path, "token"));
+    if (!keep(o.token)) secrets.token = secret(o.token, at(path, "token"), seal);
     return;
   }
   if (auth.type === "mcp_oauth") {
     onlyKeys(o, ["type", "access_token", "expires_at", "refresh"], path, { mcp_server_url: IMMUTABLE });
-    if (!keep(o.access_token)) secrets.access_token = secret(o.access_token, at(path, "access_token"));
+    if (!keep(o.access_token)) secrets.access_token = secret(o.access_token, at(path, "access_token"), seal);
     if (o.expires_at === null) auth.expires_at = null;
     else if (o.expires_at !== undefined) auth.expires_at = futureTimestamp(o.expires_at, at(path, "expires_at"), now);
     if (keep(o.refresh)) return;
@@ -202,7 +213,7 @@ function applyAuthUpdate(v: unknown, auth: Auth, secrets: CredentialSecrets, now
     const refresh = auth.refresh;
     if (!refresh)
       throw fieldError(rp, "this credential has no refresh configuration; create a new credential to add one");
-    if (!keep(ro.refresh_token)) secrets.refresh_token = secret(ro.refresh_token, at(rp, "refresh_token"));
+    if (!keep(ro.refresh_token)) secrets.refresh_token = secret(ro.refresh_token, at(rp, "refresh_token"), seal);
     if (ro.scope === "") refresh.scope = null;
     else if (!keep(ro.scope)) refresh.scope = str(ro.scope, at(rp, "scope"), { max: 2048 });
     if (ro.token_endpoint_auth !== undefined) {
@@ -217,12 +228,12 @@ function applyAuthUpdate(v: unknown, auth: Auth, secrets: CredentialSecrets, now
         );
       }
       // The stored token_endpoint_auth type is kept even if the other secret-bearing type was sent (SDK doc).
-      if (!keep(ao.client_secret)) secrets.client_secret = secret(ao.client_secret, at(ap, "client_secret"));
+      if (!keep(ao.client_secret)) secrets.client_secret = secret(ao.client_secret, at(ap, "client_secret"), seal);
     }
     return;
   }
   onlyKeys(o, ["type", "injection_location", "networking", "secret_value"], path, { secret_name: IMMUTABLE });
-  if (!keep(o.secret_value)) secrets.secret_value = secret(o.secret_value, at(path, "secret_value"));
+  if (!keep(o.secret_value)) secrets.secret_value = secret(o.secret_value, at(path, "secret_value"), seal);
   if (!keep(o.networking)) auth.networking = parseNetworking(o.networking, at(path, "networking"));
   if (o.injection_location !== undefined) {
     auth.injection_location = parseInjection(
@@ -261,7 +272,7 @@ export function createCredential(ws: Workspace, vaultId: string, body: unknown, 
   const vault = getVault(ws, vaultId);
   const o = obj(body ?? {}, "");
   onlyKeys(o, ["auth", "display_name", "metadata"], "");
-  const { auth, secrets } = parseCreateAuth(required(o, "auth", ""), now);
+  const { auth, secrets } = parseCreateAuth(required(o, "auth", ""), now, ws.sealSecret);
   const display_name =
     o.display_name === undefined || o.display_name === null ? null : str(o.display_name, "display_name", { max: 255 });
   const metadata = o.metadata === undefined ? {} : parseMetadata(o.metadata);
@@ -309,7 +320,7 @@ export function updateCredential(ws: Workspace, vaultId: string, id: string, bod
   if (rec.credential.archived_at !== null) throw badRequest(`credential '${id}' is archived and cannot be updated`);
   const next = clone(rec.credential);
   const secrets = { ...rec.secrets };
-  if (o.auth !== undefined) applyAuthUpdate(o.auth, next.auth, secrets, now);
+  if (o.auth !== undefined) applyAuthUpdate(o.auth, next.auth, secrets, now, ws.sealSecret);
   if (has(o, "display_name")) {
     next.display_name = o.display_name === null ? null : str(o.display_name, "display_name", { min: 1, max: 255 });
   }

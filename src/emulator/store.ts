@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { createHmac, randomBytes } from "node:crypto";
+import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { BetaManagedAgentsAgent } from "@anthropic-ai/sdk/resources/beta/agents/agents.js";
 import type { BetaEnvironment } from "@anthropic-ai/sdk/resources/beta/environments/environments.js";
@@ -18,9 +18,11 @@ export interface AgentRecord {
 
 /**
  * The write-only parts of a credential (`token`, `access_token`, `refresh_token`, `client_secret`, `secret_value`),
- * each as `sha256:<hex>` of the submitted value (see `secretDigest`). The emulator never needs a value back, so it
- * keeps only digests: enough to show that a rotation replaced a secret, and nothing that leaks if the state file
- * (`.reconcile/local-state.json`) is read or shared. Digests never appear in a response, log line or error message.
+ * each as a keyed digest of the submitted value (`hmac-sha256:<hex>`, see `Store.sealSecret`). The emulator never
+ * needs a value back, so it keeps only digests: enough to tell a rotation (a new value moves `updated_at`) from the
+ * same value sent again, and whether a refresh token exists. The key is kept out of the state file (a `.key` file
+ * beside it, or memory only), so the state file alone is no guessing oracle for the secrets
+ * (docs/adr/0012-safe-rendering.md). Digests never appear in a response, log line or error message.
  */
 export interface CredentialSecrets {
   token?: string;
@@ -30,9 +32,56 @@ export interface CredentialSecrets {
   secret_value?: string;
 }
 
-/** What the emulator stores of a secret value: `sha256:` and the hex SHA-256 digest. */
-export function secretDigest(value: string): string {
-  return `sha256:${createHash("sha256").update(value).digest("hex")}`;
+/** The prefix of a secret digest the emulator makes (HMAC-SHA256 under the store's key, hex). */
+export const SECRET_DIGEST_PREFIX = "hmac-sha256:";
+
+/**
+ * What replaces a secret digest the emulator cannot check any more (an unkeyed `sha256:` digest written by an older
+ * version): it still says the secret is set, and equals no new digest, so the next value sent counts as a rotation.
+ */
+export const UNVERIFIABLE_SECRET = "unverifiable";
+
+/** The file that holds the digest key of `stateFile`: the same path with `.key` appended (mode 0600). */
+export const keyFileOf = (stateFile: string): string => `${stateFile}.key`;
+
+const KEY_TEXT = /^[0-9a-f]{64}$/;
+
+/**
+ * Reads the 32-byte digest key from `keyFile` (64 hex digits), or creates it: random, mode 0600, written to a temporary
+ * file and hard-linked into place, so the key file appears complete or not at all and two processes starting together
+ * agree on one key. A malformed key file is replaced by a new key; digests made with the old one then match nothing,
+ * so the next value sent for each secret counts as a rotation.
+ * @throws Error when the key file exists but cannot be read, or cannot be created
+ */
+function loadOrCreateKey(keyFile: string): Buffer {
+  const read = (): Buffer | undefined => {
+    try {
+      const text = readFileSync(keyFile, "utf8").trim();
+      return KEY_TEXT.test(text) ? Buffer.from(text, "hex") : undefined;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw new Error(`Cannot read emulator key file ${keyFile}: ${(err as Error).message}`);
+    }
+  };
+  const existing = read();
+  if (existing) return existing;
+  const key = randomBytes(32);
+  const tmp = `${keyFile}.${process.pid}.${Date.now()}.tmp`;
+  mkdirSync(dirname(keyFile), { recursive: true });
+  writeFileSync(tmp, `${key.toString("hex")}\n`, { mode: 0o600 });
+  try {
+    linkSync(tmp, keyFile);
+    return key;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    // Another process linked its key first (use it), or a malformed file is in the way (replace it).
+    const theirs = read();
+    if (theirs) return theirs;
+    renameSync(tmp, keyFile);
+    return key;
+  } finally {
+    rmSync(tmp, { force: true });
+  }
 }
 
 /** A credential as returned by the API, plus its secrets (kept apart so a response can never include them). */
@@ -60,6 +109,8 @@ export interface Workspace {
   vaults: Map<string, BetaManagedAgentsVault>;
   credentials: Map<string, CredentialRecord>;
   sessions: Map<string, SessionRecord>;
+  /** The digest the store keeps of a secret value (`Store.sealSecret`); not part of the state file. */
+  sealSecret: (value: string) => string;
 }
 
 /** The `format` tag of a state file. */
@@ -84,8 +135,27 @@ export interface StateFileV1 {
   >;
 }
 
-function emptyWorkspace(): Workspace {
-  return { agents: new Map(), environments: new Map(), vaults: new Map(), credentials: new Map(), sessions: new Map() };
+function emptyWorkspace(sealSecret: (value: string) => string): Workspace {
+  return {
+    agents: new Map(),
+    environments: new Map(),
+    vaults: new Map(),
+    credentials: new Map(),
+    sessions: new Map(),
+    sealSecret,
+  };
+}
+
+/** Replaces unkeyed `sha256:` digests (written by older versions) with `UNVERIFIABLE_SECRET`; true if any was. */
+function scrubLegacyDigests(secrets: Record<string, unknown>): boolean {
+  let scrubbed = false;
+  for (const [name, value] of Object.entries(secrets)) {
+    if (typeof value === "string" && !value.startsWith(SECRET_DIGEST_PREFIX) && value !== UNVERIFIABLE_SECRET) {
+      secrets[name] = UNVERIFIABLE_SECRET;
+      scrubbed = true;
+    }
+  }
+  return scrubbed;
 }
 
 function hasId(v: unknown): v is { id: string } {
@@ -93,9 +163,9 @@ function hasId(v: unknown): v is { id: string } {
 }
 
 /** Reads one workspace section, or returns a reason why it is malformed. */
-function readWorkspace(raw: unknown, name: string): Workspace | string {
+function readWorkspace(raw: unknown, name: string, sealSecret: (value: string) => string): Workspace | string {
   if (!isObj(raw)) return `workspace ${JSON.stringify(name)} is not an object`;
-  const ws = emptyWorkspace();
+  const ws = emptyWorkspace(sealSecret);
   const sections = ["agents", "environments", "vaults", "credentials"] as const;
   for (const section of sections) {
     const list = raw[section];
@@ -137,13 +207,28 @@ function readWorkspace(raw: unknown, name: string): Workspace | string {
  */
 export class Store {
   private readonly workspaces = new Map<string, Workspace>();
+  private key: Buffer | undefined;
 
   private constructor(readonly file: string | undefined) {}
 
   /**
+   * The digest kept of a secret value: `hmac-sha256:` and the hex HMAC-SHA256 of the value under this store's key.
+   * The key is random: for a file-backed store it lives in `keyFileOf(file)` (created on first use, mode 0600), so
+   * digests stay comparable across restarts while the state file alone lets no one test a guess; in memory
+   * otherwise. Equal values give equal digests under one key, different values different ones.
+   * @throws Error when the key file exists but cannot be read
+   */
+  readonly sealSecret = (value: string): string => {
+    this.key ??= this.file === undefined ? randomBytes(32) : loadOrCreateKey(keyFileOf(this.file));
+    return `${SECRET_DIGEST_PREFIX}${createHmac("sha256", this.key).update(value).digest("hex")}`;
+  };
+
+  /**
    * A store backed by `file` (loaded if it exists) or, without a file, in memory only.
-   * @throws Error naming the file when it exists but cannot be read, is not JSON, or is not a state file of a
-   * supported version.
+   * Unkeyed `sha256:` secret digests from older versions are replaced (`UNVERIFIABLE_SECRET`) and the file
+   * rewritten at once, so it no longer holds them.
+   * @throws Error naming the file when it exists but cannot be read, is a directory, is not JSON, or is not a state
+   * file of a supported version.
    */
   static open(file?: string): Store {
     const store = new Store(file);
@@ -153,6 +238,11 @@ export class Store {
       text = readFileSync(file, "utf8");
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return store;
+      if ((err as NodeJS.ErrnoException).code === "EISDIR") {
+        throw new Error(
+          `Emulator state file ${file} is a directory; pass the path of a file (it is created if missing)`,
+        );
+      }
       throw new Error(`Cannot read emulator state file ${file}: ${(err as Error).message}`);
     }
     const fail = (reason: string) => new Error(`Emulator state file ${file} is corrupt: ${reason}`);
@@ -169,11 +259,15 @@ export class Store {
       );
     }
     if (!isObj(raw.workspaces)) throw fail(`"workspaces" is not an object`);
+    let scrubbed = false;
     for (const [name, section] of Object.entries(raw.workspaces)) {
-      const ws = readWorkspace(section, name);
+      const ws = readWorkspace(section, name, store.sealSecret);
       if (typeof ws === "string") throw fail(ws);
+      for (const rec of ws.credentials.values())
+        scrubbed = scrubLegacyDigests(rec.secrets as Record<string, unknown>) || scrubbed;
       store.workspaces.set(name, ws);
     }
+    if (scrubbed) store.persist();
     return store;
   }
 
@@ -181,7 +275,7 @@ export class Store {
   workspace(id: string): Workspace {
     let ws = this.workspaces.get(id);
     if (!ws) {
-      ws = emptyWorkspace();
+      ws = emptyWorkspace(this.sealSecret);
       this.workspaces.set(id, ws);
     }
     return ws;

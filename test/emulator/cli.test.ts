@@ -1,10 +1,12 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import { CommanderError } from "commander";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { emulatorCommand } from "../../src/emulator/cli.js";
+import { startEmulator } from "../../src/emulator/index.js";
+import { runCli } from "../e2e/helpers.js";
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -91,5 +93,62 @@ describe("reconcile emulator", () => {
     expect(process.listenerCount("SIGINT")).toBe(0);
     await expect(fetch(`${url}/v1/vaults`)).rejects.toThrow();
     await rm(dir, { recursive: true, force: true });
+  });
+});
+
+/** Asserts a CLI run failed with exit 1 and exactly one stderr line (no stack trace) matching `pattern`. */
+function oneLineError(result: { code: number | null; stdout: string; stderr: string }, pattern: RegExp): void {
+  expect(result.code).toBe(1);
+  expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
+  expect(result.stderr).toMatch(/^Error: /);
+  expect(result.stderr).toMatch(pattern);
+  expect(result.stderr).not.toMatch(/\n\s+at |node:internal|\.js:\d+/);
+  expect(result.stdout).toBe("");
+}
+
+// These run the built CLI (bin/reconcile runs dist/): `npm run build` first.
+describe("reconcile emulator: start failures are one line and exit 1", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "emulator-cli-fail-"));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it("a corrupt state file", async () => {
+    const file = join(dir, "corrupt.json");
+    await writeFile(file, "{ not json");
+    oneLineError(
+      await runCli(["emulator", "--port", "0", "--state", file]),
+      /state file .*corrupt\.json is corrupt: not valid JSON.*delete it to start empty\.\n$/,
+    );
+  });
+
+  it("a state path that is a directory", async () => {
+    const path = join(dir, "a-directory");
+    await mkdir(path);
+    oneLineError(
+      await runCli(["emulator", "--port", "0", "--state", path]),
+      /a-directory is a directory; pass the path of a file/,
+    );
+  });
+
+  it("a port in use", async () => {
+    const other = await startEmulator({ port: 0 });
+    try {
+      oneLineError(
+        await runCli(["emulator", "--port", String(other.port)]),
+        new RegExp(`port ${other.port} on 127\\.0\\.0\\.1 is already in use.*--port 0 picks a free port`),
+      );
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("a state path with control characters is printed escaped", async () => {
+    const path = join(dir, "evil\u001b[2Kname");
+    await mkdir(path);
+    const result = await runCli(["emulator", "--port", "0", "--state", path]);
+    oneLineError(result, /evil\\u001b\[2Kname is a directory/);
+    expect(result.stderr).not.toContain("\u001b");
   });
 });

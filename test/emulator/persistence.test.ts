@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator } from "../../src/emulator/index.js";
-import { secretDigest } from "../../src/emulator/store.js";
 import { sdk, start } from "./helpers.js";
 
 let dir: string;
@@ -39,8 +38,10 @@ describe("state file", () => {
     expect(json.format).toBe("reconcile-emulator-state");
     expect(json.version).toBe(1);
     expect(Object.keys(json.workspaces).sort()).toEqual(["", "wrkspc_other"]);
-    // Secrets are kept (apart from the public credential), so a rotation or a session could use them.
-    expect(json.workspaces[""].credentials[0].secrets).toEqual({ token: secretDigest("persisted-token") });
+    // Secrets are kept apart from the public credential, as keyed digests (see secret-digests.test.ts).
+    expect(json.workspaces[""].credentials[0].secrets).toEqual({
+      token: expect.stringMatching(/^hmac-sha256:[0-9a-f]{64}$/),
+    });
     expect(JSON.stringify(json)).not.toContain("persisted-token");
     expect(json.workspaces[""].credentials[0].credential).not.toHaveProperty("auth.token");
     expect((await stat(file)).mode & 0o777).toBe(0o600);

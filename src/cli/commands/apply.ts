@@ -16,6 +16,7 @@ import { createInterface } from "node:readline/promises";
 import { Command, InvalidArgumentError } from "commander";
 import { createColors } from "picocolors";
 import { type ApplyOutcome, applyPlan } from "../../reconcile/apply.js";
+import { escapeControl as safe } from "../../reconcile/escape.js";
 import { planHasChanges } from "../../reconcile/plan.js";
 import { readPlanFile } from "../../reconcile/plan-file.js";
 import { preflight } from "../../reconcile/preflight.js";
@@ -91,10 +92,12 @@ async function execute(
     skip,
     onOutcome: (o) => {
       const time = c.dim(`[${(o.duration_ms / 1000).toFixed(1)}s${o.attempts > 1 ? `, ${o.attempts} attempts` : ""}]`);
+      const address = safe(o.address);
       if (o.status === "done")
-        output.out(`${c.green("✓")} ${o.address}: ${PAST[o.action]}${o.id ? ` (${o.id})` : ""} ${time}\n`);
-      else if (o.status === "failed") output.out(`${c.red("✗")} ${o.address}: ${o.action} failed: ${o.error}\n`);
-      else output.out(`${c.yellow("-")} ${o.address}: ${o.error}\n`);
+        output.out(`${c.green("✓")} ${address}: ${PAST[o.action]}${o.id ? ` (${safe(o.id)})` : ""} ${time}\n`);
+      else if (o.status === "failed")
+        output.out(`${c.red("✗")} ${address}: ${o.action} failed: ${safe(`${o.error}`)}\n`);
+      else output.out(`${c.yellow("-")} ${address}: ${safe(`${o.error}`)}\n`);
     },
   });
   const unready = result.outcomes.filter((o) => o.unready).length;
@@ -109,10 +112,10 @@ async function execute(
     `\n${c.red(c.bold(`Apply finished with errors: ${result.done} done, ${result.failed} failed, ${result.skipped} not attempted.`))}\n`,
   );
   for (const o of result.outcomes.filter((x) => x.status !== "done")) {
-    output.out(`  ${o.address}: ${o.error}\n`);
+    output.out(`  ${safe(o.address)}: ${safe(`${o.error}`)}\n`);
     if (o.archived) {
       output.out(
-        `  ${o.address} is now missing: its old resource ${o.archived} was archived and the new one was not created; the next plan shows it as + create.\n`,
+        `  ${safe(o.address)} is now missing: its old resource ${safe(o.archived)} was archived and the new one was not created; the next plan shows it as + create.\n`,
       );
     }
   }

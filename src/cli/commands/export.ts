@@ -11,6 +11,7 @@
 import { resolve } from "node:path";
 import { Command } from "commander";
 import { createColors } from "picocolors";
+import { escapeControl } from "../../reconcile/escape.js";
 import { type ExportResult, exportSpecs } from "../../reconcile/export.js";
 import { addAdoptEntry } from "../../spec/project-config.js";
 import type { Output } from "../output.js";
@@ -32,7 +33,7 @@ function summary(result: ExportResult, color: boolean): { out: string[]; err: st
   const resources = result.entries.filter((e) => e.id !== null).length;
   const toolsets = result.files.filter((f) => f.kind === "McpToolset").length;
   const out: string[] = [];
-  const err: string[] = result.warnings.map((w) => `Warning: ${w}`);
+  const err: string[] = result.warnings.map((w) => `Warning: ${escapeControl(w)}`);
   if (result.files.length === 0) {
     out.push("Nothing to export: no unarchived agents, environments or vaults were found.");
     return { out, err };
@@ -79,7 +80,7 @@ export function runExport(flags: ExportFlags, output: Output): Promise<number> {
               file.resources.length === 0
                 ? `${file.kind} ${file.name}`
                 : file.resources.map((r) => `${r.address} (${r.id})`).join(", ");
-            output.out(`${c.green("+")} ${file.file}  ${c.dim(what)}\n`);
+            output.out(`${c.green("+")} ${escapeControl(file.file)}  ${c.dim(escapeControl(what))}\n`);
           },
     });
     const { out, err } = summary(result, flags.json ? false : output.color);

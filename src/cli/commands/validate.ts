@@ -5,6 +5,7 @@
  * otherwise. Makes no API call and needs no key.
  */
 import { Command } from "commander";
+import { escapeControl } from "../../reconcile/escape.js";
 import { loadSpecs, SpecErrorsFound } from "../../reconcile/workflow.js";
 import { formatSpecError, validateAllTargets } from "../../spec/index.js";
 import type { DesiredSpecs, SpecError } from "../../spec/types.js";
@@ -36,7 +37,7 @@ async function check(root: string, target: string | undefined) {
 export async function runValidate(options: { dir?: string; target?: string }, output: Output): Promise<number> {
   try {
     const { errors, files, specs, targets } = await check(findRoot(options.dir), options.target);
-    for (const error of errors as SpecError[]) output.err(`${formatSpecError(error)}\n`);
+    for (const error of errors as SpecError[]) output.err(`${escapeControl(formatSpecError(error))}\n`);
     if (errors.length > 0) {
       output.err(`${errors.length} error${errors.length === 1 ? "" : "s"}.\n`);
       return 1;
