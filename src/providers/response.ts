@@ -163,7 +163,7 @@ export interface Page {
  * @throws UnexpectedResponseError naming `request` and the first problem (`data[3].id must match pattern "^agent_…"`)
  */
 export function checkShape(body: unknown, shape: Shape, request: string): ApiObject | Page {
-  const a = shape.type === "agent" ? "an" : "a";
+  const a = /^[aeiou]/.test(shape.type) ? "an" : "a";
   if (shape.kind === "page") {
     if (!validatePage(body))
       throw new UnexpectedResponseError(request, `not a list page: ${firstProblem(validatePage)}`);
