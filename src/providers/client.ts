@@ -11,7 +11,7 @@
 import { BlockList, isIPv4, isIPv6 } from "node:net";
 import Anthropic, { type APIPromise } from "@anthropic-ai/sdk";
 import { LIST_PAGE_SIZE } from "./comparable.js";
-import { checkShape, type Page, readJsonBody, sanitizeExcerpt } from "./response.js";
+import { checkShape, type Page, readJsonBody, safeApiError, sanitizeExcerpt } from "./response.js";
 import { DEFAULT_RETRY, type RetryPolicy, retryTransient, type TransientError } from "./retry.js";
 import type { ApiObject, ResourceType } from "./types.js";
 
@@ -223,6 +223,7 @@ async function attempt(client: Anthropic, call: SdkCall, spec: RequestSpec): Pro
       throw new RequestTimeoutError(spec.request, timeoutMs);
     }
     if (error instanceof Anthropic.APIConnectionError) throw new RequestConnectionError(spec.request);
+    if (error instanceof Anthropic.APIError) throw safeApiError(error, spec.request, spec.secret !== true);
     throw error;
   } finally {
     clearTimeout(timer);

@@ -11,6 +11,7 @@
  * never a response value (a server can echo a request, and a request may carry a secret), except a short excerpt of
  * a non-JSON body of a request that carries no secret.
  */
+import Anthropic from "@anthropic-ai/sdk";
 import { Ajv, type ValidateFunction } from "ajv";
 import type { ApiObject, ResourceType } from "./types.js";
 
@@ -229,4 +230,33 @@ async function readCapped(response: Response, request: string): Promise<string> 
     chunks.push(value);
   }
   return Buffer.concat(chunks).toString("utf8");
+}
+
+/** The longest API error message kept (the real API's are one sentence). */
+const MAX_API_MESSAGE = 500;
+
+/**
+ * The SDK's error for a non-2xx answer, rebuilt so that printing it is safe: the API's own `error.message` is kept,
+ * without unprintable characters and at most `MAX_API_MESSAGE` long; an answer that is not the API's error envelope
+ * (a proxy's HTML error page, JSON of another shape that may echo the request) is described instead of quoted, with a
+ * short excerpt of a non-JSON body only when the request carried no secret. Status, class (`NotFoundError`,
+ * `ConflictError`...), headers (`retry-after`, `request-id`) and type are kept, so retries and 404/409 handling work
+ * as before.
+ */
+export function safeApiError(error: InstanceType<typeof Anthropic.APIError>, request: string, excerpt: boolean) {
+  if (error.status === undefined || error.headers === undefined) return error;
+  let message: string;
+  if (typeof error.apiMessage === "string") {
+    message = sanitizeExcerpt(error.apiMessage, MAX_API_MESSAGE);
+  } else {
+    const body = error.error === undefined && excerpt ? sanitizeExcerpt(error.message.replace(/^\d+ /, "")) : "";
+    const contentType = sanitizeExcerpt(
+      (error.headers.get("content-type") ?? "no content type").split(";")[0] ?? "",
+      60,
+    );
+    message = `${request} answered ${error.status} (${contentType}) without an API error message${body ? `: "${body}"` : ""}`;
+  }
+  const type = typeof error.type === "string" ? sanitizeExcerpt(error.type, 60) : "error";
+  const envelope = { type: "error", error: { type, message } };
+  return Anthropic.APIError.generate(error.status, envelope, undefined, error.headers);
 }
