@@ -175,7 +175,7 @@ describe("targets", () => {
     ]);
     expect((await runCli(["plan", "--detailed-exitcode", "--dir", dir], env)).code).toBe(0);
     expect((await runCli(["plan", "--target", "prod", "--detailed-exitcode", "--dir", dir], prodEnv)).code).toBe(0);
-  });
+  }, 120_000); // eleven CLI runs: about 25 s alone, more on a loaded 2-core machine
 });
 
 describe("transient faults", () => {

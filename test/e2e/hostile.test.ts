@@ -8,8 +8,11 @@
 import { writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { join } from "node:path";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { copyFleet, removeDir, runCli } from "./helpers.js";
+
+// Each test runs the CLI once or twice; give a loaded 2-core machine room.
+vi.setConfig({ testTimeout: 90_000 });
 
 const CANARY = "canary-token-7c1e9b0d";
 

@@ -4,7 +4,7 @@
  * echoed requests), shape checks of objects and pages, and the one retry rule for reads and writes.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import Anthropic from "@anthropic-ai/sdk";
+import Anthropic, { type APIError } from "@anthropic-ai/sdk";
 import { afterEach, describe, expect, it } from "vitest";
 import { agentProvider } from "../../src/providers/agent.js";
 import {
@@ -139,13 +139,13 @@ describe("error answers that are not the API's", () => {
       res.writeHead(502, { "content-type": "text/html" });
       res.end(`<html><title>Bad Gateway\u001b]0;owned\u0007</title>${"x".repeat(100_000)}</html>`);
     });
-    const error = (await agentProvider.list(clientFor(server.url)).catch((e: unknown) => e)) as Anthropic.APIError;
+    const error = (await agentProvider.list(clientFor(server.url)).catch((e: unknown) => e)) as APIError;
     expect(error).toBeInstanceOf(Anthropic.InternalServerError);
     expect(error.status).toBe(502);
     expect(error.apiMessage).toMatch(
       /^GET \/v1\/agents answered 502 \(text\/html\) without an API error message: "<html>/,
     );
-    expect(error.apiMessage).not.toMatch(/[\u0000-\u001f]/);
+    expect(error.apiMessage).not.toMatch(/\p{Cc}/u);
     expect(error.message.length).toBeLessThan(400);
     expect(server.requests()).toBe(3);
   });
@@ -161,7 +161,7 @@ describe("error answers that are not the API's", () => {
       );
     });
     const error = (await agentProvider.retrieve(clientFor(server.url), "agent_x").catch((e: unknown) => e)) as
-      | Anthropic.APIError
+      | APIError
       | undefined;
     expect(error).toBeInstanceOf(Anthropic.NotFoundError);
     expect(error?.status).toBe(404);
