@@ -11,7 +11,14 @@
 import { BlockList, isIPv4, isIPv6 } from "node:net";
 import Anthropic, { type APIPromise } from "@anthropic-ai/sdk";
 import { LIST_PAGE_SIZE } from "./comparable.js";
-import { checkShape, type Page, readJsonBody, safeApiError, sanitizeExcerpt } from "./response.js";
+import {
+  checkShape,
+  type Page,
+  readJsonBody,
+  safeApiError,
+  sanitizeExcerpt,
+  UnexpectedResponseError,
+} from "./response.js";
 import { DEFAULT_RETRY, type RetryPolicy, retryTransient, type TransientError } from "./retry.js";
 import type { ApiObject, ResourceType } from "./types.js";
 
@@ -180,6 +187,8 @@ export function createClient(options: ClientOptions = {}): Anthropic {
     baseURL,
     maxRetries: 0,
     timeout: timeoutMs,
+    // A redirect could carry the key (and a credential's token) to another address, or downgrade it to http.
+    fetchOptions: { redirect: "manual" },
     defaultHeaders: options.workspaceId ? { "anthropic-workspace-id": options.workspaceId } : undefined,
   });
   SETTINGS.set(client, {
@@ -209,7 +218,18 @@ export interface RequestSpec {
   secret?: boolean;
 }
 
-/** One attempt: timeout over headers and body, SDK retries off, JSON and shape checked. */
+/** Why a redirect is refused, with where it pointed (scheme, host and port only). */
+function redirectProblem(status: number, location: string | null | undefined): string {
+  let target = "";
+  try {
+    if (location) target = ` to ${sanitizeExcerpt(new URL(location).origin, 120)}`;
+  } catch {
+    // a relative or malformed location: say nothing about it
+  }
+  return `a redirect (${status})${target}, which reconcile does not follow: it could carry the API key elsewhere. Set the base URL to the API's own address`;
+}
+
+/** One attempt: timeout over headers and body, SDK retries off, redirects refused, JSON and shape checked. */
 async function attempt(client: Anthropic, call: SdkCall, spec: RequestSpec): Promise<ApiObject | Page> {
   const { timeoutMs } = settingsOf(client);
   const controller = new AbortController();
@@ -223,6 +243,14 @@ async function attempt(client: Anthropic, call: SdkCall, spec: RequestSpec): Pro
       throw new RequestTimeoutError(spec.request, timeoutMs);
     }
     if (error instanceof Anthropic.APIConnectionError) throw new RequestConnectionError(spec.request);
+    if (
+      error instanceof Anthropic.APIError &&
+      error.status !== undefined &&
+      error.status >= 300 &&
+      error.status < 400
+    ) {
+      throw new UnexpectedResponseError(spec.request, redirectProblem(error.status, error.headers?.get("location")));
+    }
     if (error instanceof Anthropic.APIError) throw safeApiError(error, spec.request, spec.secret !== true);
     throw error;
   } finally {

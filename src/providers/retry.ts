@@ -22,10 +22,10 @@ export interface RetryPolicy {
   /** Longest backoff delay in milliseconds (default 8000); a longer `retry-after` is still honoured. */
   maxDelayMs: number;
   /**
-   * For tests only: the longest wait for a `retry-after` in milliseconds (default: no limit). Set with the
-   * `RECONCILE_TEST_RETRY_DELAY_MS` environment variable; see `DEFAULT_RETRY`.
+   * The longest wait for a `retry-after`, in milliseconds (default 60000: a hostile `retry-after: 999999` must not
+   * park the run for days). `RECONCILE_TEST_RETRY_DELAY_MS` lowers it for tests; see `DEFAULT_RETRY`.
    */
-  maxRetryAfterMs?: number;
+  maxRetryAfterMs: number;
 }
 
 /**
@@ -44,13 +44,14 @@ function testDelayOverride(value: string | undefined): Partial<RetryPolicy> | un
 }
 
 /**
- * The default policy: 4 retries, 0.5 s doubling to 8 s with jitter (about 15 s of waiting at most before a request
- * gives up), `retry-after` honoured. `RECONCILE_TEST_RETRY_DELAY_MS` (tests only) caps every wait.
+ * The default policy: 4 retries, 0.5 s doubling to 8 s with jitter (about 15 s of backoff at most before a request
+ * gives up), `retry-after` honoured up to 60 s. `RECONCILE_TEST_RETRY_DELAY_MS` (tests only) caps every wait.
  */
 export const DEFAULT_RETRY: RetryPolicy = {
   retries: 4,
   minDelayMs: 500,
   maxDelayMs: 8000,
+  maxRetryAfterMs: 60_000,
   ...testDelayOverride(process.env[TEST_RETRY_DELAY_ENV]),
 };
 
@@ -112,7 +113,7 @@ export async function retryTransient<T>(
       onFailedAttempt: async (context) => {
         if (!isTransient(lastError) || context.retriesLeft === 0) return;
         onRetry?.(lastError, context.attemptNumber);
-        const wait = Math.min(retryAfterMs(lastError), policy.maxRetryAfterMs ?? Number.POSITIVE_INFINITY);
+        const wait = Math.min(retryAfterMs(lastError), policy.maxRetryAfterMs);
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       },
     },

@@ -18,6 +18,7 @@ import { credentialProvider } from "../../src/providers/credential.js";
 import { checkShape, MAX_RESPONSE_BYTES, UnexpectedResponseError } from "../../src/providers/response.js";
 import { isTransient, retryTransient } from "../../src/providers/retry.js";
 import type { DesiredResource } from "../../src/providers/types.js";
+import { vaultProvider } from "../../src/providers/vault.js";
 
 const CANARY = "canary-secret-5d2f";
 const stops: Array<() => Promise<void>> = [];
@@ -200,6 +201,32 @@ describe("error answers that are not the API's", () => {
       "POST /v1/vaults/vlt_1/credentials answered 400 (text/plain) without an API error message",
     );
     expect(JSON.stringify(error) + String(error)).not.toContain(CANARY);
+  });
+});
+
+describe("redirects", () => {
+  it("refuses a redirect instead of sending the key and the body to where it points", async () => {
+    const elsewhere = await serve((_req, res) => res.end("{}"));
+    const redirecting = await serve((_req, res) => {
+      res.writeHead(307, { location: `${elsewhere.url}/steal?x=${"z".repeat(500)}` });
+      res.end();
+    });
+    const desired = {
+      type: "vault",
+      name: "v",
+      state: {},
+      spec: { name: "v", display_name: "V", metadata: {} },
+    } as unknown as DesiredResource;
+    const error = await vaultProvider
+      .create(clientFor(redirecting.url), desired, { stack: "s", secrets: () => undefined }, {})
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnexpectedResponseError);
+    expect(String(error)).toContain(
+      `POST /v1/vaults: unexpected answer: a redirect (307) to ${elsewhere.url}, which reconcile does not follow`,
+    );
+    expect(String(error)).not.toContain("zzz");
+    expect(elsewhere.requests()).toBe(0);
+    expect(redirecting.requests()).toBe(1); // not transient: not retried
   });
 });
 
