@@ -252,6 +252,8 @@ async function attempt(client: Anthropic, call: SdkCall, spec: RequestSpec): Pro
       throw new UnexpectedResponseError(spec.request, redirectProblem(error.status, error.headers?.get("location")));
     }
     if (error instanceof Anthropic.APIError) throw safeApiError(error, spec.request, spec.secret !== true);
+    // fetch reports a connection dropped while the body streams as a TypeError ("terminated").
+    if (error instanceof TypeError) throw new RequestConnectionError(spec.request);
     throw error;
   } finally {
     clearTimeout(timer);

@@ -12,6 +12,7 @@ import {
   createClient,
   InsecureBaseUrlError,
   isLoopbackHost,
+  RequestConnectionError,
   RequestTimeoutError,
 } from "../../src/providers/client.js";
 import { credentialProvider } from "../../src/providers/credential.js";
@@ -110,6 +111,18 @@ describe("timeouts and huge bodies", () => {
     expect(error).toBeInstanceOf(RequestTimeoutError);
     expect(String(error)).toContain("GET /v1/agents got no answer within 300ms");
     expect(server.requests()).toBe(3); // retried: a timeout is transient
+  });
+
+  it("retries a connection dropped in the middle of the body, and names the request when it keeps happening", async () => {
+    const server = await serve((req, res) => {
+      res.writeHead(200, { "content-type": "application/json", "content-length": "1000" });
+      res.write('{"data": [');
+      setImmediate(() => req.socket.destroy());
+    });
+    const error = await agentProvider.list(clientFor(server.url)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RequestConnectionError);
+    expect(String(error)).toContain("GET /v1/agents: could not reach the API (the connection failed or was dropped)");
+    expect(server.requests()).toBe(3);
   });
 
   it("refuses a body larger than the cap instead of reading it all", async () => {
