@@ -34,20 +34,31 @@ export interface ConnectOptions {
   target: TargetConfig;
   /** Where notes go (stderr), so machine-readable stdout stays clean. */
   warn: (line: string) => void;
+  /** `--timeout`, in milliseconds (default `DEFAULT_TIMEOUT_MS`). */
+  timeoutMs?: number;
+  /** `--insecure-base-url`. */
+  insecureBaseUrl?: boolean;
 }
 
 /**
  * Opens a connection for `options.target`.
  * @throws MissingApiKeyError without `local` when the target's key variable is not set
+ * @throws InsecureBaseUrlError when the base URL is plain http to a non-loopback host, without `insecureBaseUrl`
  */
 export async function connect(options: ConnectOptions): Promise<Connection> {
   const { target } = options;
   const workspaceId = target.workspace_id ?? undefined;
+  const requestOptions = {
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    insecureBaseUrl: options.insecureBaseUrl === true,
+    onNote: options.warn,
+  };
   if (!options.local) {
     const client = createClient({
       apiKeyEnv: target.api_key_env,
-      ...(target.base_url ? { baseURL: target.base_url } : {}),
+      ...(target.base_url ? { baseURL: target.base_url, baseURLSource: `target ${target.name}'s base_url` } : {}),
       ...(workspaceId ? { workspaceId } : {}),
+      ...requestOptions,
     });
     return { client, describe: client.baseURL, secrets: envSecrets(), close: async () => {} };
   }
@@ -56,8 +67,8 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
   const client = createClient({
     apiKey: "local-emulator",
     baseURL: emulator.url,
-    maxRetries: 0,
     ...(workspaceId ? { workspaceId } : {}),
+    ...requestOptions,
   });
   const secrets = withLocalPlaceholders(envSecrets(), (name) =>
     options.warn(`Note: \${env:${name}} is not set; the local emulator gets a placeholder value instead.\n`),

@@ -2,6 +2,8 @@
  * The frame every command that talks to an API runs in: find the repository, load and check the specs for the
  * target (before any network), connect, run, close, and turn any error into stderr lines and exit code 1.
  */
+import { type Command, InvalidArgumentError } from "commander";
+import ms from "ms";
 import { type LoadedProject, loadSpecs } from "../reconcile/workflow.js";
 import { type Connection, connect } from "./connect.js";
 import { reportError } from "./errors.js";
@@ -13,6 +15,10 @@ export interface ProjectFlags {
   dir?: string;
   target?: string;
   local?: boolean;
+  /** `--timeout DURATION`, in milliseconds (default 60000). */
+  timeout?: number;
+  /** `--insecure-base-url`: allow a plain-http base URL to a host other than loopback. */
+  insecureBaseUrl?: boolean;
 }
 
 /**
@@ -28,7 +34,14 @@ export async function withProject(
   try {
     const root = findRoot(flags.dir);
     const project = await loadSpecs(root, flags.target);
-    connection = await connect({ root, local: flags.local === true, target: project.target, warn: output.err });
+    connection = await connect({
+      root,
+      local: flags.local === true,
+      target: project.target,
+      warn: output.err,
+      ...(flags.timeout ? { timeoutMs: flags.timeout } : {}),
+      insecureBaseUrl: flags.insecureBaseUrl === true,
+    });
     if (process.stderr.isTTY) {
       output.err(`Stack ${project.config.stack}, target ${project.target.name}: ${connection.describe}\n`);
     }
@@ -40,10 +53,35 @@ export async function withProject(
   }
 }
 
-/** Adds the shared `--dir`, `--target` and `--local` options to a commander command. */
-export function projectOptions<T extends { option: (flags: string, description: string) => T }>(command: T): T {
+/**
+ * `--timeout DURATION` → milliseconds: a number with a unit (`500ms`, `30s`, `2m`; parsed by `ms`), from 100ms to
+ * 1h. A bare number is refused, so `--timeout 60` cannot silently mean 60 milliseconds.
+ * @throws InvalidArgumentError (commander prints it as a usage error)
+ */
+export function parseTimeout(value: string): number {
+  const parsed = /[a-z]\s*$/i.test(value.trim()) ? ms(value.trim() as ms.StringValue) : Number.NaN;
+  if (typeof parsed !== "number" || !Number.isFinite(parsed) || parsed < 100 || parsed > 3_600_000) {
+    throw new InvalidArgumentError("expected a duration with a unit from 100ms to 1h, like 30s, 2m or 500ms");
+  }
+  return Math.round(parsed);
+}
+
+/**
+ * Adds the shared `--dir`, `--target`, `--local`, `--timeout` and `--insecure-base-url` options to a commander
+ * command.
+ */
+export function projectOptions(command: Command): Command {
   return command
     .option("--dir <path>", "repository root (default: nearest directory with reconcile.yaml or .git)")
     .option("--target <name>", "the target (workspace) from reconcile.yaml (default: default_target, or the only one)")
-    .option("--local", "use the embedded emulator (.reconcile/local-state.json) instead of the API");
+    .option("--local", "use the embedded emulator (.reconcile/local-state.json) instead of the API")
+    .option(
+      "--timeout <duration>",
+      "the longest wait for one API request, like 30s or 2m (default 60s); a timed-out request is retried",
+      parseTimeout,
+    )
+    .option(
+      "--insecure-base-url",
+      "allow a plain http:// base URL to a host other than loopback (sends the key unencrypted)",
+    );
 }

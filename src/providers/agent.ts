@@ -8,10 +8,11 @@
  * policy.
  */
 import type { ResolvedAgent, ResolvedMcpToolset } from "../spec/types.js";
-import { keyed, listAll, policyName, toJson } from "./comparable.js";
+import { archiveObject, listObjects, readObject, writeObject } from "./client.js";
+import { keyed, policyName, toJson } from "./comparable.js";
 import { metadataUpdate, userMetadata } from "./ownership.js";
 import { desiredResource } from "./resource.js";
-import type { ApiObject, ComparableState, Json, LiveResource, Provider, UpdateRequest } from "./types.js";
+import type { ComparableState, Json, LiveResource, Provider, UpdateRequest } from "./types.js";
 
 type Obj = Record<string, unknown>;
 
@@ -167,25 +168,29 @@ export const agentProvider: Provider = {
       }),
     );
   },
-  list: (client) => listAll((q) => client.beta.agents.list(q)),
-  retrieve: async (client, id) => (await client.beta.agents.retrieve(id)) as unknown as ApiObject,
+  list: (client) => listObjects(client, "agent", "/v1/agents", (query, o) => client.beta.agents.list(query, o)),
+  retrieve: (client, id) =>
+    readObject(client, "agent", `GET /v1/agents/${id}`, (o) => client.beta.agents.retrieve(id, {}, o)),
   state: (object) => agentState(object),
   async create(client, desired, _ctx, ownership) {
     const params = agentParams(desired.spec as ResolvedAgent);
     params.metadata = { ...(params.metadata as Obj), ...ownership };
-    const agent = await client.beta.agents.create(params as never, { maxRetries: 0 });
-    return { id: agent.id, version: agent.version };
+    const agent = await writeObject(client, "agent", "POST /v1/agents", (o) =>
+      client.beta.agents.create(params as never, o),
+    );
+    return { id: agent.id, version: agent.version as number };
   },
   async update(client, desired, live, request) {
-    // No SDK retry: the SDK retries 409s, and a version conflict must surface as one, not be repeated.
-    const agent = await client.beta.agents.update(
-      live.id,
-      updateParams(desired.spec as ResolvedAgent, live, request) as never,
-      { maxRetries: 0 },
+    // No SDK retry (the SDK retries 409s, and a version conflict must surface as one, not be repeated).
+    const params = updateParams(desired.spec as ResolvedAgent, live, request);
+    const agent = await writeObject(client, "agent", `POST /v1/agents/${live.id}`, (o) =>
+      client.beta.agents.update(live.id, params as never, o),
     );
-    return { id: agent.id, version: agent.version };
+    return { id: agent.id, version: agent.version as number };
   },
   async archive(client, live) {
-    await client.beta.agents.archive(live.id);
+    await archiveObject(client, "agent", `POST /v1/agents/${live.id}/archive`, (o) =>
+      client.beta.agents.archive(live.id, {}, o),
+    );
   },
 };

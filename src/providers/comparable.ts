@@ -1,7 +1,7 @@
 /**
  * Small pure helpers the providers share to build comparable state (see `ComparableState` in `types.ts`).
  */
-import type { ApiObject, Json } from "./types.js";
+import type { Json } from "./types.js";
 
 /** `{ type: "always_ask" }` → `"always_ask"`; a string stays as it is; anything else → null. */
 export function policyName(policy: unknown): string | null {
@@ -31,15 +31,3 @@ export function toJson(value: unknown): Json {
 
 /** The page size every list asks for: the largest the API serves, so observe makes the fewest requests. */
 export const LIST_PAGE_SIZE = 100;
-
-/**
- * Every item of a paged SDK list, following `next_page` to the end. `list` is an SDK list call such as
- * `(q) => client.beta.agents.list(q)`, called with `limit: LIST_PAGE_SIZE`.
- */
-export async function listAll(
-  list: (query: { limit: number }) => AsyncIterable<unknown> & PromiseLike<unknown>,
-): Promise<ApiObject[]> {
-  const out: ApiObject[] = [];
-  for await (const item of list({ limit: LIST_PAGE_SIZE })) out.push(item as ApiObject);
-  return out;
-}

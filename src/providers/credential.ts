@@ -9,11 +9,12 @@
  * `auth.mcp_server_url` (and what `CredentialUpdateParams` cannot carry) cannot change in place: replacement.
  */
 import type { ResolvedCredential, ResolvedCredentialAuth, ResolvedVault } from "../spec/types.js";
-import { listAll, sortedStrings } from "./comparable.js";
+import { archiveObject, listObjects, readObject, writeObject } from "./client.js";
+import { sortedStrings } from "./comparable.js";
 import { metadataUpdate, SECRET_FINGERPRINT_KEY, userMetadata } from "./ownership.js";
 import { desiredResource } from "./resource.js";
 import { collectSecretRefs, secretFingerprint, substituteSecrets } from "./secrets.js";
-import type { ApiObject, ComparableState, Json, Provider, ProviderContext } from "./types.js";
+import type { ComparableState, Json, Provider, ProviderContext } from "./types.js";
 
 type Obj = Record<string, unknown>;
 
@@ -156,25 +157,33 @@ export const credentialProvider: Provider = {
       }),
     );
   },
-  list: (client, parentId) => listAll((q) => client.beta.vaults.credentials.list(String(parentId), q)),
-  retrieve: async (client, id, parentId) =>
-    (await client.beta.vaults.credentials.retrieve(id, { vault_id: String(parentId) })) as unknown as ApiObject,
+  list: (client, parentId) =>
+    listObjects(client, "credential", `/v1/vaults/${parentId}/credentials`, (query, o) =>
+      client.beta.vaults.credentials.list(String(parentId), query, o),
+    ),
+  retrieve: (client, id, parentId) =>
+    readObject(client, "credential", `GET /v1/vaults/${parentId}/credentials/${id}`, (o) =>
+      client.beta.vaults.credentials.retrieve(id, { vault_id: String(parentId) }, o),
+    ),
   state: (object) => credentialState(object, object.metadata?.[SECRET_FINGERPRINT_KEY] ?? null),
   async create(client, desired, ctx, ownership, parentId) {
     const { credential } = desired.spec as CredentialSpec;
     const secret = desired.state.secret;
-    const created = await client.beta.vaults.credentials.create(
-      String(parentId),
-      {
-        display_name: credential.display_name,
-        metadata: {
-          ...credential.metadata,
-          ...ownership,
-          ...(typeof secret === "string" ? { [SECRET_FINGERPRINT_KEY]: secret } : {}),
-        },
-        auth: substituteSecrets(credential.auth, ctx.secrets) as never,
+    const params = {
+      display_name: credential.display_name,
+      metadata: {
+        ...credential.metadata,
+        ...ownership,
+        ...(typeof secret === "string" ? { [SECRET_FINGERPRINT_KEY]: secret } : {}),
       },
-      { maxRetries: 0 },
+      auth: substituteSecrets(credential.auth, ctx.secrets) as never,
+    };
+    const created = await writeObject(
+      client,
+      "credential",
+      `POST /v1/vaults/${parentId}/credentials`,
+      (o) => client.beta.vaults.credentials.create(String(parentId), params, o),
+      { secret: true },
     );
     return { id: created.id };
   },
@@ -191,10 +200,18 @@ export const credentialProvider: Provider = {
         : request.ownership;
     const metadata = metadataUpdate(credential.metadata, live.metadata, { fields: request.fields, ownership });
     if (metadata) body.metadata = metadata;
-    const updated = await client.beta.vaults.credentials.update(live.id, body as never, { maxRetries: 0 });
+    const updated = await writeObject(
+      client,
+      "credential",
+      `POST /v1/vaults/${live.parentId}/credentials/${live.id}`,
+      (o) => client.beta.vaults.credentials.update(live.id, body as never, o),
+      { secret: true },
+    );
     return { id: updated.id };
   },
   async archive(client, live) {
-    await client.beta.vaults.credentials.archive(live.id, { vault_id: String(live.parentId) });
+    await archiveObject(client, "credential", `POST /v1/vaults/${live.parentId}/credentials/${live.id}/archive`, (o) =>
+      client.beta.vaults.credentials.archive(live.id, { vault_id: String(live.parentId) }, o),
+    );
   },
 };

@@ -4,10 +4,11 @@
  * (the API answers `invalid_config_type_change`), so a change of it is a replacement.
  */
 import type { ResolvedEnvironment } from "../spec/types.js";
-import { listAll, sortedStrings, toJson } from "./comparable.js";
+import { archiveObject, listObjects, readObject, writeObject } from "./client.js";
+import { sortedStrings, toJson } from "./comparable.js";
 import { metadataUpdate, userMetadata } from "./ownership.js";
 import { desiredResource } from "./resource.js";
-import type { ApiObject, ComparableState, Json, Provider } from "./types.js";
+import type { ComparableState, Json, Provider } from "./types.js";
 
 type Obj = Record<string, unknown>;
 
@@ -74,13 +75,19 @@ export const environmentProvider: Provider = {
       }),
     );
   },
-  list: (client) => listAll((q) => client.beta.environments.list(q)),
-  retrieve: async (client, id) => (await client.beta.environments.retrieve(id)) as unknown as ApiObject,
+  list: (client) =>
+    listObjects(client, "environment", "/v1/environments", (query, o) => client.beta.environments.list(query, o)),
+  retrieve: (client, id) =>
+    readObject(client, "environment", `GET /v1/environments/${id}`, (o) =>
+      client.beta.environments.retrieve(id, {}, o),
+    ),
   state: (object) => environmentState(object),
   async create(client, desired, _ctx, ownership) {
     const params = environmentParams(desired.spec as ResolvedEnvironment);
     params.metadata = { ...(params.metadata as Obj), ...ownership };
-    const env = await client.beta.environments.create(params as never, { maxRetries: 0 });
+    const env = await writeObject(client, "environment", "POST /v1/environments", (o) =>
+      client.beta.environments.create(params as never, o),
+    );
     return { id: env.id };
   },
   async update(client, desired, live, request) {
@@ -90,13 +97,19 @@ export const environmentProvider: Provider = {
     for (const field of request.fields) if (field !== "metadata") body[field] = params[field];
     const metadata = metadataUpdate(spec.metadata, live.metadata, request);
     if (metadata) body.metadata = metadata;
-    const env = await client.beta.environments.update(live.id, body as never, { maxRetries: 0 });
+    const env = await writeObject(client, "environment", `POST /v1/environments/${live.id}`, (o) =>
+      client.beta.environments.update(live.id, body as never, o),
+    );
     return { id: env.id };
   },
   async archive(client, live) {
-    await client.beta.environments.archive(live.id);
+    await archiveObject(client, "environment", `POST /v1/environments/${live.id}/archive`, (o) =>
+      client.beta.environments.archive(live.id, {}, o),
+    );
   },
   async delete(client, live) {
-    await client.beta.environments.delete(live.id);
+    await archiveObject(client, "environment", `DELETE /v1/environments/${live.id}`, (o) =>
+      client.beta.environments.delete(live.id, {}, o),
+    );
   },
 };

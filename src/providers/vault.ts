@@ -3,10 +3,10 @@
  * `VaultUpdateParams`, `BetaManagedAgentsVault`). The vault's credentials are the `credential` provider's.
  */
 import type { ResolvedVault } from "../spec/types.js";
-import { listAll } from "./comparable.js";
+import { archiveObject, listObjects, readObject, writeObject } from "./client.js";
 import { metadataUpdate, userMetadata } from "./ownership.js";
 import { desiredResource } from "./resource.js";
-import type { ApiObject, ComparableState, Provider } from "./types.js";
+import type { ComparableState, Provider } from "./types.js";
 
 type Obj = Record<string, unknown>;
 
@@ -37,14 +37,14 @@ export const vaultProvider: Provider = {
       }),
     );
   },
-  list: (client) => listAll((q) => client.beta.vaults.list(q)),
-  retrieve: async (client, id) => (await client.beta.vaults.retrieve(id)) as unknown as ApiObject,
+  list: (client) => listObjects(client, "vault", "/v1/vaults", (query, o) => client.beta.vaults.list(query, o)),
+  retrieve: (client, id) =>
+    readObject(client, "vault", `GET /v1/vaults/${id}`, (o) => client.beta.vaults.retrieve(id, {}, o)),
   state: (object) => vaultState(object),
   async create(client, desired, _ctx, ownership) {
     const spec = desired.spec as ResolvedVault;
-    const vault = await client.beta.vaults.create(
-      { display_name: spec.display_name, metadata: { ...spec.metadata, ...ownership } },
-      { maxRetries: 0 },
+    const vault = await writeObject(client, "vault", "POST /v1/vaults", (o) =>
+      client.beta.vaults.create({ display_name: spec.display_name, metadata: { ...spec.metadata, ...ownership } }, o),
     );
     return { id: vault.id };
   },
@@ -54,13 +54,19 @@ export const vaultProvider: Provider = {
     if (request.fields.includes("display_name")) body.display_name = spec.display_name;
     const metadata = metadataUpdate(spec.metadata, live.metadata, request);
     if (metadata) body.metadata = metadata;
-    const vault = await client.beta.vaults.update(live.id, body, { maxRetries: 0 });
+    const vault = await writeObject(client, "vault", `POST /v1/vaults/${live.id}`, (o) =>
+      client.beta.vaults.update(live.id, body, o),
+    );
     return { id: vault.id };
   },
   async archive(client, live) {
-    await client.beta.vaults.archive(live.id);
+    await archiveObject(client, "vault", `POST /v1/vaults/${live.id}/archive`, (o) =>
+      client.beta.vaults.archive(live.id, {}, o),
+    );
   },
   async delete(client, live) {
-    await client.beta.vaults.delete(live.id);
+    await archiveObject(client, "vault", `DELETE /v1/vaults/${live.id}`, (o) =>
+      client.beta.vaults.delete(live.id, {}, o),
+    );
   },
 };

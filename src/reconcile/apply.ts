@@ -12,9 +12,9 @@
  */
 import Anthropic from "@anthropic-ai/sdk";
 import pLimit from "p-limit";
-import pRetry from "p-retry";
 import { lifecycleOf, ownerOf, ownershipMetadata } from "../providers/ownership.js";
 import { providerFor } from "../providers/registry.js";
+import { DEFAULT_RETRY, type RetryPolicy, verifiedWrite } from "../providers/retry.js";
 import type { AppliedRef, DesiredResource, LiveResource, Provider, ProviderContext } from "../providers/types.js";
 import { diffState, pathsOverlap } from "./diff.js";
 import { settleDuplicates } from "./duplicates.js";
@@ -53,16 +53,6 @@ export interface ApplyResult {
   skipped: number;
 }
 
-/** How transient faults are retried. */
-export interface RetryPolicy {
-  /** Retries after the first attempt (default 4). */
-  retries: number;
-  /** First backoff delay in milliseconds, doubled each retry with jitter (default 500). */
-  minDelayMs: number;
-  /** Longest backoff delay in milliseconds (default 8000); a longer `retry-after` is still honoured. */
-  maxDelayMs: number;
-}
-
 /** Options of `applyPlan`. */
 export interface ApplyOptions {
   /** At most this many API writes in flight (default 4). */
@@ -88,8 +78,6 @@ class ReplaceIncomplete extends Error {
   }
 }
 
-const DEFAULT_RETRY: RetryPolicy = { retries: 4, minDelayMs: 500, maxDelayMs: 8000 };
-
 /**
  * A one-line, secret-free explanation of an apply error, with what to do next where there is something to do.
  * API errors quote the server's message (the API never echoes secret values).
@@ -106,64 +94,6 @@ export function describeError(error: unknown): string {
   }
   if (error instanceof Anthropic.APIConnectionError) return `could not reach the API: ${error.message}`;
   return error instanceof Error ? error.message : String(error);
-}
-
-/** True for faults worth retrying: 408, 429, 5xx, and connection errors (including timeouts). */
-export function isTransient(error: unknown): boolean {
-  if (error instanceof Anthropic.APIConnectionError) return true;
-  if (error instanceof Anthropic.APIError && error.status !== undefined) {
-    return error.status === 408 || error.status === 429 || error.status >= 500;
-  }
-  return false;
-}
-
-/** The server's `retry-after` (seconds, or an HTTP date) in milliseconds, or 0. */
-function retryAfterMs(error: unknown): number {
-  const header = error instanceof Anthropic.APIError ? error.headers?.get("retry-after") : null;
-  if (!header) return 0;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? 0 : Math.max(0, date - Date.now());
-}
-
-/**
- * Runs `write`, retrying transient faults per `policy`. Before each retry, `landed` checks whether the lost write
- * took effect after all; its answer is used instead of writing again. `counter.attempts` counts write attempts.
- */
-async function verifiedWrite(
-  write: () => Promise<AppliedRef>,
-  landed: () => Promise<AppliedRef | undefined>,
-  policy: RetryPolicy,
-  counter: { attempts: number },
-): Promise<AppliedRef> {
-  let lastError: unknown;
-  return pRetry(
-    async (attempt) => {
-      try {
-        if (attempt > 1) {
-          const found = await landed();
-          if (found) return found;
-        }
-        counter.attempts++;
-        return await write();
-      } catch (error) {
-        lastError = error;
-        throw error;
-      }
-    },
-    {
-      retries: policy.retries,
-      minTimeout: policy.minDelayMs,
-      maxTimeout: policy.maxDelayMs,
-      randomize: true,
-      shouldRetry: () => isTransient(lastError),
-      onFailedAttempt: async () => {
-        const wait = retryAfterMs(lastError);
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      },
-    },
-  );
 }
 
 /**

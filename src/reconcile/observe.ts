@@ -6,6 +6,11 @@
  * owned parent. Nothing is fetched one by one, except the objects named by `adopt:` entries that the stack does
  * not own yet. Objects without this stack's ownership metadata are dropped here, so no later stage can touch what
  * is not ours (DESIGN.md, "Identity lives on the live resource").
+ *
+ * Every read goes through the providers' request layer (`src/providers/client.ts`): each list page and each
+ * retrieve is retried on transient faults with the same policy as apply's writes (`src/providers/retry.ts`), timed
+ * out, and checked for the API's shape, so a fault on one page neither restarts the list nor fails the plan, and a
+ * server that is not the API never reads as an empty workspace (ADR 11).
  */
 import type Anthropic from "@anthropic-ai/sdk";
 import pLimit from "p-limit";
@@ -113,7 +118,8 @@ async function adopt(
 /**
  * Reads the live state owned by `ctx.stack`, and the objects `adopt` names.
  * @param providers the provider table (parents listed before children)
- * @throws the SDK's `APIError` when a list call fails (after the SDK's own retries)
+ * @throws the SDK's `APIError` when a list call fails (after the retries of `src/providers/retry.ts`), or the request
+ *   layer's `RequestTimeoutError`, `RequestConnectionError`, `UnexpectedResponseError` or `PaginationError`
  */
 export async function observe(
   client: Anthropic,

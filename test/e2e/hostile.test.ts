@@ -1,0 +1,278 @@
+/**
+ * Hostile or broken servers, end to end: the CLI against small `node:http` servers on loopback that answer a create
+ * with an HTML page, answer with the wrong kind of id, never answer, or paginate forever; and a plain-http base URL
+ * to a host that is not loopback, refused before any request. Each run must end with a clear error naming the
+ * request, within its timeout, with no "✓" and no secret in the output.
+ */
+
+import { writeFile } from "node:fs/promises";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { join } from "node:path";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
+import { copyFleet, removeDir, runCli } from "./helpers.js";
+
+// Each test runs the CLI once or twice; give a loaded 2-core machine room.
+vi.setConfig({ testTimeout: 90_000 });
+
+const CANARY = "canary-token-7c1e9b0d";
+
+interface Hostile {
+  url: string;
+  /** `METHOD /path` of every request received (query strings dropped). */
+  requests: string[];
+  close: () => Promise<void>;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse, path: string, body: string) => void;
+
+const servers: Hostile[] = [];
+afterEach(async () => {
+  for (const server of servers.splice(0)) await server.close();
+});
+
+/** A server on a random loopback port; `handle` answers (or not). Stopped after each test. */
+async function serve(handle: Handler): Promise<Hostile> {
+  const requests: string[] = [];
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk: Buffer) => {
+      body += chunk.toString();
+    });
+    req.on("end", () => {
+      const path = new URL(req.url ?? "/", "http://localhost").pathname;
+      requests.push(`${req.method} ${path}`);
+      handle(req, res, path, body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  const hostile: Hostile = {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+  servers.push(hostile);
+  return hostile;
+}
+
+const json = (res: ServerResponse, status: number, value: unknown) => {
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(JSON.stringify(value));
+};
+
+/** An empty list page for every GET (a workspace with nothing in it); `post` answers every POST. */
+const emptyWorkspace =
+  (post: Handler): Handler =>
+  (req, res, path, body) => {
+    if (req.method === "GET") return json(res, 200, { data: [], next_page: null });
+    post(req, res, path, body);
+  };
+
+let fleet = "";
+afterAll(async () => {
+  if (fleet) await removeDir(fleet);
+});
+async function fleetDir(): Promise<string> {
+  fleet ||= await copyFleet();
+  return fleet;
+}
+
+const cliEnv = (url: string) => ({
+  ANTHROPIC_API_KEY: "k",
+  ANTHROPIC_BASE_URL: url,
+  WORKSPACE_MCP_TOKEN: CANARY,
+  RECONCILE_TEST_RETRY_DELAY_MS: "5",
+});
+
+const output = (r: { stdout: string; stderr: string }) => r.stdout + r.stderr;
+
+describe("a server that answers writes with something that is not the API", () => {
+  it("fails a create answered 200 text/html (a captive portal) and says so, with no ✓", async () => {
+    const server = await serve(
+      emptyWorkspace((_req, res, _path, body) => {
+        res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+        // Echoes the request, as some portals and error pages do, with a control sequence for the terminal.
+        res.end(`<html><head><title>Sign in to Hotel Wi-Fi\u001b[2J</title></head><body>${body}</body></html>`);
+      }),
+    );
+    const result = await runCli(["apply", "--auto-approve", "--timeout", "5s", "--dir", await fleetDir()], {
+      ...cliEnv(server.url),
+    });
+    expect(result.code).toBe(1);
+    expect(output(result)).not.toContain("✓");
+    expect(result.stdout).toMatch(
+      /POST \/v1\/environments: unexpected answer: 200 text\/html instead of JSON: "<html>/,
+    );
+    expect(result.stdout).toContain("Sign in to Hotel Wi-Fi");
+    expect(output(result)).not.toContain("\u001b[2J");
+    expect(output(result)).not.toContain(CANARY);
+    expect(result.stdout).toContain("Apply finished with errors: 0 done");
+  });
+
+  it("never shows the body of an unexpected answer to a request that carried a secret", async () => {
+    const server = await serve(
+      emptyWorkspace((_req, res, path, body) => {
+        if (path === "/v1/vaults") {
+          return json(res, 200, { id: "vlt_011CHostileVault0000001", type: "vault", metadata: {} });
+        }
+        res.writeHead(200, { "content-type": "text/html" });
+        res.end(`<html><body>you sent ${body}</body></html>`);
+      }),
+    );
+    const result = await runCli(["apply", "--auto-approve", "--timeout", "5s", "--dir", await fleetDir()], {
+      ...cliEnv(server.url),
+    });
+    expect(result.code).toBe(1);
+    expect(server.requests).toContain("POST /v1/vaults/vlt_011CHostileVault0000001/credentials");
+    expect(result.stdout).toMatch(
+      /credential\.email-meeting-manager\/workspace-mcp: create failed: POST \/v1\/vaults\/vlt_011CHostileVault0000001\/credentials: unexpected answer: 200 text\/html instead of JSON\./,
+    );
+    expect(output(result)).not.toContain(CANARY);
+  });
+
+  it("fails a create answered with JSON whose id is not of the kind created", async () => {
+    const server = await serve(
+      emptyWorkspace((_req, res, path) => {
+        const id = path === "/v1/vaults" ? "agent_011CWrongKind000000001" : "vlt_011CWrongKind0000000001";
+        json(res, 200, { id, version: 1, metadata: {} });
+      }),
+    );
+    const result = await runCli(["apply", "--auto-approve", "--timeout", "5s", "--dir", await fleetDir()], {
+      ...cliEnv(server.url),
+    });
+    expect(result.code).toBe(1);
+    expect(output(result)).not.toContain("✓");
+    expect(result.stdout).toContain(
+      'environment.export-sandbox: create failed: POST /v1/environments: unexpected answer: not an environment: at /id: must match pattern "^env_',
+    );
+    expect(result.stdout).toContain("vault.email-meeting-manager: create failed: POST /v1/vaults: unexpected answer");
+  });
+
+  it("fails the plan when a list answers with HTML instead of treating the workspace as empty", async () => {
+    const server = await serve((_req, res) => {
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end("<html><body>It works!</body></html>");
+    });
+    const result = await runCli(["plan", "--dir", await fleetDir()], cliEnv(server.url));
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(/Error: GET \/v1\/\w+: unexpected answer: 200 text\/html instead of JSON: "<html>/);
+    expect(server.requests.every((r) => r.startsWith("GET "))).toBe(true);
+  });
+});
+
+describe("a server that never answers", () => {
+  const silent: Handler = () => {
+    // accept the request, answer nothing, keep the connection open
+  };
+
+  it("ends plan with an error naming the slow request and the timeout", async () => {
+    const server = await serve(silent);
+    const started = Date.now();
+    const result = await runCli(["plan", "--timeout", "1s", "--dir", await fleetDir()], cliEnv(server.url));
+    expect(result.code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(45_000);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(/Error: GET \/v1\/\w+ got no answer within 1s/);
+    expect(result.stderr).toMatch(/Note: GET \/v1\/\w+ got no answer within 1s; retrying \(attempt 2 of 5\)/);
+    // Each read was tried 5 times (1 + 4 retries), and no more.
+    expect(server.requests.filter((r) => r === "GET /v1/agents").length).toBeLessThanOrEqual(5);
+  }, 60_000);
+
+  it("ends apply with an error naming the slow write, with no ✓ and no duplicate", async () => {
+    const server = await serve(emptyWorkspace(silent));
+    const result = await runCli(
+      ["apply", "--auto-approve", "--timeout", "1s", "--dir", await fleetDir()],
+      cliEnv(server.url),
+    );
+    expect(result.code).toBe(1);
+    expect(output(result)).not.toContain("✓");
+    expect(result.stdout).toMatch(/environment\.\S+: create failed: POST \/v1\/environments got no answer within 1s/);
+    // Before each retry of a create, apply looked for it first (a timed-out create may have landed).
+    const requests = server.requests.join("\n");
+    expect(requests).toMatch(/POST \/v1\/environments\nGET \/v1\/environments\nPOST \/v1\/environments/);
+  }, 60_000);
+
+  it("refuses a --timeout without a unit", async () => {
+    const result = await runCli(["plan", "--timeout", "60", "--dir", await fleetDir()], cliEnv("http://127.0.0.1:9"));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("expected a duration with a unit");
+  });
+});
+
+describe("a server whose pagination never ends", () => {
+  it("stops at a cursor that comes back, with a clear error", async () => {
+    const server = await serve((_req, res) => json(res, 200, { data: [], next_page: "page_same" }));
+    const result = await runCli(["plan", "--timeout", "5s", "--dir", await fleetDir()], cliEnv(server.url));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /Error: GET \/v1\/\w+: page 2 pointed back to a page cursor already followed; stopped listing/,
+    );
+    expect(server.requests.filter((r) => r === "GET /v1/agents").length).toBeLessThanOrEqual(2);
+  }, 60_000);
+
+  it("stops at the page cap when every cursor is new (memory stays bounded)", async () => {
+    let n = 0;
+    const server = await serve((_req, res, path) => {
+      n++;
+      if (path !== "/v1/agents") return json(res, 200, { data: [], next_page: null });
+      const agent = {
+        id: `agent_011CLoop${String(n).padStart(12, "0")}`,
+        type: "agent",
+        version: 1,
+        name: `someone-else-${n}`,
+        model: { id: "claude-haiku-4-5", speed: "standard" },
+        metadata: {},
+        created_at: "2026-01-01T00:00:00Z",
+        archived_at: null,
+      };
+      json(res, 200, { data: [agent], next_page: `page_${n}` });
+    });
+    const result = await runCli(["plan", "--timeout", "5s", "--dir", await fleetDir()], cliEnv(server.url));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("Error: GET /v1/agents: more than 500 pages of 100");
+    expect(server.requests.filter((r) => r === "GET /v1/agents")).toHaveLength(500);
+  }, 120_000);
+});
+
+describe("base URL", () => {
+  it("refuses plain http to a host that is not loopback before any request, unless --insecure-base-url", async () => {
+    const server = await serve(emptyWorkspace((_req, res) => json(res, 500, {})));
+    const port = new URL(server.url).port;
+    // 0.0.0.0 ("this host"): Linux connects it to this loopback server, but it is not one of the loopback forms
+    // (127.0.0.0/8, ::1, localhost) the https rule exempts, so it stands for any other host.
+    const mapped = `http://0.0.0.0:${port}`;
+    const dir = await fleetDir();
+    const refused = await runCli(["plan", "--dir", dir], cliEnv(mapped));
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      `ANTHROPIC_BASE_URL (http://0.0.0.0:${port}) is plain http to a host that is not loopback`,
+    );
+    expect(refused.stderr).toContain("--insecure-base-url");
+    expect(server.requests).toEqual([]);
+
+    const allowed = await runCli(["plan", "--insecure-base-url", "--dir", dir], cliEnv(mapped));
+    expect(allowed.code).toBe(0);
+    expect(server.requests.length).toBeGreaterThan(0);
+  });
+
+  it("refuses a target's plain-http base_url and names the target", async () => {
+    const dir = await copyFleet();
+    try {
+      await writeFile(
+        join(dir, "reconcile.yaml"),
+        "stack: example-fleet\ntargets:\n  prod:\n    base_url: http://api.example.com\n",
+      );
+      const result = await runCli(["plan", "--dir", dir], { ANTHROPIC_API_KEY: "k", WORKSPACE_MCP_TOKEN: CANARY });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain("target prod's base_url (http://api.example.com) is plain http");
+    } finally {
+      await removeDir(dir);
+    }
+  });
+});
