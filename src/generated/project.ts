@@ -7,7 +7,7 @@
  */
 export type SpecName = string;
 /**
- * An absolute http:// or https:// URL.
+ * An absolute http:// or https:// URL, at most 2048 characters (the API's limit on MCP server and endpoint URLs).
  */
 export type HttpUrl = string;
 /**
