@@ -101,7 +101,7 @@ export function referenceErrors(document: LoadedDocument): SpecError[] {
       if (kind && name) error.name = name;
       errors.push(error);
     } else if (Array.isArray(value)) {
-      value.forEach((item, i) => walk(item, [...path, i]));
+      for (const [i, item] of value.entries()) walk(item, [...path, i]);
     } else if (value !== null && typeof value === "object") {
       for (const [key, item] of Object.entries(value)) walk(item, [...path, key]);
     }
