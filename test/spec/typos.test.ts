@@ -2,6 +2,7 @@
  * "Identity typos fail closed" (DESIGN.md; ADR 0010): every YAML file the loader reads is a valid spec, a foreign
  * manifest, empty, ignored on purpose, or an error at its location. A misread file must never look like a removal.
  */
+import { execFileSync } from "node:child_process";
 import { mkdir, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
@@ -118,6 +119,46 @@ describe("the typos of issue 6 are located errors", () => {
       'shared/a.yaml:3:7: Agent/a: name: another Agent is already named "a" (first defined at agents/link.yaml:1:1)',
     ]);
     expect(files).toEqual(["agents/broken.yaml", "agents/link.yaml", "shared/a.yaml"]);
+  });
+});
+
+describe("hostile files", () => {
+  test("control characters in an echoed value are escaped: one error, one inert line", async () => {
+    const lines = await errorLines({
+      "agents/a.yaml": yaml(
+        'apiVersion: "reconcle/v1\\e[2J\\nforged.yaml:1:1: ok"',
+        "kind: Agent",
+        "name: a",
+        "model: m",
+      ),
+    });
+    expect(lines).toEqual([
+      'agents/a.yaml:1:13: Agent/a: unsupported apiVersion "reconcle/v1\\u001b[2J\\u000aforged.yaml:1:1: ok" (did you mean "reconcile/v1"?): this version of reconcile reads reconcile/v1',
+    ]);
+  });
+
+  test("a symlink loop is an error; a FIFO named .yaml is not opened (no hang)", async () => {
+    const root = await writeRepo({ "agents/ok.yaml": agent("ok") });
+    await symlink("loop.yaml", path.join(root, "agents", "loop.yaml"));
+    execFileSync("mkfifo", [path.join(root, "agents", "pipe.yaml")]);
+    const { errors, specs } = await loadProject(root);
+    expect(errors.map(formatSpecError)).toEqual(["agents/loop.yaml:1:1: cannot read the file (ELOOP)"]);
+    expect(specs.agents.map((a) => a.name)).toEqual(["ok"]);
+  });
+
+  test("an alias bomb is an error, not a hang", async () => {
+    const bomb = [
+      "apiVersion: reconcile/v1",
+      "kind: Agent",
+      "name: a",
+      "model: m",
+      "a: &a [x, x, x, x, x, x, x, x, x, x]",
+      "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]",
+      "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]",
+      "d: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]",
+    ];
+    const lines = await errorLines({ "agents/a.yaml": yaml(...bomb) });
+    expect(lines).toEqual([expect.stringMatching(/^agents\/a\.yaml:1:1: invalid YAML: .*alias/i)]);
   });
 });
 
