@@ -114,6 +114,40 @@ describe("a broken spec file is an error, never a removal", () => {
   }, 60_000);
 });
 
+describe("a system prompt the API would refuse is refused at validate", () => {
+  const PROMPT = join("prompts", "export-support.md");
+  const cases: Array<[string, Buffer, string]> = [
+    [
+      "10 MB",
+      Buffer.alloc(10 * 1024 * 1024, "x"),
+      'agents/export-support.yaml:7:14: Agent/export-support: system_file: "../prompts/export-support.md" is 10,485,760 bytes; a system prompt is at most 100,000 characters',
+    ],
+    [
+      "binary",
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0xff]),
+      'agents/export-support.yaml:7:14: Agent/export-support: system_file: "../prompts/export-support.md" is not UTF-8 text',
+    ],
+  ];
+  for (const [name, content, error] of cases) {
+    it(`${name}: validate and apply exit 1, the live prompt is unchanged`, async () => {
+      const prompt = await readFile(join(dir, PROMPT));
+      await writeFile(join(dir, PROMPT), content);
+      try {
+        const validate = await cli(["validate"]);
+        expect(validate.code).toBe(1);
+        expect(validate.stderr).toContain(error);
+        const apply = await cli(["apply", "--auto-approve"]);
+        expect(apply.code).toBe(1);
+        expect(apply.stderr).toContain(error);
+      } finally {
+        await writeFile(join(dir, PROMPT), prompt);
+      }
+      const plan = await cli(["plan", "--detailed-exitcode"]);
+      expect(plan.code, plan.stdout + plan.stderr).toBe(0);
+    }, 60_000);
+  }
+});
+
 describe("other tools' YAML next to the specs", () => {
   it("is skipped by a foreign apiVersion or an ignore: entry; compose files need the entry", async () => {
     await mkdir(join(dir, "k8s"), { recursive: true });
