@@ -181,12 +181,25 @@ export function parseSpecFile(
 /** `apiVersion: value` anywhere in a text, in block or flow style, with the key quoted or not, any case. */
 const API_VERSION_TEXT = /(?:^|[\s{,])["']?apiversion["']?[ \t]*:[ \t]*["']?([^\s"',{}[\]#]+)/gi;
 
+/** Why a file is not parsed: an `ignore:` entry, or a hidden file name. */
+export type SkipReason = { type: "ignore"; entry: IgnoreEntry } | { type: "hidden" };
+
+/** What to do about a skipped file that holds a reconcile document. */
+function unskip(reason: SkipReason): string {
+  if (reason.type === "hidden") {
+    return 'is a hidden file (reconcile does not read files whose name starts with "."): rename it';
+  }
+  const { pattern, source } = reason.entry;
+  return `is ignored by "${pattern}" (${source.file}:${source.line}:${source.col}): narrow the ignore: pattern`;
+}
+
 /**
- * The reconcile documents an ignored file seems to hold, found in its text (it need not be valid YAML: Helm
- * templates are not): each `apiVersion:` whose value `classifyApiVersion` does not call foreign is an error at its
- * position, naming the `ignore:` entry. An `ignore:` pattern must never hide a spec, or its resource would be pruned.
+ * The reconcile documents a skipped file (ignored, or hidden) seems to hold, found in its text (it need not be valid
+ * YAML: Helm templates are not): each `apiVersion:` whose value `classifyApiVersion` does not call foreign is an
+ * error at its position, saying why the file was skipped. Skipping must never hide a spec, or its resource would be
+ * pruned.
  */
-export function ignoredSpecErrors(file: string, text: string, entry: IgnoreEntry): SpecError[] {
+export function skippedSpecErrors(file: string, text: string, reason: SkipReason): SpecError[] {
   const lineCounter = new LineCounter();
   let offset = 0;
   for (const line of text.split("\n")) {
@@ -199,18 +212,18 @@ export function ignoredSpecErrors(file: string, text: string, entry: IgnoreEntry
     if (classifyApiVersion(value) === "foreign") continue;
     const at = (match.index ?? 0) + match[0].search(/["']?apiversion/i);
     const { line, col } = lineCounter.linePos(at);
-    const { file: config, line: configLine, col: configCol } = entry.source;
     errors.push({
       location: { file, line, col },
-      message: `this file holds a reconcile document (apiVersion: ${value}) but is ignored by "${entry.pattern}" (${config}:${configLine}:${configCol}): narrow the ignore: pattern, or its specs would be left out and their resources pruned`,
+      message: `this file holds a reconcile document (apiVersion: ${value}) but ${unskip(reason)}, or its specs would be left out and their resources pruned`,
     });
   }
   return errors;
 }
 
 /**
- * Finds and parses every spec file under `root` (see `findSpecFiles`). A file an `ignore` entry matches is not
- * parsed, only searched for reconcile documents (see `ignoredSpecErrors`). Never throws for bad input: unreadable
+ * Finds and parses every spec file under `root` (see `findSpecFiles`). A file an `ignore` entry matches, and a
+ * hidden file (`.pre-commit-config.yaml`, `.gitlab-ci.yml`), is not parsed, only searched for reconcile documents
+ * (see `skippedSpecErrors`). Never throws for bad input: unreadable
  * files, files that are not UTF-8 text, and invalid files become errors. Throws only when `root` cannot be read.
  */
 export async function loadSpecFiles(root: string, options: LoadFilesOptions = {}): Promise<LoadResult> {
@@ -229,9 +242,14 @@ export async function loadSpecFiles(root: string, options: LoadFilesOptions = {}
       result.files.push(file);
     };
     const entry = isIgnored(file, ignore);
-    if (entry) {
+    const skip: SkipReason | undefined = entry
+      ? { type: "ignore", entry }
+      : path.posix.basename(file).startsWith(".")
+        ? { type: "hidden" }
+        : undefined;
+    if (skip) {
       if (bytes instanceof Error) continue;
-      const errors = ignoredSpecErrors(file, new TextDecoder().decode(bytes), entry);
+      const errors = skippedSpecErrors(file, new TextDecoder().decode(bytes), skip);
       if (errors.length > 0) {
         result.errors.push(...errors);
         result.files.push(file);

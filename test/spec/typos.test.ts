@@ -239,6 +239,18 @@ describe("ignore: in reconcile.yaml", () => {
     expect(specs.agents).toEqual([]);
   });
 
+  test("hidden files are skipped like ignored ones: tool configs pass, a hidden spec is an error", async () => {
+    const { lines, files } = await load({
+      ".pre-commit-config.yaml": yaml("repos:", "  - repo: local"),
+      "ci/.gitlab-ci.yml": yaml("test:", "  script: [npm test]"),
+      "agents/.a.yaml": agent("a"),
+    });
+    expect(lines).toEqual([
+      'agents/.a.yaml:1:1: this file holds a reconcile document (apiVersion: reconcile/v1) but is a hidden file (reconcile does not read files whose name starts with "."): rename it, or its specs would be left out and their resources pruned',
+    ]);
+    expect(files).toEqual(["agents/.a.yaml"]);
+  });
+
   test("patterns must be relative globs", async () => {
     const root = await writeRepo({
       "reconcile.yaml": yaml(
