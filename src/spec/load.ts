@@ -46,7 +46,8 @@ const SKIPPED_DIRS = new Set(["node_modules", "dist"]);
 const IGNORE_HINT = `if this file is not a reconcile spec, list it under ignore: in ${PROJECT_CONFIG_FILE}`;
 
 /**
- * Every `*.yaml` / `*.yml` file under `root`, recursively, as sorted POSIX paths relative to `root`. Skips hidden
+ * Every `*.yaml` / `*.yml` file (extension in any case) under `root`, recursively, as sorted POSIX paths relative to
+ * `root`; hidden files are listed (`loadSpecFiles` skips them, checking they hold no spec). Skips hidden
  * directories (`.git`, `.github`, `.reconcile`, ...), `node_modules`, `dist`, and the project configuration
  * (`reconcile.yaml` at the root). Symlinked files are read; symlinked directories are not followed (no loops).
  */
