@@ -11,11 +11,11 @@ export type ApiVersion = "reconcile/v1";
  */
 export type SpecName = string;
 /**
- * A human-readable description.
+ * A human-readable description, at most 2048 characters (the API's limit: SDK `AgentCreateParams.description`).
  */
 export type Description = string;
 /**
- * A model id, like `claude-sonnet-4-6`.
+ * A model id, like `claude-sonnet-4-6` (at most 256 characters).
  */
 export type ModelId = string;
 /**
@@ -74,11 +74,11 @@ export interface AgentSpec {
    */
   model: ModelId | ModelConfig;
   /**
-   * The system prompt, inline. Use `system_file` to keep a long prompt in its own Markdown file.
+   * The system prompt, inline, at most 100,000 characters (the API's limit: "System prompt for the agent. Up to 100,000 characters."). Use `system_file` to keep a long prompt in its own Markdown file.
    */
   system?: string;
   /**
-   * Path to a file holding the system prompt (usually Markdown), relative to this spec file. It must stay inside the repository.
+   * Path to a file holding the system prompt (usually Markdown), relative to this spec file. It must stay inside the repository, and be UTF-8 text of at most 100,000 characters (the API's limit on `system`).
    */
   system_file?: string;
   /**
@@ -88,11 +88,15 @@ export interface AgentSpec {
    */
   toolsets?: SpecName[];
   /**
-   * Built-in and custom tools, exactly as the API takes them: `agent_toolset_20260401` and `custom`. MCP tools are declared with `toolsets:`.
+   * Built-in and custom tools, exactly as the API takes them: `agent_toolset_20260401` and `custom`. MCP tools are declared with `toolsets:`. The API allows at most 256 tools across all toolsets (SDK `AgentCreateParams.tools`): custom tools, built-in `configs` entries and the allowlists of the agent's toolsets together.
+   *
+   * @maxItems 256
    */
   tools?: AgentTool[];
   /**
-   * Skills available to the agent.
+   * Skills available to the agent (at most 20, the API's limit).
+   *
+   * @maxItems 20
    */
   skills?: Skill[];
   metadata?: Metadata;
@@ -104,7 +108,7 @@ export interface AgentSpec {
  */
 export interface ModelConfig {
   /**
-   * The model id, like `claude-sonnet-4-6`.
+   * The model id, like `claude-sonnet-4-6` (at most 256 characters).
    */
   id: string;
   /**
@@ -116,7 +120,7 @@ export interface ModelConfig {
    */
   speed?: "standard" | "fast";
   /**
-   * Geographic region for inference. Defaults to the workspace's region.
+   * Geographic region for inference (at most 64 characters). Defaults to the workspace's region.
    */
   inference_geo?: string;
 }
@@ -260,7 +264,7 @@ export interface UserLocation {
    */
   type: "approximate";
   /**
-   * City name.
+   * City name (1-255 characters).
    */
   city?: string;
   /**
@@ -268,11 +272,11 @@ export interface UserLocation {
    */
   country?: string;
   /**
-   * Region or state name.
+   * Region or state name (1-255 characters).
    */
   region?: string;
   /**
-   * IANA time zone, like `America/Los_Angeles`.
+   * IANA time zone, like `America/Los_Angeles` (1-255 characters).
    */
   timezone?: string;
 }
@@ -323,11 +327,11 @@ export interface Skill {
    */
   type: "anthropic" | "custom";
   /**
-   * The skill's id: a name like `xlsx` for Anthropic skills, a `skill_...` id for custom skills.
+   * The skill's id: a name like `xlsx` for Anthropic skills, a `skill_...` id for custom skills (1-64 characters).
    */
   skill_id: string;
   /**
-   * The version to pin. Omit for the latest.
+   * The version to pin (1-64 characters). Omit for the latest.
    */
   version?: string;
 }

@@ -11,7 +11,7 @@ export type ApiVersion = "reconcile/v1";
  */
 export type SpecName = string;
 /**
- * A human-readable description.
+ * A human-readable description, at most 2048 characters (the API's limit: SDK `AgentCreateParams.description`).
  */
 export type Description = string;
 /**

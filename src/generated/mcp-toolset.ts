@@ -11,7 +11,7 @@ export type ApiVersion = "reconcile/v1";
  */
 export type SpecName = string;
 /**
- * An absolute http:// or https:// URL.
+ * An absolute http:// or https:// URL, at most 2048 characters (the API's limit on MCP server and endpoint URLs).
  */
 export type HttpUrl = string;
 /**
@@ -40,6 +40,7 @@ export interface McpToolsetSpec {
    * The allowlist: the only tools of this server an agent may call. Omit it to allow every tool of the server with `default_permission_policy`.
    *
    * @minItems 1
+   * @maxItems 256
    */
   tools?: McpToolsetTool[];
 }

@@ -7,9 +7,14 @@
  */
 export type SpecName = string;
 /**
- * An absolute http:// or https:// URL.
+ * An absolute http:// or https:// URL, at most 2048 characters (the API's limit on MCP server and endpoint URLs).
  */
 export type HttpUrl = string;
+/**
+ * A glob (picomatch syntax: `*`, `**`, `?`, `[abc]`, `{a,b}`) matched against a file's path relative to the repository root, with `/` separators. A pattern that names a folder (`charts` or `charts/`) ignores everything under it.
+ */
+export type IgnorePattern = IgnorePattern1;
+export type IgnorePattern1 = string;
 
 /**
  * The project configuration, `reconcile.yaml` at the repository root (not a spec kind): the stack this repository owns, prune settings, the targets (workspaces) the specs are applied to with their `${var:NAME}` values, and live resources to adopt.
@@ -34,6 +39,10 @@ export interface ProjectConfigFile {
   targets?: {
     [k: string]: TargetConfigFile | undefined;
   };
+  /**
+   * YAML files under the repository root that are not reconcile specs (Kubernetes manifests, compose files, Helm charts), as globs relative to the root: `k8s/**`, `docker-compose.yml`, `charts/`. A pattern naming a folder ignores everything under it. Every other `*.yaml`/`*.yml` file must be a valid spec, or hold only documents whose `apiVersion` clearly belongs to another tool (like `apps/v1`): a file reconcile cannot read is an error, never a removal. An ignored file that holds a reconcile document is an error too.
+   */
+  ignore?: IgnorePattern[];
   /**
    * Live resources to take over as the spec at an address, like Terraform import blocks. `reconcile adopt` adds entries; once applied they can be removed.
    */

@@ -27,7 +27,7 @@ export type PreviousNames = SpecName[];
  */
 export type SecretReference = string;
 /**
- * An absolute http:// or https:// URL.
+ * An absolute http:// or https:// URL, at most 2048 characters (the API's limit on MCP server and endpoint URLs).
  */
 export type HttpUrl = string;
 /**
@@ -117,7 +117,7 @@ export interface McpOAuthAuth {
  */
 export interface McpOAuthRefresh {
   /**
-   * The OAuth client id. Cannot change after the credential is created.
+   * The OAuth client id (1-1024 characters). Cannot change after the credential is created.
    */
   client_id: string;
   refresh_token: SecretReference;
@@ -127,11 +127,11 @@ export interface McpOAuthRefresh {
    */
   token_endpoint_auth: TokenEndpointAuthNone | TokenEndpointAuthClientSecret;
   /**
-   * The OAuth scope for the refresh request.
+   * The OAuth scope for the refresh request (at most 2048 characters).
    */
   scope?: string;
   /**
-   * The OAuth resource indicator.
+   * The OAuth resource indicator (at most 2048 characters).
    */
   resource?: string;
 }
@@ -163,7 +163,7 @@ export interface EnvironmentVariableAuth {
    */
   type: "environment_variable";
   /**
-   * The environment variable's name, like `GITHUB_TOKEN`. Cannot change in place.
+   * The environment variable's name, like `GITHUB_TOKEN` (at most 256 characters). Cannot change in place.
    */
   secret_name: string;
   secret_value: SecretReference;

@@ -65,7 +65,7 @@ export async function loadSpecs(root: string, targetName?: string): Promise<Load
   const { config, errors: configErrors } = await loadProjectConfig(root);
   if (configErrors.length > 0) throw new SpecErrorsFound(configErrors);
   const target = selectTarget(config, targetName);
-  const project = await loadProject(root, { target });
+  const project = await loadProject(root, { target, ignore: config.ignore });
   if (project.errors.length > 0) throw new SpecErrorsFound(project.errors);
   return { root, config, target, specs: project.specs, files: project.files };
 }

@@ -2,7 +2,7 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { compareSpecErrors } from "./errors.js";
 import { type LoadedDocument, type LoadResult, loadSpecFiles } from "./load.js";
-import { loadProjectConfig, type ProjectConfig, type TargetConfig } from "./project-config.js";
+import { type IgnoreEntry, loadProjectConfig, type ProjectConfig, type TargetConfig } from "./project-config.js";
 import { resolveSpecs } from "./resolve.js";
 import type { DesiredSpecs, SpecError } from "./types.js";
 import { validateDocuments } from "./validate.js";
@@ -14,6 +14,7 @@ export {
   type AdoptEntry,
   addAdoptEntry,
   DEFAULT_STACK,
+  type IgnoreEntry,
   loadProjectConfig,
   PROJECT_CONFIG_FILE,
   type ProjectConfig,
@@ -40,6 +41,11 @@ export interface LoadOptions {
    * `${var:...}` is an error asking for targets and `--target`.
    */
   target?: TargetConfig;
+  /**
+   * `ignore:` of `reconcile.yaml` (`ProjectConfig.ignore`): YAML files that are not specs. Without it every YAML file
+   * must be a spec or a foreign manifest, so a caller that forgets it fails closed (errors), never silently.
+   */
+  ignore?: readonly IgnoreEntry[];
 }
 
 /**
@@ -49,11 +55,11 @@ export interface LoadOptions {
  * see DESIGN.md, "The data path"). Bad input never throws: every error of every file comes back at once, located as
  * `file:line:col` (print them with `formatSpecError`); a substitution error sits at the scalar holding the reference,
  * and validation errors of substituted values point at the original scalar too. Does not read `reconcile.yaml`
- * (see `loadProjectConfig`, `validateAllTargets`). Throws only when `root` is not a readable directory.
+ * (see `loadProjectConfig`, `validateAllTargets`): pass its `ignore` list in `options`. Throws only when `root` is not a readable directory.
  */
 export async function loadProject(root: string, options: LoadOptions = {}): Promise<LoadedProject> {
   const absoluteRoot = await directory(root);
-  const loaded = await loadSpecFiles(absoluteRoot);
+  const loaded = await loadSpecFiles(absoluteRoot, { ignore: options.ignore ?? [] });
   return (await checkSpecs(absoluteRoot, loaded, options.target)).project;
 }
 
@@ -125,10 +131,8 @@ export interface TargetsValidation {
  */
 export async function validateAllTargets(root: string): Promise<TargetsValidation> {
   const absoluteRoot = await directory(root);
-  const [{ config, errors: configErrors }, loaded] = await Promise.all([
-    loadProjectConfig(absoluteRoot),
-    loadSpecFiles(absoluteRoot),
-  ]);
+  const { config, errors: configErrors } = await loadProjectConfig(absoluteRoot);
+  const loaded = await loadSpecFiles(absoluteRoot, { ignore: config.ignore });
   const targets: TargetsValidation["targets"] = [];
   const byKey = new Map<string, { error: SpecError; targets: string[]; named: boolean }>();
   for (const target of config.targets) {

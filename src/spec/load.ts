@@ -1,9 +1,12 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
+import picomatch from "picomatch";
 import { LineCounter, parseAllDocuments } from "yaml";
+import { BARE_VERSION, classifyApiVersion } from "./api-version.js";
 import { documentLocation, locationAt, type SourceDocument } from "./position.js";
-import { PROJECT_CONFIG_FILE } from "./project-config.js";
-import { type SourceLocation, SPEC_KINDS, type SpecError } from "./types.js";
+import { type IgnoreEntry, PROJECT_CONFIG_FILE } from "./project-config.js";
+import { decodeUtf8 } from "./text.js";
+import { API_VERSION, type SourceLocation, SPEC_KINDS, type SpecError } from "./types.js";
 
 /** One reconcile document of a spec file, with its source positions. */
 export interface LoadedDocument extends SourceDocument {
@@ -21,22 +24,30 @@ export interface LoadedDocument extends SourceDocument {
 export interface LoadResult {
   /** The reconcile documents, in file order then document order. */
   documents: LoadedDocument[];
-  /** YAML syntax errors (every one of them, in files that hold reconcile specs). */
+  /**
+   * Every file that could not be read as specs: unreadable, not UTF-8, YAML syntax errors, documents that are not a
+   * mapping, documents that are neither a spec nor a foreign manifest, ignored files that hold a spec.
+   */
   errors: SpecError[];
-  /** The files that hold at least one reconcile document or a syntax error, relative to the root, sorted. */
+  /** The files that hold at least one reconcile document or an error, relative to the root, sorted. */
   files: string[];
+}
+
+/** Options of `loadSpecFiles`. */
+export interface LoadFilesOptions {
+  /** `ignore:` of `reconcile.yaml`: files that are not specs. */
+  ignore?: readonly IgnoreEntry[];
 }
 
 /** Directory names never searched: dependencies and build output. Hidden directories are skipped as well. */
 const SKIPPED_DIRS = new Set(["node_modules", "dist"]);
-/** Text that marks a YAML file as (meant to be) a reconcile spec, to decide whether its syntax errors are ours. */
-const LOOKS_LIKE_SPEC = new RegExp(
-  `^\\s*(apiVersion:\\s*["']?reconcile/|kind:\\s*["']?(${SPEC_KINDS.join("|")})["']?\\s*$)`,
-  "m",
-);
+
+/** What to tell the author of a YAML file that is not a spec. */
+const IGNORE_HINT = `if this file is not a reconcile spec, list it under ignore: in ${PROJECT_CONFIG_FILE}`;
 
 /**
- * Every `*.yaml` / `*.yml` file under `root`, recursively, as sorted POSIX paths relative to `root`. Skips hidden
+ * Every `*.yaml` / `*.yml` file (extension in any case) under `root`, recursively, as sorted POSIX paths relative to
+ * `root`; hidden files are listed (`loadSpecFiles` skips them, checking they hold no spec). Skips hidden
  * directories (`.git`, `.github`, `.reconcile`, ...), `node_modules`, `dist`, and the project configuration
  * (`reconcile.yaml` at the root). Symlinked files are read; symlinked directories are not followed (no loops).
  */
@@ -50,7 +61,7 @@ export async function findSpecFiles(root: string): Promise<string[]> {
         if (!entry.name.startsWith(".") && !SKIPPED_DIRS.has(entry.name)) {
           await walk(path.join(dir, entry.name), relPath);
         }
-      } else if ((entry.isFile() || entry.isSymbolicLink()) && /\.ya?ml$/.test(entry.name)) {
+      } else if ((entry.isFile() || entry.isSymbolicLink()) && /\.ya?ml$/i.test(entry.name)) {
         if (!(rel === "" && entry.name === PROJECT_CONFIG_FILE)) found.push(relPath);
       }
     }
@@ -60,21 +71,73 @@ export async function findSpecFiles(root: string): Promise<string[]> {
 }
 
 /**
- * Whether a document is a reconcile spec: its `apiVersion` starts with `reconcile/`, or it has no `apiVersion` and
- * its `kind` is one of ours (validate then reports the missing apiVersion). Kubernetes manifests, compose files and
- * other YAML are not.
+ * The `ignore:` entry that matches `file` (a POSIX path relative to the root), if any. An entry is a picomatch glob
+ * matched against the whole path (`k8s/**`, `docker-compose*.yml`); an entry that names a
+ * folder (`charts`, `charts/`) also matches everything under it, as in `.gitignore`. Dot files match too.
  */
-export function isReconcileDocument(data: unknown): data is Record<string, unknown> {
-  if (data === null || typeof data !== "object" || Array.isArray(data)) return false;
-  const { apiVersion, kind } = data as Record<string, unknown>;
-  if (typeof apiVersion === "string") return apiVersion.startsWith("reconcile/");
-  return apiVersion === undefined && typeof kind === "string" && (SPEC_KINDS as readonly string[]).includes(kind);
+export function isIgnored(file: string, ignore: readonly IgnoreEntry[]): IgnoreEntry | undefined {
+  return ignore.find((entry) => {
+    const pattern = entry.pattern.replace(/\/+$/, "");
+    return picomatch.isMatch(file, [pattern, `${pattern}/**`], { dot: true });
+  });
+}
+
+/** What one parsed document is to the loader. */
+export type DocumentClass =
+  /** A reconcile document (maybe invalid: validate reports why), or a near miss that validate reports. */
+  | { type: "spec" }
+  /** An empty document (`---` with nothing, only comments, or `null`). */
+  | { type: "empty" }
+  /** Another tool's manifest: its `apiVersion` is clearly not ours. */
+  | { type: "foreign" }
+  /** Not a mapping, or a mapping with neither `apiVersion` nor `kind`: an error, with its message. */
+  | { type: "error"; message: string };
+
+function describeValue(value: unknown): string {
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "string") return "a string";
+  return `a ${typeof value}`;
 }
 
 /**
- * Parses one spec file into its reconcile documents. YAML errors of the file are returned with their positions when
- * the file looks like a reconcile spec (other YAML, such as templated Helm charts, may be invalid without concern);
- * documents with errors are left out. YAML 1.2 core schema, with `<<` merge keys; duplicate keys are errors.
+ * Sorts a parsed document (`data`, from `toJS`) into spec, empty, foreign or error, so that no document reconcile
+ * could misread is ever silently left out (DESIGN.md, "Identity typos fail closed": a spec left out would look like
+ * a removal, and prune would archive its resource).
+ * - `null` (an empty document) is empty;
+ * - anything but a mapping (a list, a string, a number) is an error;
+ * - a mapping whose `apiVersion` is a string is foreign when `classifyApiVersion` says so, except a bare core
+ *   version (`v1`) with one of our kinds, which reads as a forgotten `reconcile/`; otherwise it is a spec;
+ * - a mapping with a non-string `apiVersion`, or with a `kind` but no `apiVersion`, is a spec (validate reports the
+ *   apiVersion); one with neither `apiVersion` nor `kind` is an error.
+ * `kind` alone never makes a document foreign: other tools use our kind names (`Agent`, `Deployment`).
+ */
+export function classifyDocument(data: unknown): DocumentClass {
+  if (data === null || data === undefined) return { type: "empty" };
+  if (typeof data !== "object" || Array.isArray(data)) {
+    return {
+      type: "error",
+      message: `a spec is a mapping that starts with "apiVersion: ${API_VERSION}" and a kind, but this document is ${describeValue(data)}; ${IGNORE_HINT}`,
+    };
+  }
+  const { apiVersion, kind } = data as Record<string, unknown>;
+  if (typeof apiVersion === "string") {
+    const group = classifyApiVersion(apiVersion);
+    if (group !== "foreign") return { type: "spec" };
+    const ours = typeof kind === "string" && (SPEC_KINDS as readonly string[]).includes(kind);
+    return ours && BARE_VERSION.test(apiVersion.trim().toLowerCase()) ? { type: "spec" } : { type: "foreign" };
+  }
+  if (apiVersion !== undefined || kind !== undefined) return { type: "spec" };
+  return {
+    type: "error",
+    message: `not a reconcile spec: the document has neither apiVersion nor kind (a spec starts with "apiVersion: ${API_VERSION}" and a kind); ${IGNORE_HINT}`,
+  };
+}
+
+/**
+ * Parses one spec file into its reconcile documents. Every YAML syntax error is reported at its position (a file
+ * reconcile cannot read must never pass for one without specs), and so is every document `classifyDocument` refuses;
+ * foreign documents and empty ones are skipped; documents with errors are left out. YAML 1.2 core schema, with `<<`
+ * merge keys; duplicate keys are errors. `text` is the decoded file (see `decodeUtf8`).
  */
 export function parseSpecFile(
   file: string,
@@ -86,14 +149,11 @@ export function parseSpecFile(
   const docs = Array.isArray(parsed) ? parsed : [];
   const documents: LoadedDocument[] = [];
   const errors: SpecError[] = [];
-  const reportErrors = LOOKS_LIKE_SPEC.test(text);
   for (const [index, doc] of docs.entries()) {
     const source: SourceDocument = { file, doc, lineCounter };
     if (doc.errors.length > 0) {
-      if (reportErrors) {
-        for (const e of doc.errors) {
-          errors.push({ location: locationAt(source, e.pos[0]), message: `invalid YAML: ${e.message}` });
-        }
+      for (const e of doc.errors) {
+        errors.push({ location: locationAt(source, e.pos[0]), message: `invalid YAML: ${e.message}` });
       }
       continue;
     }
@@ -104,34 +164,110 @@ export function parseSpecFile(
       errors.push({ location: documentLocation(source), message: `invalid YAML: ${(e as Error).message}` });
       continue;
     }
-    if (isReconcileDocument(data)) {
-      documents.push({ ...source, absolutePath, index, data, location: documentLocation(source) });
+    const kind = classifyDocument(data);
+    if (kind.type === "error") errors.push({ location: documentLocation(source), message: kind.message });
+    if (kind.type === "spec") {
+      documents.push({
+        ...source,
+        absolutePath,
+        index,
+        data: data as Record<string, unknown>,
+        location: documentLocation(source),
+      });
     }
   }
   return { documents, errors };
 }
 
+/** `apiVersion: value` anywhere in a text, in block or flow style, with the key quoted or not, any case. */
+const API_VERSION_TEXT = /(?:^|[\s{,])["']?apiversion["']?[ \t]*:[ \t]*["']?([^\s"',{}[\]#]+)/gi;
+
+/** Why a file is not parsed: an `ignore:` entry, or a hidden file name. */
+export type SkipReason = { type: "ignore"; entry: IgnoreEntry } | { type: "hidden" };
+
+/** What to do about a skipped file that holds a reconcile document. */
+function unskip(reason: SkipReason): string {
+  if (reason.type === "hidden") {
+    return 'is a hidden file (reconcile does not read files whose name starts with "."): rename it';
+  }
+  const { pattern, source } = reason.entry;
+  return `is ignored by "${pattern}" (${source.file}:${source.line}:${source.col}): narrow the ignore: pattern`;
+}
+
 /**
- * Finds and parses every spec file under `root` (see `findSpecFiles`). Never throws for bad input: unreadable or
- * invalid files become errors. Throws only when `root` itself cannot be read.
+ * The reconcile documents a skipped file (ignored, or hidden) seems to hold, found in its text (it need not be valid
+ * YAML: Helm templates are not): each `apiVersion:` whose value `classifyApiVersion` does not call foreign is an
+ * error at its position, saying why the file was skipped. Skipping must never hide a spec, or its resource would be
+ * pruned.
  */
-export async function loadSpecFiles(root: string): Promise<LoadResult> {
+export function skippedSpecErrors(file: string, text: string, reason: SkipReason): SpecError[] {
+  const lineCounter = new LineCounter();
+  let offset = 0;
+  for (const line of text.split("\n")) {
+    lineCounter.addNewLine(offset);
+    offset += line.length + 1;
+  }
+  const errors: SpecError[] = [];
+  for (const match of text.matchAll(API_VERSION_TEXT)) {
+    const value = match[1] ?? "";
+    if (classifyApiVersion(value) === "foreign") continue;
+    const at = (match.index ?? 0) + match[0].search(/["']?apiversion/i);
+    const { line, col } = lineCounter.linePos(at);
+    errors.push({
+      location: { file, line, col },
+      message: `this file holds a reconcile document (apiVersion: ${value}) but ${unskip(reason)}, or its specs would be left out and their resources pruned`,
+    });
+  }
+  return errors;
+}
+
+/**
+ * Finds and parses every spec file under `root` (see `findSpecFiles`). A file an `ignore` entry matches, and a
+ * hidden file (`.pre-commit-config.yaml`, `.gitlab-ci.yml`), is not parsed, only searched for reconcile documents
+ * (see `skippedSpecErrors`). Never throws for bad input: unreadable
+ * files, files that are not UTF-8 text, and invalid files become errors. Throws only when `root` cannot be read.
+ */
+export async function loadSpecFiles(root: string, options: LoadFilesOptions = {}): Promise<LoadResult> {
+  const ignore = options.ignore ?? [];
   const result: LoadResult = { documents: [], errors: [], files: [] };
   const files = await findSpecFiles(root);
-  const texts = await Promise.all(
-    files.map((file) => readFile(path.join(root, ...file.split("/")), "utf8").catch((e: unknown) => e as Error)),
+  const contents = await Promise.all(
+    files.map((file) => readFile(path.join(root, ...file.split("/"))).catch((e: unknown) => e as Error)),
   );
   for (const [i, file] of files.entries()) {
     const absolutePath = path.join(root, ...file.split("/"));
-    const text = texts[i] as string | Error;
-    if (typeof text !== "string") {
-      const e = text;
-      const reason = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-      result.errors.push({ location: { file, line: 1, col: 1 }, message: `cannot read the file (${reason})` });
+    const bytes = contents[i] as Buffer | Error;
+    const at = { file, line: 1, col: 1 };
+    const fail = (message: string) => {
+      result.errors.push({ location: at, message });
       result.files.push(file);
+    };
+    const entry = isIgnored(file, ignore);
+    const skip: SkipReason | undefined = entry
+      ? { type: "ignore", entry }
+      : path.posix.basename(file).startsWith(".")
+        ? { type: "hidden" }
+        : undefined;
+    if (skip) {
+      if (bytes instanceof Error) continue;
+      const errors = skippedSpecErrors(file, new TextDecoder().decode(bytes), skip);
+      if (errors.length > 0) {
+        result.errors.push(...errors);
+        result.files.push(file);
+      }
       continue;
     }
-    const { documents, errors } = parseSpecFile(file, absolutePath, text);
+    if (bytes instanceof Error) {
+      const reason = (bytes as NodeJS.ErrnoException).code ?? bytes.message;
+      fail(`cannot read the file (${reason})`);
+      continue;
+    }
+    const decoded = decodeUtf8(bytes);
+    if (!decoded.ok) {
+      fail(`the file ${decoded.message}; ${IGNORE_HINT}`);
+      continue;
+    }
+    const { documents, errors } = parseSpecFile(file, absolutePath, decoded.text);
     result.documents.push(...documents);
     result.errors.push(...errors);
     if (documents.length > 0 || errors.length > 0) result.files.push(file);

@@ -44,6 +44,15 @@ export interface AdoptEntry {
   source: SourceLocation;
 }
 
+/**
+ * An `ignore:` entry: a glob (picomatch syntax) of YAML files under the repository root that are not reconcile specs
+ * (Kubernetes manifests, compose files, Helm charts). See `isIgnored` in `load.ts` for how it matches.
+ */
+export interface IgnoreEntry {
+  pattern: string;
+  source: SourceLocation;
+}
+
 /** The parsed `reconcile.yaml`. */
 export interface ProjectConfig {
   /** The stack id: lower-case letters, digits and dashes, at most 63 characters. */
@@ -62,6 +71,8 @@ export interface ProjectConfig {
   /** The target used when `--target` is not given: `default_target:`, or the only target, or null (must choose). */
   default_target: string | null;
   adopt: AdoptEntry[];
+  /** YAML files that are not specs, by glob; every other YAML file must be a valid spec (or a foreign manifest). */
+  ignore: IgnoreEntry[];
 }
 
 /** The file name of the project configuration, at the repository root. */
@@ -104,13 +115,14 @@ function defaults(file: string | null): ProjectConfig {
     targets: [implicitTarget()],
     default_target: DEFAULT_TARGET,
     adopt: [],
+    ignore: [],
   };
 }
 
 /**
  * Reads `reconcile.yaml` under `root` (see `parseProjectConfig`). A missing file gives the defaults: stack
  * `default`, no prune, `max_prune_share` 0.5, one implicit target `default` (`ANTHROPIC_API_KEY`, no values), which
- * is the default target, and nothing to adopt. Never throws: an unreadable file is an error at `reconcile.yaml:1:1`.
+ * is the default target, nothing to adopt and nothing ignored. Never throws: an unreadable file is an error at `reconcile.yaml:1:1`.
  * @returns the configuration, and the errors (with file:line:col) that make it unusable; with errors, `config` is a
  *   best effort (every valid setting kept, defaults elsewhere), so `validate` can still check the specs against it
  */
@@ -210,6 +222,14 @@ function bestEffort(data: unknown, source: SourceDocument): ProjectConfig {
     for (const [index, entry] of data.adopt.entries()) {
       if (isRecord(entry) && typeof entry.address === "string" && typeof entry.id === "string") {
         config.adopt.push({ address: entry.address, id: entry.id, source: locate(source, ["adopt", index]) });
+      }
+    }
+  }
+  if (Array.isArray(data.ignore)) {
+    for (const [index, pattern] of data.ignore.entries()) {
+      // Only well-formed patterns: a malformed one is an error (the schema's), and must not hide any file meanwhile.
+      if (typeof pattern === "string" && schemaProblems(`${SCHEMA}#/$defs/ignore_pattern`, pattern).length === 0) {
+        config.ignore.push({ pattern, source: locate(source, ["ignore", index]) });
       }
     }
   }

@@ -46,7 +46,9 @@ export function parseSecretRef(ref: string): SecretRef {
  * - an agent's `toolsets` entry or a credential's `toolset` naming no McpToolset (with "did you mean");
  * - two toolsets of one agent with the same `server_name` (the API wants unique `mcp_servers[].name`);
  * - a credential whose `toolset` URL and `mcp_server_url` disagree, or that names no MCP server at all;
- * - `system_file` outside the repository, missing, or not a file (see `readSystemFile`);
+ * - `system_file` outside the repository, missing, not a file, not UTF-8 text, or longer than the API's 100,000
+ *   characters (see `readSystemFile`);
+ * - an agent with more than 256 tools across its toolsets (`MAX_TOOLS`, `toolCount`);
  * - the same name twice where the API needs unique names: credentials of a vault, tools of a toolset, custom tools
  *   and built-in tool configs of an agent; `agent_toolset_20260401` twice;
  * - `packages` under `limited` networking without `allow_package_managers: true` (SDK: `BetaCloudConfigParams`);
@@ -507,6 +509,25 @@ function toolParams(tool: agent.AgentTool): Record<string, unknown> {
   return copy;
 }
 
+/**
+ * The most tools an agent may have: "Maximum of 256 tools across all toolsets allowed" (SDK
+ * `AgentCreateParams.tools`). Counted as `toolCount` does.
+ */
+export const MAX_TOOLS = 256;
+
+/**
+ * How many tools an agent declares, as the API counts them against `MAX_TOOLS`: one per custom tool, one per
+ * `configs` entry of the built-in toolset, and one per allowed tool of each MCP toolset (each becomes a `configs`
+ * entry of its `mcp_toolset`; a toolset without an allowlist adds none, as the server's tools are not known).
+ */
+export function toolCount(tools: readonly agent.AgentTool[], toolsets: readonly ResolvedMcpToolset[]): number {
+  let count = 0;
+  for (const tool of tools)
+    count += tool.type === "custom" ? 1 : ((tool as agent.AgentToolset20260401).configs ?? []).length;
+  for (const toolset of toolsets) count += toolset.tools?.length ?? 0;
+  return count;
+}
+
 function toolErrors(spec: Extract<ValidatedSpec, { kind: "Agent" }>): SpecError[] {
   const tools = spec.spec.tools ?? [];
   const errors: SpecError[] = [];
@@ -595,6 +616,18 @@ async function resolveAgent(
     }
     byServerName.set(toolset.server_name, name);
     toolsets.push(toolset);
+  }
+
+  const count = toolCount(s.tools ?? [], toolsets);
+  if (count > MAX_TOOLS) {
+    errors.push(
+      errorAt(
+        spec,
+        [s.tools ? "tools" : "toolsets"],
+        `the agent declares ${count} tools (custom tools, built-in tool configs and the allowlists of its toolsets); the API allows at most ${MAX_TOOLS} across all toolsets`,
+        "key",
+      ),
+    );
   }
 
   const model = typeof s.model === "string" ? { id: s.model } : { ...s.model };

@@ -2,7 +2,7 @@
  * Edit distance between two strings: insertions, deletions, substitutions and swaps of two adjacent characters each
  * cost 1 (optimal string alignment), so `Agnet` is one edit from `Agent`.
  */
-function distance(a: string, b: string): number {
+export function distance(a: string, b: string): number {
   const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
     Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
   );

@@ -4,6 +4,7 @@ import { Ajv2020, type AnySchemaObject, type ValidateFunction } from "ajv/dist/2
 import addFormats from "ajv-formats";
 import type { AgentSpec, EnvironmentSpec, McpToolsetSpec, VaultSpec } from "../generated/index.js";
 import { describeAjvErrors, type Problem } from "./ajv-messages.js";
+import { classifyApiVersion } from "./api-version.js";
 import type { LoadedDocument } from "./load.js";
 import { type DataPath, documentLocation, locate, type SourceDocument } from "./position.js";
 import { didYouMean } from "./suggest.js";
@@ -157,7 +158,8 @@ function isSpecKind(kind: unknown): kind is SpecKind {
 }
 
 /**
- * Checks each document's `apiVersion` (must be `reconcile/v1`) and `kind` (one of `SPEC_KINDS`), then validates it
+ * Checks each document's `apiVersion` (must be `reconcile/v1`; a near miss such as `reconcle/v1`, a bare `v1` or a
+ * non-string gets "did you mean") and `kind` (one of `SPEC_KINDS`), then validates it
  * against its kind's schema in `schemas/`. Every problem of every document is reported, located at the offending
  * node (see `describeAjvErrors` for the wording). Documents are independent: cross-references are resolve's job.
  */
@@ -175,9 +177,16 @@ export function validateDocuments(documents: readonly LoadedDocument[]): Validat
     if (data.apiVersion === undefined) {
       fail(documentLocation(document), `missing apiVersion: add "apiVersion: ${API_VERSION}"`);
     } else if (data.apiVersion !== API_VERSION) {
+      const version = data.apiVersion;
+      const given = typeof version === "string" ? version : JSON.stringify(version);
+      const typo =
+        typeof version !== "string" ||
+        classifyApiVersion(version) !== "reconcile" ||
+        version.trim().toLowerCase() === API_VERSION;
+      const hint = typo ? ` (did you mean "${API_VERSION}"?)` : "";
       fail(
         locate(document, ["apiVersion"]),
-        `unsupported apiVersion "${String(data.apiVersion)}": this version of reconcile reads ${API_VERSION}`,
+        `unsupported apiVersion "${given}"${hint}: this version of reconcile reads ${API_VERSION}`,
       );
     } else if (data.kind === undefined) {
       fail(documentLocation(document), `missing required field "kind" (one of ${kinds.join(", ")})`);

@@ -37,6 +37,79 @@ export interface Substitution {
   errors: SpecError[];
 }
 
+/** A secret reference, exactly: `common.schema.json#/$defs/secret_ref`. */
+const SECRET_REF = /^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$/;
+/** The start of something meant as a `${var:...}` or `${env:...}` reference, in any case and spacing. */
+const REF_START = /\$\{\s*(var|env)\s*:/gi;
+
+/**
+ * Why a string holds a malformed reference, or undefined when it holds none. References are `${var:NAME}`
+ * anywhere, and `${env:NAME}` as the whole value of a secret field (`secret` true); a malformed one must be reported
+ * as such, not sent as a literal model id nor refused as a "literal secret". Elsewhere `${env:...}` is plain text
+ * (a prompt may show shell syntax), so only `${var:` is looked at. In a secret field the message never repeats the
+ * value, which may be a secret pasted by mistake. Reported:
+ * - a `${var:` (or, in a secret field, `${env:`), in any case and spacing, with no closing `}`;
+ * - such a scheme not written in lower case without spaces (`${ENV:X}`, `${ Var:x}`);
+ * - in a secret field, a value that starts with `${` but is not exactly `${env:NAME}` with a valid name (a
+ *   `${var:...}` there is refused by substitution).
+ * A `${var:...}` name that is not letters, digits and `_` is reported by substitution.
+ */
+export function malformedReference(text: string, secret: boolean): string | undefined {
+  for (const match of text.matchAll(REF_START)) {
+    const [start, scheme = ""] = match;
+    const kind = scheme.toLowerCase();
+    if (kind === "env" && !secret) continue;
+    const rest = text.slice((match.index ?? 0) + start.length);
+    if (!rest.includes("}")) {
+      const shown = `${start}${rest.split(/\s/)[0]?.slice(0, 64) ?? ""}`;
+      return secret
+        ? `the \${${kind}:... reference is not closed: write \${env:NAME}, with the closing }`
+        : `"${shown}" is not closed: add the closing } (like \${${kind}:NAME})`;
+    }
+    if (start !== `\${${kind}:`) {
+      return secret
+        ? "a reference is written ${env:NAME}, with env in lower case and no spaces"
+        : `"${start}" is not a reference: write \${${kind}:NAME}, with ${kind} in lower case and no spaces`;
+    }
+  }
+  const trimmed = text.trim();
+  if (!secret || !trimmed.startsWith("${") || SECRET_REF.test(text) || trimmed.startsWith("${var:")) return undefined;
+  if (SECRET_REF.test(trimmed))
+    return "a secret field holds one ${env:NAME} reference and nothing else, not even spaces";
+  if (/^\$\{env:[^}]*\}$/.test(trimmed)) {
+    return "the name in ${env:NAME} must be an environment variable name: letters, digits and _, not starting with a digit";
+  }
+  if (/^\$\{env:[^}]*\}/.test(trimmed)) return "a secret field holds one ${env:NAME} reference and nothing else";
+  return "a secret reference is written ${env:NAME}: only environment variables are supported";
+}
+
+/**
+ * The malformed references (`malformedReference`) in the string values of a document, each located at its scalar.
+ * Keys are not looked at. Independent of any target: the same in every one.
+ */
+export function referenceErrors(document: LoadedDocument): SpecError[] {
+  const kind = typeof document.data.kind === "string" ? document.data.kind : undefined;
+  const name = typeof document.data.name === "string" ? document.data.name : undefined;
+  const secrets = kind ? secretFieldPaths(kind) : [];
+  const errors: SpecError[] = [];
+  const walk = (value: unknown, path: DataPath): void => {
+    if (typeof value === "string") {
+      const message = malformedReference(value, matchesPath(path, secrets));
+      if (message === undefined) return;
+      const error: SpecError = { location: locate(document, path), message: atPath(path, message) };
+      if (kind) error.kind = kind;
+      if (kind && name) error.name = name;
+      errors.push(error);
+    } else if (Array.isArray(value)) {
+      for (const [i, item] of value.entries()) walk(item, [...path, i]);
+    } else if (value !== null && typeof value === "object") {
+      for (const [key, item] of Object.entries(value)) walk(item, [...path, key]);
+    }
+  };
+  walk(document.data, []);
+  return errors;
+}
+
 /** Whether a document's string values contain `${var:` anywhere (keys are not looked at). */
 export function usesVars(data: unknown): boolean {
   if (typeof data === "string") return data.includes("${var:");
@@ -54,14 +127,16 @@ export function usesVars(data: unknown): boolean {
  * - a reference in `apiVersion`, `kind`, `name`, `previous_names` or a credential's `name`/`previous_names`
  *   (`IDENTITY_FIELDS`);
  * - a name that is not letters, digits and `_`;
- * - a variable the target does not define, or any reference when `target` is undefined (no target selected).
+ * - a variable the target does not define, or any reference when `target` is undefined (no target selected);
+ * - a malformed `${var:...}` or `${env:...}` reference anywhere (`referenceErrors`), with or without a target.
  */
 export function substituteVars(document: LoadedDocument, target: TargetConfig | undefined): Substitution {
-  if (!usesVars(document.data)) return { document, errors: [] };
+  const malformed = referenceErrors(document);
+  if (!usesVars(document.data)) return { document, errors: malformed };
   const kind = typeof document.data.kind === "string" ? document.data.kind : undefined;
   const name = typeof document.data.name === "string" ? document.data.name : undefined;
   const secrets = kind ? secretFieldPaths(kind) : [];
-  const errors: SpecError[] = [];
+  const errors: SpecError[] = [...malformed];
   const fail = (path: DataPath, message: string) => {
     const error: SpecError = { location: locate(document, path), message: atPath(path, message) };
     if (kind) error.kind = kind;

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
-import { loadProject } from "../../src/spec/index.js";
+import { loadProject, loadProjectConfig } from "../../src/spec/index.js";
 import { findSpecFiles } from "../../src/spec/load.js";
 import { errorLines, writeRepo, yaml } from "./helpers.js";
 
@@ -78,16 +78,25 @@ describe("parsing", () => {
     ]);
   });
 
-  test("YAML that is not a reconcile spec is ignored, even when it is not valid YAML", async () => {
-    const project = await loadProject(
-      await writeRepo({
-        "k8s/deployment.yaml": yaml("apiVersion: apps/v1", "kind: Deployment", "metadata:", "  name: web"),
-        "docker-compose.yml": yaml("services:", "  web:", "    image: nginx"),
-        "chart/templates/svc.yaml": yaml("apiVersion: v1", "kind: Service", "metadata:", "  name: {{ .Values.name }"),
-        "list.yaml": yaml("- a", "- b"),
-        "mixed.yaml": `${yaml("apiVersion: v1", "kind: ConfigMap")}---\n${toolset("real")}`,
-      }),
-    );
+  test("YAML of other tools is skipped by its apiVersion; anything else must be listed under ignore:", async () => {
+    const files = {
+      "k8s/deployment.yaml": yaml("apiVersion: apps/v1", "kind: Deployment", "metadata:", "  name: web"),
+      "docker-compose.yml": yaml("services:", "  web:", "    image: nginx"),
+      "chart/templates/svc.yaml": yaml("apiVersion: v1", "kind: Service", "metadata:", "  name: {{ .Values.name }"),
+      "list.yaml": yaml("- a", "- b"),
+      "mixed.yaml": `${yaml("apiVersion: v1", "kind: ConfigMap")}---\n${toolset("real")}`,
+    };
+    const hint = "if this file is not a reconcile spec, list it under ignore: in reconcile.yaml";
+    expect(await errorLines(files)).toEqual([
+      "chart/templates/svc.yaml:5:1: invalid YAML: Flow map in block collection must be sufficiently indented and end with a }",
+      `docker-compose.yml:1:1: not a reconcile spec: the document has neither apiVersion nor kind (a spec starts with "apiVersion: reconcile/v1" and a kind); ${hint}`,
+      `list.yaml:1:1: a spec is a mapping that starts with "apiVersion: reconcile/v1" and a kind, but this document is a list; ${hint}`,
+    ]);
+    const root = await writeRepo({
+      ...files,
+      "reconcile.yaml": yaml("stack: s", "ignore: [chart, docker-compose.yml, list.yaml]"),
+    });
+    const project = await loadProject(root, { ignore: (await loadProjectConfig(root)).config.ignore });
     expect(project.errors).toEqual([]);
     expect(project.files).toEqual(["mixed.yaml"]);
     expect(project.specs.toolsets.map((t) => t.name)).toEqual(["real"]);

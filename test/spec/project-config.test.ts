@@ -38,6 +38,7 @@ describe("loadProjectConfig", () => {
         ],
         default_target: "default",
         adopt: [],
+        ignore: [],
       },
       errors: [],
     });
@@ -70,6 +71,7 @@ describe("loadProjectConfig", () => {
         "  - address: agent.export-support",
         "    id: agent_011CZkq8mD1fJ3rXcE6Tw9hV",
         "  - {address: credential.support-vault/desk-token, id: vcrd_011CZk}",
+        "ignore: [k8s/**, docker-compose.yml]",
       ),
     });
     expect(await loadProjectConfig(root)).toEqual({
@@ -108,6 +110,10 @@ describe("loadProjectConfig", () => {
             id: "vcrd_011CZk",
             source: { file: "reconcile.yaml", line: 18, col: 5 },
           },
+        ],
+        ignore: [
+          { pattern: "k8s/**", source: { file: "reconcile.yaml", line: 19, col: 10 } },
+          { pattern: "docker-compose.yml", source: { file: "reconcile.yaml", line: 19, col: 18 } },
         ],
       },
       errors: [],
