@@ -116,15 +116,19 @@ function readWorkspace(raw: unknown, name: string): Workspace | string {
 export class Store {
   private readonly workspaces = new Map<string, Workspace>();
 
-  private constructor(readonly file: string | undefined) {}
+  private constructor(
+    readonly file: string | undefined,
+    private readonly readOnly = false,
+  ) {}
 
   /**
-   * A store backed by `file` (loaded if it exists) or, without a file, in memory only.
+   * A store backed by `file` (loaded if it exists) or, without a file, in memory only. With `readOnly`, the file is
+   * only read: `persist()` refuses, so a reader can never overwrite what a concurrent writer saved.
    * @throws Error naming the file when it exists but cannot be read, is not JSON, or is not a state file of a
    * supported version.
    */
-  static open(file?: string): Store {
-    const store = new Store(file);
+  static open(file?: string, readOnly = false): Store {
+    const store = new Store(file, readOnly);
     if (file === undefined) return store;
     let text: string;
     try {
@@ -182,6 +186,7 @@ export class Store {
   /** Writes the state file atomically (no-op without a file). Called after every mutating request. */
   persist(): void {
     if (this.file === undefined) return;
+    if (this.readOnly) throw new Error(`the state file ${this.file} was opened read-only; this command may not write`);
     const tmp = `${this.file}.${process.pid}.${Date.now()}.tmp`;
     try {
       mkdirSync(dirname(this.file), { recursive: true });

@@ -60,6 +60,8 @@ export interface ApplyOptions {
   retry?: Partial<RetryPolicy>;
   /** Called as each action completes, for progress output. */
   onOutcome?: (outcome: ApplyOutcome) => void;
+  /** Once aborted (e.g. the apply lock was lost), no further write starts; each fails with the abort reason. */
+  signal?: AbortSignal;
 }
 
 const DEFAULT_RETRY: RetryPolicy = { retries: 4, minDelayMs: 500, maxDelayMs: 8000 };
@@ -284,7 +286,10 @@ export async function applyPlan(
         throw new Error(`dependency ${failedDep} failed`);
       }
       try {
-        const applied = await limit(() => execute(action, counter));
+        const applied = await limit(() => {
+          options.signal?.throwIfAborted();
+          return execute(action, counter);
+        });
         record({ status: "done", ...(applied ? { id: applied.id } : action.id ? { id: action.id } : {}) });
         return applied;
       } catch (error) {

@@ -1,23 +1,27 @@
 /**
  * `reconcile apply [PLANFILE] [--dir DIR] [--target NAME] [--local] [--prune] [--allow-mass-prune] [--auto-approve]
- * [--concurrency N]`.
+ * [--concurrency N] [--lock-timeout DURATION]`.
  *
  * Without PLANFILE: build the plan, show it, ask for confirmation (like `terraform apply`: only `yes` proceeds; never
  * waits on a stdin that is not a terminal), then execute it. With PLANFILE (from `plan --out`): execute exactly that
  * plan, without asking (it was reviewed), after checking that neither the specs nor the live state changed since it
  * was made; a stale plan is refused before anything is written. Either way: dependency order, one line per resource
- * as it completes, exit 0 when everything applied and 1 when anything failed; a re-run converges.
+ * as it completes, exit 0 when everything applied and 1 when anything failed; a re-run converges. The whole run holds
+ * the lock of the stack and target (taken before observing; ADR 8); a held lock fails at once, or after waiting up to
+ * `--lock-timeout`, naming its holder.
  */
 import { createInterface } from "node:readline/promises";
 import { Command, InvalidArgumentError } from "commander";
 import { createColors } from "picocolors";
+import { parseDuration } from "../../providers/lock.js";
 import { type ApplyOutcome, applyPlan } from "../../reconcile/apply.js";
 import { planHasChanges } from "../../reconcile/plan.js";
 import { readPlanFile } from "../../reconcile/plan-file.js";
 import { renderPlanText } from "../../reconcile/render-text.js";
 import { type PreparedPlan, preparePlan, prepareSavedPlan } from "../../reconcile/workflow.js";
+import { withLockedProject } from "../apply-lock.js";
 import type { Output } from "../output.js";
-import { type ProjectFlags, projectOptions, withProject } from "../session.js";
+import { type ProjectFlags, projectOptions } from "../session.js";
 
 /** Flags of `apply`. */
 export interface ApplyFlags extends ProjectFlags {
@@ -25,6 +29,8 @@ export interface ApplyFlags extends ProjectFlags {
   concurrency?: number;
   prune?: boolean;
   allowMassPrune?: boolean;
+  /** `--lock-timeout`, in ms. */
+  lockTimeout?: number;
 }
 
 const PAST: Record<ApplyOutcome["action"], string> = {
@@ -57,11 +63,13 @@ async function execute(
   flags: ApplyFlags,
   output: Output,
   client: Parameters<typeof applyPlan>[0],
+  signal?: AbortSignal,
 ) {
   const c = createColors(output.color);
   output.out("\n");
   const result = await applyPlan(client, prepared.plan, prepared.desired, prepared.live, prepared.ctx, {
     ...(flags.concurrency ? { concurrency: flags.concurrency } : {}),
+    ...(signal ? { signal } : {}),
     onOutcome: (o) => {
       const time = c.dim(`[${(o.duration_ms / 1000).toFixed(1)}s${o.attempts > 1 ? `, ${o.attempts} attempts` : ""}]`);
       if (o.status === "done")
@@ -84,7 +92,8 @@ async function execute(
 
 /** Runs apply (of a fresh plan, or of `planFile`) and returns the exit code. */
 export function runApply(planFile: string | undefined, flags: ApplyFlags, output: Output): Promise<number> {
-  return withProject(flags, output, async (project, connection) => {
+  const lock = { operation: "apply", timeoutMs: flags.lockTimeout ?? 0 };
+  return withLockedProject(flags, output, lock, async (project, connection, signal) => {
     const base = { project, client: connection.client, secrets: connection.secrets };
     if (planFile) {
       if (flags.prune || flags.allowMassPrune) {
@@ -95,7 +104,7 @@ export function runApply(planFile: string | undefined, flags: ApplyFlags, output
       }
       const prepared = await prepareSavedPlan(await readPlanFile(planFile), base);
       output.out(renderPlanText(prepared.plan, { color: output.color }));
-      return planHasChanges(prepared.plan) ? execute(prepared, flags, output, connection.client) : 0;
+      return planHasChanges(prepared.plan) ? execute(prepared, flags, output, connection.client, signal) : 0;
     }
     const prepared = await preparePlan({
       ...base,
@@ -116,8 +125,16 @@ export function runApply(planFile: string | undefined, flags: ApplyFlags, output
         return 1;
       }
     }
-    return execute(prepared, flags, output, connection.client);
+    return execute(prepared, flags, output, connection.client, signal);
   });
+}
+
+function duration(value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
 }
 
 function positiveInt(value: string): number {
@@ -135,6 +152,7 @@ export function applyCommand(output: Output, setExit: (code: number) => void): C
     .option("--allow-mass-prune", "allow archiving more than max_prune_share of the stack in one apply")
     .option("--auto-approve", "skip the confirmation (required when stdin is not a terminal)")
     .option("--concurrency <n>", "API writes in flight at once (1-64, default 4)", positiveInt)
+    .option("--lock-timeout <duration>", "wait this long for the stack's lock (0, 30s, 5m, 1h; default 0)", duration)
     .action(async (planFile: string | undefined, flags: ApplyFlags) =>
       setExit(await runApply(planFile, flags, output)),
     );
