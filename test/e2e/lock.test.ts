@@ -4,76 +4,16 @@
  * `--lock-timeout` and then has nothing to do; a holder killed with kill -9 blocks until force-unlock or until its
  * lease expires; the lock agent never shows in plan, plan --prune or export.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { copyFile, mkdtemp, readdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type RunningEmulator, startEmulator } from "../../src/emulator/index.js";
-import { type CliResult, copyFleet, REPO, removeDir, runCli } from "./helpers.js";
+import { copyFleet, removeDir, runCli } from "./helpers.js";
+import { expectNoDuplicates, ownedCounts, startCli } from "./lock-helpers.js";
 
 const TOKEN = "canary-lock-5d1e9b";
-
-/** A CLI run we can watch and kill. */
-interface Running {
-  child: ChildProcess;
-  done: Promise<CliResult>;
-  /** Resolves once stdout contains `text`. */
-  sees: (text: string) => Promise<void>;
-}
-
-function startCli(args: string[], env: Record<string, string>): Running {
-  const child = spawn(process.execPath, [join(REPO, "bin", "reconcile"), ...args], {
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  const waiters: Array<{ text: string; resolve: () => void }> = [];
-  child.stdout?.on("data", (d: Buffer) => {
-    stdout += d.toString();
-    for (const w of waiters.filter((x) => stdout.includes(x.text))) w.resolve();
-  });
-  child.stderr?.on("data", (d: Buffer) => {
-    stderr += d.toString();
-  });
-  child.stdin?.end();
-  const done = new Promise<CliResult>((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-  const sees = (text: string) =>
-    new Promise<void>((resolve, reject) => {
-      if (stdout.includes(text)) return resolve();
-      waiters.push({ text, resolve });
-      void done.then(() => reject(new Error(`exited before printing ${JSON.stringify(text)}:\n${stdout}\n${stderr}`)));
-    });
-  return { child, done, sees };
-}
-
-/** How many live owned objects claim each address (type.name), through the SDK. */
-async function ownedCounts(client: Anthropic): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
-  const count = (type: string, metadata: Record<string, string> | undefined) => {
-    const name = metadata?.["reconcile/name"];
-    if (metadata?.["managed-by"] === "reconcile" && name) {
-      counts.set(`${type}.${name}`, (counts.get(`${type}.${name}`) ?? 0) + 1);
-    }
-  };
-  for await (const a of client.beta.agents.list({ limit: 100 })) count("agent", a.metadata);
-  for await (const e of client.beta.environments.list({ limit: 100 })) count("environment", e.metadata);
-  for await (const v of client.beta.vaults.list({ limit: 100 })) {
-    count("vault", v.metadata);
-    for await (const c of client.beta.vaults.credentials.list(v.id, { limit: 100 })) count("credential", c.metadata);
-  }
-  return counts;
-}
-
-function expectNoDuplicates(counts: Map<string, number>): void {
-  expect([...counts].filter(([, c]) => c > 1)).toEqual([]);
-  expect(counts.size).toBe(7); // the example fleet
-}
 
 const lockIdOf = (stderr: string) => /lock id:\s+(\S+)/.exec(stderr)?.[1] ?? "";
 
