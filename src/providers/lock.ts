@@ -569,23 +569,24 @@ export async function inspectLock(client: Anthropic, scope: LockScope): Promise<
  */
 export async function forceUnlock(client: Anthropic, scope: LockScope, id: string): Promise<LockHolder> {
   const clock = new ServerClock();
-  const [lock] = await listLockAgents(client, scope, clock);
+  let [lock]: Array<Agent | null | undefined> = await listLockAgents(client, scope, clock);
   const where = `stack ${scope.stack}, target ${scope.target}`;
-  if (!lock) throw new UnlockError(`there is no lock for ${where} (no apply has run there yet); nothing to unlock`);
-  const holder = holderOf(lock);
-  if (!holder) throw new UnlockError(`the lock of ${where} is not held; nothing to unlock`);
-  if (holder.id !== id) {
-    throw new UnlockError(
-      `the lock of ${where} is held under id ${holder.id} (by ${holder.who}, ${holder.operation} since ${holder.since}), not ${id}; nothing was changed`,
-    );
-  }
-  try {
-    await client.beta.agents.update(lock.id, { version: lock.version, metadata: CLEARED }, { maxRetries: 0 });
-  } catch (error) {
-    if (status(error) === 409) {
-      throw new UnlockError(`the lock of ${where} changed while unlocking; run \`reconcile force-unlock\` again`);
+  // A 409 means the lock agent changed since it was read: a renewal by the same holder (same id) is retried.
+  for (let attempt = 0; ; attempt++) {
+    if (!lock) throw new UnlockError(`there is no lock for ${where} (no apply has run there yet); nothing to unlock`);
+    const holder = holderOf(lock);
+    if (!holder) throw new UnlockError(`the lock of ${where} is not held; nothing to unlock`);
+    if (holder.id !== id) {
+      throw new UnlockError(
+        `the lock of ${where} is held under id ${holder.id} (by ${holder.who}, ${holder.operation} since ${holder.since}), not ${id}; nothing was changed`,
+      );
     }
-    throw error;
+    try {
+      await casWrite(client, lock, CLEARED, clock);
+      return holder;
+    } catch (error) {
+      if (status(error) !== 409 || attempt >= 10) throw error;
+      lock = await reread(client, lock.id, clock);
+    }
   }
-  return holder;
 }

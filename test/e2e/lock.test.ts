@@ -4,12 +4,13 @@
  * `--lock-timeout` and then has nothing to do; a holder killed with kill -9 blocks until force-unlock or until its
  * lease expires; the lock agent never shows in plan, plan --prune or export.
  */
-import { copyFile, mkdtemp, readdir, readFile } from "node:fs/promises";
+import { copyFile, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type RunningEmulator, startEmulator } from "../../src/emulator/index.js";
+import { forceUnlock, isLockAgent, LOCK_KEYS } from "../../src/providers/lock.js";
 import { copyFleet, removeDir, runCli } from "./helpers.js";
 import { expectNoDuplicates, ownedCounts, startCli } from "./lock-helpers.js";
 
@@ -114,10 +115,15 @@ describe("a holder killed with kill -9", () => {
       const id = lockIdOf(blocked.stderr);
       expect(id).toMatch(/^[0-9a-f-]{36}$/);
 
-      // plan does not lock, and does not show the lock agent
-      const plan = await runCli(["plan", "--prune", "--dir", dir], env);
+      // plan does not lock, and does not show the lock agent; applying a saved plan takes the lock too
+      const planFile = join(dir, "p.json");
+      const plan = await runCli(["plan", "--prune", "--out", planFile, "--dir", dir], env);
       expect(plan.code).toBe(0);
       expect(plan.stdout).not.toMatch(/lock/i);
+      const blockedSaved = await runCli(["apply", planFile, "--dir", dir], env);
+      expect(blockedSaved.code).toBe(1);
+      expect(blockedSaved.stderr).toContain(`lock id:   ${id}`);
+      expect(blockedSaved.stdout).toBe("");
 
       const wrong = await runCli(
         ["force-unlock", "00000000-0000-0000-0000-000000000000", "--force", "--dir", dir],
@@ -133,7 +139,7 @@ describe("a holder killed with kill -9", () => {
       expect(unlocked.stdout).toContain(`Released lock ${id}`);
       expect(unlocked.code).toBe(0);
 
-      const again = await runCli(["apply", "--auto-approve", "--dir", dir], env);
+      const again = await runCli(["apply", planFile, "--dir", dir], env);
       expect(again.code).toBe(0);
       const after = await runCli(["plan", "--detailed-exitcode", "--dir", dir], env);
       expect(after.code).toBe(0);
@@ -146,7 +152,7 @@ describe("a holder killed with kill -9", () => {
   it("an expired lease is taken over without force-unlock", async () => {
     const dir = await copyFleet();
     try {
-      const holder = startCli(["apply", "--auto-approve", "--dir", dir], { ...env, RECONCILE_LOCK_TTL: "2s" });
+      const holder = startCli(["apply", "--auto-approve", "--dir", dir], { ...env, RECONCILE_LOCK_TTL: "10s" });
       await holder.sees("Plan: 7 to create");
       holder.child.kill("SIGKILL");
       await holder.done;
@@ -162,3 +168,69 @@ describe("a holder killed with kill -9", () => {
     }
   }, 120_000);
 });
+
+describe("while apply runs", () => {
+  let emulator: RunningEmulator;
+  let client: Anthropic;
+  let env: Record<string, string>;
+  beforeEach(async () => {
+    emulator = await startEmulator({ port: 0, latencyMs: 500 });
+    client = new Anthropic({ apiKey: "test", baseURL: emulator.url, maxRetries: 0 });
+    env = { ANTHROPIC_BASE_URL: emulator.url, ANTHROPIC_API_KEY: "test", WORKSPACE_MCP_TOKEN: TOKEN };
+  });
+  afterEach(() => emulator.close());
+
+  it("SIGTERM releases the lock: the next apply needs no force-unlock", async () => {
+    const dir = await copyFleet();
+    try {
+      const holder = startCli(["apply", "--auto-approve", "--dir", dir], env);
+      await holder.sees("Plan: 7 to create");
+      holder.child.kill("SIGTERM");
+      const stopped = await holder.done;
+      expect(stopped.code).toBe(143);
+      expect(stopped.stderr).toContain("Interrupted (SIGTERM): releasing the lock");
+      const [lock] = await lockAgents(client);
+      expect(lock?.metadata[LOCK_KEYS.id]).toBeUndefined();
+      const next = await runCli(["apply", "--auto-approve", "--dir", dir], env);
+      expect(next.stderr).not.toContain("Waiting");
+      expect(next.code).toBe(0);
+    } finally {
+      await removeDir(dir);
+    }
+  }, 120_000);
+
+  it("a lost lock stops new writes and fails the apply, saying so", async () => {
+    const dir = await copyFleet();
+    try {
+      // 20 more agents, one write at a time, 500 ms each: the writes take at least 13 s; the lease renews every 2 s.
+      for (let i = 0; i < 20; i++) {
+        const spec = `apiVersion: reconcile/v1\nkind: Agent\nname: extra-${i}\nmodel: claude-haiku-4-5\nsystem: Extra ${i}.\n`;
+        await writeFile(join(dir, "agents", `extra-${i}.yaml`), spec);
+      }
+      const holder = startCli(["apply", "--auto-approve", "--concurrency", "1", "--dir", dir], {
+        ...env,
+        RECONCILE_LOCK_TTL: "6s",
+      });
+      await holder.sees("Plan: 27 to create");
+      const [lock] = await lockAgents(client);
+      await forceUnlock(client, { stack: "example-fleet", target: "default" }, lock?.metadata[LOCK_KEYS.id] ?? "");
+      const result = await holder.done;
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain("the lock of stack example-fleet, target default was lost (it was unlocked)");
+      expect(result.stdout).toContain("no further write was started");
+      expect(result.stdout).not.toContain("Apply complete");
+      const done = (result.stdout.match(/✓/g) ?? []).length;
+      expect(done).toBeLessThan(27);
+      expect((await ownedCounts(client)).size).toBe(done); // nothing was written after the loss was seen
+    } finally {
+      await removeDir(dir);
+    }
+  }, 120_000);
+});
+
+/** The lock agents in the emulator. */
+async function lockAgents(client: Anthropic) {
+  const out = [];
+  for await (const a of client.beta.agents.list({ limit: 100 })) if (isLockAgent(a.metadata)) out.push(a);
+  return out;
+}
