@@ -10,7 +10,7 @@
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { hostname, userInfo } from "node:os";
 import properLockfile from "proper-lockfile";
-import { formatDuration, LOCK_TTL_ENV, lockTtlMs } from "../providers/lock.js";
+import { formatDuration, LOCK_TTL_ENV, lockTtlMs, printable } from "../providers/lock.js";
 
 /**
  * A lock whose holder stopped refreshing it for this long (20 s) is stale: its holder died and it is taken over. With
@@ -70,7 +70,8 @@ async function readHolder(file: string): Promise<LocalHolder | null> {
   try {
     const raw = JSON.parse(await readFile(`${file}.holder`, "utf8")) as Partial<LocalHolder>;
     if (typeof raw.who !== "string" || typeof raw.operation !== "string" || typeof raw.since !== "string") return null;
-    return { who: raw.who.slice(0, 200), operation: raw.operation.slice(0, 100), since: raw.since.slice(0, 40) };
+    const field = (value: string, max: number) => printable(value.slice(0, max));
+    return { who: field(raw.who, 200), operation: field(raw.operation, 100), since: field(raw.since, 40) };
   } catch {
     return null;
   }

@@ -153,17 +153,29 @@ export function isLockAgent(metadata: Record<string, string> | null | undefined)
   return metadata?.[OWNERSHIP_KEYS.managedBy] === MANAGED_BY && typeof metadata[LOCK_KEYS.lock] === "string";
 }
 
+/**
+ * `text` with terminal control characters (C0, DEL, C1) and Unicode bidi overrides written as `\u001b`-style
+ * escapes: holder fields come from live metadata anyone with console access can edit, and end up on a terminal.
+ */
+export function printable(text: string): string {
+  return text.replace(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+    /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
 /** The holder recorded on a lock agent, or null when the lock is free. */
 export function holderOf(agent: Pick<Agent, "metadata">): LockHolder | null {
   const m = agent.metadata ?? {};
   const id = m[LOCK_KEYS.id];
   if (!id) return null;
   return {
-    id,
-    who: m[LOCK_KEYS.who] ?? "unknown",
-    operation: m[LOCK_KEYS.operation] ?? "unknown",
-    since: m[LOCK_KEYS.since] ?? "unknown",
-    expires: m[LOCK_KEYS.expires] ?? "unknown",
+    id: printable(id),
+    who: printable(m[LOCK_KEYS.who] ?? "unknown"),
+    operation: printable(m[LOCK_KEYS.operation] ?? "unknown"),
+    since: printable(m[LOCK_KEYS.since] ?? "unknown"),
+    expires: printable(m[LOCK_KEYS.expires] ?? "unknown"),
   };
 }
 

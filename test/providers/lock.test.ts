@@ -98,6 +98,19 @@ describe("acquire and release", () => {
     expect(await lockAgents(s)).toHaveLength(1); // reused, not a second agent
   });
 
+  it("cannot be adopted (import, adopt: entries)", async () => {
+    const s = scope();
+    await hold(acquireLock(client, { ...s, operation: "apply" }));
+    const [agent] = await lockAgents(s);
+    const live = await observe(
+      client,
+      { stack: s.stack, secrets: envSecrets() },
+      { adopt: [{ address: "agent.taken", id: agent?.id ?? "" }] },
+    );
+    expect(live.adoptions.size).toBe(0);
+    expect(live.adoptionErrors.get("agent.taken")).toContain("is reconcile's apply lock, not a resource");
+  });
+
   it("lets exactly one of several simultaneous acquires win; the others name the winner", async () => {
     const s = scope();
     const results = await Promise.allSettled(
@@ -237,6 +250,36 @@ describe("renewal, loss and force-unlock", () => {
     expect(first.held).toBe(false);
     expect(await first.release()).toBeNull();
     expect((await inspectLock(client, s))?.holder?.id).toBe(second.id); // the new holder keeps it
+  });
+
+  it("loses the lock when the lock agent is archived under it", async () => {
+    const s = scope();
+    const lock = await acquireLock(client, { ...s, operation: "apply" });
+    const [agent] = await lockAgents(s);
+    await client.beta.agents.archive(agent?.id ?? "");
+    await lock.renew();
+    expect(lock.signal.aborted).toBe(true);
+    expect(String(lock.signal.reason.message)).toContain("the lock agent was archived");
+    const next = await hold(acquireLock(client, { ...s, operation: "apply" })); // a new lock agent
+    expect(next.held).toBe(true);
+  });
+
+  it("prints hand-edited holder fields without terminal control characters", async () => {
+    const s = scope();
+    await (await acquireLock(client, { ...s, operation: "apply" })).release();
+    const [agent] = await lockAgents(s);
+    await client.beta.agents.update(agent?.id ?? "", {
+      metadata: {
+        [LOCK_KEYS.id]: "x\u001b[2Jy",
+        [LOCK_KEYS.who]: "evil\u001b[1A\u001b[2K\u202e\u0007",
+        [LOCK_KEYS.expires]: "2999-01-01T00:00:00.000Z",
+      },
+    });
+    const error = (await acquireLock(client, { ...s, operation: "apply" }).catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(LockHeldError);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+    expect(error.message).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
+    expect(error.message).toContain("evil\\u001b[1A\\u001b[2K\\u202e\\u0007");
   });
 
   it("force-unlock says why when there is no lock or it is free", async () => {
