@@ -8,9 +8,8 @@
  * it is written next to it in `<state file>.holder` (JSON: who, operation, since), for the message others get.
  */
 import { readFile, rm, writeFile } from "node:fs/promises";
-import { hostname, userInfo } from "node:os";
 import properLockfile from "proper-lockfile";
-import { formatDuration, LOCK_TTL_ENV, lockTtlMs, printable } from "../providers/lock.js";
+import { formatDuration, LOCK_TTL_ENV, lockTtlMs, printable, whoAmI } from "../providers/lock.js";
 
 /**
  * A lock whose holder stopped refreshing it for this long (20 s) is stale: its holder died and it is taken over. With
@@ -54,16 +53,6 @@ export interface LocalLockOptions {
 
 function staleMs(): number {
   return process.env[LOCK_TTL_ENV] ? Math.max(2000, lockTtlMs()) : LOCAL_LOCK_STALE_MS;
-}
-
-function whoAmI(): string {
-  let user = "unknown";
-  try {
-    user = userInfo().username;
-  } catch {
-    // no passwd entry: keep "unknown"
-  }
-  return `${user}@${hostname()} (pid ${process.pid})`;
 }
 
 async function readHolder(file: string): Promise<LocalHolder | null> {

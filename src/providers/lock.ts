@@ -185,8 +185,8 @@ export function isExpired(holder: LockHolder, nowMs: number): boolean {
   return !Number.isFinite(expires) || expires <= nowMs;
 }
 
-/** `user@host (pid N)` for this process, within the metadata value limit. */
-function whoAmI(): string {
+/** `user@host (pid N)` for this process, within the metadata value limit: who a lock names as its holder. */
+export function whoAmI(): string {
   let user = "unknown";
   try {
     user = userInfo().username;
