@@ -1,6 +1,7 @@
 /**
  * The CLI side of the apply lock (ADR 8): a command that writes runs under the lock of its stack and target, taken
- * before it observes anything, renewed while it runs, and released at the end and on SIGINT/SIGTERM (best effort).
+ * before it observes anything, renewed while it runs, and released at the end (after an interrupt, once the writes in
+ * flight have finished).
  *
  * Against an API (a real one, or `reconcile emulator`): the lease in the API (`providers/lock.ts`). With `--local`:
  * the state file lock that `connect` holds for the whole run (the lease would live in that very file, so it would
@@ -21,6 +22,9 @@ export interface LockRequest {
   timeoutMs: number;
 }
 
+/** A signal that never aborts. */
+const NEVER = new AbortController().signal;
+
 /** A locked command's body: `signal` aborts when the lock is lost (start no new write after that). */
 export type LockedBody = (project: LoadedProject, connection: Connection, signal: AbortSignal) => Promise<number>;
 
@@ -38,9 +42,17 @@ async function release(lock: HeldLock, output: Output): Promise<void> {
   }
 }
 
+/** The exit code of a run stopped by `signal` (128 + its number, as shells report it). */
+function signalExitCode(signal: NodeJS.Signals): number {
+  return signal === "SIGINT" ? 130 : 143;
+}
+
 /**
- * Takes the API lease of the project's stack and target, runs `body`, and releases the lease. On SIGINT/SIGTERM
- * the lease is released (best effort, at most 10 s) and the process exits 130/143.
+ * Takes the API lease of the project's stack and target, runs `body`, and releases the lease.
+ *
+ * The first SIGINT/SIGTERM stops new writes (the signal given to `body` aborts), lets writes in flight finish, then
+ * releases the lease and makes the exit code 130/143: releasing earlier would let another apply observe before those
+ * writes land. A second one exits at once without releasing; the lease then expires by itself.
  * @throws LockHeldError when the lock is held after `request.timeoutMs`
  */
 export async function withApiLock(
@@ -60,15 +72,26 @@ export async function withApiLock(
       ),
     onLost: (error) => output.err(`Error: ${error.message}\n`),
   });
+  const interrupt = new AbortController();
+  let interrupted: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
-    output.err(`\nInterrupted (${signal}): releasing the lock; writes in flight may or may not land.\n`);
-    const timeout = new Promise((resolve) => setTimeout(resolve, 10_000).unref());
-    void Promise.race([release(lock, output), timeout]).finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+    if (interrupted) {
+      output.err(
+        `\nInterrupted again: exiting now; the lock ${lock.id} expires by itself at ${lock.holder.expires}.\n`,
+      );
+      process.exit(signalExitCode(signal));
+    }
+    interrupted = signal;
+    output.err(
+      `\nInterrupted (${signal}): no new write starts; waiting for writes in flight, then releasing the lock. Interrupt again to exit at once.\n`,
+    );
+    interrupt.abort(new Error(`not started: interrupted by ${signal}`));
   };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   try {
-    return await body(lock.signal);
+    const code = await body(AbortSignal.any([lock.signal, interrupt.signal]));
+    return interrupted ? signalExitCode(interrupted) : code;
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
@@ -79,21 +102,23 @@ export async function withApiLock(
 /**
  * `withProject` for a command that writes: with `--local`, the state file is locked for the whole run (see
  * `connect`); otherwise the API lease is taken before `body` runs (so before anything is observed) and released
- * after. Either wait is bounded by `request.timeoutMs`.
+ * after. Either wait is bounded by `request.timeoutMs`. A null `request` (the run cannot write, e.g. an apply that
+ * will refuse for want of confirmation) takes no lock and opens `--local` state read-only.
  * @returns `body`'s exit code, or 1 after printing the error (a held lock names its holder and the next step)
  */
 export function withLockedProject(
   flags: ProjectFlags,
   output: Output,
-  request: LockRequest,
+  request: LockRequest | null,
   body: LockedBody,
 ): Promise<number> {
+  if (!request) return withProject(flags, output, (project, connection) => body(project, connection, NEVER));
   return withProject(
     flags,
     output,
     (project, connection) =>
       flags.local
-        ? body(project, connection, new AbortController().signal)
+        ? body(project, connection, NEVER)
         : withApiLock(connection.client, project, request, output, (signal) => body(project, connection, signal)),
     request,
   );

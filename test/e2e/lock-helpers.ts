@@ -1,5 +1,7 @@
 /** Helpers of the lock tests: a CLI run that can be watched and killed, and a count of owned objects per address. */
 import { type ChildProcess, spawn } from "node:child_process";
+import { createServer, request } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type Anthropic from "@anthropic-ai/sdk";
 import { expect } from "vitest";
@@ -66,4 +68,53 @@ export async function ownedCounts(client: Anthropic): Promise<Map<string, number
 export function expectNoDuplicates(counts: Map<string, number>): void {
   expect([...counts].filter(([, c]) => c > 1)).toEqual([]);
   expect(counts.size).toBe(7); // the example fleet
+}
+
+/** A loopback HTTP proxy in front of `target` that can hold every request until it is opened again. */
+export interface Gate {
+  url: string;
+  /** From now on, requests wait (requests already forwarded go on). */
+  close: () => void;
+  /** Lets waiting and new requests through. */
+  open: () => void;
+  stop: () => Promise<void>;
+}
+
+/** Starts a `Gate` in front of `target` (e.g. an emulator's URL), open, on a random port. */
+export async function startGate(target: string): Promise<Gate> {
+  let waiting: Array<() => void> | null = null;
+  const server = createServer((req, res) => {
+    const forward = () => {
+      const upstream = request(
+        new URL(req.url ?? "/", target),
+        { method: req.method, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      upstream.on("error", () => res.destroy());
+      req.pipe(upstream);
+    };
+    if (waiting) waiting.push(forward);
+    else forward();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => {
+      waiting ??= [];
+    },
+    open: () => {
+      const held = waiting ?? [];
+      waiting = null;
+      for (const forward of held) forward();
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }

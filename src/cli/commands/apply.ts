@@ -92,7 +92,9 @@ async function execute(
 
 /** Runs apply (of a fresh plan, or of `planFile`) and returns the exit code. */
 export function runApply(planFile: string | undefined, flags: ApplyFlags, output: Output): Promise<number> {
-  const lock = { operation: "apply", timeoutMs: flags.lockTimeout ?? 0 };
+  // An apply that will refuse for want of confirmation cannot write, so it takes no lock.
+  const refuses = !planFile && !flags.autoApprove && !process.stdin.isTTY;
+  const lock = refuses ? null : { operation: "apply", timeoutMs: flags.lockTimeout ?? 0 };
   return withLockedProject(flags, output, lock, async (project, connection, signal) => {
     const base = { project, client: connection.client, secrets: connection.secrets };
     if (planFile) {
