@@ -143,7 +143,12 @@ export function formatDuration(ms: number): string {
 export function lockTtlMs(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env[LOCK_TTL_ENV];
   if (raw === undefined || raw === "") return DEFAULT_LOCK_TTL_MS;
-  const ms = parseDuration(raw);
+  let ms: number;
+  try {
+    ms = parseDuration(raw);
+  } catch (error) {
+    throw new RangeError(`${LOCK_TTL_ENV}: ${(error as Error).message}`);
+  }
   if (ms < 1000) throw new RangeError(`${LOCK_TTL_ENV} must be at least 1s, got "${raw}"`);
   return ms;
 }

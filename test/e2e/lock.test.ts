@@ -83,6 +83,10 @@ describe("two applies of one stack, against an API", () => {
       for (const file of await readdir(join(out, "agents"))) {
         expect(await readFile(join(out, "agents", file), "utf8")).not.toMatch(/reconcile lock|reconcile\/lock/);
       }
+      const [lock] = await lockAgents(client);
+      const byId = await runCli(["export", "--id", lock?.id ?? "", "--json", "--force", "--dir", out], env);
+      expect(byId.stderr).toContain(`agent ${lock?.id} is reconcile's apply lock, not a resource; it is not exported`);
+      expect(byId.stdout).not.toContain('"address"');
     } finally {
       await removeDir(out);
     }

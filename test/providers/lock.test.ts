@@ -70,6 +70,7 @@ describe("parseDuration and the TTL override", () => {
     expect(lockTtlMs({})).toBe(120_000);
     expect(lockTtlMs({ RECONCILE_LOCK_TTL: "3s" })).toBe(3000);
     expect(() => lockTtlMs({ RECONCILE_LOCK_TTL: "500ms" })).toThrow(/at least 1s/);
+    expect(() => lockTtlMs({ RECONCILE_LOCK_TTL: "soon" })).toThrow(/^RECONCILE_LOCK_TTL: "soon" is not a duration/);
   });
 });
 
