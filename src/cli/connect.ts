@@ -4,15 +4,21 @@
  * embedded emulator, started in-process with its state in `.reconcile/local-state.json` under the repository root
  * (git-ignored), so `apply --local` works on a fresh clone with no key and no server to start. The emulator keeps
  * one workspace per workspace id, so targets stay apart locally too.
+ *
+ * A command that may write (`lock` given) holds the state file's lock for its whole run, and the emulator loads the
+ * state only once it is held; any other command opens the state read-only, so it can never overwrite a concurrent
+ * writer's state (ADR 8).
  */
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type Anthropic from "@anthropic-ai/sdk";
 import { startEmulator } from "../emulator/index.js";
 import { createClient } from "../providers/client.js";
+import { formatDuration } from "../providers/lock.js";
 import { envSecrets, withLocalPlaceholders } from "../providers/secrets.js";
 import type { TargetConfig } from "../spec/project-config.js";
 import type { SecretSource } from "../spec/types.js";
+import { lockStateFile } from "./local-lock.js";
 
 /** The state file of the embedded emulator, relative to the repository root. */
 export const LOCAL_STATE_FILE = join(".reconcile", "local-state.json");
@@ -38,6 +44,11 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** `--insecure-base-url`. */
   insecureBaseUrl?: boolean;
+  /**
+   * Set by commands that may write: with `local`, lock the state file for the whole run (waiting up to `timeoutMs`,
+   * 0 = fail at once). Without it, `local` opens the state read-only.
+   */
+  lock?: { operation: string; timeoutMs: number } | undefined;
 }
 
 /**
@@ -63,7 +74,22 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
     return { client, describe: client.baseURL, secrets: envSecrets(), close: async () => {} };
   }
   await mkdir(join(options.root, ".reconcile"), { recursive: true });
-  const emulator = await startEmulator({ port: 0, stateFile: join(options.root, LOCAL_STATE_FILE) });
+  const stateFile = join(options.root, LOCAL_STATE_FILE);
+  const unlock = options.lock
+    ? await lockStateFile(stateFile, {
+        ...options.lock,
+        label: LOCAL_STATE_FILE,
+        onWait: (holder, waited) =>
+          options.warn(
+            `Waiting for the lock of ${LOCAL_STATE_FILE}${holder ? ` (held by ${holder.who}, ${holder.operation} since ${holder.since})` : ""}: ${formatDuration(waited)} of ${formatDuration(options.lock?.timeoutMs ?? 0)}\n`,
+          ),
+        onCompromised: (error) => options.warn(`Warning: the lock of ${LOCAL_STATE_FILE} was lost: ${error.message}\n`),
+      })
+    : undefined;
+  const emulator = await startEmulator({ port: 0, stateFile, readOnlyState: !unlock }).catch(async (error) => {
+    await unlock?.();
+    throw error;
+  });
   const client = createClient({
     apiKey: "local-emulator",
     baseURL: emulator.url,
@@ -73,5 +99,9 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
   const secrets = withLocalPlaceholders(envSecrets(), (name) =>
     options.warn(`Note: \${env:${name}} is not set; the local emulator gets a placeholder value instead.\n`),
   );
-  return { client, describe: `the local emulator (${LOCAL_STATE_FILE})`, secrets, close: () => emulator.close() };
+  const close = async () => {
+    await emulator.close();
+    await unlock?.();
+  };
+  return { client, describe: `the local emulator (${LOCAL_STATE_FILE})`, secrets, close };
 }

@@ -5,6 +5,7 @@ import { Command, CommanderError } from "commander";
 import { emulatorCommand } from "../emulator/cli.js";
 import { applyCommand } from "./commands/apply.js";
 import { exportCommand } from "./commands/export.js";
+import { forceUnlockCommand } from "./commands/force-unlock.js";
 import { importCommand } from "./commands/import.js";
 import { planCommand } from "./commands/plan.js";
 import { validateCommand } from "./commands/validate.js";
@@ -35,6 +36,7 @@ export async function run(argv: string[]): Promise<number> {
     applyCommand(output, setExit),
     importCommand(output, setExit),
     exportCommand(output, setExit),
+    forceUnlockCommand(output, setExit),
   ]) {
     program.addCommand(command.exitOverride().configureOutput({ writeOut: output.out, writeErr: output.err }));
   }

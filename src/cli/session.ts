@@ -22,13 +22,15 @@ export interface ProjectFlags {
 }
 
 /**
- * Runs `body` with the loaded project and an open connection.
+ * Runs `body` with the loaded project and an open connection. A command that may write passes `lock` (see
+ * `ConnectOptions.lock`: with `--local` the state file is locked for the run; otherwise it is opened read-only).
  * @returns `body`'s exit code, or 1 after printing the error
  */
 export async function withProject(
   flags: ProjectFlags,
   output: Output,
   body: (project: LoadedProject, connection: Connection) => Promise<number>,
+  lock?: { operation: string; timeoutMs: number },
 ): Promise<number> {
   let connection: Connection | undefined;
   try {
@@ -41,6 +43,7 @@ export async function withProject(
       warn: output.err,
       ...(flags.timeout ? { timeoutMs: flags.timeout } : {}),
       insecureBaseUrl: flags.insecureBaseUrl === true,
+      lock,
     });
     if (process.stderr.isTTY) {
       output.err(`Stack ${project.config.stack}, target ${project.target.name}: ${connection.describe}\n`);

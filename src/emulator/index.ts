@@ -18,6 +18,8 @@ export interface EmulatorOptions {
   host?: string;
   /** State file: loaded at start if it exists, rewritten atomically after every mutation. Default: memory only. */
   stateFile?: string;
+  /** Load `stateFile` but never write it: a mutating request fails with a 500 (for commands that only read). */
+  readOnlyState?: boolean;
   /** Default page size of list endpoints (1..100); default 20. Requests may pass `limit` up to 100. */
   pageSizeDefault?: number;
   /** Delay added to every request, in milliseconds (for benchmarks); default 0. */
@@ -88,7 +90,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   );
   check(Number.isFinite(heartbeatMs) && heartbeatMs >= 10, `heartbeatMs must be >= 10, got ${heartbeatMs}`);
 
-  const store = Store.open(options.stateFile);
+  const store = Store.open(options.stateFile, options.readOnlyState === true);
   const stats = new Stats();
   const app = buildServer({
     store,

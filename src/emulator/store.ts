@@ -209,7 +209,10 @@ export class Store {
   private readonly workspaces = new Map<string, Workspace>();
   private key: Buffer | undefined;
 
-  private constructor(readonly file: string | undefined) {}
+  private constructor(
+    readonly file: string | undefined,
+    private readonly readOnly = false,
+  ) {}
 
   /**
    * The digest kept of a secret value: `hmac-sha256:` and the hex HMAC-SHA256 of the value under this store's key.
@@ -224,14 +227,15 @@ export class Store {
   };
 
   /**
-   * A store backed by `file` (loaded if it exists) or, without a file, in memory only.
-   * Unkeyed `sha256:` secret digests from older versions are replaced (`UNVERIFIABLE_SECRET`) and the file
-   * rewritten at once, so it no longer holds them.
+   * A store backed by `file` (loaded if it exists) or, without a file, in memory only. With `readOnly`, the file is
+   * only read: `persist()` refuses, so a reader can never overwrite what a concurrent writer saved.
+   * Unkeyed `sha256:` secret digests from older versions are replaced (`UNVERIFIABLE_SECRET`) and, unless
+   * `readOnly`, the file rewritten at once, so it no longer holds them.
    * @throws Error naming the file when it exists but cannot be read, is a directory, is not JSON, or is not a state
    * file of a supported version.
    */
-  static open(file?: string): Store {
-    const store = new Store(file);
+  static open(file?: string, readOnly = false): Store {
+    const store = new Store(file, readOnly);
     if (file === undefined) return store;
     let text: string;
     try {
@@ -267,7 +271,7 @@ export class Store {
         scrubbed = scrubLegacyDigests(rec.secrets as Record<string, unknown>) || scrubbed;
       store.workspaces.set(name, ws);
     }
-    if (scrubbed) store.persist();
+    if (scrubbed && !readOnly) store.persist();
     return store;
   }
 
@@ -304,6 +308,7 @@ export class Store {
   /** Writes the state file atomically (no-op without a file). Called after every mutating request. */
   persist(): void {
     if (this.file === undefined) return;
+    if (this.readOnly) throw new Error(`the state file ${this.file} was opened read-only; this command may not write`);
     const tmp = `${this.file}.${process.pid}.${Date.now()}.tmp`;
     try {
       mkdirSync(dirname(this.file), { recursive: true });

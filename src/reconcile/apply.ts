@@ -65,6 +65,8 @@ export interface ApplyOptions {
    * their dependents are reported as skipped.
    */
   skip?: ReadonlyMap<string, string>;
+  /** Once aborted (e.g. the apply lock was lost), no further write starts; each fails with the abort reason. */
+  signal?: AbortSignal;
 }
 
 /** A replace that archived the old resource and then could not create the new one. */
@@ -268,7 +270,10 @@ export async function applyPlan(
         throw new Error(`dependency ${failedDep} ${why}`);
       }
       try {
-        const applied = await limit(() => execute(action, counter));
+        const applied = await limit(() => {
+          options.signal?.throwIfAborted();
+          return execute(action, counter);
+        });
         record({ status: "done", ...(applied ? { id: applied.id } : action.id ? { id: action.id } : {}) });
         return applied;
       } catch (error) {

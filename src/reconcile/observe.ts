@@ -14,6 +14,7 @@
  */
 import type Anthropic from "@anthropic-ai/sdk";
 import pLimit from "p-limit";
+import { isLockAgent } from "../providers/lock.js";
 import { ownerOf } from "../providers/ownership.js";
 import { PROVIDERS } from "../providers/registry.js";
 import { addressOf } from "../providers/resource.js";
@@ -105,6 +106,8 @@ async function adopt(
     throw error;
   }
   if (object.archived_at) return `${request.id} is archived, and archived resources cannot be changed`;
+  if (isLockAgent(object.metadata))
+    return `${request.id} is reconcile's apply lock, not a resource; it cannot be adopted`;
   const owner = ownerOf(object.metadata);
   if (owner && owner.stack !== ctx.stack) {
     return `${request.id} belongs to stack "${owner.stack}" (as ${owner.name}); remove it there first, or leave it alone`;

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningEmulator, startEmulator } from "../../src/emulator/index.js";
+import { isLockAgent } from "../../src/providers/lock.js";
 import { copyFleet, removeDir, runCli } from "./helpers.js";
 
 let emulator: RunningEmulator;
@@ -162,7 +163,7 @@ describe("two stacks in one workspace", () => {
     expect(wiped.stdout).not.toMatch(/team-a/);
     const all = await agents();
     const live = (stack: string) =>
-      all.filter((x) => x.metadata["reconcile/stack"] === stack && x.archived_at === null);
+      all.filter((x) => x.metadata["reconcile/stack"] === stack && x.archived_at === null && !isLockAgent(x.metadata));
     expect(live("team-b")).toEqual([]);
     expect(
       live("team-a")

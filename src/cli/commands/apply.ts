@@ -1,12 +1,14 @@
 /**
  * `reconcile apply [PLANFILE] [--dir DIR] [--target NAME] [--local] [--prune] [--allow-mass-prune] [--auto-approve]
- * [--concurrency N] [--skip-unready]`.
+ * [--concurrency N] [--skip-unready] [--lock-timeout DURATION]`.
  *
  * Without PLANFILE: build the plan, show it, ask for confirmation (like `terraform apply`: only `yes` proceeds; never
  * waits on a stdin that is not a terminal), then execute it. With PLANFILE (from `plan --out`): execute exactly that
  * plan, without asking (it was reviewed), after checking that neither the specs nor the live state changed since it
  * was made; a stale plan is refused before anything is written. Either way: dependency order, one line per resource
- * as it completes, exit 0 when everything applied and 1 when anything failed; a re-run converges.
+ * as it completes, exit 0 when everything applied and 1 when anything failed; a re-run converges. The whole run holds
+ * the lock of the stack and target (taken before observing; ADR 8); a held lock fails at once, or after waiting up to
+ * `--lock-timeout`, naming its holder.
  *
  * Before the first write, `preflight` checks what can be known to fail (unset secrets, missing parents, metadata
  * limits): any problem and nothing is written (exit 1), unless `--skip-unready` skips the affected resources and
@@ -15,6 +17,7 @@
 import { createInterface } from "node:readline/promises";
 import { Command, InvalidArgumentError } from "commander";
 import { createColors } from "picocolors";
+import { parseDuration } from "../../providers/lock.js";
 import { type ApplyOutcome, applyPlan } from "../../reconcile/apply.js";
 import { escapeControl as safe } from "../../reconcile/escape.js";
 import { planHasChanges } from "../../reconcile/plan.js";
@@ -22,8 +25,9 @@ import { readPlanFile } from "../../reconcile/plan-file.js";
 import { preflight } from "../../reconcile/preflight.js";
 import { renderPlanText } from "../../reconcile/render-text.js";
 import { type PreparedPlan, preparePlan, prepareSavedPlan } from "../../reconcile/workflow.js";
+import { withLockedProject } from "../apply-lock.js";
 import type { Output } from "../output.js";
-import { type ProjectFlags, projectOptions, withProject } from "../session.js";
+import { type ProjectFlags, projectOptions } from "../session.js";
 
 /** Flags of `apply`. */
 export interface ApplyFlags extends ProjectFlags {
@@ -32,6 +36,8 @@ export interface ApplyFlags extends ProjectFlags {
   prune?: boolean;
   allowMassPrune?: boolean;
   skipUnready?: boolean;
+  /** `--lock-timeout`, in ms. */
+  lockTimeout?: number;
 }
 
 const PAST: Record<ApplyOutcome["action"], string> = {
@@ -84,12 +90,14 @@ async function execute(
   output: Output,
   client: Parameters<typeof applyPlan>[0],
   skip: ReadonlyMap<string, string> = new Map(),
+  signal?: AbortSignal,
 ) {
   const c = createColors(output.color);
   output.out("\n");
   const result = await applyPlan(client, prepared.plan, prepared.desired, prepared.live, prepared.ctx, {
     ...(flags.concurrency ? { concurrency: flags.concurrency } : {}),
     skip,
+    ...(signal ? { signal } : {}),
     onOutcome: (o) => {
       const time = c.dim(`[${(o.duration_ms / 1000).toFixed(1)}s${o.attempts > 1 ? `, ${o.attempts} attempts` : ""}]`);
       const address = safe(o.address);
@@ -125,7 +133,10 @@ async function execute(
 
 /** Runs apply (of a fresh plan, or of `planFile`) and returns the exit code. */
 export function runApply(planFile: string | undefined, flags: ApplyFlags, output: Output): Promise<number> {
-  return withProject(flags, output, async (project, connection) => {
+  // An apply that will refuse for want of confirmation cannot write, so it takes no lock.
+  const refuses = !planFile && !flags.autoApprove && !process.stdin.isTTY;
+  const lock = refuses ? null : { operation: "apply", timeoutMs: flags.lockTimeout ?? 0 };
+  return withLockedProject(flags, output, lock, async (project, connection, signal) => {
     const base = { project, client: connection.client, secrets: connection.secrets };
     if (planFile) {
       if (flags.prune || flags.allowMassPrune) {
@@ -138,7 +149,7 @@ export function runApply(planFile: string | undefined, flags: ApplyFlags, output
       output.out(renderPlanText(prepared.plan, { color: output.color }));
       if (!planHasChanges(prepared.plan)) return 0;
       const skip = checkReady(prepared, flags, output);
-      return skip ? execute(prepared, flags, output, connection.client, skip) : 1;
+      return skip ? execute(prepared, flags, output, connection.client, skip, signal) : 1;
     }
     const prepared = await preparePlan({
       ...base,
@@ -161,8 +172,16 @@ export function runApply(planFile: string | undefined, flags: ApplyFlags, output
         return 1;
       }
     }
-    return execute(prepared, flags, output, connection.client, skip);
+    return execute(prepared, flags, output, connection.client, skip, signal);
   });
+}
+
+function duration(value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
 }
 
 function positiveInt(value: string): number {
@@ -184,6 +203,7 @@ export function applyCommand(output: Output, setExit: (code: number) => void): C
       "--skip-unready",
       "when a resource fails a precondition (unset secret, missing parent, metadata limits), skip it and its dependents and apply the rest (default: apply nothing)",
     )
+    .option("--lock-timeout <duration>", "wait this long for the stack's lock (0, 30s, 5m, 1h; default 0)", duration)
     .action(async (planFile: string | undefined, flags: ApplyFlags) =>
       setExit(await runApply(planFile, flags, output)),
     );

@@ -17,6 +17,7 @@
  */
 import type Anthropic from "@anthropic-ai/sdk";
 import { policyName } from "../comparable.js";
+import { isLockAgent } from "../lock.js";
 import type { ApiObject } from "../types.js";
 import type { ExportContext } from "./context.js";
 import { commonFields, ownerFromMetadata } from "./context.js";
@@ -148,7 +149,10 @@ export const agentExporter: ResourceExporter = {
   type: "agent",
   idPrefixes: ["agent_"],
   async fetch(client: Anthropic, ids, ctx) {
-    return (await fetchLive(client, "agent", ids, ctx)).map((object) => ({ object, children: [] }));
+    const agents = await fetchLive(client, "agent", ids, ctx);
+    for (const lock of agents.filter((a) => isLockAgent(a.metadata)))
+      if (ids) ctx.warn(`agent ${lock.id} is reconcile's apply lock, not a resource; it is not exported`);
+    return agents.filter((a) => !isLockAgent(a.metadata)).map((object) => ({ object, children: [] }));
   },
   wantedName: (item: LiveItem) => nameFor(item.object, String(item.object.name), "agent"),
   toSpec: (item, name, ctx) => agentSpec(item.object, name, ctx),
