@@ -21,6 +21,7 @@ import { hostname, userInfo } from "node:os";
 import Anthropic from "@anthropic-ai/sdk";
 import type { BetaManagedAgentsAgent } from "@anthropic-ai/sdk/resources/beta/agents/agents.js";
 import { MANAGED_BY, OWNERSHIP_KEYS } from "./ownership.js";
+import { checkShape, UnexpectedResponseError } from "./response.js";
 
 type Agent = BetaManagedAgentsAgent;
 
@@ -268,14 +269,34 @@ function oldestFirst(a: Agent, b: Agent): number {
   return a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id);
 }
 
+/**
+ * `value` checked as an agent the way every provider read is (an `agent_` id, a `version`, metadata, timestamps;
+ * `response.ts`), so a server that is not the API cannot steer the lock with an answer of another shape.
+ * @throws UnexpectedResponseError naming `request`
+ */
+function agentOf(value: unknown, request: string): Agent {
+  return checkShape(value, { kind: "object", type: "agent" }, request) as unknown as Agent;
+}
+
+/** Lock pages followed at most: a server whose cursor never ends cannot keep the lock search going. */
+const MAX_LOCK_PAGES = 500;
+
 /** Every unarchived lock agent of `scope`, oldest first (one list of all agents, every page). */
 async function listLockAgents(client: Anthropic, scope: LockScope, clock: ServerClock): Promise<Agent[]> {
   const { data: first, response } = await client.beta.agents.list({ limit: 100 }).withResponse();
   clock.observe(response);
   const found: Agent[] = [];
-  for (let page = first; ; page = await page.getNextPage()) {
-    found.push(...page.data.filter((agent) => isLockOf(agent, scope)));
+  const seen = new Set<string>();
+  for (let page = first, n = 1; ; page = await page.getNextPage(), n++) {
+    const request = `GET /v1/agents${n > 1 ? ` (page ${n})` : ""}`;
+    if (!Array.isArray(page.data)) throw new UnexpectedResponseError(request, "not a list page (no data array)");
+    found.push(...page.data.map((agent) => agentOf(agent, request)).filter((agent) => isLockOf(agent, scope)));
     if (!page.hasNextPage()) break;
+    const cursor = String(page.next_page);
+    if (seen.has(cursor) || n >= MAX_LOCK_PAGES) {
+      throw new UnexpectedResponseError(request, "the list's page cursors repeat or never end");
+    }
+    seen.add(cursor);
   }
   return found.sort(oldestFirst);
 }
@@ -287,16 +308,19 @@ async function listLockAgents(client: Anthropic, scope: LockScope, clock: Server
 async function findOrCreate(client: Anthropic, scope: LockScope, clock: ServerClock): Promise<Agent> {
   let agents = await listLockAgents(client, scope, clock);
   if (agents.length === 0) {
-    const created = await client.beta.agents.create({
-      name: lockAgentName(scope),
-      model: LOCK_AGENT_MODEL,
-      description:
-        `Apply lock of reconcile stack ${scope.stack}, target ${scope.target}. Written by reconcile; do not edit, use or archive it. See \`reconcile force-unlock\`.`.slice(
-          0,
-          2048,
-        ),
-      metadata: scopeMetadata(scope),
-    });
+    const created = agentOf(
+      await client.beta.agents.create({
+        name: lockAgentName(scope),
+        model: LOCK_AGENT_MODEL,
+        description:
+          `Apply lock of reconcile stack ${scope.stack}, target ${scope.target}. Written by reconcile; do not edit, use or archive it. See \`reconcile force-unlock\`.`.slice(
+            0,
+            2048,
+          ),
+        metadata: scopeMetadata(scope),
+      }),
+      "POST /v1/agents",
+    );
     // Another process may have created one at the same time: list again and agree on the oldest.
     agents = await listLockAgents(client, scope, clock);
     if (!agents.some((a) => a.id === created.id)) agents = [...agents, created].sort(oldestFirst);
@@ -311,7 +335,8 @@ async function reread(client: Anthropic, id: string, clock: ServerClock): Promis
   try {
     const { data, response } = await client.beta.agents.retrieve(id).withResponse();
     clock.observe(response);
-    return data.archived_at ? null : data;
+    const agent = agentOf(data, `GET /v1/agents/${id}`);
+    return agent.archived_at ? null : agent;
   } catch (error) {
     if (status(error) === 404) return null;
     throw error;
@@ -332,7 +357,14 @@ async function casWrite(
     .update(agent.id, { version: agent.version, metadata }, { maxRetries: 0 })
     .withResponse();
   clock.observe(response);
-  return data;
+  const request = `POST /v1/agents/${agent.id}`;
+  const written = agentOf(data, request);
+  // The API answers an update with the agent as written: an answer without what was written is not the API's.
+  const held = written.metadata ?? {};
+  if (written.id !== agent.id || Object.entries(metadata).some(([key, value]) => (held[key] ?? null) !== value)) {
+    throw new UnexpectedResponseError(request, "the answer to the lock write does not hold what was written");
+  }
+  return written;
 }
 
 const CLEARED: Record<string, null> = {

@@ -8,7 +8,8 @@
 import { writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { join } from "node:path";
-import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { type RunningEmulator, startEmulator } from "../../src/emulator/index.js";
 import { copyFleet, removeDir, runCli } from "./helpers.js";
 
 // Each test runs the CLI once or twice; give a loaded 2-core machine room.
@@ -65,10 +66,53 @@ const json = (res: ServerResponse, status: number, value: unknown) => {
   res.end(JSON.stringify(value));
 };
 
-/** An empty list page for every GET (a workspace with nothing in it); `post` answers every POST. */
+/**
+ * A real emulator for the apply lock: apply takes its lease (an agent with `reconcile/lock` metadata, ADR 8) before
+ * anything else, so the servers below pass the lock's requests on to it and attack only the requests a test names.
+ */
+let lockApi: RunningEmulator;
+const lockAgents = new Set<string>();
+beforeAll(async () => {
+  lockApi = await startEmulator({ port: 0 });
+});
+afterAll(() => lockApi.close());
+
+/** True for a request of the apply lock: listing agents, creating the lock agent, or reading/writing it. */
+function isLockRequest(req: IncomingMessage, path: string, body: string): boolean {
+  if (path === "/v1/agents") return req.method === "GET" || body.includes('"reconcile/lock"');
+  return lockAgents.has(path.split("/")[3] ?? "");
+}
+
+/** Passes a request to the lock's emulator and its answer back (remembering lock agents it creates). */
+async function forwardToLockApi(req: IncomingMessage, res: ServerResponse, path: string, body: string) {
+  const headers: Record<string, string> = {};
+  for (const name of ["authorization", "x-api-key", "anthropic-beta", "anthropic-version", "content-type"]) {
+    const value = req.headers[name];
+    if (typeof value === "string") headers[name] = value;
+  }
+  const answer = await fetch(`${lockApi.url}${req.url ?? path}`, {
+    method: req.method ?? "GET",
+    headers,
+    ...(req.method === "GET" ? {} : { body }),
+  });
+  const text = await answer.text();
+  if (path === "/v1/agents" && req.method === "POST" && answer.ok)
+    lockAgents.add((JSON.parse(text) as { id: string }).id);
+  res.writeHead(answer.status, {
+    "content-type": answer.headers.get("content-type") ?? "application/json",
+    date: answer.headers.get("date") ?? new Date().toUTCString(),
+  });
+  res.end(text);
+}
+
+/**
+ * An empty list page for every GET (a workspace with nothing in it); `post` answers every POST. The apply lock's
+ * requests go to a real emulator.
+ */
 const emptyWorkspace =
   (post: Handler): Handler =>
   (req, res, path, body) => {
+    if (isLockRequest(req, path, body)) return void forwardToLockApi(req, res, path, body);
     if (req.method === "GET") return json(res, 200, { data: [], next_page: null });
     post(req, res, path, body);
   };
@@ -166,6 +210,26 @@ describe("a server that answers writes with something that is not the API", () =
   });
 });
 
+describe("a server that is not the API answers the apply lock", () => {
+  it("fails at once, naming the request, when the lock agent's create or write comes back as something else", async () => {
+    // No forwarding here: the lock itself meets the hostile answers (before the fix, apply looped on them forever).
+    const server = await serve((req, res) => {
+      if (req.method === "GET") return json(res, 200, { data: [], next_page: null });
+      json(res, 200, { id: "vlt_011CWrongKind0000000001", version: 1, metadata: {} });
+    });
+    const started = Date.now();
+    const result = await runCli(["apply", "--auto-approve", "--timeout", "5s", "--dir", await fleetDir()], {
+      ...cliEnv(server.url),
+    });
+    expect(result.code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(45_000);
+    expect(output(result)).not.toContain("✓");
+    expect(result.stderr).toMatch(/POST \/v1\/agents: unexpected answer: not an agent/);
+    expect(server.requests.filter((r) => r.startsWith("POST")).length).toBeLessThanOrEqual(2);
+    expect(server.requests.some((r) => r.includes("/v1/environments") && r.startsWith("POST"))).toBe(false);
+  });
+});
+
 describe("a server that never answers", () => {
   const silent: Handler = () => {
     // accept the request, answer nothing, keep the connection open
@@ -194,7 +258,7 @@ describe("a server that never answers", () => {
     expect(output(result)).not.toContain("✓");
     expect(result.stdout).toMatch(/environment\.\S+: create failed: POST \/v1\/environments got no answer within 1s/);
     // Before each retry of a create, apply looked for it first (a timed-out create may have landed).
-    const requests = server.requests.join("\n");
+    const requests = server.requests.filter((r) => r.includes("/v1/environments")).join("\n");
     expect(requests).toMatch(/POST \/v1\/environments\nGET \/v1\/environments\nPOST \/v1\/environments/);
   }, 60_000);
 

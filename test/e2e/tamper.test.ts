@@ -21,6 +21,8 @@ let client: Anthropic;
 async function snapshot() {
   const out: string[] = [];
   for await (const agent of client.beta.agents.list({ include_archived: true } as never)) {
+    // The apply lock's agent (ADR 8) changes with every apply that takes the lock, refused or not.
+    if (agent.metadata?.["reconcile/lock"]) continue;
     out.push(`${agent.id} ${agent.name} v${agent.version} ${agent.archived_at ?? "live"}`);
   }
   return out.sort();
