@@ -6,6 +6,8 @@ import { emulatorCommand } from "../emulator/cli.js";
 import { applyCommand } from "./commands/apply.js";
 import { exportCommand } from "./commands/export.js";
 import { importCommand } from "./commands/import.js";
+import { mcpCommand } from "./commands/mcp.js";
+import { outputsCommand } from "./commands/outputs.js";
 import { planCommand } from "./commands/plan.js";
 import { validateCommand } from "./commands/validate.js";
 import { processOutput } from "./output.js";
@@ -35,6 +37,8 @@ export async function run(argv: string[]): Promise<number> {
     applyCommand(output, setExit),
     importCommand(output, setExit),
     exportCommand(output, setExit),
+    outputsCommand(output, setExit),
+    mcpCommand(output, setExit, VERSION),
   ]) {
     program.addCommand(command.exitOverride().configureOutput({ writeOut: output.out, writeErr: output.err }));
   }
