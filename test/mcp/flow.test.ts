@@ -56,7 +56,9 @@ const transports: [string, () => Promise<Connect>][] = [
         const key = args.join(" ");
         let url = servers.get(key);
         if (!url) {
-          const http = await startHttp(fix, audit, { tools: { allowDestructive: args.includes("--allow-destructive") } });
+          const http = await startHttp(fix, audit, {
+            tools: { allowDestructive: args.includes("--allow-destructive") },
+          });
           closers.push(() => http.close());
           url = http.url;
           servers.set(key, url);
@@ -178,7 +180,9 @@ describe.each(transports)("the MCP server over %s", (_name, makeConnect) => {
     expect((await fix.sdk.beta.sessions.retrieve(sessionId)).archived_at).toBeNull();
 
     // Every call left one audit line with its subject, tool, ids and outcome; none holds the message text.
-    await expect.poll(() => audit.records.some((r) => r.tool === "session_respond" && r.outcome === "refused")).toBe(true);
+    await expect
+      .poll(() => audit.records.some((r) => r.tool === "session_respond" && r.outcome === "refused"))
+      .toBe(true);
     const respond = audit.records.filter((r) => r.tool === "session_respond");
     expect(respond.map((r) => r.outcome).sort()).toEqual(["ok", "refused"]);
     expect(respond[0]?.targets).toMatchObject({ session_id: sessionId, tool_use_id: toolUseId });
