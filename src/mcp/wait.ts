@@ -158,10 +158,7 @@ export async function waitForIdle(client: Anthropic, sessionId: string, options:
         for (const e of history) turn.add(e, options.onEvent);
         if (!turn.end && history.length === 0 && cursor && !cursor.user) {
           // The cursor is past the end of a turn and nothing new happened: report the state as it is.
-          const session = await client.beta.sessions.retrieve(sessionId, {}, { signal: stop.signal });
-          if (session.status === "idle" || session.status === "terminated") {
-            turn.end = { status: session.status, stop_reason: null, waiting: [] };
-          }
+          turn.end = await currentState(client, sessionId, stop.signal);
         }
         if (!turn.end) {
           for await (const event of stream) {
@@ -189,6 +186,29 @@ export async function waitForIdle(client: Anthropic, sessionId: string, options:
     tool_activity: turn.activity,
     pending_approvals: pending,
     cursor: turn.last ? cursorAfter(turn.last) : resumeAt,
+  };
+}
+
+/**
+ * The state of a session that is not running: terminated, or idle with the stop reason (and waiting tool uses) of
+ * its latest idle event. Null while it runs.
+ */
+async function currentState(client: Anthropic, sessionId: string, signal: AbortSignal): Promise<Turn["end"]> {
+  const session = await client.beta.sessions.retrieve(sessionId, {}, { signal });
+  if (session.status === "terminated") return { status: "terminated", stop_reason: null, waiting: [] };
+  if (session.status !== "idle") return null;
+  const page = await client.beta.sessions.events.list(
+    sessionId,
+    { order: "desc", types: ["session.status_idle"], limit: 1 } as never,
+    { signal },
+  );
+  const idle = page.data[0];
+  const summary = idle ? summarize(idle as SessionEvent) : undefined;
+  const reason = summary?.stop_reason ?? null;
+  return {
+    status: reason === "requires_action" ? "requires_action" : "idle",
+    stop_reason: reason,
+    waiting: summary?.waiting_on ?? [],
   };
 }
 

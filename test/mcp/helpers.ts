@@ -41,10 +41,11 @@ export interface Fixture {
 
 /**
  * Starts an emulator, applies a copy of the example fleet with the CLI (with `retry_export_job` set to
- * `always_ask`, as issue 8 describes the export-support agent), and adds the foreign objects.
+ * `always_ask`, as issue 8 describes the export-support agent), and adds the foreign objects. `sessionStepMs` is the
+ * emulator's delay between scripted agent events (default 5).
  */
-export async function fleetFixture(): Promise<Fixture> {
-  const emulator = await startEmulator({ port: 0, sessionStepMs: 5 });
+export async function fleetFixture(options: { sessionStepMs?: number } = {}): Promise<Fixture> {
+  const emulator = await startEmulator({ port: 0, sessionStepMs: options.sessionStepMs ?? 5 });
   const dir = await copyFleet();
   const toolset = join(dir, "toolsets", "export-jobs.yaml");
   const text = await readFile(toolset, "utf8");

@@ -27,8 +27,9 @@ const AUDIENCE = "reconcile-mcp";
 let fix: Fixture;
 let jwks: Server;
 let jwksUrl: string;
-let privateKey: CryptoKey;
-let otherKey: CryptoKey;
+type Key = Awaited<ReturnType<typeof generateKeyPair>>["privateKey"];
+let privateKey: Key;
+let otherKey: Key;
 const audit = new AuditRecorder();
 const closers: (() => Promise<void>)[] = [];
 
@@ -54,7 +55,7 @@ afterAll(async () => {
 });
 
 async function jwt(
-  options: { key?: CryptoKey; exp?: number | string; iss?: string; aud?: string; sub?: string } = {},
+  options: { key?: Key; exp?: number | string; iss?: string; aud?: string; sub?: string } = {},
 ): Promise<string> {
   const builder = new SignJWT({ scope: "mcp" })
     .setProtectedHeader({ alg: "ES256", kid: "k1" })
