@@ -34,7 +34,9 @@ afterAll(async () => {
 });
 
 const newSession = async () => (await sdk.beta.sessions.create({ agent: agentId, environment_id: environmentId })).id;
-const message = (text: string) => ({ events: [{ type: "user.message" as const, content: [{ type: "text" as const, text }] }] });
+const message = (text: string) => ({
+  events: [{ type: "user.message" as const, content: [{ type: "text" as const, text }] }],
+});
 
 describe("the event stream through the SDK", () => {
   it("delivers the turn's events, in order, ending with idle", async () => {

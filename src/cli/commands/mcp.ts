@@ -7,7 +7,7 @@
  * HTTP auth: the bearer token is read from the environment variable `--token-env` names (default
  * RECONCILE_MCP_TOKEN; never from a flag, which `ps` would show); OIDC with `--oidc-issuer` and
  * `--oidc-audience`. Without either, the server only starts on a loopback host. Runs until stdin closes (stdio) or
- * SIGINT/SIGTERM; exit 0, or 1 when it cannot start.
+ * SIGINT/SIGTERM; exit 0, or 1 when it cannot start. `mcp.agents` in reconcile.yaml narrows the agents offered.
  */
 import { Command, Option } from "commander";
 import { jsonLineAudit } from "../../mcp/audit.js";
@@ -63,8 +63,17 @@ const signalled = () =>
 /** Runs the server until it is stopped; returns the exit code. */
 export function runMcp(flags: McpFlags, output: Output, version: string): Promise<number> {
   return withProject(flags, output, async (project, connection) => {
+    const allowAgents = project.config.mcp_agents ?? null;
+    const declared = new Set(project.specs.agents.map((a) => a.name));
+    const unknown = (allowAgents ?? []).filter((name) => !declared.has(name));
+    if (unknown.length > 0) {
+      throw new Error(
+        `reconcile.yaml mcp.agents names ${unknown.join(", ")}, which no Agent spec declares; the agents are: ${[...declared].join(", ") || "(none)"}`,
+      );
+    }
     const index = new StackIndex({
       observe: () => observeOutputs(project, connection.client, connection.secrets),
+      allowAgents,
       refreshMs: Number(flags.refreshSeconds) * 1000,
     });
     await index.refresh(); // fail now (bad key, unreachable API), not on the first tool call
