@@ -76,7 +76,9 @@ export function registerDiscoveryTools(
         structured: { stack: snap.stack, target: snap.target, agents },
         summary:
           agents.length === 0
-            ? "No agents match."
+            ? filter
+              ? "No agents match."
+              : "This stack has no agents yet: run reconcile apply."
             : `${agents.length} agent(s): ${agents.map((a) => `${a.name} (v${a.version}, ${a.model})`).join(", ")}`,
       };
     },
