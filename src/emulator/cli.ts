@@ -34,13 +34,13 @@ function untilSignal(): Promise<NodeJS.Signals> {
 /**
  * The `reconcile emulator` command: runs the local Managed Agents API emulator (see `startEmulator`) until SIGINT or
  * SIGTERM, then closes it cleanly. Options: `--port <n>` (default 4010; 0 = any free port), `--host`, `--state
- * <file>`, `--latency <ms>`, `--fault-rate <p>`, `--seed <n>`, `--log`. Invalid values are usage errors. On start it
+ * <file>`, `--latency <ms>`, `--fault-rate <p>`, `--seed <n>`, `--session-step <ms>`, `--log`. Invalid values are usage errors. On start it
  * prints one line to stderr with the URL and how to point the SDK at it.
  */
 export function emulatorCommand(): Command {
   return new Command("emulator")
     .description(
-      "run a local Managed Agents API (agents, environments, vaults, credentials) that the official SDK and reconcile talk to, without credits",
+      "run a local Managed Agents API (agents, environments, vaults, credentials, sessions with a scripted agent) that the official SDK and reconcile talk to, without credits",
     )
     .option("--port <n>", "TCP port to listen on (0 = any free port)", integerIn(0, 65535, "port"), 4010)
     .option("--host <host>", "interface to bind", "127.0.0.1")
@@ -58,6 +58,12 @@ export function emulatorCommand(): Command {
       integerIn(-(2 ** 31), 2 ** 32 - 1, "seed"),
       1,
     )
+    .option(
+      "--session-step <ms>",
+      "delay before each event of the scripted session agent, in milliseconds (docs/emulator.md)",
+      integerIn(1, 60_000, "session step"),
+      20,
+    )
     .option("--log", "print one line per request to stderr", false)
     .action(
       async (opts: {
@@ -67,6 +73,7 @@ export function emulatorCommand(): Command {
         latency: number;
         faultRate: number;
         seed: number;
+        sessionStep: number;
         log: boolean;
       }) => {
         const emulator = await startEmulator({
@@ -76,6 +83,7 @@ export function emulatorCommand(): Command {
           latencyMs: opts.latency,
           faultRate: opts.faultRate,
           seed: opts.seed,
+          sessionStepMs: opts.sessionStep,
           log: opts.log ? (line) => process.stderr.write(`${line}\n`) : undefined,
         });
         process.stderr.write(

@@ -15,7 +15,9 @@ import type { SessionRecord, Store, Workspace } from "./store.js";
  * sending must read the history (`events.list`) to see what it missed: the race real clients must handle.
  *
  * Each emitted event is persisted (state file) before the next one, and the plan itself is persisted with the
- * session, so an emulator restarted mid-turn resumes the turn where it stopped.
+ * session, so an emulator restarted mid-turn resumes the turn where it stopped. Event ids are chosen when the turn is
+ * planned: if the process dies after emitting an event but before persisting it, the event is emitted again after
+ * the restart with the same id, so clients that de-duplicate by id see it once.
  */
 
 type SessionEvent = BetaManagedAgentsSessionEvent;

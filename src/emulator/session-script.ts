@@ -20,8 +20,8 @@ import { newId } from "./ids.js";
  *
  * - `user.message` whose text names no tool → `session.status_running`, `agent.message` ("You said: <text>"),
  *   `session.status_idle` (`end_turn`).
- * - Text naming tools (whole-word match on the names in the agent's `mcp_toolset` `configs` and its `custom` tools;
- *   disabled tools are ignored) → one `agent.mcp_tool_use` / `agent.custom_tool_use` per tool, in order of first
+ * - Text naming tools (whole-word match on the names in the agent's `mcp_toolset` `configs` and its `custom` tools,
+ *   or `<mcp_server_name>.<tool>` for any tool of a toolset; disabled tools are ignored) → one `agent.mcp_tool_use` / `agent.custom_tool_use` per tool, in order of first
  *   mention. `always_allow` and `auto` (judged allow) MCP calls run at once (`agent.mcp_tool_result`). `always_ask`
  *   MCP calls and custom tools block the turn: `session.status_idle` with `requires_action` and their event ids.
  *   Each `user.tool_confirmation` / `user.custom_tool_result` resolves one; while some remain, the idle event is
@@ -102,32 +102,57 @@ interface CallableTool {
   evaluation: BetaManagedAgentsAgentToolEvaluation | null;
 }
 
-/** Every enabled tool the agent can name: MCP toolset configs (with their resolved policy) and custom tools. */
-function callableTools(agent: BetaManagedAgentsSessionAgent): CallableTool[] {
-  const out: CallableTool[] = [];
-  for (const tool of agent.tools) {
-    if (tool.type === "custom") {
-      out.push({ name: tool.name, kind: "custom", server: null, evaluation: null });
-    } else if (tool.type === "mcp_toolset") {
-      for (const config of tool.configs) {
-        if (!config.enabled) continue;
-        const policy = config.permission_policy.type;
-        const evaluation: BetaManagedAgentsAgentToolEvaluation =
-          policy === "auto" ? { type: "auto", evaluated_permission: { type: "allow" } } : { type: policy };
-        out.push({ name: config.name, kind: "mcp", server: tool.mcp_server_name, evaluation });
-      }
-    }
-  }
-  return out;
-}
+const WORD = "A-Za-z0-9_-";
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
+function evaluationOf(policy: "always_allow" | "always_ask" | "auto"): BetaManagedAgentsAgentToolEvaluation {
+  return policy === "auto" ? { type: "auto", evaluated_permission: { type: "allow" } } : { type: policy };
+}
+
+/**
+ * The enabled tools `text` names, in order of first mention: custom tools and MCP `configs` entries by their bare
+ * name, and any tool of an MCP toolset as `<mcp_server_name>.<tool>` (policy: its `configs` entry, else the
+ * toolset's `default_config`). A name counts as a whole word only (not inside a longer word).
+ */
+function namedTools(agent: BetaManagedAgentsSessionAgent, text: string): CallableTool[] {
+  const found = new Map<string, { tool: CallableTool; at: number }>();
+  const add = (tool: CallableTool, at: number) => {
+    const key = `${tool.server ?? ""}\u0000${tool.name}`;
+    const seen = found.get(key);
+    if (!seen || at < seen.at) found.set(key, { tool, at });
+  };
+  for (const tool of agent.tools) {
+    if (tool.type === "custom") {
+      const at = mention(text, tool.name);
+      if (at >= 0) add({ name: tool.name, kind: "custom", server: null, evaluation: null }, at);
+    } else if (tool.type === "mcp_toolset") {
+      const server = tool.mcp_server_name;
+      const byName = new Map(tool.configs.map((c) => [c.name, c]));
+      for (const config of tool.configs) {
+        const at = mention(text, config.name);
+        if (at >= 0 && config.enabled) {
+          add({ name: config.name, kind: "mcp", server, evaluation: evaluationOf(config.permission_policy.type) }, at);
+        }
+      }
+      const qualified = new RegExp(`(?<![${WORD}])${escapeRegExp(server)}\\.([${WORD}]+)`, "g");
+      for (const m of text.matchAll(qualified)) {
+        const name = m[1] ?? "";
+        const config = byName.get(name) ?? tool.default_config;
+        if (config.enabled) {
+          add({ name, kind: "mcp", server, evaluation: evaluationOf(config.permission_policy.type) }, m.index ?? 0);
+        }
+      }
+    }
+  }
+  return [...found.values()].sort((a, b) => a.at - b.at).map((f) => f.tool);
+}
+
 /** Index of the first whole-word occurrence of `name` in `text` (word = letters, digits, `_`, `-`), or -1. */
 function mention(text: string, name: string): number {
-  const m = new RegExp(`(?<![A-Za-z0-9_-])${escapeRegExp(name)}(?![A-Za-z0-9_-])`).exec(text);
+  const m = new RegExp(`(?<![${WORD}])${escapeRegExp(name)}(?![${WORD}])`).exec(text);
   return m ? m.index : -1;
 }
 
@@ -209,12 +234,7 @@ export function planTurn(state: ScriptState, agent: BetaManagedAgentsSessionAgen
       { id: newId("sevt"), type: "session.status_terminated" },
     ];
   }
-  const named = new Map<string, { tool: CallableTool; at: number }>();
-  for (const tool of callableTools(agent)) {
-    const at = mention(text, tool.name);
-    if (at >= 0 && !named.has(tool.name)) named.set(tool.name, { tool, at });
-  }
-  const tools = [...named.values()].sort((a, b) => a.at - b.at).map((n) => n.tool);
+  const tools = namedTools(agent, text);
   if (tools.length === 0) return [running(), message(`You said: ${text}`), endTurn()];
 
   const events: PlannedEvent[] = [running()];
@@ -296,8 +316,8 @@ export function resolveCall(state: ScriptState, eventId: string, resolution: Res
  */
 export function interrupt(state: ScriptState): PlannedEvent[] {
   const wasBusy = busy(state) || state.inbox.length > 0;
-  state.queue = [];
-  state.turn = [];
-  state.inbox = [];
+  state.queue.length = 0;
+  state.turn.length = 0;
+  state.inbox.length = 0;
   return wasBusy ? [endTurn()] : [];
 }

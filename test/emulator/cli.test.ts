@@ -31,7 +31,16 @@ describe("reconcile emulator", () => {
     expect(cmd.name()).toBe("emulator");
     expect(cmd.description()).toMatch(/local Managed Agents API/);
     const flags = cmd.options.map((o) => o.long);
-    expect(flags).toEqual(["--port", "--host", "--state", "--latency", "--fault-rate", "--seed", "--log"]);
+    expect(flags).toEqual([
+      "--port",
+      "--host",
+      "--state",
+      "--latency",
+      "--fault-rate",
+      "--seed",
+      "--session-step",
+      "--log",
+    ]);
     expect(cmd.options.find((o) => o.long === "--port")?.defaultValue).toBe(4010);
   });
 
@@ -43,6 +52,7 @@ describe("reconcile emulator", () => {
       [["--fault-rate", "2"], "fault rate must be a number from 0 to 1"],
       [["--fault-rate", "lots"], "fault rate"],
       [["--seed", "1.5"], "seed must be an integer"],
+      [["--session-step", "0"], "session step must be an integer from 1 to 60000"],
     ];
     for (const [args, fragment] of cases) {
       const { err, printed } = await usageError(args);
