@@ -34,6 +34,9 @@ export interface StackSnapshot {
   observedAt: number;
 }
 
+/** A lookup that misses on a snapshot at least this old (milliseconds) refreshes it first. */
+export const MISS_REFRESH_MS = 5_000;
+
 /** Reads the stack's outputs and live state (`observeOutputs` with the project and client bound). */
 export type StackObserver = () => Promise<ObservedOutputs>;
 
@@ -120,15 +123,23 @@ export class StackIndex {
     return this.refreshing;
   }
 
-  /** The offered agent named `nameOrId` (a spec name or a live id), or undefined. */
+  /**
+   * The offered agent named `nameOrId` (a spec name or a live id), or undefined. A miss on a snapshot older than
+   * `MISS_REFRESH_MS` observes again first, so an agent applied a moment ago is found without waiting for the
+   * interval.
+   */
   async agent(nameOrId: string): Promise<StackAgent | undefined> {
+    const find = (snap: StackSnapshot) =>
+      snap.agents.find((a) => a.name === nameOrId) ?? snap.agents.find((a) => a.id === nameOrId);
     const snap = await this.current();
-    return snap.agents.find((a) => a.name === nameOrId) ?? snap.agents.find((a) => a.id === nameOrId);
+    const found = find(snap);
+    if (found || this.now() - snap.observedAt < MISS_REFRESH_MS) return found;
+    return find(await this.refresh().catch(() => snap));
   }
 
-  /** True when `agentId` is one of the offered agents (the session allowlist). */
+  /** True when `agentId` is one of the offered agents (the session allowlist); a miss refreshes like `agent`. */
   async offersAgentId(agentId: string): Promise<boolean> {
-    return (await this.current()).agents.some((a) => a.id === agentId);
+    return (await this.agent(agentId))?.id === agentId;
   }
 }
 

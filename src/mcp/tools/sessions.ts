@@ -117,6 +117,9 @@ async function send(ctx: StackContext, id: string, events: unknown[]): Promise<s
 
 const textMessage = (text: string) => ({ type: "user.message", content: [{ type: "text", text }] });
 
+/** How often `wait_for_idle` sends a progress notification while no event arrives, in milliseconds. */
+export const HEARTBEAT_MS = 10_000;
+
 /** Sends an MCP progress notification when the client asked for progress (a `progressToken`). */
 function progress(extra: ToolExtra, value: number, message: string): void {
   const token = extra._meta?.progressToken;
@@ -348,13 +351,17 @@ export function registerSessionTools(
       const cursor = args.cursor ? parseCursor(args.cursor) : null;
       const s = await requireSession(ctx, args.session_id);
       call.target("agent_id", s.agent.id);
+      // Progress on every event, and a heartbeat while nothing happens, so a client that resets its request timeout
+      // on progress does not give up during a long, quiet turn.
+      let ticks = 0;
+      const heartbeat = setInterval(() => progress(call.extra, ++ticks, "waiting"), HEARTBEAT_MS);
       const result = await waitForIdle(ctx.client, s.id, {
         cursor,
         cursorText: args.cursor ?? null,
         timeoutMs: (args.timeout_seconds ?? 50) * 1000,
         signal: call.extra.signal,
-        onEvent: (summary, count) => progress(call.extra, count, summary.type),
-      });
+        onEvent: (summary) => progress(call.extra, ++ticks, summary.type),
+      }).finally(() => clearInterval(heartbeat));
       const parts = [`Session ${s.id}: ${result.status}.`];
       if (result.reply) parts.push(`Agent: ${result.reply}`);
       for (const p of result.pending_approvals) {
