@@ -54,9 +54,12 @@ export interface ToolDefinition<I extends ZodRawShape, O extends ZodRawShape> {
   ): Promise<ToolOutput<z.infer<z.ZodObject<O>>> | (ToolOutput<z.infer<z.ZodObject<O>>> & { outcome: AuditOutcome })>;
 }
 
-/** Who called, for the audit line: the verified token's client id, or `stdio` for the local transport. */
+/**
+ * Who called, for the audit line: the verified token's client id (JWT `sub`, or `bearer`); `anonymous` over HTTP
+ * without auth (loopback only); `stdio` for the local transport.
+ */
 export function subjectOf(extra: ToolExtra): string {
-  return extra.authInfo?.clientId ?? "stdio";
+  return extra.authInfo?.clientId ?? (extra.sessionId ? "anonymous" : "stdio");
 }
 
 /** The message a client sees for `error` (never a stack trace). */

@@ -4,7 +4,7 @@
  * followed on the stream without duplicates; the timeout is a real timer and the cursor resumes; the client's
  * cancellation stops the wait; progress notifications flow while it waits.
  */
-import type Anthropic from "@anthropic-ai/sdk";
+import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseCursor } from "../../src/mcp/events.js";
 import { waitForIdle } from "../../src/mcp/wait.js";
@@ -96,19 +96,33 @@ describe("waitForIdle", () => {
     expect(seen).toEqual(all.slice(all.indexOf(sent.data?.[0]?.id as string) + 1));
   }, 60_000);
 
-  it("returns `timeout` at the deadline with a cursor that resumes the same turn", async () => {
+  it("returns `timeout` at the deadline with its cursor, which then resumes with the next turn", async () => {
     const id = await newSession();
+    await sdk.beta.sessions.events.send(id, message("hello"));
+    const first = await waitForIdle(sdk, id, { cursor: null, cursorText: null, timeoutMs: 30_000 });
+    expect(first.status).toBe("idle");
+    // A cursor that says "the user just spoke" after the last event: nothing will come until the next message.
+    const waitingText = Buffer.from(JSON.stringify({ ...parseCursor(String(first.cursor)), user: true })).toString(
+      "base64url",
+    );
+    const started = Date.now();
+    const timedOut = await waitForIdle(sdk, id, {
+      cursor: parseCursor(waitingText),
+      cursorText: waitingText,
+      timeoutMs: 300,
+    });
+    expect(timedOut.status).toBe("timeout");
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(timedOut.cursor).toBe(waitingText);
     await sdk.beta.sessions.events.send(id, message("retry_export_job please"));
-    const first = await waitForIdle(sdk, id, { cursor: null, cursorText: null, timeoutMs: 1 });
-    expect(first.status).toBe("timeout");
-    const cursor = first.cursor;
     const second = await waitForIdle(sdk, id, {
-      cursor: cursor ? parseCursor(cursor) : null,
-      cursorText: cursor,
+      cursor: parseCursor(String(timedOut.cursor)),
+      cursorText: timedOut.cursor,
       timeoutMs: 30_000,
     });
     expect(second.status).toBe("requires_action");
     expect(second.pending_approvals.map((p) => p.tool)).toEqual(["retry_export_job"]);
+    expect(second.reply).toBe("");
     // Waiting again past the end of that turn reports the state at once (still waiting) instead of hanging.
     const again = await waitForIdle(sdk, id, {
       cursor: second.cursor ? parseCursor(second.cursor) : null,
@@ -117,6 +131,58 @@ describe("waitForIdle", () => {
     });
     expect(again.status).toBe("requires_action");
     expect(again.pending_approvals).toEqual(second.pending_approvals);
+  }, 60_000);
+
+  it("opens the stream before reading the history, and counts an event seen on both once", async () => {
+    const id = await newSession();
+    await sdk.beta.sessions.events.send(id, message("hello"));
+    const first = await waitForIdle(sdk, id, { cursor: null, cursorText: null, timeoutMs: 30_000 });
+    const cursorText = Buffer.from(JSON.stringify({ ...parseCursor(String(first.cursor)), user: true })).toString(
+      "base64url",
+    );
+    // A client whose history read starts a turn and waits until part of it is in the history, so the stream (opened
+    // before) delivers those events too.
+    const spy = new Anthropic({ apiKey: "test-key", baseURL: fix.emulator.url, maxRetries: 0 });
+    const events = spy.beta.sessions.events;
+    const order: string[] = [];
+    const stream = events.stream.bind(events);
+    const list = events.list.bind(events);
+    let raced = false;
+    events.stream = ((...args: Parameters<typeof stream>) => {
+      order.push("stream");
+      return stream(...args);
+    }) as typeof events.stream;
+    events.list = ((...args: Parameters<typeof list>) => {
+      order.push("list");
+      if (raced) return list(...args);
+      raced = true;
+      return {
+        async *[Symbol.asyncIterator]() {
+          await sdk.beta.sessions.events.send(id, message("second turn"));
+          await expect
+            .poll(
+              async () =>
+                (await sdk.beta.sessions.events.list(id)).data.some(
+                  (e) => e.type === "agent.message" && JSON.stringify(e).includes("second turn"),
+                ),
+              { timeout: 30_000, interval: 5 },
+            )
+            .toBe(true);
+          yield* list(...args);
+        },
+      } as unknown as ReturnType<typeof list>;
+    }) as typeof events.list;
+    const seen: string[] = [];
+    const result = await waitForIdle(spy, id, {
+      cursor: parseCursor(cursorText),
+      cursorText,
+      timeoutMs: 30_000,
+      onEvent: (summary) => seen.push(summary.id),
+    });
+    expect(order.slice(0, 2)).toEqual(["stream", "list"]);
+    expect(result.status).toBe("idle");
+    expect(result.reply).toBe("You said: second turn");
+    expect(new Set(seen).size).toBe(seen.length);
   }, 60_000);
 
   it("returns at once for a session that was never sent anything", async () => {
