@@ -27,7 +27,7 @@ Typical flow: agent_list → session_start (agent, environment, message) → wai
 export function createMcpServer(deps: McpServerDeps): McpServer {
   const server = new McpServer(
     { name: "reconcile", version: deps.version },
-    { capabilities: { tools: {}, resources: {}, logging: {} }, instructions: INSTRUCTIONS },
+    { capabilities: { tools: {}, resources: {} }, instructions: INSTRUCTIONS },
   );
   registerDiscoveryTools(server, deps, deps.audit, deps.log);
   registerSessionTools(server, deps, deps.audit, deps.log, deps.tools);
