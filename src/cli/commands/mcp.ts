@@ -99,6 +99,11 @@ export function runMcp(flags: McpFlags, output: Output, version: string): Promis
       createServer: () => createMcpServer(deps),
       log: (line) => output.err(line),
     });
+    if (["0.0.0.0", "::"].includes(flags.host) && flags.allowedHost.length === 0) {
+      output.err(
+        "reconcile mcp: note: only loopback Host headers are accepted; add --allowed-host NAME for the name clients use\n",
+      );
+    }
     output.err(
       `reconcile mcp: serving stack ${project.config.stack} (target ${project.target.name}) at ${http.url}/mcp\n`,
     );
