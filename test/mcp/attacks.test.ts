@@ -118,6 +118,23 @@ describe("attacks on the session tools", () => {
     expect(await userEvents(sessionId)).toEqual(["user.message"]);
   }, 60_000);
 
+  it("with --approvals client, trusts the caller's allow and says so", async () => {
+    const { sessionId, toolUseId } = await waitingSession();
+    const http = await startHttp(fix, audit, { tools: { approvals: "client" } });
+    closers.push(() => http.close());
+    const trusting = newClient();
+    closers.push(() => trusting.close());
+    await connectHttp(trusting, http.url);
+    const allowed = await call(trusting, "session_respond", {
+      session_id: sessionId,
+      tool_use_id: toolUseId,
+      decision: "allow",
+    });
+    expect(allowed.structured).toMatchObject({ result: "allow", confirmed_by: "caller" });
+    const done = await call(trusting, "wait_for_idle", { session_id: sessionId, cursor: allowed.structured.cursor });
+    expect(done.structured.reply).toContain("I ran retry_export_job");
+  }, 60_000);
+
   it("writes only id-shaped values into audit targets", () => {
     expect(auditTargets({ session_id: "sesn_011Cabc", other: 'x"\n{"audit":1}', none: undefined })).toEqual({
       session_id: "sesn_011Cabc",
