@@ -9,6 +9,7 @@
  * duplicates dropped) until one of those happens.
  */
 import type Anthropic from "@anthropic-ai/sdk";
+import { isTransient } from "../reconcile/apply.js";
 import {
   type Cursor,
   contentText,
@@ -38,7 +39,7 @@ export interface TurnResult {
   stop_reason: string | null;
   /** The agent's message text of this turn, in order. */
   reply: string;
-  /** Tool uses and results of this turn, summarised. */
+  /** Tool uses, results and confirmations of this turn, summarised (the latest `MAX_ACTIVITY`). */
   tool_activity: EventSummary[];
   pending_approvals: PendingApproval[];
   /** Resume here (`wait_for_idle` / `session_events`): after the last event seen; null when none was seen. */
@@ -56,6 +57,9 @@ export interface WaitOptions {
   /** Called once per new event (for progress notifications). */
   onEvent?: (summary: EventSummary, count: number) => void;
 }
+
+/** The most tool activity entries a result keeps (the latest ones). */
+export const MAX_ACTIVITY = 200;
 
 const ACTIVITY = new Set<string>([
   ...TOOL_USE_TYPES,
@@ -83,7 +87,10 @@ class Turn {
     const summary = summarize(event);
     if ((TOOL_USE_TYPES as readonly string[]).includes(event.type)) this.toolUses.set(event.id, event);
     if (event.type === "agent.message") this.replies.push(contentText((event as { content?: unknown }).content));
-    if (ACTIVITY.has(event.type)) this.activity.push(summary);
+    if (ACTIVITY.has(event.type)) {
+      this.activity.push(summary);
+      if (this.activity.length > MAX_ACTIVITY) this.activity.shift();
+    }
     if (event.type === "session.status_idle") {
       const reason = summary.stop_reason ?? "end_turn";
       this.end = {
@@ -97,6 +104,25 @@ class Turn {
     onEvent?.(summary, this.count);
     return true;
   }
+}
+
+/** Reconnect delays of the event stream, in milliseconds (doubling between them). */
+const RECONNECT_MIN_MS = 250;
+const RECONNECT_MAX_MS = 5_000;
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
 }
 
 function isAbort(error: unknown): boolean {
@@ -147,27 +173,33 @@ export async function waitForIdle(client: Anthropic, sessionId: string, options:
         }
       }
     }
-    let first = true;
+    let backoff = 0;
     while (!turn.end && !stop.signal.aborted) {
-      if (!first) await new Promise((r) => setTimeout(r, 250));
-      first = false;
-      // Open the stream first, then read the history: nothing emitted in between is missed.
-      const stream = await client.beta.sessions.events.stream(sessionId, {}, { signal: stop.signal });
+      if (backoff > 0) await sleep(backoff, stop.signal);
       try {
-        const history = await eventsAfter(client, sessionId, cursor, { signal: stop.signal });
-        for (const e of history) turn.add(e, options.onEvent);
-        if (!turn.end && history.length === 0 && cursor && !cursor.user) {
-          // The cursor is past the end of a turn and nothing new happened: report the state as it is.
-          turn.end = await currentState(client, sessionId, stop.signal);
-        }
-        if (!turn.end) {
-          for await (const event of stream) {
-            turn.add(event as SessionEvent, options.onEvent);
-            if (turn.end) break;
+        // Open the stream first, then read the history: nothing emitted in between is missed.
+        const stream = await client.beta.sessions.events.stream(sessionId, {}, { signal: stop.signal });
+        try {
+          const history = await eventsAfter(client, sessionId, cursor, { signal: stop.signal });
+          for (const e of history) turn.add(e, options.onEvent);
+          if (!turn.end && history.length === 0 && cursor && !cursor.user) {
+            // The cursor is past the end of a turn and nothing new happened: report the state as it is.
+            turn.end = await currentState(client, sessionId, stop.signal);
           }
+          if (!turn.end) {
+            for await (const event of stream) {
+              turn.add(event as SessionEvent, options.onEvent);
+              if (turn.end) break;
+            }
+          }
+        } finally {
+          stream.controller.abort();
         }
-      } finally {
-        stream.controller.abort();
+        backoff = RECONNECT_MIN_MS; // the stream ended by itself: reopen soon
+      } catch (error) {
+        // Like the SDK's SessionToolRunner: reconnect on 408/429/5xx and dropped connections, with backoff.
+        if (isAbort(error) || !isTransient(error)) throw error;
+        backoff = Math.min(Math.max(backoff * 2, RECONNECT_MIN_MS), RECONNECT_MAX_MS);
       }
       if (turn.last) cursor = parseLast(turn.last);
     }
