@@ -10,6 +10,7 @@
 import Anthropic from "@anthropic-ai/sdk";
 import type { BetaManagedAgentsSession } from "@anthropic-ai/sdk/resources/beta/sessions/sessions.js";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import pLimit from "p-limit";
 import { z } from "zod";
 import { type ApprovalMode, confirmAllow } from "../approval.js";
 import type { AuditSink } from "../audit.js";
@@ -36,6 +37,9 @@ export interface SessionToolOptions {
   /** Longest `wait_for_idle` timeout a client may ask for, in seconds. Default 300. */
   maxWaitSeconds?: number;
 }
+
+/** Parallel list calls of `session_list`. */
+const LIST_CONCURRENCY = 8;
 
 const ID = /^[a-z]{2,8}_[A-Za-z0-9]{1,64}$/;
 const sessionId = z.string().regex(ID, "a session id like sesn_011C...").describe("The session id (sesn_...)");
@@ -266,15 +270,20 @@ export function registerSessionTools(
       const limit = args.limit ?? 20;
       const agents = args.agent ? [await requireAgent(ctx, args.agent)] : (await ctx.index.current()).agents;
       if (args.agent) call.target("agent_id", agents[0]?.id);
-      const found: BetaManagedAgentsSession[] = [];
-      for (const agent of agents) {
-        const page = await ctx.client.beta.sessions.list({
-          agent_id: agent.id,
-          limit,
-          ...(args.include_archived ? { include_archived: true } : {}),
-        });
-        found.push(...page.data);
-      }
+      // One list call per offered agent (the API filters by agent id), a few at a time.
+      const pool = pLimit(LIST_CONCURRENCY);
+      const pages = await Promise.all(
+        agents.map((agent) =>
+          pool(() =>
+            ctx.client.beta.sessions.list({
+              agent_id: agent.id,
+              limit,
+              ...(args.include_archived ? { include_archived: true } : {}),
+            }),
+          ),
+        ),
+      );
+      const found: BetaManagedAgentsSession[] = pages.flatMap((page) => page.data);
       found.sort((a, b) => b.created_at.localeCompare(a.created_at));
       const sessions = await Promise.all(found.slice(0, limit).map((s) => sessionView(ctx, s)));
       return {
