@@ -144,13 +144,28 @@ describe("HTTP with bearer and OIDC auth", () => {
     expect((await post(url, { ...auth, origin: "https://claude.example" })).status).toBe(200);
   });
 
-  it("refuses expired, wrongly signed, wrong-audience, wrong-issuer and alg:none JWTs", async () => {
+  it("refuses expired, wrongly signed, wrong-audience, wrong-issuer, alg:none, HS256 and expiry-less JWTs", async () => {
     const bad = [
       await jwt({ exp: Math.floor(Date.now() / 1000) - 3600 }),
       await jwt({ key: otherKey }),
       await jwt({ aud: "someone-else" }),
       await jwt({ iss: "https://evil.example" }),
       `${b64({ alg: "none", typ: "JWT" })}.${b64({ iss: ISSUER, aud: AUDIENCE, sub: "mallory", exp: Math.floor(Date.now() / 1000) + 600 })}.`,
+      // HMAC with a key the attacker knows (the key-confusion trick): not an allowed algorithm.
+      await new SignJWT({})
+        .setProtectedHeader({ alg: "HS256", kid: "k1" })
+        .setIssuer(ISSUER)
+        .setAudience(AUDIENCE)
+        .setSubject("mallory")
+        .setExpirationTime("5m")
+        .sign(new TextEncoder().encode("a-secret-the-attacker-knows-0123456789")),
+      // No expiry at all.
+      await new SignJWT({})
+        .setProtectedHeader({ alg: "ES256", kid: "k1" })
+        .setIssuer(ISSUER)
+        .setAudience(AUDIENCE)
+        .setSubject("mallory")
+        .sign(privateKey),
     ];
     for (const token of bad) expect((await post(url, { authorization: `Bearer ${token}` })).status).toBe(401);
   });
