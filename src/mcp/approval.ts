@@ -47,31 +47,47 @@ export async function confirmAllow(
       "refused",
     );
   }
-  const where = request.server ? ` on MCP server ${request.server}` : "";
-  const result = await server.server.elicitInput(
-    {
-      mode: "form",
-      message: `Agent ${request.agent} (session ${request.session_id}) wants to run the tool ${request.tool}${where} with this input:\n${request.input}\nAllow this call?`,
-      requestedSchema: {
-        type: "object",
-        properties: {
-          approve: {
-            type: "boolean",
-            title: `Allow ${request.tool}`,
-            description: "Run the tool call",
-            default: false,
-          },
-          reason: { type: "string", title: "Reason (sent to the agent when you deny)", maxLength: 1000 },
-        },
-        required: ["approve"],
-      },
-    },
-    { signal, timeout: APPROVAL_TIMEOUT_MS },
-  );
+  const result = await elicit(server, request, signal);
   if (result.action === "decline") return { decision: "deny", reason: null };
   if (result.action !== "accept" || !result.content) return { decision: "none" };
   if (result.content.approve === true) return { decision: "allow" };
   const reason =
     typeof result.content.reason === "string" && result.content.reason !== "" ? result.content.reason : null;
   return { decision: "deny", reason };
+}
+
+/**
+ * Sends the elicitation request.
+ * @throws ToolError (`refused`) when the client fails to answer (timeout, invalid answer): nothing is sent then
+ */
+async function elicit(server: McpServer, request: ApprovalRequest, signal: AbortSignal) {
+  const where = request.server ? ` on MCP server ${request.server}` : "";
+  try {
+    return await server.server.elicitInput(
+      {
+        mode: "form",
+        message: `Agent ${request.agent} (session ${request.session_id}) wants to run the tool ${request.tool}${where} with this input:\n${request.input}\nAllow this call?`,
+        requestedSchema: {
+          type: "object",
+          properties: {
+            approve: {
+              type: "boolean",
+              title: `Allow ${request.tool}`,
+              description: "Run the tool call",
+              default: false,
+            },
+            reason: { type: "string", title: "Reason (sent to the agent when you deny)", maxLength: 1000 },
+          },
+          required: ["approve"],
+        },
+      },
+      { signal, timeout: APPROVAL_TIMEOUT_MS },
+    );
+  } catch (error) {
+    if (signal.aborted) throw error;
+    throw new ToolError(
+      `the approval prompt got no valid answer (${error instanceof Error ? error.message.slice(0, 200) : "unknown error"}); nothing was sent, the call is still waiting`,
+      "refused",
+    );
+  }
 }

@@ -118,6 +118,19 @@ describe("attacks on the session tools", () => {
     expect(await userEvents(sessionId)).toEqual(["user.message"]);
   }, 60_000);
 
+  it("treats an answer that does not fit the prompt's schema as no answer, and sends nothing", async () => {
+    const { sessionId, toolUseId } = await waitingSession();
+    elicit.answer = { action: "accept", content: { approve: "yes please" } };
+    const result = await call(client, "session_respond", {
+      session_id: sessionId,
+      tool_use_id: toolUseId,
+      decision: "allow",
+    });
+    expect(result.isError).toBe(true);
+    expect(result.text).toContain("the approval prompt got no valid answer");
+    expect(await userEvents(sessionId)).toEqual(["user.message"]);
+  }, 60_000);
+
   it("with --approvals client, trusts the caller's allow and says so", async () => {
     const { sessionId, toolUseId } = await waitingSession();
     const http = await startHttp(fix, audit, { tools: { approvals: "client" } });
