@@ -38,6 +38,8 @@ export interface HttpOptions {
   rateLimitPerMinute?: number;
   /** Open MCP sessions at most; more are refused with 503. Default 100. */
   maxSessions?: number;
+  /** Open MCP sessions at most per subject (so one client cannot take them all); more get 429. Default 20. */
+  maxSessionsPerSubject?: number;
   /** An MCP session unused this long is closed, in milliseconds. Default 30 minutes. */
   sessionIdleMs?: number;
   /** A new MCP server for a new MCP session. */
@@ -83,6 +85,7 @@ export async function serveHttp(options: HttpOptions): Promise<RunningHttp> {
   const verifier = options.auth ? tokenVerifier(options.auth) : null;
   const perMinute = options.rateLimitPerMinute ?? 120;
   const maxSessions = options.maxSessions ?? 100;
+  const maxPerSubject = options.maxSessionsPerSubject ?? 20;
   const idleMs = options.sessionIdleMs ?? 30 * 60_000;
   const sessions = new Map<string, OpenSession>();
 
@@ -135,6 +138,10 @@ export async function serveHttp(options: HttpOptions): Promise<RunningHttp> {
       return jsonRpcError(res, 400, "no MCP session: send an initialize request first");
     }
     if (sessions.size >= maxSessions) return jsonRpcError(res, 503, "too many open MCP sessions; try again later");
+    const mine = [...sessions.values()].filter((open) => open.subject === subject).length;
+    if (mine >= maxPerSubject) {
+      return jsonRpcError(res, 429, `this client has ${mine} open MCP sessions; close one (DELETE /mcp) first`);
+    }
     const server = options.createServer();
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),

@@ -224,6 +224,14 @@ describe("HTTP startup rules and rate limits", () => {
     expect(statuses.slice(3)).toEqual([429, 429]);
   });
 
+  it("caps the open MCP sessions of one client", async () => {
+    const http = await startHttp(fix, audit, { maxSessionsPerSubject: 2, maxSessions: 3, rateLimitPerMinute: 1000 });
+    closers.push(() => http.close());
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await post(http.url)).status);
+    expect(statuses).toEqual([200, 200, 429]);
+  });
+
   it("compares tokens in constant time over their hashes (any length)", () => {
     expect(constantTimeEqual("a".repeat(40), "a".repeat(40))).toBe(true);
     expect(constantTimeEqual("a".repeat(40), "a".repeat(41))).toBe(false);
