@@ -7,6 +7,8 @@ import { applyCommand } from "./commands/apply.js";
 import { exportCommand } from "./commands/export.js";
 import { forceUnlockCommand } from "./commands/force-unlock.js";
 import { importCommand } from "./commands/import.js";
+import { mcpCommand } from "./commands/mcp.js";
+import { outputsCommand } from "./commands/outputs.js";
 import { planCommand } from "./commands/plan.js";
 import { validateCommand } from "./commands/validate.js";
 import { processOutput } from "./output.js";
@@ -37,6 +39,8 @@ export async function run(argv: string[]): Promise<number> {
     importCommand(output, setExit),
     exportCommand(output, setExit),
     forceUnlockCommand(output, setExit),
+    outputsCommand(output, setExit),
+    mcpCommand(output, setExit, VERSION),
   ]) {
     program.addCommand(command.exitOverride().configureOutput({ writeOut: output.out, writeErr: output.err }));
   }

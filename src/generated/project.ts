@@ -32,6 +32,15 @@ export interface ProjectConfigFile {
    * The largest share (0 to 1) of the stack's live resources one plan may archive before it is refused without `--allow-mass-prune`. Default 0.5, so an empty or mis-pointed checkout never wipes a workspace.
    */
   max_prune_share?: number;
+  /**
+   * Settings of `reconcile mcp`, the MCP runtime server (docs/mcp.md).
+   */
+  mcp?: {
+    /**
+     * Offer only these agents (spec names) to MCP clients: a narrowing of the stack, for example to keep an operations agent out of a chat client. Default: every agent the specs declare. Each name must be a declared agent.
+     */
+    agents?: SpecName[];
+  };
   default_target?: SpecName;
   /**
    * The workspaces (and endpoints) the same specs are applied to, by target name (a spec name: lower-case letters, digits and '-'), with the values that differ between them. Without `targets:` there is one implicit target, `default`, using `ANTHROPIC_API_KEY`.

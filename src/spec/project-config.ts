@@ -61,6 +61,8 @@ export interface ProjectConfig {
   file: string | null;
   /** Archive owned resources whose spec was removed (like `--prune`). Default false. */
   prune: boolean;
+  /** `mcp.agents`: the agents `reconcile mcp` offers (spec names); absent offers every declared agent. */
+  mcp_agents?: string[];
   /**
    * The largest share (0 to 1) of the stack's live resources one plan may archive before it is refused without
    * `--allow-mass-prune`. Default 0.5: an empty or mis-pointed checkout must never wipe a workspace.
@@ -189,6 +191,9 @@ function bestEffort(data: unknown, source: SourceDocument): ProjectConfig {
   if (!isRecord(data)) return config;
   if (typeof data.stack === "string") config.stack = data.stack;
   if (typeof data.prune === "boolean") config.prune = data.prune;
+  if (isRecord(data.mcp) && Array.isArray(data.mcp.agents)) {
+    config.mcp_agents = data.mcp.agents.filter((name): name is string => typeof name === "string");
+  }
   const share = data.max_prune_share;
   if (typeof share === "number" && share >= 0 && share <= 1) config.max_prune_share = share;
   if (isRecord(data.targets) && Object.keys(data.targets).length > 0) {
