@@ -8,6 +8,7 @@ import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
 
 type IssueComment = components["schemas"]["issue-comment"];
 type SimpleUser = components["schemas"]["simple-user"];
+type Issue = components["schemas"]["issue"];
 
 /** One request the double received, for assertions (method, path with query, and the token that made it). */
 export interface SeenRequest {
@@ -24,6 +25,8 @@ export interface FakeGitHub {
   requests: SeenRequest[];
   /** Comments by `owner/repo#number`, oldest first. */
   comments: Map<string, IssueComment[]>;
+  /** Issues by `owner/repo#number`. */
+  issues: Map<string, Issue>;
   /** Adds a comment as another user (to test that foreign comments are left alone). */
   addComment(issue: string, body: string, login: string): IssueComment;
   /** Runs `hook` once, just before the next comment is created (to stage a concurrent writer). */
@@ -69,6 +72,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
   const app = Fastify({ bodyLimit: 1024 * 1024 });
   const requests: SeenRequest[] = [];
   const comments = new Map<string, IssueComment[]>();
+  const issues = new Map<string, Issue>();
+  let nextNumber = 1;
   const users = new Map<string, SimpleUser>();
   let nextId = 1000;
   let base = "";
@@ -180,12 +185,101 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     return reply.code(204).send();
   });
 
+  type RepoParams = { owner: string; repo: string };
+  app.get<{ Params: RepoParams; Querystring: { state?: string; labels?: string; per_page?: string; page?: string } }>(
+    "/repos/:owner/:repo/issues",
+    async (request, reply) => {
+      const { owner, repo } = request.params;
+      const state = request.query.state ?? "open";
+      const labels = (request.query.labels ?? "").split(",").filter(Boolean);
+      const perPage = Math.min(Number(request.query.per_page ?? 30) || 30, options.maxPerPage ?? 100);
+      const page = Math.max(1, Number(request.query.page ?? 1) || 1);
+      const list = [...issues.entries()]
+        .filter(([key]) => key.startsWith(`${owner}/${repo}#`))
+        .map(([, issue]) => issue)
+        .filter((i) => state === "all" || i.state === state)
+        .filter((i) => labels.every((l) => i.labels.some((x) => (typeof x === "string" ? x : x.name) === l)))
+        .sort((a, b) => b.number - a.number);
+      const last = Math.max(1, Math.ceil(list.length / perPage));
+      if (page < last) {
+        reply.header(
+          "link",
+          `<${base}/repos/${owner}/${repo}/issues?state=${state}&labels=${labels.join(",")}&per_page=${perPage}&page=${page + 1}>; rel="next"`,
+        );
+      }
+      return list.slice((page - 1) * perPage, page * perPage);
+    },
+  );
+  app.post<{ Params: RepoParams; Body: { title?: unknown; body?: unknown; labels?: unknown } }>(
+    "/repos/:owner/:repo/issues",
+    async (request, reply) => {
+      const { owner, repo } = request.params;
+      const { title, body, labels } = request.body ?? {};
+      if (typeof title !== "string" || title === "") return fail(reply, 422, "Invalid request: title is required");
+      if (body !== undefined && typeof body !== "string") return fail(reply, 422, "Invalid request: body");
+      if (typeof body === "string" && body.length > GITHUB_MAX_BODY) {
+        return fail(reply, 422, "Body is too long (maximum is 65536 characters)");
+      }
+      const number = nextNumber++;
+      const now = new Date().toISOString();
+      const url = `${base}/repos/${owner}/${repo}/issues/${number}`;
+      const issue: Issue = {
+        id: 50_000 + number,
+        node_id: `I_${number}`,
+        url,
+        repository_url: `${base}/repos/${owner}/${repo}`,
+        labels_url: `${url}/labels{/name}`,
+        comments_url: `${url}/comments`,
+        events_url: `${url}/events`,
+        html_url: `https://github.example/${owner}/${repo}/issues/${number}`,
+        number,
+        state: "open",
+        title,
+        body: typeof body === "string" ? body : null,
+        user: userFor(login(request)),
+        labels: Array.isArray(labels) ? labels.map((name, i) => ({ id: i + 1, name: String(name) })) : [],
+        assignee: null,
+        milestone: null,
+        locked: false,
+        comments: 0,
+        closed_at: null,
+        created_at: now,
+        updated_at: now,
+      };
+      issues.set(`${owner}/${repo}#${number}`, issue);
+      return reply.code(201).send(issue);
+    },
+  );
+  app.patch<{
+    Params: IssueParams;
+    Body: { title?: unknown; body?: unknown; state?: unknown; state_reason?: unknown };
+  }>("/repos/:owner/:repo/issues/:number", async (request, reply) => {
+    const { owner, repo, number } = request.params;
+    const key = `${owner}/${repo}#${number}`;
+    const issue = issues.get(key);
+    if (!issue) return fail(reply, 404, "Not Found");
+    const { title, body, state, state_reason } = request.body ?? {};
+    if (state !== undefined && state !== "open" && state !== "closed") return fail(reply, 422, "Invalid state");
+    const now = new Date().toISOString();
+    const updated: Issue = {
+      ...issue,
+      ...(typeof title === "string" ? { title } : {}),
+      ...(typeof body === "string" ? { body } : {}),
+      ...(state === "open" || state === "closed" ? { state, closed_at: state === "closed" ? now : null } : {}),
+      ...(typeof state_reason === "string" ? { state_reason: state_reason as Issue["state_reason"] } : {}),
+      updated_at: now,
+    };
+    issues.set(key, updated);
+    return updated;
+  });
+
   const address = await app.listen({ host: "127.0.0.1", port: 0 });
   base = address;
   return {
     url: address,
     requests,
     comments,
+    issues,
     addComment: (issue, body, as) => create(issue, body, as),
     beforeNextCreate: (hook) => {
       pendingHook = hook;
