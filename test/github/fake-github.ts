@@ -1,0 +1,289 @@
+/**
+ * A local double of the GitHub REST API for tests: the endpoints reconcile calls, with the response shapes of
+ * `@octokit/openapi-types` (checked at compile time), GitHub's pagination (`Link` headers), its comment size limit
+ * (422 over 65,536 characters) and token auth. Starts on a random loopback port; `close()` stops it.
+ */
+import type { components } from "@octokit/openapi-types";
+import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
+
+type IssueComment = components["schemas"]["issue-comment"];
+type SimpleUser = components["schemas"]["simple-user"];
+type Issue = components["schemas"]["issue"];
+
+/** One request the double received, for assertions (method, path with query, and the token that made it). */
+export interface SeenRequest {
+  method: string;
+  url: string;
+  token: string | undefined;
+}
+
+/** A running double. */
+export interface FakeGitHub {
+  /** The REST root to give octokit as `baseUrl`. */
+  url: string;
+  /** Every request, in order. */
+  requests: SeenRequest[];
+  /** Comments by `owner/repo#number`, oldest first. */
+  comments: Map<string, IssueComment[]>;
+  /** Issues by `owner/repo#number`. */
+  issues: Map<string, Issue>;
+  /** Adds a comment as another user (to test that foreign comments are left alone). */
+  addComment(issue: string, body: string, login: string): IssueComment;
+  /** Runs `hook` once, just before the next comment is created (to stage a concurrent writer). */
+  beforeNextCreate(hook: () => void): void;
+  close(): Promise<void>;
+}
+
+/** Options of `startFakeGitHub`. */
+export interface FakeGitHubOptions {
+  /** Tokens accepted (`Authorization: token X` or `Bearer X`), each mapped to the login it acts as. */
+  tokens: Record<string, string>;
+  /** Page size cap (GitHub's is 100); small values exercise pagination. */
+  maxPerPage?: number;
+}
+
+function user(login: string, id: number, base: string): SimpleUser {
+  return {
+    login,
+    id,
+    node_id: `U_${id}`,
+    avatar_url: `${base}/avatars/${login}`,
+    gravatar_id: null,
+    url: `${base}/users/${login}`,
+    html_url: `${base}/${login}`,
+    followers_url: `${base}/users/${login}/followers`,
+    following_url: `${base}/users/${login}/following{/other_user}`,
+    gists_url: `${base}/users/${login}/gists{/gist_id}`,
+    starred_url: `${base}/users/${login}/starred{/owner}{/repo}`,
+    subscriptions_url: `${base}/users/${login}/subscriptions`,
+    organizations_url: `${base}/users/${login}/orgs`,
+    repos_url: `${base}/users/${login}/repos`,
+    events_url: `${base}/users/${login}/events{/privacy}`,
+    received_events_url: `${base}/users/${login}/received_events`,
+    type: login.endsWith("[bot]") ? "Bot" : "User",
+    site_admin: false,
+  };
+}
+
+const GITHUB_MAX_BODY = 65_536;
+
+/** Starts the double on 127.0.0.1 with a random port. */
+export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeGitHub> {
+  const app = Fastify({ bodyLimit: 1024 * 1024 });
+  const requests: SeenRequest[] = [];
+  const comments = new Map<string, IssueComment[]>();
+  const issues = new Map<string, Issue>();
+  let nextNumber = 1;
+  const users = new Map<string, SimpleUser>();
+  let nextId = 1000;
+  let base = "";
+  const userFor = (login: string) => {
+    let found = users.get(login);
+    if (!found) {
+      found = user(login, users.size + 1, base);
+      users.set(login, found);
+    }
+    return found;
+  };
+  let pendingHook: (() => void) | undefined;
+  const create = (issue: string, body: string, login: string): IssueComment => {
+    const hook = pendingHook;
+    pendingHook = undefined;
+    hook?.();
+    const id = nextId++;
+    const now = new Date().toISOString();
+    const [repo, number] = issue.split("#");
+    const comment: IssueComment = {
+      id,
+      node_id: `IC_${id}`,
+      url: `${base}/repos/${repo}/issues/comments/${id}`,
+      html_url: `https://github.example/${repo}/pull/${number}#issuecomment-${id}`,
+      issue_url: `${base}/repos/${repo}/issues/${number}`,
+      body,
+      user: userFor(login),
+      created_at: now,
+      updated_at: now,
+      author_association: "NONE",
+    };
+    const list = comments.get(issue) ?? [];
+    list.push(comment);
+    comments.set(issue, list);
+    return comment;
+  };
+  const fail = (reply: FastifyReply, status: number, message: string) =>
+    reply.code(status).send({ message, documentation_url: "https://docs.github.com/rest", status: String(status) });
+
+  app.addHook("onRequest", async (request: FastifyRequest, reply: FastifyReply) => {
+    const header = request.headers.authorization ?? "";
+    const token = /^(?:token|bearer)\s+(.+)$/i.exec(header)?.[1];
+    requests.push({ method: request.method, url: request.url, token });
+    if (!token || !(token in options.tokens)) return fail(reply, 401, "Bad credentials");
+  });
+  const login = (request: FastifyRequest) => {
+    const token = /^(?:token|bearer)\s+(.+)$/i.exec(request.headers.authorization ?? "")?.[1] ?? "";
+    return options.tokens[token] as string;
+  };
+  const findComment = (id: number): [string, IssueComment[], number] | undefined => {
+    for (const [issue, list] of comments) {
+      const index = list.findIndex((c) => c.id === id);
+      if (index >= 0) return [issue, list, index];
+    }
+    return undefined;
+  };
+
+  type IssueParams = { owner: string; repo: string; number: string };
+  app.get<{ Params: IssueParams; Querystring: { per_page?: string; page?: string } }>(
+    "/repos/:owner/:repo/issues/:number/comments",
+    async (request, reply) => {
+      const { owner, repo, number } = request.params;
+      const perPage = Math.min(Number(request.query.per_page ?? 30) || 30, options.maxPerPage ?? 100);
+      const page = Math.max(1, Number(request.query.page ?? 1) || 1);
+      const list = comments.get(`${owner}/${repo}#${number}`) ?? [];
+      const last = Math.max(1, Math.ceil(list.length / perPage));
+      const link = (p: number, rel: string) =>
+        `<${base}/repos/${owner}/${repo}/issues/${number}/comments?per_page=${perPage}&page=${p}>; rel="${rel}"`;
+      const links = [];
+      if (page < last) links.push(link(page + 1, "next"), link(last, "last"));
+      if (page > 1) links.push(link(1, "first"), link(page - 1, "prev"));
+      if (links.length > 0) reply.header("link", links.join(", "));
+      return list.slice((page - 1) * perPage, page * perPage);
+    },
+  );
+  app.post<{ Params: IssueParams; Body: { body?: unknown } }>(
+    "/repos/:owner/:repo/issues/:number/comments",
+    async (request, reply) => {
+      const body = request.body?.body;
+      if (typeof body !== "string") return fail(reply, 422, "Invalid request: body is required");
+      if (body.length > GITHUB_MAX_BODY) return fail(reply, 422, "Body is too long (maximum is 65536 characters)");
+      const { owner, repo, number } = request.params;
+      return reply.code(201).send(create(`${owner}/${repo}#${number}`, body, login(request)));
+    },
+  );
+  type CommentParams = { owner: string; repo: string; id: string };
+  app.patch<{ Params: CommentParams; Body: { body?: unknown } }>(
+    "/repos/:owner/:repo/issues/comments/:id",
+    async (request, reply) => {
+      const found = findComment(Number(request.params.id));
+      if (!found) return fail(reply, 404, "Not Found");
+      const body = request.body?.body;
+      if (typeof body !== "string") return fail(reply, 422, "Invalid request: body is required");
+      if (body.length > GITHUB_MAX_BODY) return fail(reply, 422, "Body is too long (maximum is 65536 characters)");
+      const [, list, index] = found;
+      const comment = list[index] as IssueComment;
+      if (comment.user?.login !== login(request)) return fail(reply, 403, "Resource not accessible by integration");
+      const updated: IssueComment = { ...comment, body, updated_at: new Date().toISOString() };
+      list[index] = updated;
+      return updated;
+    },
+  );
+  app.delete<{ Params: CommentParams }>("/repos/:owner/:repo/issues/comments/:id", async (request, reply) => {
+    const found = findComment(Number(request.params.id));
+    if (!found) return fail(reply, 404, "Not Found");
+    const [, list, index] = found;
+    if (list[index]?.user?.login !== login(request)) return fail(reply, 403, "Resource not accessible by integration");
+    list.splice(index, 1);
+    return reply.code(204).send();
+  });
+
+  type RepoParams = { owner: string; repo: string };
+  app.get<{ Params: RepoParams; Querystring: { state?: string; labels?: string; per_page?: string; page?: string } }>(
+    "/repos/:owner/:repo/issues",
+    async (request, reply) => {
+      const { owner, repo } = request.params;
+      const state = request.query.state ?? "open";
+      const labels = (request.query.labels ?? "").split(",").filter(Boolean);
+      const perPage = Math.min(Number(request.query.per_page ?? 30) || 30, options.maxPerPage ?? 100);
+      const page = Math.max(1, Number(request.query.page ?? 1) || 1);
+      const list = [...issues.entries()]
+        .filter(([key]) => key.startsWith(`${owner}/${repo}#`))
+        .map(([, issue]) => issue)
+        .filter((i) => state === "all" || i.state === state)
+        .filter((i) => labels.every((l) => i.labels.some((x) => (typeof x === "string" ? x : x.name) === l)))
+        .sort((a, b) => b.number - a.number);
+      const last = Math.max(1, Math.ceil(list.length / perPage));
+      if (page < last) {
+        reply.header(
+          "link",
+          `<${base}/repos/${owner}/${repo}/issues?state=${state}&labels=${labels.join(",")}&per_page=${perPage}&page=${page + 1}>; rel="next"`,
+        );
+      }
+      return list.slice((page - 1) * perPage, page * perPage);
+    },
+  );
+  app.post<{ Params: RepoParams; Body: { title?: unknown; body?: unknown; labels?: unknown } }>(
+    "/repos/:owner/:repo/issues",
+    async (request, reply) => {
+      const { owner, repo } = request.params;
+      const { title, body, labels } = request.body ?? {};
+      if (typeof title !== "string" || title === "") return fail(reply, 422, "Invalid request: title is required");
+      if (body !== undefined && typeof body !== "string") return fail(reply, 422, "Invalid request: body");
+      if (typeof body === "string" && body.length > GITHUB_MAX_BODY) {
+        return fail(reply, 422, "Body is too long (maximum is 65536 characters)");
+      }
+      const number = nextNumber++;
+      const now = new Date().toISOString();
+      const url = `${base}/repos/${owner}/${repo}/issues/${number}`;
+      const issue: Issue = {
+        id: 50_000 + number,
+        node_id: `I_${number}`,
+        url,
+        repository_url: `${base}/repos/${owner}/${repo}`,
+        labels_url: `${url}/labels{/name}`,
+        comments_url: `${url}/comments`,
+        events_url: `${url}/events`,
+        html_url: `https://github.example/${owner}/${repo}/issues/${number}`,
+        number,
+        state: "open",
+        title,
+        body: typeof body === "string" ? body : null,
+        user: userFor(login(request)),
+        labels: Array.isArray(labels) ? labels.map((name, i) => ({ id: i + 1, name: String(name) })) : [],
+        assignee: null,
+        milestone: null,
+        locked: false,
+        comments: 0,
+        closed_at: null,
+        created_at: now,
+        updated_at: now,
+      };
+      issues.set(`${owner}/${repo}#${number}`, issue);
+      return reply.code(201).send(issue);
+    },
+  );
+  app.patch<{
+    Params: IssueParams;
+    Body: { title?: unknown; body?: unknown; state?: unknown; state_reason?: unknown };
+  }>("/repos/:owner/:repo/issues/:number", async (request, reply) => {
+    const { owner, repo, number } = request.params;
+    const key = `${owner}/${repo}#${number}`;
+    const issue = issues.get(key);
+    if (!issue) return fail(reply, 404, "Not Found");
+    const { title, body, state, state_reason } = request.body ?? {};
+    if (state !== undefined && state !== "open" && state !== "closed") return fail(reply, 422, "Invalid state");
+    const now = new Date().toISOString();
+    const updated: Issue = {
+      ...issue,
+      ...(typeof title === "string" ? { title } : {}),
+      ...(typeof body === "string" ? { body } : {}),
+      ...(state === "open" || state === "closed" ? { state, closed_at: state === "closed" ? now : null } : {}),
+      ...(typeof state_reason === "string" ? { state_reason: state_reason as Issue["state_reason"] } : {}),
+      updated_at: now,
+    };
+    issues.set(key, updated);
+    return updated;
+  });
+
+  const address = await app.listen({ host: "127.0.0.1", port: 0 });
+  base = address;
+  return {
+    url: address,
+    requests,
+    comments,
+    issues,
+    addComment: (issue, body, as) => create(issue, body, as),
+    beforeNextCreate: (hook) => {
+      pendingHook = hook;
+    },
+    close: () => app.close(),
+  };
+}
