@@ -4,7 +4,6 @@
  * SDK clients over stdio (the built `bin/reconcile mcp`) and over HTTP (the server in-process on a random loopback
  * port), and a recorder for audit lines.
  */
-import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -40,20 +39,13 @@ export interface Fixture {
 }
 
 /**
- * Starts an emulator, applies a copy of the example fleet with the CLI (with `retry_export_job` set to
- * `always_ask`, as issue 8 describes the export-support agent), and adds the foreign objects. `sessionStepMs` is the
+ * Starts an emulator, applies a copy of the example fleet with the CLI (its `retry_export_job` is `always_ask`: the
+ * approval gate the flow tests drive), and adds the foreign objects. `sessionStepMs` is the
  * emulator's delay between scripted agent events (default 5).
  */
 export async function fleetFixture(options: { sessionStepMs?: number } = {}): Promise<Fixture> {
   const emulator = await startEmulator({ port: 0, sessionStepMs: options.sessionStepMs ?? 5 });
   const dir = await copyFleet();
-  const toolset = join(dir, "toolsets", "export-jobs.yaml");
-  const text = await readFile(toolset, "utf8");
-  await writeFile(
-    toolset,
-    text.replace(/(- name: retry_export_job\n\s+permission_policy:) auto/, "$1 always_ask"),
-    "utf8",
-  );
   const env = { ANTHROPIC_API_KEY: "test-key", ANTHROPIC_BASE_URL: emulator.url, WORKSPACE_MCP_TOKEN: CANARY };
   const applied = await runCli(["apply", "--auto-approve", "--dir", dir], env);
   expect(applied.stderr).toBe("");

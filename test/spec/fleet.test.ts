@@ -71,6 +71,7 @@ describe("the example fleet", async () => {
       "retry_export_job",
     ]);
     expect(jobs?.tools?.find((t) => t.name === "get_latest_export_job")?.permission_policy).toBe("always_allow");
+    expect(jobs?.tools?.find((t) => t.name === "retry_export_job")?.permission_policy).toBe("always_ask");
     expect(desk?.tools?.find((t) => t.name === "send_customer_reply")?.permission_policy).toBe("always_ask");
     expect(a?.tools).toEqual([]);
     expect(a?.protect).toBe(false);
