@@ -62,55 +62,62 @@ const signalled = () =>
 
 /** Runs the server until it is stopped; returns the exit code. */
 export function runMcp(flags: McpFlags, output: Output, version: string): Promise<number> {
-  return withProject(flags, output, async (project, connection) => {
-    const allowAgents = project.config.mcp_agents ?? null;
-    const declared = new Set(project.specs.agents.map((a) => a.name));
-    const unknown = (allowAgents ?? []).filter((name) => !declared.has(name));
-    if (unknown.length > 0) {
-      throw new Error(
-        `reconcile.yaml mcp.agents names ${unknown.join(", ")}, which no Agent spec declares; the agents are: ${[...declared].join(", ") || "(none)"}`,
-      );
-    }
-    const index = new StackIndex({
-      observe: () => observeOutputs(project, connection.client, connection.secrets),
-      allowAgents,
-      refreshMs: Number(flags.refreshSeconds) * 1000,
-    });
-    await index.refresh(); // fail now (bad key, unreachable API), not on the first tool call
-    const deps: McpServerDeps = {
-      client: connection.client,
-      index,
-      audit: jsonLineAudit((line) => output.err(line)),
-      log: (line) => output.err(line),
-      tools: { approvals: flags.approvals, allowDestructive: flags.allowDestructive === true },
-      version,
-    };
-    if (!flags.http) {
-      await serveStdio(deps);
-      return 0;
-    }
-    const http = await serveHttp({
-      host: flags.host,
-      port: Number(flags.port),
-      auth: authFromFlags(flags),
-      allowedHosts: flags.allowedHost,
-      allowedOrigins: flags.allowedOrigin,
-      rateLimitPerMinute: Number(flags.rateLimit),
-      createServer: () => createMcpServer(deps),
-      log: (line) => output.err(line),
-    });
-    if (["0.0.0.0", "::"].includes(flags.host) && flags.allowedHost.length === 0) {
+  // With --local, sessions are written to the state file: hold its lock for the server's life (ADR 8).
+  const localLock = flags.local ? { operation: "mcp", timeoutMs: 0 } : undefined;
+  return withProject(
+    flags,
+    output,
+    async (project, connection) => {
+      const allowAgents = project.config.mcp_agents ?? null;
+      const declared = new Set(project.specs.agents.map((a) => a.name));
+      const unknown = (allowAgents ?? []).filter((name) => !declared.has(name));
+      if (unknown.length > 0) {
+        throw new Error(
+          `reconcile.yaml mcp.agents names ${unknown.join(", ")}, which no Agent spec declares; the agents are: ${[...declared].join(", ") || "(none)"}`,
+        );
+      }
+      const index = new StackIndex({
+        observe: () => observeOutputs(project, connection.client, connection.secrets),
+        allowAgents,
+        refreshMs: Number(flags.refreshSeconds) * 1000,
+      });
+      await index.refresh(); // fail now (bad key, unreachable API), not on the first tool call
+      const deps: McpServerDeps = {
+        client: connection.client,
+        index,
+        audit: jsonLineAudit((line) => output.err(line)),
+        log: (line) => output.err(line),
+        tools: { approvals: flags.approvals, allowDestructive: flags.allowDestructive === true },
+        version,
+      };
+      if (!flags.http) {
+        await serveStdio(deps);
+        return 0;
+      }
+      const http = await serveHttp({
+        host: flags.host,
+        port: Number(flags.port),
+        auth: authFromFlags(flags),
+        allowedHosts: flags.allowedHost,
+        allowedOrigins: flags.allowedOrigin,
+        rateLimitPerMinute: Number(flags.rateLimit),
+        createServer: () => createMcpServer(deps),
+        log: (line) => output.err(line),
+      });
+      if (["0.0.0.0", "::"].includes(flags.host) && flags.allowedHost.length === 0) {
+        output.err(
+          "reconcile mcp: note: only loopback Host headers are accepted; add --allowed-host NAME for the name clients use\n",
+        );
+      }
       output.err(
-        "reconcile mcp: note: only loopback Host headers are accepted; add --allowed-host NAME for the name clients use\n",
+        `reconcile mcp: serving stack ${project.config.stack} (target ${project.target.name}) at ${http.url}/mcp\n`,
       );
-    }
-    output.err(
-      `reconcile mcp: serving stack ${project.config.stack} (target ${project.target.name}) at ${http.url}/mcp\n`,
-    );
-    await signalled();
-    await http.close();
-    return 0;
-  });
+      await signalled();
+      await http.close();
+      return 0;
+    },
+    localLock,
+  );
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
