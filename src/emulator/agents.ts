@@ -14,10 +14,10 @@ import {
   toolKey,
 } from "./agent-tools.js";
 import { DEFAULT_EXECUTION_IDENTITY, DEFAULT_MODEL_SPEED } from "./defaults.js";
-import { checkModelCombination, modelRow } from "./models.js";
 import { badRequest, conflict, notFound } from "./errors.js";
 import { newId } from "./ids.js";
 import { parseMetadata, patchMetadata } from "./metadata.js";
+import { checkModelCombination, modelRow } from "./models.js";
 import { parseMultiagent, type SelfRef, withoutSelfVersions } from "./multiagent.js";
 import { byCreatedAt, type Page, type PageRequest, paginate, queryBool, queryValue } from "./pagination.js";
 import type { AgentRecord, Workspace } from "./store.js";

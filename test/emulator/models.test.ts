@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import type Anthropic from "@anthropic-ai/sdk";
 import type { AgentCreateParams } from "@anthropic-ai/sdk/resources/beta/agents/agents.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -45,6 +46,14 @@ describe("model.effort is always present", () => {
 });
 
 describe("model validation", () => {
+  it("the table lists exactly the named models of the SDK's BetaManagedAgentsModel", () => {
+    const dts = readFileSync("node_modules/@anthropic-ai/sdk/resources/beta/agents/agents.d.ts", "utf8");
+    const union = /export type BetaManagedAgentsModel = ([^;]+);/.exec(dts)?.[1] ?? "";
+    const named = [...union.matchAll(/'([^']+)'/g)].map((m) => m[1]);
+    expect(named.length).toBeGreaterThan(5);
+    expect(Object.keys(MODELS).sort()).toEqual(named.sort());
+  });
+
   it("an unknown model id is a 400 on create, update and advisor", async () => {
     await expectApiError(
       client.beta.agents.create({ name: "x", model: "claude-nonexistent-9" }),
