@@ -277,6 +277,7 @@ export function updateAgent(ws: Workspace, id: string, body: unknown, now: strin
     }
     expected = o.version;
   }
+  // Source: docs/api-notes.md "Agents" ("Archived agents are read-only").
   if (cur.archived_at !== null) throw badRequest(`agent '${id}' is archived; archived agents are read-only`);
   if (expected !== undefined && expected !== cur.version) {
     throw conflict(

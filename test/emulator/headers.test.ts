@@ -1,4 +1,3 @@
-import type Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../../src/emulator/index.js";
 import { ROUTES, routeBeta } from "../../src/emulator/routes.js";
