@@ -19,6 +19,8 @@ export interface ProjectFlags {
   timeout?: number;
   /** `--insecure-base-url`: allow a plain-http base URL to a host other than loopback. */
   insecureBaseUrl?: boolean;
+  /** `--json`: errors are reported as JSON on stdout (`reportError`). */
+  json?: boolean;
 }
 
 /**
@@ -50,7 +52,7 @@ export async function withProject(
     }
     return await body(project, connection);
   } catch (error) {
-    return reportError(error, output);
+    return reportError(error, output, flags.json === true);
   } finally {
     await connection?.close();
   }

@@ -17,6 +17,7 @@ import { DEFAULT_EXECUTION_IDENTITY, DEFAULT_MODEL_SPEED } from "./defaults.js";
 import { badRequest, conflict, notFound } from "./errors.js";
 import { newId } from "./ids.js";
 import { parseMetadata, patchMetadata } from "./metadata.js";
+import { checkModelCombination, modelRow } from "./models.js";
 import { parseMultiagent, type SelfRef, withoutSelfVersions } from "./multiagent.js";
 import { byCreatedAt, type Page, type PageRequest, paginate, queryBool, queryValue } from "./pagination.js";
 import type { AgentRecord, Workspace } from "./store.js";
@@ -66,6 +67,7 @@ const CONTENT_FIELDS = [
   "execution_identity",
 ] as const;
 const EFFORTS = ["low", "medium", "high", "xhigh", "max"] as const;
+const SPEEDS = ["standard", "fast"] as const;
 
 function agentNotFound(id: string): Error {
   return notFound(`agent '${id}' not found`);
@@ -92,32 +94,43 @@ function parseEffort(v: unknown, path: string): Effort {
 }
 
 /**
- * `model` with defaults: a string `m` → `{id: m, speed: "standard"}`; an object's `effort` string → `{type}`, missing
- * `speed` → `"standard"`, missing `inference_geo` → absent. `effort` omitted keeps `storedEffort` (update) or stays
- * absent (create; the real API resolves a per-model default here, which the emulator cannot know).
+ * `model` with defaults, checked against the model table (`models.ts`): a string `m` → `{id: m, effort, speed:
+ * "standard"}`; an object's `effort` string → `{type}`, missing `speed` → `"standard"`, missing `inference_geo` →
+ * absent. `effort` omitted keeps `storedEffort` (update) or resolves the model's default (create; SDK: "Always
+ * present; resolved to the per-model default at save time when not supplied"); `null` resolves the default.
+ * @throws 400 for an unknown model id or a combination of effort/speed the model does not accept.
  */
 function parseModel(v: unknown, storedEffort: Effort | undefined): ModelConfig {
   const path = "model";
   if (v === null) throw fieldError(path, "cannot be cleared; omit the field to keep the current model");
+  let out: ModelConfig;
+  let effortSent: unknown;
   if (typeof v === "string") {
-    const id = str(v, path, { min: 1, max: 256 });
-    return storedEffort
-      ? { id, effort: clone(storedEffort), speed: DEFAULT_MODEL_SPEED }
-      : { id, speed: DEFAULT_MODEL_SPEED };
+    out = { id: str(v, path, { min: 1, max: 256 }) };
+    modelRow(out.id, path);
+  } else {
+    const o = obj(v, path);
+    onlyKeys(o, ["id", "effort", "inference_geo", "speed"], path);
+    out = { id: str(required(o, "id", path), at(path, "id"), { min: 1, max: 256 }) };
+    modelRow(out.id, at(path, "id"));
+    effortSent = o.effort;
+    if (o.inference_geo !== undefined && o.inference_geo !== null) {
+      out.inference_geo = str(o.inference_geo, at(path, "inference_geo"), { min: 1, max: 64 });
+    }
+    if (o.speed !== undefined && o.speed !== null) out.speed = oneOf(o.speed, at(path, "speed"), SPEEDS);
   }
-  const o = obj(v, path);
-  onlyKeys(o, ["id", "effort", "inference_geo", "speed"], path);
-  const out: ModelConfig = { id: str(required(o, "id", path), at(path, "id"), { min: 1, max: 256 }) };
-  if (o.effort !== undefined && o.effort !== null) out.effort = parseEffort(o.effort, at(path, "effort"));
-  else if (o.effort === undefined && storedEffort) out.effort = clone(storedEffort);
-  if (o.inference_geo !== undefined && o.inference_geo !== null) {
-    out.inference_geo = str(o.inference_geo, at(path, "inference_geo"), { min: 1, max: 64 });
-  }
-  out.speed =
-    o.speed === undefined || o.speed === null
-      ? DEFAULT_MODEL_SPEED
-      : oneOf(o.speed, at(path, "speed"), ["standard", "fast"] as const);
-  return out;
+  let effort: Effort;
+  if (effortSent !== undefined && effortSent !== null) effort = parseEffort(effortSent, at(path, "effort"));
+  else if (effortSent === undefined && storedEffort) effort = clone(storedEffort);
+  else effort = { type: modelRow(out.id, path).defaultEffort };
+  out.speed ??= DEFAULT_MODEL_SPEED;
+  checkModelCombination(out.id, effort.type, out.speed, path);
+  return {
+    id: out.id,
+    effort,
+    ...(out.inference_geo === undefined ? {} : { inference_geo: out.inference_geo }),
+    speed: out.speed,
+  };
 }
 
 /** `execution_identity`: omitted or `null` → `{type:"service_account"}`; `aws_role` needs an IAM role ARN. */
@@ -264,6 +277,7 @@ export function updateAgent(ws: Workspace, id: string, body: unknown, now: strin
     }
     expected = o.version;
   }
+  // Source: docs/api-notes.md "Agents" ("Archived agents are read-only").
   if (cur.archived_at !== null) throw badRequest(`agent '${id}' is archived; archived agents are read-only`);
   if (expected !== undefined && expected !== cur.version) {
     throw conflict(

@@ -58,7 +58,7 @@ export function startFailure(error: unknown, opts: { port: number; host: string;
 /**
  * The `reconcile emulator` command: runs the local Managed Agents API emulator (see `startEmulator`) until SIGINT or
  * SIGTERM, then closes it cleanly. Options: `--port <n>` (default 4010; 0 = any free port), `--host`, `--state
- * <file>`, `--latency <ms>`, `--fault-rate <p>`, `--seed <n>`, `--session-step <ms>`, `--log`. Invalid values are
+ * <file>`, `--latency <ms>`, `--fault-rate <p>`, `--seed <n>`, `--session-step <ms>`, `--workspace <id>` (repeatable), `--log`. Invalid values are
  * usage errors. On start it prints one line to stderr with the URL and how to point the SDK at it; when it cannot
  * start (port in use, corrupt or unreadable state file) it prints one line saying what to do (`startFailure`) and
  * exits 1, without a stack trace.
@@ -90,6 +90,11 @@ export function emulatorCommand(): Command {
       integerIn(1, 60_000, "session step"),
       20,
     )
+    .option(
+      "--workspace <id>",
+      "a workspace id that anthropic-workspace-id may name (repeatable); when given, any other id is a 403",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .option("--log", "print one line per request to stderr", false)
     .action(
       async (
@@ -101,6 +106,7 @@ export function emulatorCommand(): Command {
           faultRate: number;
           seed: number;
           sessionStep: number;
+          workspace?: string[];
           log: boolean;
         },
         command: Command,
@@ -115,6 +121,7 @@ export function emulatorCommand(): Command {
             faultRate: opts.faultRate,
             seed: opts.seed,
             sessionStepMs: opts.sessionStep,
+            workspaces: opts.workspace,
             log: opts.log ? (line) => process.stderr.write(`${line}\n`) : undefined,
           });
         } catch (error) {

@@ -7,7 +7,7 @@ import type {
   BetaManagedAgentsMCPOAuthRefreshResponse,
 } from "@anthropic-ai/sdk/resources/beta/vaults/credentials.js";
 import { DEFAULT_INJECTION_LOCATION } from "./defaults.js";
-import { badRequest, conflict, notFound } from "./errors.js";
+import { badRequest, notFound } from "./errors.js";
 import { newId } from "./ids.js";
 import { parseMetadata, patchMetadata } from "./metadata.js";
 import { byCreatedAt, type Page, type PageRequest, paginate, queryBool } from "./pagination.js";
@@ -43,8 +43,8 @@ import { getVault } from "./vaults.js";
  * the state file alone cannot confirm a guess.
  *
  * Identity rules: `auth.type` and `mcp_server_url` (and `secret_name`, `client_id`, `token_endpoint`) cannot change
- * in place; a vault holds one active credential per `mcp_server_url` (and per `secret_name` for
- * `environment_variable`): a second one is a 409.
+ * in place (`CredentialUpdateParams` has no field for them; API-NOTES "`mcp_server_url` and `type` cannot change in
+ * place"). No uniqueness per `mcp_server_url` is enforced: no source states one (ADR 0020).
  */
 
 type Credential = BetaManagedAgentsCredential;
@@ -244,13 +244,6 @@ function applyAuthUpdate(v: unknown, auth: Auth, secrets: CredentialSecrets, now
   }
 }
 
-/** The identity a vault may hold only one active credential for. */
-function identity(auth: Auth): string {
-  return auth.type === "environment_variable"
-    ? `secret_name ${auth.secret_name}`
-    : `mcp_server_url ${auth.mcp_server_url}`;
-}
-
 function getRecord(ws: Workspace, vaultId: string, id: string): CredentialRecord {
   getVault(ws, vaultId);
   const rec = ws.credentials.get(id);
@@ -265,26 +258,19 @@ function view(rec: CredentialRecord): Credential {
 
 /**
  * Creates a credential in a vault (`POST /v1/vaults/:vault_id/credentials`).
- * @throws 404 unknown vault; 400 archived vault or invalid field (named, e.g. `auth.token: Field required`);
- * 409 when the vault already has an active credential for the same `mcp_server_url` / `secret_name`.
+ * Several active credentials may share an `mcp_server_url` or `secret_name`: neither the SDK nor the public docs
+ * state a uniqueness rule (a rule the emulator once added; removed, see docs/adr/0020-emulator-rules-cite-sources.md),
+ * so nothing here may depend on one. Likewise an archived vault still accepts credentials.
+ * @throws 404 unknown vault; 400 invalid field (named, e.g. `auth.token: Field required`).
  */
 export function createCredential(ws: Workspace, vaultId: string, body: unknown, now: string): Credential {
-  const vault = getVault(ws, vaultId);
+  getVault(ws, vaultId);
   const o = obj(body ?? {}, "");
   onlyKeys(o, ["auth", "display_name", "metadata"], "");
   const { auth, secrets } = parseCreateAuth(required(o, "auth", ""), now, ws.sealSecret);
   const display_name =
     o.display_name === undefined || o.display_name === null ? null : str(o.display_name, "display_name", { max: 255 });
   const metadata = o.metadata === undefined ? {} : parseMetadata(o.metadata);
-  if (vault.archived_at !== null) throw badRequest(`vault '${vaultId}' is archived; credentials cannot be added to it`);
-  for (const other of ws.credentials.values()) {
-    const c = other.credential;
-    if (c.vault_id === vaultId && c.archived_at === null && identity(c.auth) === identity(auth)) {
-      throw conflict(
-        `vault '${vaultId}' already has an active credential for this ${identity(auth).split(" ")[0]} (${c.id}); update it, or archive it first`,
-      );
-    }
-  }
   const credential: Credential = {
     type: "vault_credential",
     id: newId("vcrd"),
@@ -310,14 +296,14 @@ export function retrieveCredential(ws: Workspace, vaultId: string, id: string): 
  * Updates a credential (`POST /v1/vaults/:vault_id/credentials/:id`): new secrets, `expires_at`, refresh token /
  * scope / client secret, `networking`, `injection_location` (per key), `display_name` (`null` clears), `metadata`
  * per-key patch. `auth.type`, `mcp_server_url`, `secret_name`, `client_id`, `token_endpoint` cannot change (400
- * naming the field). Rotating a secret counts as a change (`updated_at` moves); nothing else changes then.
- * @throws 404 unknown; 400 archived or invalid field.
+ * naming the field). Rotating a secret counts as a change (`updated_at` moves); nothing else changes then. An archived
+ * credential is updatable: no source says otherwise (docs/adr/0020-emulator-rules-cite-sources.md).
+ * @throws 404 unknown; 400 invalid field.
  */
 export function updateCredential(ws: Workspace, vaultId: string, id: string, body: unknown, now: string): Credential {
   const rec = getRecord(ws, vaultId, id);
   const o: Obj = obj(body ?? {}, "");
   onlyKeys(o, ["auth", "display_name", "metadata"], "");
-  if (rec.credential.archived_at !== null) throw badRequest(`credential '${id}' is archived and cannot be updated`);
   const next = clone(rec.credential);
   const secrets = { ...rec.secrets };
   if (o.auth !== undefined) applyAuthUpdate(o.auth, next.auth, secrets, now, ws.sealSecret);

@@ -15,9 +15,9 @@ import type {
  * | agent `metadata` | omitted | `{}` |
  * | agent `multiagent` | omitted or `null` | `null` |
  * | agent `execution_identity` | omitted or `null` | `{type:"service_account"}` |
- * | agent `model` | a string `"m"` | `{id:"m", speed:"standard"}` |
+ * | agent `model` | a string `"m"` | `{id:"m", effort:{type:<default>}, speed:"standard"}` (ids, defaults and accepted combinations: `models.ts`) |
  * | agent `model.speed` | omitted or `null` | `"standard"` |
- * | agent `model.effort` | a string `"high"` | `{type:"high"}` (omitted stays omitted; on update an omitted effort keeps the stored one) |
+ * | agent `model.effort` | a string `"high"` | `{type:"high"}`; omitted or `null` on create: the model's default (`models.ts`); omitted on update keeps the stored one |
  * | agent `model.inference_geo` | omitted or `null` | omitted |
  * | toolset `default_config` | omitted/`null`, or its fields omitted/`null` | `enabled: true`; `permission_policy` `{type:"always_ask"}` for `mcp_toolset`, `{type:"always_allow"}` for `agent_toolset_20260401` |
  * | toolset `configs` | omitted | `[]` |

@@ -193,6 +193,7 @@ export function updateEnvironment(ws: Workspace, id: string, body: unknown, now:
   const cur = get(ws, id);
   const o = obj(body ?? {}, "");
   onlyKeys(o, FIELDS, "");
+  // Source: the SDK's `BetaEnvironmentArchivedError` ("The environment is archived, so it cannot be updated").
   if (cur.archived_at !== null) {
     throw badRequest(`environment '${id}' is archived and cannot be updated`, "environment_archived");
   }

@@ -41,6 +41,11 @@ export interface EmulatorOptions {
   sessionStepMs?: number;
   /** Interval of `ping` messages on open session event streams, in milliseconds (>= 10); default 15000. */
   heartbeatMs?: number;
+  /**
+   * Workspace ids `anthropic-workspace-id` may name; a request naming another is a 403 `permission_error`. Default:
+   * none configured, and any id gets its own empty workspace on first use.
+   */
+  workspaces?: readonly string[];
 }
 
 /** A started emulator. */
@@ -101,6 +106,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     log: options.log,
     sessionStepMs,
     heartbeatMs,
+    workspaces: options.workspaces,
   });
   await app.listen({ port, host });
   const bound = (app.server.address() as AddressInfo).port;

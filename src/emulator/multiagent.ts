@@ -5,6 +5,7 @@ import type {
   BetaManagedAgentsMultiagentSubagents,
 } from "@anthropic-ai/sdk/resources/beta/agents/agents.js";
 import type { BetaManagedAgentsMultiagent } from "@anthropic-ai/sdk/resources/beta/sessions/sessions.js";
+import { modelRow } from "./models.js";
 import type { Workspace } from "./store.js";
 import { arr, at, clone, fieldError, has, type Obj, obj, onlyKeys, required, str, tag } from "./validate.js";
 
@@ -16,6 +17,13 @@ import { arr, at, clone, fieldError, has, type Obj, obj, onlyKeys, required, str
 
 /** The stored form. */
 export type Multiagent = BetaManagedAgentsMultiagent;
+
+/** An advisor's model id, checked against the model table (`models.ts`). @throws 400 for an unknown id. */
+function advisorModel(v: unknown, path: string): string {
+  const id = str(v, path, { min: 1 });
+  modelRow(id, path);
+  return id;
+}
 
 /** The agent being written: `self` entries resolve to it. */
 export interface SelfRef {
@@ -75,7 +83,7 @@ function parseCoordinator(o: Obj, path: string, ws: Workspace, self: SelfRef): M
     if (typeof entry !== "string" && obj(entry, p).type === "advisor") {
       const a = obj(entry, p);
       onlyKeys(a, ["type", "model"], p);
-      return { type: "advisor", model: str(required(a, "model", p), at(p, "model"), { min: 1 }) };
+      return { type: "advisor", model: advisorModel(required(a, "model", p), at(p, "model")) };
     }
     const ref = resolveAgentRef(entry, p, ws, self, true);
     if (seen.has(ref.id)) throw fieldError(p, `agent '${ref.id}' appears more than once in the roster`);
@@ -154,7 +162,7 @@ function parseMultiagent20261001(
         advisor = { type };
       } else {
         onlyKeys(ao, ["type", "model"], ap);
-        advisor = { type, model: str(required(ao, "model", ap), at(ap, "model"), { min: 1 }) };
+        advisor = { type, model: advisorModel(required(ao, "model", ap), at(ap, "model")) };
       }
     }
   }

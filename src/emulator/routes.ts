@@ -53,7 +53,25 @@ export interface RouteContext {
 export interface RouteSpec {
   method: "GET" | "POST" | "DELETE";
   url: string;
+  /**
+   * The beta this endpoint requires in `anthropic-beta`: the one the SDK sends for the call (the
+   * `'anthropic-beta': [...(betas ?? []), '<beta>']` of its method in `resources/beta/**.js`). Absent: `MANAGED_AGENTS_BETA`.
+   */
+  beta?: string;
   handler(ctx: RouteContext): unknown;
+}
+
+/**
+ * The beta the SDK sends for every Managed Agents resource the emulator serves: `agents`, `agents.versions`,
+ * `environments`, `vaults`, `vaults.credentials`, `sessions`, `sessions.events` all set `managed-agents-2026-04-01`
+ * (SDK 1.11 `resources/beta/{agents,environments,vaults,sessions}/*.js`). Other resources use their own beta (skills:
+ * `skills-2025-10-02`, memory stores: `agent-memory-2026-07-22`) and are not served here.
+ */
+export const MANAGED_AGENTS_BETA = "managed-agents-2026-04-01";
+
+/** The beta `route` requires. */
+export function routeBeta(route: RouteSpec): string {
+  return route.beta ?? MANAGED_AGENTS_BETA;
 }
 
 const AGENT = "/v1/agents/:agent_id";

@@ -5,12 +5,21 @@ import { ApiError, badRequest, errorEnvelope, errorTypeForStatus, notFound } fro
 import type { Fault, FaultInjector } from "./faults.js";
 import { newId } from "./ids.js";
 import { parsePageRequest } from "./pagination.js";
-import { ROUTES } from "./routes.js";
+import { ROUTES, routeBeta } from "./routes.js";
 import { isRawResponse, SessionRuntime } from "./session-runtime.js";
 import type { Store } from "./store.js";
 
-/** The beta every Managed Agents endpoint requires in `anthropic-beta` (the SDK always adds it). */
-export const MANAGED_AGENTS_BETA = "managed-agents-2026-04-01";
+export { MANAGED_AGENTS_BETA } from "./routes.js";
+
+/**
+ * `x-should-retry` of an error response: `true` for what is transient (408, 429, 5xx), `false` for everything else,
+ * so the SDK's retry decision (`client.js#shouldRetry`, which obeys this header before its own status rule) is the
+ * server's. The Anthropic API sends the header on its error responses; without it the SDK would retry a 409 (its
+ * fallback rule retries 408, 409, 429 and 5xx), and a version conflict is not transient.
+ */
+export function shouldRetryHeader(status: number): "true" | "false" {
+  return status === 408 || status === 429 || status >= 500 ? "true" : "false";
+}
 
 /** Request counters: total and per route (`"GET /v1/agents/:agent_id"`; unknown routes as `"GET (unmatched)"`). */
 export class Stats {
@@ -51,6 +60,11 @@ export interface ServerConfig {
   sessionStepMs?: number;
   /** Interval of `ping` messages on open session event streams, in milliseconds; default 15000. */
   heartbeatMs?: number;
+  /**
+   * The workspaces `anthropic-workspace-id` may name (besides none, the default workspace); empty or absent: any id
+   * is accepted and gets its own workspace on first use.
+   */
+  workspaces?: readonly string[];
 }
 
 interface RequestState {
@@ -75,6 +89,7 @@ function sendError(req: FastifyRequest, reply: FastifyReply, err: ApiError): Fas
   return reply
     .code(err.status)
     .header("request-id", req.id)
+    .header("x-should-retry", shouldRetryHeader(err.status))
     .headers(err.headers)
     .type("application/json")
     .send(errorEnvelope(err, req.id));
@@ -107,13 +122,16 @@ function toApiError(err: unknown): ApiError {
  *
  * Every request: gets a `req_…` id (`request-id` header, also in error envelopes); is counted in `stats`; waits
  * `latencyMs`; needs a non-empty `x-api-key` or `Authorization: Bearer` key (else 401 `authentication_error`) and
- * `anthropic-beta` containing `managed-agents-2026-04-01` (else 400); is routed to the workspace named by
- * `anthropic-workspace-id` (echoed back) or the default one; may be hit by an injected fault. `?beta=true` is
+ * `anthropic-beta` containing the beta of its route (`RouteSpec.beta`, else 400); is routed to the workspace named by
+ * `anthropic-workspace-id` (echoed back; 403 when workspaces are configured and it names none of them) or the
+ * default one; may be hit by an injected fault. Every error response carries `x-should-retry` (`shouldRetryHeader`). `?beta=true` is
  * accepted and ignored. A JSON content type
  * with an empty body (the SDK's archive calls) parses as no body. Mutations are persisted before the response.
  */
 export function buildServer(config: ServerConfig): FastifyInstance {
   const clock = new Clock();
+  const known = new Set(config.workspaces ?? []);
+  const betaOf = new Map(ROUTES.map((r) => [`${r.method} ${r.url}`, routeBeta(r)]));
   const states = new WeakMap<FastifyRequest, RequestState>();
   const app = Fastify({ logger: false, forceCloseConnections: true, genReqId: () => newId("req") });
   const runtime = new SessionRuntime({
@@ -156,15 +174,24 @@ export function buildServer(config: ServerConfig): FastifyInstance {
         "x-api-key header is required (or an 'Authorization: Bearer <key>' header, which is what the SDK sends)",
       );
     }
+    const required = betaOf.get(`${req.method} ${req.routeOptions.url ?? ""}`);
     const beta = req.headers["anthropic-beta"];
     const betas = (Array.isArray(beta) ? beta.join(",") : (beta ?? "")).split(",").map((b) => b.trim());
-    if (!betas.includes(MANAGED_AGENTS_BETA)) {
+    if (required !== undefined && !betas.includes(required)) {
       throw badRequest(
-        `This endpoint is in beta: send the header 'anthropic-beta: ${MANAGED_AGENTS_BETA}' (the SDK adds it automatically)`,
+        `This endpoint is in beta: send the header 'anthropic-beta: ${required}' (the SDK adds it automatically)`,
       );
     }
     const workspace = req.headers["anthropic-workspace-id"];
     if (typeof workspace === "string" && workspace !== "") {
+      if (known.size > 0 && !known.has(workspace)) {
+        // Status: the API's 403 permission_error for a workspace the key cannot use (docs/api-notes.md "Errors").
+        throw new ApiError(
+          403,
+          "permission_error",
+          `anthropic-workspace-id names no workspace of this emulator; configured: ${[...known].join(", ")} (start it with --workspace ID for each one you use)`,
+        );
+      }
       state.workspace = workspace;
       reply.header("anthropic-workspace-id", workspace);
     }

@@ -144,14 +144,20 @@ export function httpUrl(v: unknown, path: string): string {
   return s;
 }
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+const RFC3339 = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$/;
 
-/** `v` as an RFC 3339 timestamp string; returns the string as sent. */
+/**
+ * `v` as an RFC 3339 timestamp string (the SDK's `expires_at` is documented as RFC 3339), returned normalised to UTC
+ * `Z` form: `2027-01-01T02:00:00.5+02:00` → `2027-01-01T00:00:00.5Z` (fraction kept to microseconds, trailing zeros
+ * dropped), the way the API echoes every timestamp in `Z` form. A time without a fraction keeps none.
+ */
 export function timestamp(v: unknown, path: string): string {
   const s = str(v, path);
-  if (!RFC3339.test(s) || Number.isNaN(Date.parse(s)))
-    throw fieldError(path, "Input should be a valid RFC 3339 datetime");
-  return s;
+  const m = RFC3339.exec(s);
+  const seconds = m ? Date.parse(`${m[1]}T${m[2]}${(m[4] ?? "Z").toUpperCase()}`) : Number.NaN;
+  if (!m || Number.isNaN(seconds)) throw fieldError(path, "Input should be a valid RFC 3339 datetime");
+  const micros = (m[3] ?? "").padEnd(6, "0").slice(0, 6).replace(/0+$/, "");
+  return `${new Date(seconds).toISOString().slice(0, 19)}${micros === "" ? "" : `.${micros}`}Z`;
 }
 
 /** Deep structural equality of JSON values (object key order ignored, array order significant). */

@@ -2,7 +2,7 @@ import type {
   BetaManagedAgentsDeletedVault,
   BetaManagedAgentsVault,
 } from "@anthropic-ai/sdk/resources/beta/vaults/vaults.js";
-import { badRequest, notFound } from "./errors.js";
+import { notFound } from "./errors.js";
 import { newId } from "./ids.js";
 import { parseMetadata, patchMetadata } from "./metadata.js";
 import { byCreatedAt, type Page, type PageRequest, paginate, queryBool } from "./pagination.js";
@@ -52,13 +52,13 @@ export function retrieveVault(ws: Workspace, id: string): Vault {
 /**
  * Updates a vault (`POST /v1/vaults/:id`): `display_name` (`null` keeps it), `metadata` per-key patch (`null` value
  * deletes the key; `metadata: null` changes nothing). A no-op leaves `updated_at` alone.
- * @throws 404 unknown; 400 archived or invalid field.
+ * An archived vault is updatable: no source says otherwise (docs/adr/0020-emulator-rules-cite-sources.md).
+ * @throws 404 unknown; 400 invalid field.
  */
 export function updateVault(ws: Workspace, id: string, body: unknown, now: string): Vault {
   const cur = getVault(ws, id);
   const o = obj(body ?? {}, "");
   onlyKeys(o, ["display_name", "metadata"], "");
-  if (cur.archived_at !== null) throw badRequest(`vault '${id}' is archived and cannot be updated`);
   const next = clone(cur);
   if (o.display_name !== undefined && o.display_name !== null) {
     next.display_name = str(o.display_name, "display_name", { min: 1, max: 255 });
@@ -78,21 +78,21 @@ export function listVaults(ws: Workspace, query: Record<string, unknown>, page: 
   return { data: result.data.map(clone), next_page: result.next_page };
 }
 
-/** Archives a vault and every active credential in it (`POST /v1/vaults/:id/archive`); idempotent. @throws 404. */
+/**
+ * Archives a vault (`POST /v1/vaults/:id/archive`); idempotent. Its credentials are left as they are: no source says
+ * archiving cascades (docs/adr/0020-emulator-rules-cite-sources.md), so reconcile archives each credential itself.
+ * @throws 404.
+ */
 export function archiveVault(ws: Workspace, id: string, now: string): Vault {
   const cur = getVault(ws, id);
-  if (cur.archived_at === null) {
-    ws.vaults.set(id, { ...cur, archived_at: now, updated_at: now });
-    for (const rec of ws.credentials.values()) {
-      if (rec.credential.vault_id === id && rec.credential.archived_at === null) {
-        rec.credential = { ...rec.credential, archived_at: now, updated_at: now };
-      }
-    }
-  }
+  if (cur.archived_at === null) ws.vaults.set(id, { ...cur, archived_at: now, updated_at: now });
   return clone(getVault(ws, id));
 }
 
-/** Deletes a vault and its credentials (`DELETE /v1/vaults/:id`) → `{id, type: "vault_deleted"}`. @throws 404. */
+/**
+ * Deletes a vault and its credentials (`DELETE /v1/vaults/:id`) → `{id, type: "vault_deleted"}` (public docs,
+ * "Authenticate with vaults": "To revoke access, delete the vault or credential"). @throws 404.
+ */
 export function deleteVault(ws: Workspace, id: string): BetaManagedAgentsDeletedVault {
   getVault(ws, id);
   ws.vaults.delete(id);

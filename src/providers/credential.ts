@@ -11,6 +11,7 @@
 import type { ResolvedCredential, ResolvedCredentialAuth, ResolvedVault } from "../spec/types.js";
 import { archiveObject, listObjects, readObject, writeObject } from "./client.js";
 import { sortedStrings } from "./comparable.js";
+import { instantOrSelf } from "./instant.js";
 import { metadataUpdate, SECRET_FINGERPRINT_KEY, userMetadata } from "./ownership.js";
 import { desiredResource } from "./resource.js";
 import { collectSecretRefs, secretFingerprint, substituteSecrets } from "./secrets.js";
@@ -37,7 +38,7 @@ export function authState(auth: Obj): Json {
     return {
       type: "mcp_oauth",
       mcp_server_url: String(auth.mcp_server_url),
-      expires_at: str(auth.expires_at),
+      expires_at: instantOrSelf(auth.expires_at),
       refresh: refresh
         ? {
             client_id: String(refresh.client_id),

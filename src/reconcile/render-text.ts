@@ -158,16 +158,24 @@ function changeLines(c: Colors, action: PlannedAction, indent: string): string[]
 /**
  * The one-line summary that ends every plan: `Plan: N to create, M to update, R to replace, K to archive.`
  * (with `A to adopt, ` first when the plan adopts, and `, D to delete` last when prune deletes), or
- * `No changes. Live state matches the specs.`
+ * `No changes. Live state matches the specs.` -- unless resources no longer declared are kept (prune off), which
+ * is not a match: then `No changes to apply; N resource(s) no longer declared in the specs kept (archive with --prune).`
  */
 export function summaryLine(plan: Plan): string {
   const s = plan.summary;
   if (s.adopt + s.create + s.update + s.replace + s.archive + s.delete === 0) {
-    return "No changes. Live state matches the specs.";
+    const kept = plan.actions.filter((a) => a.action === "keep").length;
+    if (kept === 0) return "No changes. Live state matches the specs.";
+    return `No changes to apply; ${plural(kept, "resource")} no longer declared in the specs ${kept === 1 ? "is" : "are"} kept (archive ${kept === 1 ? "it" : "them"} with --prune).`;
   }
   const adopt = s.adopt > 0 ? `${s.adopt} to adopt, ` : "";
   const del = s.delete > 0 ? `, ${s.delete} to delete` : "";
   return `Plan: ${adopt}${s.create} to create, ${s.update} to update, ${s.replace} to replace, ${s.archive} to archive${del}.`;
+}
+
+/** `1 vault`, `2 vaults`: a count with its noun in the right number (regular English plurals only). */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }
 
 /**

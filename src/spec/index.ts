@@ -3,7 +3,7 @@ import path from "node:path";
 import { compareSpecErrors } from "./errors.js";
 import { type LoadedDocument, type LoadResult, loadSpecFiles } from "./load.js";
 import { type IgnoreEntry, loadProjectConfig, type ProjectConfig, type TargetConfig } from "./project-config.js";
-import { resolveSpecs } from "./resolve.js";
+import { referenceErrorsOfInvalid, resolveSpecs } from "./resolve.js";
 import type { DesiredSpecs, SpecError } from "./types.js";
 import { validateDocuments } from "./validate.js";
 import { substituteVars } from "./vars.js";
@@ -99,7 +99,14 @@ async function checkSpecs(
     return false;
   });
   const resolved = await resolveSpecs(specs, { root, invalid });
-  const errors = [...loaded.errors, ...varErrors, ...schemaErrors, ...resolved.errors].sort(compareSpecErrors);
+  const toolsetNames = new Set([
+    ...validated.specs.flatMap((s) => (s.kind === "McpToolset" ? [s.spec.name] : [])),
+    ...validated.invalid.flatMap((s) => (s.kind === "McpToolset" ? [s.name] : [])),
+  ]);
+  const failedRefs = referenceErrorsOfInvalid(validated.failed, toolsetNames);
+  const errors = [...loaded.errors, ...varErrors, ...schemaErrors, ...resolved.errors, ...failedRefs].sort(
+    compareSpecErrors,
+  );
   return { project: { specs: resolved.specs, errors, files: loaded.files }, targetNamed: new Set(varErrors) };
 }
 

@@ -648,3 +648,48 @@ async function resolveAgent(
   };
   return complete ? { errors, value } : { errors };
 }
+
+/**
+ * The reference errors of documents that failed their schema (`ValidationResult.failed`), so a file with a schema
+ * error and an unknown reference reports both in one run (docs/design.md: "Validation reports every error at
+ * once"). Checks only references whose own field validated: an Agent's `toolsets[i]` and a Vault credential's
+ * `auth.toolset` that are strings, with no schema error at them or at a field containing them (a `toolsets` list
+ * that is too long is one error, not one per entry). `toolsetNames` holds every McpToolset name declared, valid or
+ * not (a reference to an invalid one is not reported, as in `resolveSpecs`).
+ */
+export function referenceErrorsOfInvalid(
+  failed: ValidationResult["failed"],
+  toolsetNames: ReadonlySet<string>,
+): SpecError[] {
+  const errors: SpecError[] = [];
+  for (const { kind, document, errorPaths } of failed) {
+    const data = document.data as Record<string, unknown>;
+    const name = typeof data.name === "string" ? data.name : undefined;
+    const check = (path: DataPath, ref: unknown) => {
+      if (typeof ref !== "string" || toolsetNames.has(ref)) return;
+      const covered = errorPaths.some(
+        (p) => p.length > 0 && p.length <= path.length && p.every((segment, i) => String(segment) === String(path[i])),
+      );
+      if (covered) return;
+      const location = locate(document, path);
+      errors.push({
+        location,
+        kind,
+        ...(name === undefined ? {} : { name }),
+        message: atPath(path, `unknown McpToolset "${ref}"${didYouMean(ref, toolsetNames)}`),
+      });
+    };
+    if (kind === "Agent" && Array.isArray(data.toolsets)) {
+      for (const [index, ref] of data.toolsets.entries()) check(["toolsets", index], ref);
+    }
+    if (kind === "Vault" && Array.isArray(data.credentials)) {
+      for (const [index, credential] of data.credentials.entries()) {
+        const auth = (credential as { auth?: unknown } | null)?.auth;
+        if (auth !== null && typeof auth === "object" && !Array.isArray(auth)) {
+          check(["credentials", index, "auth", "toolset"], (auth as { toolset?: unknown }).toolset);
+        }
+      }
+    }
+  }
+  return errors;
+}

@@ -27,6 +27,11 @@ export interface ValidationResult {
    * (the spec's own error says what is wrong), nor resolves what refers to them.
    */
   invalid: Array<{ kind: SpecKind; name: string }>;
+  /**
+   * The documents of a known kind that failed their schema, with their kind: resolve still checks the references
+   * of the fields that did validate (`referenceErrorsOfInvalid`), so one run reports every error of a file.
+   */
+  failed: Array<{ kind: SpecKind; document: LoadedDocument; errorPaths: DataPath[] }>;
 }
 
 /**
@@ -165,7 +170,7 @@ function isSpecKind(kind: unknown): kind is SpecKind {
  */
 export function validateDocuments(documents: readonly LoadedDocument[]): ValidationResult {
   const { ajv, byKind } = validators();
-  const result: ValidationResult = { specs: [], errors: [], invalid: [] };
+  const result: ValidationResult = { specs: [], errors: [], invalid: [], failed: [] };
   const kinds = [...byKind.keys()].sort();
   for (const document of documents) {
     const { data } = document;
@@ -202,9 +207,12 @@ export function validateDocuments(documents: readonly LoadedDocument[]): Validat
         continue;
       }
       const resolveRef = (ref: string) => ajv.getSchema(new URL(ref, id).href)?.schema as AnySchemaObject | undefined;
+      const errorPaths: DataPath[] = [];
       for (const problem of describeAjvErrors(validate.errors ?? [], data, resolveRef)) {
         fail(locate(document, problem.path, problem.at), problem.message);
+        errorPaths.push(problem.path);
       }
+      result.failed.push({ kind, document, errorPaths });
     }
     if (kind && name) result.invalid.push({ kind, name });
   }

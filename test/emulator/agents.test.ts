@@ -41,7 +41,7 @@ describe("create fills the server defaults", () => {
       name: "minimal",
       description: null,
       system: null,
-      model: { id: "claude-opus-4-6", speed: "standard" },
+      model: { id: "claude-opus-4-6", effort: { type: "high" }, speed: "standard" },
       tools: [],
       mcp_servers: [],
       skills: [],
@@ -64,8 +64,8 @@ describe("create fills the server defaults", () => {
       inference_geo: "us",
       speed: "standard",
     });
-    const b = await client.beta.agents.create({ name: "model2", model: { id: "claude-sonnet-4-6", speed: "fast" } });
-    expect(b.model).toEqual({ id: "claude-sonnet-4-6", speed: "fast" });
+    const b = await client.beta.agents.create({ name: "model2", model: { id: "claude-opus-4-6", speed: "fast" } });
+    expect(b.model).toEqual({ id: "claude-opus-4-6", effort: { type: "high" }, speed: "fast" });
   });
 
   it("toolsets get default_config and config defaults; tools, servers and configs come back reversed", async () => {

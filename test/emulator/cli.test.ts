@@ -41,6 +41,7 @@ describe("reconcile emulator", () => {
       "--fault-rate",
       "--seed",
       "--session-step",
+      "--workspace",
       "--log",
     ]);
     expect(cmd.options.find((o) => o.long === "--port")?.defaultValue).toBe(4010);

@@ -194,6 +194,8 @@ describe("schema errors, located and worded for people", () => {
         "a.yaml": yaml(V1, "kind: Agent", "name: a", "model: m", "toolsets: [x, y, x]", "description:"),
       }),
     ).toEqual([
+      'a.yaml:5:12: Agent/a: toolsets[0]: unknown McpToolset "x"',
+      'a.yaml:5:15: Agent/a: toolsets[1]: unknown McpToolset "y"',
       'a.yaml:5:18: Agent/a: toolsets: "x" is listed twice (items 1 and 3)',
       "a.yaml:6:13: Agent/a: description: has no value: give it one or remove the field",
       "e.yaml:8:21: Environment/e: config.networking.allowed_hosts[0]: must be a bare hostname like api.example.com (no scheme, port or path), an IPv4 address, or a *.example.com wildcard",

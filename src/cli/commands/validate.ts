@@ -2,14 +2,15 @@
  * `reconcile validate [--dir DIR] [--target NAME]`: load every spec, check it against its JSON Schema and check
  * references, printing every error at once as `file:line:col: Kind/name: message`. Without `--target` the specs are
  * checked against every target in reconcile.yaml (each with its own `${var:NAME}` values). Exit 0 when valid, 1
- * otherwise. Makes no API call and needs no key.
+ * otherwise. `--json` prints only JSON on stdout (errors as schemas/errors.schema.json). Makes no API call and needs no key.
  */
 import { Command } from "commander";
 import { escapeControl } from "../../reconcile/escape.js";
+import { plural } from "../../reconcile/render-text.js";
 import { loadSpecs, SpecErrorsFound } from "../../reconcile/workflow.js";
 import { formatSpecError, validateAllTargets } from "../../spec/index.js";
 import type { DesiredSpecs, SpecError } from "../../spec/types.js";
-import { reportError } from "../errors.js";
+import { printErrorReport, reportError, specErrorReport } from "../errors.js";
 import type { Output } from "../output.js";
 import { findRoot } from "../root.js";
 
@@ -33,22 +34,42 @@ async function check(root: string, target: string | undefined) {
   }
 }
 
-/** Runs validate for `dir` and returns the exit code. */
-export async function runValidate(options: { dir?: string; target?: string }, output: Output): Promise<number> {
+/**
+ * Runs validate for `dir` and returns the exit code. With `json`, stdout holds only JSON: the error report
+ * (schemas/errors.schema.json) on failure, `{"ok": true, "targets", "files", "agents", "environments", "vaults",
+ * "toolsets"}` (counts) when valid.
+ */
+export async function runValidate(
+  options: { dir?: string; target?: string; json?: boolean },
+  output: Output,
+): Promise<number> {
   try {
     const { errors, files, specs, targets } = await check(findRoot(options.dir), options.target);
+    if (options.json && errors.length > 0) return printErrorReport(specErrorReport(errors as SpecError[]), output);
     for (const error of errors as SpecError[]) output.err(`${escapeControl(formatSpecError(error))}\n`);
     if (errors.length > 0) {
-      output.err(`${errors.length} error${errors.length === 1 ? "" : "s"}.\n`);
+      output.err(`${plural(errors.length, "error")}.\n`);
       return 1;
     }
     const s = specs as DesiredSpecs;
-    const counts = `${s.agents.length} agents, ${s.environments.length} environments, ${s.vaults.length} vaults, ${s.toolsets.length} toolsets`;
+    if (options.json) {
+      const counts = { agents: s.agents.length, environments: s.environments.length, vaults: s.vaults.length };
+      output.out(
+        `${JSON.stringify({ ok: true, targets, files: files.length, ...counts, toolsets: s.toolsets.length })}\n`,
+      );
+      return 0;
+    }
+    const counts = [
+      plural(s.agents.length, "agent"),
+      plural(s.environments.length, "environment"),
+      plural(s.vaults.length, "vault"),
+      plural(s.toolsets.length, "toolset"),
+    ].join(", ");
     const where = targets.length > 1 ? ` for targets ${targets.join(", ")}` : "";
-    output.out(`Valid${where}: ${files.length} files (${counts}).\n`);
+    output.out(`Valid${where}: ${plural(files.length, "file")} (${counts}).\n`);
     return 0;
   } catch (error) {
-    return reportError(error, output);
+    return reportError(error, output, options.json === true);
   }
 }
 
@@ -58,5 +79,8 @@ export function validateCommand(output: Output, setExit: (code: number) => void)
     .description("check every spec against its schema and its references; print all errors as file:line:col")
     .option("--dir <path>", "repository root (default: nearest directory with reconcile.yaml or .git)")
     .option("--target <name>", "check for this target only (default: every target in reconcile.yaml)")
-    .action(async (options: { dir?: string; target?: string }) => setExit(await runValidate(options, output)));
+    .option("--json", "print only JSON on stdout: the counts, or every error (schemas/errors.schema.json)")
+    .action(async (options: { dir?: string; target?: string; json?: boolean }) =>
+      setExit(await runValidate(options, output)),
+    );
 }
