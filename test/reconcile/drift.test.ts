@@ -51,7 +51,7 @@ function live(resources: DesiredResource[], stamp: string | undefined, updatedAt
   const map = new Map<string, LiveResource>();
   resources.forEach((r, i) => {
     const parentId = r.dependsOn[0] ? map.get(r.dependsOn[0])?.id : undefined;
-    const metadata = stamp ? { [APPLIED_KEY]: stamp } : {};
+    const metadata: Record<string, string> = stamp ? { [APPLIED_KEY]: stamp } : {};
     const applied = parseAppliedStamp(stamp);
     map.set(r.address, {
       type: r.type,
