@@ -4,6 +4,7 @@
 import { Command, CommanderError } from "commander";
 import { emulatorCommand } from "../emulator/cli.js";
 import { applyCommand } from "./commands/apply.js";
+import { driftCommand } from "./commands/drift.js";
 import { exportCommand } from "./commands/export.js";
 import { forceUnlockCommand } from "./commands/force-unlock.js";
 import { importCommand } from "./commands/import.js";
@@ -36,6 +37,7 @@ export async function run(argv: string[]): Promise<number> {
     validateCommand(output, setExit),
     planCommand(output, setExit),
     applyCommand(output, setExit),
+    driftCommand(output, setExit),
     importCommand(output, setExit),
     exportCommand(output, setExit),
     forceUnlockCommand(output, setExit),

@@ -1,9 +1,9 @@
 /**
  * Ownership metadata: how a live resource says which stack and spec it belongs to (DESIGN.md, "Identity lives on
  * the live resource, not in a state file"). Every create writes these keys; observe keeps only objects whose
- * `managed-by` and stack match. Up to five reserved keys (these three, `reconcile/lifecycle` and, on credentials,
- * `reconcile/secret-fingerprint`) count against the API's 16-key metadata limit, which is why specs may use at
- * most 11 keys of their own.
+ * `managed-by` and stack match. Up to six reserved keys (these three, `reconcile/lifecycle`, `reconcile/applied` and,
+ * on credentials, `reconcile/secret-fingerprint`) count against the API's 16-key metadata limit, which is why specs
+ * may use at most 10 keys of their own.
  */
 
 /** Metadata keys reconcile reserves on every resource it manages. */
@@ -106,4 +106,55 @@ export function metadataUpdate(
 ): Record<string, string | null> | undefined {
   if (request.fields.includes("metadata")) return metadataPatch(spec, live, request.ownership);
   return Object.keys(request.ownership).length > 0 ? { ...request.ownership } : undefined;
+}
+
+/**
+ * The key apply writes, in the same request as each create or update, to record that reconcile wrote the resource
+ * (docs/adr/0017-applied-stamp.md). Its value is an `AppliedStamp` in the form `at=ISO [version=N] [commit=SHA]`:
+ * one key rather than three, to leave specs 10 of the API's 16 metadata keys.
+ */
+export const APPLIED_KEY = "reconcile/applied";
+
+/** What the `reconcile/applied` key says about the last write reconcile made. */
+export interface AppliedStamp {
+  /** When apply sent the write (ISO 8601 instant, the client's clock). */
+  at: string;
+  /**
+   * The version the resource has after that write, for kinds with a version (agents): the live version the update
+   * was conditioned on plus one (API-NOTES: an update that changes something makes exactly one new version).
+   * Absent after a create (the API chooses the first version).
+   */
+  version?: number;
+  /** The commit the specs were applied from (`GITHUB_SHA`, or `git rev-parse HEAD`), when known. */
+  commit?: string;
+}
+
+/** Formats a stamp as the value of `reconcile/applied` (at most ~110 characters, within the API's 512). */
+export function formatAppliedStamp(stamp: AppliedStamp): string {
+  return [
+    `at=${stamp.at}`,
+    ...(stamp.version !== undefined ? [`version=${stamp.version}`] : []),
+    ...(stamp.commit ? [`commit=${stamp.commit}`] : []),
+  ].join(" ");
+}
+
+/**
+ * Reads a `reconcile/applied` value; null when absent or not a stamp (hand-edited in the console: an unreadable
+ * stamp proves nothing, so the resource counts as written before stamps existed).
+ */
+export function parseAppliedStamp(value: string | undefined): AppliedStamp | null {
+  if (typeof value !== "string" || value.length > 512) return null;
+  const fields = new Map<string, string>();
+  for (const part of value.split(" ")) {
+    const eq = part.indexOf("=");
+    if (eq <= 0) return null;
+    fields.set(part.slice(0, eq), part.slice(eq + 1));
+  }
+  const at = fields.get("at") ?? "";
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(at) || Number.isNaN(Date.parse(at))) return null;
+  const version = fields.get("version");
+  if (version !== undefined && !/^[1-9]\d{0,15}$/.test(version)) return null;
+  const commit = fields.get("commit");
+  if (commit !== undefined && !/^[0-9a-f]{7,64}$/.test(commit)) return null;
+  return { at, ...(version !== undefined ? { version: Number(version) } : {}), ...(commit ? { commit } : {}) };
 }

@@ -7,6 +7,7 @@
  */
 import type Anthropic from "@anthropic-ai/sdk";
 import type { DesiredSpecs, SecretSource, SourceLocation } from "../spec/types.js";
+import type { AppliedStamp } from "./ownership.js";
 
 /** API resource types, lower-case as in plan addresses (`agent.export-support`). */
 export type ResourceType = "agent" | "environment" | "vault" | "credential";
@@ -81,6 +82,10 @@ export interface LiveResource {
   /** The live resource is marked for deletion on prune (`reconcile/lifecycle: delete`). */
   deleteOnPrune: boolean;
   created_at: string;
+  /** The API object's `updated_at` (ISO 8601), when it has one: the time of the last write, by anyone. */
+  updated_at?: string;
+  /** What the `reconcile/applied` key says about reconcile's last write; absent when it has none (or none readable). */
+  applied?: AppliedStamp;
 }
 
 /** What create/update return: enough to continue (a credential needs its vault's id). */

@@ -12,7 +12,7 @@
  */
 import Anthropic from "@anthropic-ai/sdk";
 import pLimit from "p-limit";
-import { lifecycleOf, ownerOf, ownershipMetadata } from "../providers/ownership.js";
+import { APPLIED_KEY, formatAppliedStamp, lifecycleOf, ownerOf, ownershipMetadata } from "../providers/ownership.js";
 import { providerFor } from "../providers/registry.js";
 import { DEFAULT_RETRY, type RetryPolicy, verifiedWrite } from "../providers/retry.js";
 import type { AppliedRef, DesiredResource, LiveResource, Provider, ProviderContext } from "../providers/types.js";
@@ -67,6 +67,10 @@ export interface ApplyOptions {
   skip?: ReadonlyMap<string, string>;
   /** Once aborted (e.g. the apply lock was lost), no further write starts; each fails with the abort reason. */
   signal?: AbortSignal;
+  /** The commit the specs come from, recorded in each write's `reconcile/applied` stamp (see `currentCommit`). */
+  commit?: string;
+  /** Clock for the `reconcile/applied` stamp (tests pass a fixed one). */
+  now?: () => Date;
 }
 
 /** A replace that archived the old resource and then could not create the new one. */
@@ -177,6 +181,16 @@ export async function applyPlan(
     return found;
   };
 
+  // Every create and update records, in the same request, that reconcile wrote the resource (docs/adr/0017): the
+  // time, the commit, and for versioned kinds the version the write produces (the precondition's plus one).
+  const stamp = (version?: number): Record<string, string> => ({
+    [APPLIED_KEY]: formatAppliedStamp({
+      at: (options.now ?? (() => new Date()))().toISOString(),
+      ...(version !== undefined ? { version: version + 1 } : {}),
+      ...(options.commit ? { commit: options.commit } : {}),
+    }),
+  });
+
   const execute = async (action: PlannedAction, counter: { attempts: number }): Promise<AppliedRef | null> => {
     const provider = providerFor(action.type);
     const resource = desiredBy.get(action.address);
@@ -189,7 +203,7 @@ export async function applyPlan(
       ]);
       const res = resource as DesiredResource;
       const parent = await parentId(res);
-      const ownership = ownershipMetadata(ctx.stack, res.name, lifecycleOf(res));
+      const ownership = { ...ownershipMetadata(ctx.stack, res.name, lifecycleOf(res)), ...stamp() };
       return verifiedWrite(
         () => provider.create(client, res, ctx, ownership, parent),
         () => findCreated(client, provider, res, ctx, parent, exclude),
@@ -204,7 +218,10 @@ export async function applyPlan(
       case "adopt": {
         const res = resource as DesiredResource;
         const current = liveFor(action);
-        const request = { fields: changedFields(action), ownership: action.ownership ?? {} };
+        const request = {
+          fields: changedFields(action),
+          ownership: { ...action.ownership, ...stamp(current.version) },
+        };
         return verifiedWrite(
           () => provider.update(client, res, current, request, ctx),
           () => updateLanded(client, provider, res, current, request.ownership),

@@ -15,7 +15,7 @@
 import type Anthropic from "@anthropic-ai/sdk";
 import pLimit from "p-limit";
 import { isLockAgent } from "../providers/lock.js";
-import { ownerOf } from "../providers/ownership.js";
+import { APPLIED_KEY, ownerOf, parseAppliedStamp } from "../providers/ownership.js";
 import { PROVIDERS } from "../providers/registry.js";
 import { addressOf } from "../providers/resource.js";
 import type { ApiObject, LiveResource, Provider, ProviderContext, ResourceType } from "../providers/types.js";
@@ -52,6 +52,7 @@ export function liveResource(
   parentId: string | undefined,
 ): LiveResource {
   const owner = ownerOf(object.metadata);
+  const applied = parseAppliedStamp(object.metadata?.[APPLIED_KEY]);
   return {
     type: provider.type,
     name,
@@ -64,6 +65,8 @@ export function liveResource(
     protected: owner?.lifecycle === "protect",
     deleteOnPrune: owner?.lifecycle === "delete",
     created_at: String(object.created_at),
+    ...(typeof object.updated_at === "string" ? { updated_at: object.updated_at } : {}),
+    ...(applied ? { applied } : {}),
   };
 }
 

@@ -13,9 +13,10 @@ import { lifecycleOf, OWNERSHIP_KEYS, ownershipMetadata } from "../providers/own
 import { PROVIDERS, providerFor } from "../providers/registry.js";
 import type { ComparableState, DesiredResource, LiveResource, ResourceType } from "../providers/types.js";
 import type { SourceLocation } from "../spec/types.js";
-import { diffState, type FieldChange, pathsOverlap, topField } from "./diff.js";
+import { diffState, type FieldChange, pathsOverlap, SENSITIVE, topField } from "./diff.js";
 import { settleDuplicates, specChanges } from "./duplicates.js";
 import type { LiveState } from "./observe.js";
+import { DEFAULT_CLOCK_SKEW_MS, lastWriter } from "./origin.js";
 
 /** What apply does to one resource. `keep` is a no-op that a plan still reports (no longer declared, not pruned). */
 export type ActionKind = "adopt" | "create" | "update" | "replace" | "archive" | "delete" | "keep";
@@ -35,6 +36,13 @@ export interface PlannedAction {
   reason?: string;
   /** The address the live resource had before a rename (`previous_names:`). */
   moved_from?: string;
+  /**
+   * Set when someone other than reconcile wrote the live resource after reconcile's last apply (a console edit, a
+   * script): the evidence, such as `version 4 is past version 3, which reconcile wrote at ...` (see `origin.ts`).
+   * A resource with secrets changed outside reconcile also gets its secrets rewritten, since the live value cannot
+   * be read to compare.
+   */
+  changed_outside?: string;
   /**
    * For the archive of a duplicate (another owned object claiming this address): the id of the one kept. The
    * action's `id` is the duplicate's; with the address, it identifies the action (see `actionKey`).
@@ -108,6 +116,11 @@ export interface PlanOptions {
   adopt?: ReadonlyArray<{ address: string; id: string }>;
   /** Clock for `created_at` (tests pass a fixed one). */
   now?: () => Date;
+  /**
+   * How much later than reconcile's stamp a live `updated_at` may be and still count as reconcile's own write
+   * (clock skew between this machine and the API), in milliseconds. Default 2 minutes (`origin.ts`).
+   */
+  clockSkewMs?: number;
 }
 
 /**
@@ -201,6 +214,9 @@ function planExisting(
   if (!how.adopting && lifecycleOf(resource) !== lifecycleOf(live)) {
     ownership[OWNERSHIP_KEYS.lifecycle] = lifecycleOf(resource);
   }
+  const writer = how.adopting ? undefined : lastWriter(live, cx.options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS);
+  const outside = writer?.by === "outside" ? writer.evidence : undefined;
+  if (outside) restoreSecrets(resource, changes, outside, cx);
   if (changes.length === 0 && !how.adopting && !how.moved_from) return null;
 
   const action: PlannedAction = {
@@ -212,6 +228,7 @@ function planExisting(
     ...(live.version !== undefined ? { version: live.version } : {}),
     changes,
     ...(how.moved_from ? { moved_from: how.moved_from } : {}),
+    ...(outside ? { changed_outside: outside } : {}),
     ...(Object.keys(ownership).length > 0 ? { ownership } : {}),
     depends_on: resource.dependsOn,
     ...(resource.source ? { source: resource.source } : {}),
@@ -229,6 +246,23 @@ function planExisting(
     );
   }
   return { ...action, action: "replace", reason: why };
+}
+
+/**
+ * A resource with secrets that was written outside reconcile may hold another secret even though its fingerprint
+ * (reconcile's own record) still matches the spec: the API never returns secret values. Adds a change of each
+ * secret not already changing, so apply writes the spec's value back; warns instead when the value is not available.
+ */
+function restoreSecrets(resource: DesiredResource, changes: FieldChange[], evidence: string, cx: Context): void {
+  const missing = resource.sensitive.filter((path) => !changes.some((c) => pathsOverlap(c.path, path)));
+  if (missing.length === 0) return;
+  if (resource.missingSecrets.length > 0) {
+    cx.warnings.push(
+      `${resource.address} was changed outside reconcile (${evidence}), so its secret may have been replaced; set ${envList(resource.missingSecrets)} and apply to write it back`,
+    );
+    return;
+  }
+  for (const path of missing) changes.push({ path, before: SENSITIVE, after: SENSITIVE, sensitive: true });
 }
 
 /** The plan entry for an owned resource no spec declares: kept, or archived (deleted for `on_prune: delete`) under prune. */
@@ -468,6 +502,7 @@ const ACTION_FIELDS = [
   "id",
   "version",
   "moved_from",
+  "changed_outside",
   "duplicate_of",
   "reason",
   "ownership",

@@ -8,7 +8,8 @@
  *   secret may resend it (a credential's `auth` travels whole), so any update of such a resource is held back too;
  * - parent: a child's parent (a credential's vault) exists live or is created, replaced or adopted by this plan;
  * - sizes the API enforces (API-NOTES, SDK doc comments): metadata at most 16 keys counting reconcile's reserved
- *   ones, keys at most 64 characters, values at most 512.
+ *   ones (ownership, lifecycle, the `reconcile/applied` stamp, a secret's fingerprint), keys at most 64 characters,
+ *   values at most 512.
  * An action that fails a check is not ready; so is every action that depends on it, transitively.
  */
 import { lifecycleOf, ownershipMetadata } from "../providers/ownership.js";
@@ -49,8 +50,8 @@ function metadataProblems(resource: DesiredResource, stack: string): string[] {
   if (own === undefined || own === null || typeof own !== "object" || Array.isArray(own)) return [];
   const reserved = ownershipMetadata(stack, resource.name, lifecycleOf(resource));
   const all: Record<string, unknown> = { ...own, ...reserved };
-  // A resource with a secret also stores its fingerprint under a reserved key.
-  const count = Object.keys(all).length + (resource.sensitive.length > 0 ? 1 : 0);
+  // Every write also stores the `reconcile/applied` stamp, and a resource with a secret its fingerprint.
+  const count = Object.keys(all).length + 1 + (resource.sensitive.length > 0 ? 1 : 0);
   const problems: string[] = [];
   if (count > METADATA_LIMITS.keys) {
     problems.push(

@@ -179,10 +179,16 @@ export function plural(count: number, noun: string): string {
 }
 
 /**
- * The parenthesised note after an action's address, unescaped: why it is replaced, where it moved from, what it
- * adopts.
+ * The parenthesised note after an action's address, unescaped: that it was changed outside reconcile (first, so a
+ * cut note keeps it), why it is replaced, where it moved from, what it adopts.
  */
 export function actionNote(action: PlannedAction): string | undefined {
+  const outside = action.changed_outside ? `changed outside reconcile: ${action.changed_outside}` : undefined;
+  const note = baseNote(action);
+  return outside && note ? `${outside}; ${note}` : (outside ?? note);
+}
+
+function baseNote(action: PlannedAction): string | undefined {
   if (action.moved_from) return `moved from ${action.moved_from}`;
   if (action.action === "adopt") return `adopting ${action.id}`;
   if (action.duplicate_of) return `${action.id}: ${action.reason}`;

@@ -11,6 +11,7 @@ import type { DesiredSpecs, SecretSource, SpecError } from "../spec/types.js";
 import { desiredResources } from "./desired.js";
 import { settleDuplicates } from "./duplicates.js";
 import { type LiveState, observe } from "./observe.js";
+import { clockSkewMs } from "./origin.js";
 import { buildPlan, firstActionDifference, type Plan, type StaleInput, staleInputs } from "./plan.js";
 
 /** Thrown when the specs or the project configuration have errors: nothing is observed, nothing is written. */
@@ -109,6 +110,7 @@ export async function preparePlan(options: PrepareOptions): Promise<PreparedPlan
     allowMassPrune: options.allowMassPrune === true,
     maxPruneShare: config.max_prune_share,
     adopt,
+    clockSkewMs: clockSkewMs(),
   });
   return { plan, desired, live, ctx };
 }

@@ -116,11 +116,11 @@ describe("preflight", () => {
   });
 
   it("checks metadata against the API's limits, reserved keys included, and skips dependents too", () => {
-    const many = Object.fromEntries(Array.from({ length: 14 }, (_, i) => [`k${i}`, "v"]));
+    const many = Object.fromEntries(Array.from({ length: 13 }, (_, i) => [`k${i}`, "v"]));
     const d = desired(specs({ ...vaultSpec(), metadata: many }), ctx({ MAIL_TOKEN: "t" }));
     const result = check(buildPlan(d, empty(), opts), d, empty());
     expect(result.problems).toEqual([
-      "vault.mail: metadata would hold 17 keys (14 of its own and 3 reserved by reconcile), more than the API's 16; remove 1 from the spec",
+      "vault.mail: metadata would hold 17 keys (13 of its own and 4 reserved by reconcile), more than the API's 16; remove 1 from the spec",
     ]);
     expect(result.unready).toEqual(["vault.mail", "credential.mail/workspace"]);
     const long = desired(

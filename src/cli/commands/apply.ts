@@ -26,7 +26,9 @@ import { preflight } from "../../reconcile/preflight.js";
 import { renderPlanText } from "../../reconcile/render-text.js";
 import { type PreparedPlan, preparePlan, prepareSavedPlan } from "../../reconcile/workflow.js";
 import { withLockedProject } from "../apply-lock.js";
+import { currentCommit } from "../commit.js";
 import type { Output } from "../output.js";
+import { findRoot } from "../root.js";
 import { type ProjectFlags, projectOptions } from "../session.js";
 
 /** Flags of `apply`. */
@@ -94,8 +96,10 @@ async function execute(
 ) {
   const c = createColors(output.color);
   output.out("\n");
+  const commit = await currentCommit(findRoot(flags.dir));
   const result = await applyPlan(client, prepared.plan, prepared.desired, prepared.live, prepared.ctx, {
     ...(flags.concurrency ? { concurrency: flags.concurrency } : {}),
+    ...(commit ? { commit } : {}),
     skip,
     ...(signal ? { signal } : {}),
     onOutcome: (o) => {
