@@ -6,6 +6,7 @@ import { type IgnoreEntry, loadProjectConfig, type ProjectConfig, type TargetCon
 import { resolveSpecs } from "./resolve.js";
 import type { DesiredSpecs, SpecError } from "./types.js";
 import { validateDocuments } from "./validate.js";
+import { secretEnvErrors } from "./secret-env.js";
 import { substituteVars } from "./vars.js";
 
 export { formatSpecError } from "./errors.js";
@@ -83,8 +84,9 @@ async function checkSpecs(
   const failed = new Set<LoadedDocument>();
   const documents = loaded.documents.map((document) => {
     const result = substituteVars(document, target);
-    if (result.errors.length > 0) failed.add(result.document);
-    varErrors.push(...result.errors);
+    const envErrors = secretEnvErrors(result.document, target);
+    if (result.errors.length + envErrors.length > 0) failed.add(result.document);
+    varErrors.push(...result.errors, ...envErrors);
     return result.document;
   });
   const validated = validateDocuments(documents);
