@@ -13,7 +13,7 @@ import { archiveObject, listObjects, readObject, writeObject } from "./client.js
 import { sortedStrings } from "./comparable.js";
 import { metadataUpdate, SECRET_FINGERPRINT_KEY, userMetadata } from "./ownership.js";
 import { desiredResource } from "./resource.js";
-import { collectSecretRefs, secretFingerprint, substituteSecrets } from "./secrets.js";
+import { collectSecretRefs, SECRET_WRITTEN_AT_KEY, secretFingerprint, substituteSecrets } from "./secrets.js";
 import type { ComparableState, Json, Provider, ProviderContext } from "./types.js";
 
 type Obj = Record<string, unknown>;
@@ -108,6 +108,15 @@ function authUpdate(auth: ResolvedCredentialAuth): Obj {
   }
 }
 
+/**
+ * The reserved metadata written with a secret, in the same request: its fingerprint and the time of the write
+ * (`SECRET_WRITTEN_AT_KEY`, whole seconds, UTC).
+ */
+function secretKeys(fingerprint: string): Record<string, string> {
+  const now = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace(".000Z", "Z");
+  return { [SECRET_FINGERPRINT_KEY]: fingerprint, [SECRET_WRITTEN_AT_KEY]: now };
+}
+
 function fingerprint(spec: CredentialSpec, address: string, ctx: ProviderContext): string | null {
   return secretFingerprint(collectSecretRefs(spec.credential.auth), ctx.secrets, ctx.stack, address);
 }
@@ -174,7 +183,7 @@ export const credentialProvider: Provider = {
       metadata: {
         ...credential.metadata,
         ...ownership,
-        ...(typeof secret === "string" ? { [SECRET_FINGERPRINT_KEY]: secret } : {}),
+        ...(typeof secret === "string" ? secretKeys(secret) : {}),
       },
       auth: substituteSecrets(credential.auth, ctx.secrets) as never,
     };
@@ -196,7 +205,7 @@ export const credentialProvider: Provider = {
     if (rewritesAuth) body.auth = substituteSecrets(authUpdate(credential.auth), ctx.secrets);
     const ownership =
       rewritesAuth && typeof secret === "string"
-        ? { ...request.ownership, [SECRET_FINGERPRINT_KEY]: secret }
+        ? { ...request.ownership, ...secretKeys(secret) }
         : request.ownership;
     const metadata = metadataUpdate(credential.metadata, live.metadata, { fields: request.fields, ownership });
     if (metadata) body.metadata = metadata;

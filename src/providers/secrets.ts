@@ -10,6 +10,13 @@
 import { createHmac } from "node:crypto";
 import type { SecretRef, SecretSource } from "../spec/types.js";
 
+/**
+ * The credential metadata key holding when reconcile last wrote the credential's secret (ISO 8601, UTC), written in
+ * the same request as the secret and its fingerprint, so a failed write cannot leave a time that claims a rotation.
+ * `secretHealth` (src/reconcile/secrets-health.ts) compares it with `rotation.max_age`. See docs/adr/0018.
+ */
+export const SECRET_WRITTEN_AT_KEY = "reconcile/secret-written-at";
+
 /** True when `value` is a `SecretRef` (`{ source: "env", name }`). */
 export function isSecretRef(value: unknown): value is SecretRef {
   return (

@@ -49,8 +49,9 @@ function metadataProblems(resource: DesiredResource, stack: string): string[] {
   if (own === undefined || own === null || typeof own !== "object" || Array.isArray(own)) return [];
   const reserved = ownershipMetadata(stack, resource.name, lifecycleOf(resource));
   const all: Record<string, unknown> = { ...own, ...reserved };
-  // A resource with a secret also stores its fingerprint under a reserved key.
-  const count = Object.keys(all).length + (resource.sensitive.length > 0 ? 1 : 0);
+  // A resource with a secret also stores its fingerprint and the time it was written under reserved keys
+  // (`reconcile/secret-fingerprint`, `reconcile/secret-written-at`).
+  const count = Object.keys(all).length + (resource.sensitive.length > 0 ? 2 : 0);
   const problems: string[] = [];
   if (count > METADATA_LIMITS.keys) {
     problems.push(

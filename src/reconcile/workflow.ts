@@ -11,6 +11,7 @@ import type { DesiredSpecs, SecretSource, SpecError } from "../spec/types.js";
 import { desiredResources } from "./desired.js";
 import { settleDuplicates } from "./duplicates.js";
 import { type LiveState, observe } from "./observe.js";
+import { healthWarnings, secretHealth, secretVariables } from "./secrets-health.js";
 import { buildPlan, firstActionDifference, type Plan, type StaleInput, staleInputs } from "./plan.js";
 
 /** Thrown when the specs or the project configuration have errors: nothing is observed, nothing is written. */
@@ -110,6 +111,9 @@ export async function preparePlan(options: PrepareOptions): Promise<PreparedPlan
     maxPruneShare: config.max_prune_share,
     adopt,
   });
+  // Secret health and the variables credentials read: for the reviewer, not actions (issue 9 item 2, issue 7 item 5).
+  plan.warnings.push(...healthWarnings(secretHealth(desired, live, { now: new Date() })));
+  plan.secret_variables = secretVariables(desired);
   return { plan, desired, live, ctx };
 }
 
