@@ -204,9 +204,7 @@ export const credentialProvider: Provider = {
     if (request.fields.includes("display_name")) body.display_name = credential.display_name;
     if (rewritesAuth) body.auth = substituteSecrets(authUpdate(credential.auth), ctx.secrets);
     const ownership =
-      rewritesAuth && typeof secret === "string"
-        ? { ...request.ownership, ...secretKeys(secret) }
-        : request.ownership;
+      rewritesAuth && typeof secret === "string" ? { ...request.ownership, ...secretKeys(secret) } : request.ownership;
     const metadata = metadataUpdate(credential.metadata, live.metadata, { fields: request.fields, ownership });
     if (metadata) body.metadata = metadata;
     const updated = await writeObject(
@@ -224,3 +222,51 @@ export const credentialProvider: Provider = {
     );
   },
 };
+
+/** What `validateOAuthCredential` found (SDK `BetaManagedAgentsCredentialValidation`, reduced to what is reported). */
+export interface OAuthValidation {
+  status: "valid" | "invalid" | "unknown";
+  /**
+   * The API's reason, in words: the MCP probe step that failed with its HTTP status, and the refresh outcome. The
+   * response bodies the API captures are left out (they are scrubbed by the API, but are the server's words).
+   */
+  reason: string;
+  validated_at: string;
+}
+
+/**
+ * Asks the API to probe an `mcp_oauth` credential against its MCP server (`POST
+ * /v1/vaults/{vault_id}/credentials/{id}/mcp_oauth_validate`, SDK `credentials.mcpOAuthValidate`). Sends no secret;
+ * transient faults are retried by the SDK (twice).
+ * @throws the SDK's `APIError` (404 unknown credential, 400 not `mcp_oauth`), or Error for an answer that is not a
+ *   validation
+ */
+export async function validateOAuthCredential(
+  client: Parameters<Provider["list"]>[0],
+  vaultId: string,
+  id: string,
+): Promise<OAuthValidation> {
+  const answer = (await client.beta.vaults.credentials.mcpOAuthValidate(
+    id,
+    { vault_id: vaultId },
+    { maxRetries: 2 },
+  )) as unknown as Obj | undefined;
+  const status = answer?.status;
+  if (status !== "valid" && status !== "invalid" && status !== "unknown") {
+    throw new Error(`POST /v1/vaults/${vaultId}/credentials/${id}/mcp_oauth_validate: the answer is not a validation`);
+  }
+  const reasons: string[] = [];
+  const probe = answer?.mcp_probe as Obj | null | undefined;
+  if (probe && typeof probe === "object") {
+    const http = probe.http_response as Obj | null | undefined;
+    const code = http && typeof http.status_code === "number" ? ` answered ${http.status_code}` : " got no answer";
+    reasons.push(`MCP ${String(probe.method).slice(0, 64)}${code}`);
+  }
+  const refresh = answer?.refresh as Obj | null | undefined;
+  if (refresh && typeof refresh === "object") reasons.push(`refresh ${String(refresh.status).slice(0, 32)}`);
+  if (answer?.has_refresh_token === false && !refresh) reasons.push("no refresh token");
+  const reason =
+    reasons.join("; ") ||
+    (status === "valid" ? "authenticated against its MCP server" : "the probe could not tell; validate again later");
+  return { status, reason, validated_at: String(answer?.validated_at ?? "") };
+}

@@ -11,8 +11,8 @@ import type { DesiredSpecs, SecretSource, SpecError } from "../spec/types.js";
 import { desiredResources } from "./desired.js";
 import { settleDuplicates } from "./duplicates.js";
 import { type LiveState, observe } from "./observe.js";
-import { healthWarnings, secretHealth, secretVariables } from "./secrets-health.js";
 import { buildPlan, firstActionDifference, type Plan, type StaleInput, staleInputs } from "./plan.js";
+import { healthWarnings, secretHealth, secretVariables } from "./secrets-health.js";
 
 /** Thrown when the specs or the project configuration have errors: nothing is observed, nothing is written. */
 export class SpecErrorsFound extends Error {

@@ -4,9 +4,9 @@ import { compareSpecErrors } from "./errors.js";
 import { type LoadedDocument, type LoadResult, loadSpecFiles } from "./load.js";
 import { type IgnoreEntry, loadProjectConfig, type ProjectConfig, type TargetConfig } from "./project-config.js";
 import { resolveSpecs } from "./resolve.js";
+import { secretEnvErrors } from "./secret-env.js";
 import type { DesiredSpecs, SpecError } from "./types.js";
 import { validateDocuments } from "./validate.js";
-import { secretEnvErrors } from "./secret-env.js";
 import { substituteVars } from "./vars.js";
 
 export { formatSpecError } from "./errors.js";

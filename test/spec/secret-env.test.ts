@@ -41,13 +41,7 @@ describe("declared secret variables", () => {
   });
 
   test("variables holding API keys or GitHub credentials fail even when declared elsewhere", async () => {
-    const config = yaml(
-      "stack: s",
-      "secret_env: [DESK_TOKEN]",
-      "targets:",
-      "  prod:",
-      "    api_key_env: PROD_KEY",
-    );
+    const config = yaml("stack: s", "secret_env: [DESK_TOKEN]", "targets:", "  prod:", "    api_key_env: PROD_KEY");
     const lines = await validate(config, {
       "vaults/v.yaml": vault(
         "${env:ANTHROPIC_API_KEY}",
@@ -62,7 +56,9 @@ describe("declared secret variables", () => {
     expect(lines[0]).toBe(
       "vaults/v.yaml:9:14: Vault/v: credentials[0].auth.token: ${env:ANTHROPIC_API_KEY} may not be read by a spec: ANTHROPIC_API_KEY holds an API key or CI credential. Give the credential its own variable (declared under secret_env: in reconcile.yaml)",
     );
-    expect(lines[1]).toContain("vaults/v.yaml:14:14: Vault/v: credentials[1].auth.token: ${env:PROD_KEY} may not be read");
+    expect(lines[1]).toContain(
+      "vaults/v.yaml:14:14: Vault/v: credentials[1].auth.token: ${env:PROD_KEY} may not be read",
+    );
     expect(lines[1]).toContain("holds a target's API key (api_key_env)");
     for (const line of lines.slice(2)) expect(line).toContain("may not be read by a spec");
   });
