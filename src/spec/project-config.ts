@@ -441,6 +441,41 @@ export async function addAdoptEntry(root: string, address: string, id: string): 
 }
 
 /**
+ * Declares `names` as secret variables in `reconcile.yaml` under `root` (top-level `secret_env:`, created if absent),
+ * keeping the rest of the file as it is (like `addAdoptEntry`); names already declared are left alone, and nothing
+ * is written when all are. Used by `reconcile export`, whose specs refer to the variables it names.
+ * @returns the names added, in the order given
+ * @throws Error when a name is not a variable name or may never be declared (`reservedEnvReason`), when there is no
+ *   `reconcile.yaml`, when it is not valid YAML or not a mapping, or when its `secret_env:` is not a list
+ */
+export async function addSecretEnv(root: string, names: readonly string[]): Promise<string[]> {
+  for (const name of names) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`${JSON.stringify(name)} is not a variable name`);
+    const why = reservedEnvReason(name, []);
+    if (why) throw new Error(`${name} cannot be declared: ${why}`);
+  }
+  const file = join(root, PROJECT_CONFIG_FILE);
+  const loaded = await readForEdit(file);
+  const { doc, contents } = loaded;
+  const list = contents.get("secret_env", true);
+  const wanted = [...new Set(names)];
+  if (list === undefined || (isScalar(list) && list.value === null)) {
+    if (wanted.length === 0) return [];
+    contents.set("secret_env", doc.createNode(wanted));
+    await writeAtomically(file, render(loaded));
+    return wanted;
+  }
+  if (!isSeq(list)) throw new Error(`${PROJECT_CONFIG_FILE}: secret_env: must be a list of variable names`);
+  const have = new Set(list.items.map((item) => (isScalar(item) ? String(item.value) : "")));
+  const added = wanted.filter((name) => !have.has(name));
+  if (added.length === 0) return [];
+  if (list.items.length === 0) list.flow = false;
+  for (const name of added) list.add(doc.createNode(name));
+  await writeAtomically(file, render(loaded));
+  return added;
+}
+
+/**
  * Removes the `adopt:` entries of `addresses` from `reconcile.yaml` under `root` (once the adoptions were applied),
  * keeping the rest of the file as it is; the `adopt:` key goes when its list becomes empty. A missing file, or no
  * matching entry, writes nothing.
