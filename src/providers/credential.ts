@@ -13,7 +13,14 @@ import { archiveObject, listObjects, readObject, writeObject } from "./client.js
 import { sortedStrings } from "./comparable.js";
 import { metadataUpdate, SECRET_FINGERPRINT_KEY, userMetadata } from "./ownership.js";
 import { desiredResource } from "./resource.js";
-import { collectSecretRefs, SECRET_WRITTEN_AT_KEY, secretFingerprint, substituteSecrets } from "./secrets.js";
+import {
+  collectSecretRefs,
+  redactSecretValues,
+  SECRET_WRITTEN_AT_KEY,
+  secretFingerprint,
+  secretValues,
+  substituteSecrets,
+} from "./secrets.js";
 import type { ComparableState, Json, Provider, ProviderContext } from "./types.js";
 
 type Obj = Record<string, unknown>;
@@ -193,7 +200,9 @@ export const credentialProvider: Provider = {
       `POST /v1/vaults/${parentId}/credentials`,
       (o) => client.beta.vaults.credentials.create(String(parentId), params, o),
       { secret: true },
-    );
+    ).catch((error: unknown) => {
+      throw redactSecretValues(error, secretValues(collectSecretRefs(credential.auth), ctx.secrets));
+    });
     return { id: created.id };
   },
   async update(client, desired, live, request, ctx) {
@@ -213,7 +222,9 @@ export const credentialProvider: Provider = {
       `POST /v1/vaults/${live.parentId}/credentials/${live.id}`,
       (o) => client.beta.vaults.credentials.update(live.id, body as never, o),
       { secret: true },
-    );
+    ).catch((error: unknown) => {
+      throw redactSecretValues(error, secretValues(collectSecretRefs(credential.auth), ctx.secrets));
+    });
     return { id: updated.id };
   },
   async archive(client, live) {
@@ -265,8 +276,12 @@ export async function validateOAuthCredential(
   const refresh = answer?.refresh as Obj | null | undefined;
   if (refresh && typeof refresh === "object") reasons.push(`refresh ${String(refresh.status).slice(0, 32)}`);
   if (answer?.has_refresh_token === false && !refresh) reasons.push("no refresh token");
-  const reason =
-    reasons.join("; ") ||
-    (status === "valid" ? "authenticated against its MCP server" : "the probe could not tell; validate again later");
+  const verdict =
+    status === "valid"
+      ? "authenticated against its MCP server"
+      : status === "invalid"
+        ? "rejected"
+        : "the probe could not tell whether it works";
+  const reason = [verdict, ...reasons].join("; ");
   return { status, reason, validated_at: String(answer?.validated_at ?? "") };
 }

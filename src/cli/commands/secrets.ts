@@ -17,7 +17,7 @@ import { validateOAuthCredential } from "../../providers/credential.js";
 import { parseDuration } from "../../providers/lock.js";
 import { envSecrets } from "../../providers/secrets.js";
 import { type ApplyOutcome, applyPlan, describeError } from "../../reconcile/apply.js";
-import { escapeControl as safe } from "../../reconcile/escape.js";
+import { escapeJsonText, escapeControl as safe } from "../../reconcile/escape.js";
 import { preflight } from "../../reconcile/preflight.js";
 import { type RotationEntry, rotationPlan } from "../../reconcile/secrets.js";
 import { needsRotation, type SecretHealth, secretHealth } from "../../reconcile/secrets-health.js";
@@ -111,7 +111,7 @@ export function runRotate(flags: RotateFlags, output: Output): Promise<number> {
     const bad = list.filter((r) => r.status === "failed" || r.status === "skipped").length;
     if (flags.json) {
       output.out(
-        `${safe(JSON.stringify({ stack: project.config.stack, target: project.target.name, credentials: list, other_changes: rotation.otherChanges }, null, 2))}\n`,
+        `${escapeJsonText(JSON.stringify({ stack: project.config.stack, target: project.target.name, credentials: list, other_changes: rotation.otherChanges }, null, 2))}\n`,
       );
       return bad > 0 ? 1 : 0;
     }
@@ -159,7 +159,7 @@ export function runStatus(flags: StatusFlags, output: Output): Promise<number> {
   return observeHealth(flags, output, async (health) => {
     const code = health.some(needsRotation) ? 2 : 0;
     if (flags.json) {
-      output.out(`${safe(JSON.stringify({ credentials: health }, null, 2))}\n`);
+      output.out(`${escapeJsonText(JSON.stringify({ credentials: health }, null, 2))}\n`);
       return code;
     }
     for (const h of health) output.out(`${healthLine(h)}\n`);
@@ -201,7 +201,7 @@ export function runCheck(flags: StatusFlags, output: Output): Promise<number> {
     const failed = checks.some((x) => x.status === "error");
     const code = failed ? 1 : checks.some((x) => x.status !== "valid") || health.some(needsRotation) ? 2 : 0;
     if (flags.json) {
-      output.out(`${safe(JSON.stringify({ checks, credentials: health }, null, 2))}\n`);
+      output.out(`${escapeJsonText(JSON.stringify({ checks, credentials: health }, null, 2))}\n`);
       return code;
     }
     for (const x of checks) output.out(`${safe(x.address)}: ${x.status}: ${safe(x.reason)}\n`);
