@@ -166,3 +166,26 @@ describe("rotationPlan", () => {
     expect(rotation.plan.actions).toEqual([]);
   });
 });
+
+describe("redactSecretValues", () => {
+  test("an API error that echoes a sent secret prints (sensitive) instead; other errors are untouched", async () => {
+    const { redactSecretValues } = await import("../../src/providers/secrets.js");
+    const Anthropic = (await import("@anthropic-ai/sdk")).default;
+    const echoed = Anthropic.APIError.generate(
+      403,
+      { type: "error", error: { type: "permission_error", message: 'refused: {"token":"canary-echo-55"}' } },
+      undefined,
+      new Headers(),
+    );
+    const scrubbed = redactSecretValues(echoed, ["canary-echo-55"]) as InstanceType<typeof Anthropic.APIError>;
+    expect(scrubbed).toBeInstanceOf(Anthropic.APIError);
+    expect(scrubbed.status).toBe(403);
+    expect(scrubbed.apiMessage ?? scrubbed.message).toBe('refused: {"token":"(sensitive)"}');
+    expect(scrubbed.message).not.toContain("canary-echo-55");
+    const plain = new Error("timed out");
+    expect(redactSecretValues(plain, ["canary-echo-55"])).toBe(plain);
+    expect((redactSecretValues(new Error("x canary-echo-55"), ["canary-echo-55"]) as Error).message).toBe(
+      "x (sensitive)",
+    );
+  });
+});
