@@ -11,6 +11,7 @@ import { importCommand } from "./commands/import.js";
 import { mcpCommand } from "./commands/mcp.js";
 import { outputsCommand } from "./commands/outputs.js";
 import { planCommand } from "./commands/plan.js";
+import { secretsCommand } from "./commands/secrets.js";
 import { validateCommand } from "./commands/validate.js";
 import { processOutput } from "./output.js";
 
@@ -42,6 +43,7 @@ export async function run(argv: string[]): Promise<number> {
     exportCommand(output, setExit),
     forceUnlockCommand(output, setExit),
     outputsCommand(output, setExit),
+    secretsCommand(output, setExit),
     mcpCommand(output, setExit, VERSION),
   ]) {
     program.addCommand(command.exitOverride().configureOutput({ writeOut: output.out, writeErr: output.err }));

@@ -348,10 +348,22 @@ export function deleteCredential(ws: Workspace, vaultId: string, id: string): Be
   return { id, type: "vault_credential_deleted" };
 }
 
+/** A verdict a test set for the next validations of one credential (`setTestProbe`), for the access token it names. */
+interface TestProbe {
+  status: "valid" | "invalid" | "unknown";
+  /** The digest of the access token the verdict is about: a new token (a rotation) makes it stale. */
+  access_token: string | undefined;
+}
+
+/** Test verdicts, per credential record (memory only: never in the state file, never in a public response). */
+const testProbes = new WeakMap<CredentialRecord, TestProbe>();
+
 /**
  * `POST …/credentials/:id/mcp_oauth_validate`: the emulator cannot reach MCP servers, so it answers the SDK's
  * `BetaManagedAgentsCredentialValidation` with `status: "unknown"` ("The probe couldn't tell whether the credential
- * works"), no probe and no refresh attempt.
+ * works"), no probe and no refresh attempt; unless a test set a verdict for the current access token with the
+ * emulator-only `setTestProbe` route: `valid` (no probe details), `invalid` (an `initialize` probe answered 401
+ * `invalid_token`, a refresh `failed` or `no_refresh_token`), or `unknown`.
  * @throws 404 unknown; 400 when the credential is not `mcp_oauth`.
  */
 export function validateCredential(
@@ -364,14 +376,69 @@ export function validateCredential(
   if (rec.credential.auth.type !== "mcp_oauth") {
     throw badRequest(`auth.type: only mcp_oauth credentials can be validated; '${id}' is ${rec.credential.auth.type}`);
   }
+  const probe = testProbes.get(rec);
+  const status = probe && probe.access_token === rec.secrets.access_token ? probe.status : "unknown";
+  const hasRefresh = rec.secrets.refresh_token !== undefined;
+  const rejected = {
+    status_code: 401,
+    content_type: "application/json",
+    body: '{"error":"invalid_token","error_description":"The access token expired or was revoked"}',
+    body_truncated: false,
+  };
   return {
     type: "vault_credential_validation",
     credential_id: id,
     vault_id: vaultId,
-    status: "unknown",
-    has_refresh_token: rec.secrets.refresh_token !== undefined,
-    mcp_probe: null,
-    refresh: null,
+    status,
+    has_refresh_token: hasRefresh,
+    mcp_probe: status === "invalid" ? { method: "initialize", http_response: rejected } : null,
+    refresh:
+      status === "invalid"
+        ? hasRefresh
+          ? { status: "failed", http_response: { ...rejected, status_code: 400, body: '{"error":"invalid_grant"}' } }
+          : { status: "no_refresh_token", http_response: null }
+        : null,
     validated_at: now,
   };
+}
+
+/**
+ * Emulator-only test hook (`POST /_emulator/vaults/:vault_id/credentials/:id/probe`, body `{status}`): the verdict
+ * `mcp_oauth_validate` gives for the credential's current access token, until a new token is written (a rotation).
+ * Not part of the Managed Agents API; documented in docs/emulator.md.
+ * @throws 404 unknown credential; 400 bad body or not `mcp_oauth`
+ */
+export function setTestProbe(ws: Workspace, vaultId: string, id: string, body: unknown): { status: string } {
+  const rec = getRecord(ws, vaultId, id);
+  if (rec.credential.auth.type !== "mcp_oauth") throw badRequest("auth.type: only mcp_oauth credentials have a probe");
+  const o = obj(body, "");
+  onlyKeys(o, ["status"], "");
+  const status = oneOf(required(o, "status", ""), "status", ["valid", "invalid", "unknown"] as const);
+  testProbes.set(rec, { status, access_token: rec.secrets.access_token });
+  return { status };
+}
+
+/** `v` when it is one of `values`, else a 400 at `path` listing them. */
+function oneOf<T extends string>(v: unknown, path: string, values: readonly T[]): T {
+  if (typeof v === "string" && values.includes(v as T)) return v as T;
+  throw fieldError(path, `Input should be ${values.map((x) => `'${x}'`).join(", ")}`);
+}
+
+const SECRET_FIELDS = ["token", "access_token", "refresh_token", "client_secret", "secret_value"] as const;
+
+/**
+ * Emulator-only test view (`POST /_emulator/vaults/:vault_id/credentials/:id/secret_matches`, body `{field, value}`):
+ * whether the credential's stored secret `field` is `value`, by comparing keyed digests (`Workspace.sealSecret`), so a
+ * test can prove a rotation took effect. Answers `{matches}` only: never a value or a digest. Not part of the Managed
+ * Agents API; documented in docs/emulator.md.
+ * @throws 404 unknown credential; 400 bad body
+ */
+export function secretMatches(ws: Workspace, vaultId: string, id: string, body: unknown): { matches: boolean } {
+  const rec = getRecord(ws, vaultId, id);
+  const o = obj(body, "");
+  onlyKeys(o, ["field", "value"], "");
+  const field = oneOf(required(o, "field", ""), "field", SECRET_FIELDS);
+  const value = str(required(o, "value", ""), "value", { min: 1, max: SECRET_MAX });
+  const stored = rec.secrets[field];
+  return { matches: stored !== undefined && stored === ws.sealSecret(value) };
 }

@@ -5,6 +5,8 @@ import {
   deleteCredential,
   listCredentials,
   retrieveCredential,
+  secretMatches,
+  setTestProbe,
   updateCredential,
   validateCredential,
 } from "./credentials.js";
@@ -137,6 +139,17 @@ export const ROUTES: readonly RouteSpec[] = [
     method: "POST",
     url: `${CRED}/mcp_oauth_validate`,
     handler: (c) => validateCredential(c.ws, p(c, "vault_id"), p(c, "credential_id"), c.now),
+  },
+  // Emulator-only test hooks (docs/emulator.md): not part of the Managed Agents API.
+  {
+    method: "POST",
+    url: "/_emulator/vaults/:vault_id/credentials/:credential_id/probe",
+    handler: (c) => setTestProbe(c.ws, p(c, "vault_id"), p(c, "credential_id"), c.body),
+  },
+  {
+    method: "POST",
+    url: "/_emulator/vaults/:vault_id/credentials/:credential_id/secret_matches",
+    handler: (c) => secretMatches(c.ws, p(c, "vault_id"), p(c, "credential_id"), c.body),
   },
 
   { method: "POST", url: "/v1/sessions", handler: (c) => createSession(c.ws, c.runtime, c.body, c.now) },

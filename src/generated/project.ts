@@ -6,6 +6,7 @@
  * A spec name: 1-64 lowercase letters, digits and '-', starting and ending with a letter or digit. Unique within its kind; other specs refer to it by this name.
  */
 export type SpecName = string;
+export type SecretEnvList = string[];
 /**
  * An absolute http:// or https:// URL, at most 2048 characters (the API's limit on MCP server and endpoint URLs).
  */
@@ -41,6 +42,7 @@ export interface ProjectConfigFile {
      */
     agents?: SpecName[];
   };
+  secret_env?: SecretEnvList;
   default_target?: SpecName;
   /**
    * The workspaces (and endpoints) the same specs are applied to, by target name (a spec name: lower-case letters, digits and '-'), with the values that differ between them. Without `targets:` there is one implicit target, `default`, using `ANTHROPIC_API_KEY`.
@@ -70,6 +72,7 @@ export interface TargetConfigFile {
    */
   workspace_id?: string;
   base_url?: HttpUrl;
+  secret_env?: SecretEnvList;
   /**
    * Values for `${var:NAME}` in specs, by variable name (letters, digits and _): model ids, MCP server URLs, allowed hosts... Values are strings and are not secret: secrets stay `${env:NAME}` references.
    */

@@ -77,11 +77,21 @@ export interface Credential {
    */
   display_name?: string;
   metadata?: Metadata;
+  rotation?: CredentialRotation;
   previous_names?: PreviousNames;
   /**
    * How the credential authenticates, selected by `type`: `static_bearer`, `mcp_oauth` or `environment_variable`.
    */
   auth: StaticBearerAuth | McpOAuthAuth | EnvironmentVariableAuth;
+}
+/**
+ * How often the credential's secret must be rotated. `plan`, `secrets status` and `secrets check` report it as due once its secret was last written (by `apply` or `reconcile secrets rotate`, recorded in the credential's metadata as `reconcile/secret-written-at`) longer ago than `max_age`. Not sent to the API.
+ */
+export interface CredentialRotation {
+  /**
+   * The longest a secret may stay in place: a whole number and a unit, `s`, `m`, `h` or `d` (`30d`, `12h`).
+   */
+  max_age: string;
 }
 /**
  * A bearer token sent to an MCP server, named by `toolset` or `mcp_server_url`, at least one (the SDK's `BetaManagedAgentsStaticBearerCreateParams`).

@@ -14,7 +14,14 @@ import { sortedStrings } from "./comparable.js";
 import { instantOrSelf } from "./instant.js";
 import { metadataUpdate, SECRET_FINGERPRINT_KEY, userMetadata } from "./ownership.js";
 import { desiredResource } from "./resource.js";
-import { collectSecretRefs, secretFingerprint, substituteSecrets } from "./secrets.js";
+import {
+  collectSecretRefs,
+  redactSecretValues,
+  SECRET_WRITTEN_AT_KEY,
+  secretFingerprint,
+  secretValues,
+  substituteSecrets,
+} from "./secrets.js";
 import type { ComparableState, Json, Provider, ProviderContext } from "./types.js";
 
 type Obj = Record<string, unknown>;
@@ -109,6 +116,15 @@ function authUpdate(auth: ResolvedCredentialAuth): Obj {
   }
 }
 
+/**
+ * The reserved metadata written with a secret, in the same request: its fingerprint and the time of the write
+ * (`SECRET_WRITTEN_AT_KEY`, whole seconds, UTC).
+ */
+function secretKeys(fingerprint: string): Record<string, string> {
+  const now = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace(".000Z", "Z");
+  return { [SECRET_FINGERPRINT_KEY]: fingerprint, [SECRET_WRITTEN_AT_KEY]: now };
+}
+
 function fingerprint(spec: CredentialSpec, address: string, ctx: ProviderContext): string | null {
   return secretFingerprint(collectSecretRefs(spec.credential.auth), ctx.secrets, ctx.stack, address);
 }
@@ -175,7 +191,7 @@ export const credentialProvider: Provider = {
       metadata: {
         ...credential.metadata,
         ...ownership,
-        ...(typeof secret === "string" ? { [SECRET_FINGERPRINT_KEY]: secret } : {}),
+        ...(typeof secret === "string" ? secretKeys(secret) : {}),
       },
       auth: substituteSecrets(credential.auth, ctx.secrets) as never,
     };
@@ -185,7 +201,9 @@ export const credentialProvider: Provider = {
       `POST /v1/vaults/${parentId}/credentials`,
       (o) => client.beta.vaults.credentials.create(String(parentId), params, o),
       { secret: true },
-    );
+    ).catch((error: unknown) => {
+      throw redactSecretValues(error, secretValues(collectSecretRefs(credential.auth), ctx.secrets));
+    });
     return { id: created.id };
   },
   async update(client, desired, live, request, ctx) {
@@ -196,9 +214,7 @@ export const credentialProvider: Provider = {
     if (request.fields.includes("display_name")) body.display_name = credential.display_name;
     if (rewritesAuth) body.auth = substituteSecrets(authUpdate(credential.auth), ctx.secrets);
     const ownership =
-      rewritesAuth && typeof secret === "string"
-        ? { ...request.ownership, [SECRET_FINGERPRINT_KEY]: secret }
-        : request.ownership;
+      rewritesAuth && typeof secret === "string" ? { ...request.ownership, ...secretKeys(secret) } : request.ownership;
     const metadata = metadataUpdate(credential.metadata, live.metadata, { fields: request.fields, ownership });
     if (metadata) body.metadata = metadata;
     const updated = await writeObject(
@@ -207,7 +223,9 @@ export const credentialProvider: Provider = {
       `POST /v1/vaults/${live.parentId}/credentials/${live.id}`,
       (o) => client.beta.vaults.credentials.update(live.id, body as never, o),
       { secret: true },
-    );
+    ).catch((error: unknown) => {
+      throw redactSecretValues(error, secretValues(collectSecretRefs(credential.auth), ctx.secrets));
+    });
     return { id: updated.id };
   },
   async archive(client, live) {
@@ -216,3 +234,55 @@ export const credentialProvider: Provider = {
     );
   },
 };
+
+/** What `validateOAuthCredential` found (SDK `BetaManagedAgentsCredentialValidation`, reduced to what is reported). */
+export interface OAuthValidation {
+  status: "valid" | "invalid" | "unknown";
+  /**
+   * The API's reason, in words: the MCP probe step that failed with its HTTP status, and the refresh outcome. The
+   * response bodies the API captures are left out (they are scrubbed by the API, but are the server's words).
+   */
+  reason: string;
+  validated_at: string;
+}
+
+/**
+ * Asks the API to probe an `mcp_oauth` credential against its MCP server (`POST
+ * /v1/vaults/{vault_id}/credentials/{id}/mcp_oauth_validate`, SDK `credentials.mcpOAuthValidate`). Sends no secret;
+ * transient faults are retried by the SDK (twice).
+ * @throws the SDK's `APIError` (404 unknown credential, 400 not `mcp_oauth`), or Error for an answer that is not a
+ *   validation
+ */
+export async function validateOAuthCredential(
+  client: Parameters<Provider["list"]>[0],
+  vaultId: string,
+  id: string,
+): Promise<OAuthValidation> {
+  const answer = (await client.beta.vaults.credentials.mcpOAuthValidate(
+    id,
+    { vault_id: vaultId },
+    { maxRetries: 2 },
+  )) as unknown as Obj | undefined;
+  const status = answer?.status;
+  if (status !== "valid" && status !== "invalid" && status !== "unknown") {
+    throw new Error(`POST /v1/vaults/${vaultId}/credentials/${id}/mcp_oauth_validate: the answer is not a validation`);
+  }
+  const reasons: string[] = [];
+  const probe = answer?.mcp_probe as Obj | null | undefined;
+  if (probe && typeof probe === "object") {
+    const http = probe.http_response as Obj | null | undefined;
+    const code = http && typeof http.status_code === "number" ? ` answered ${http.status_code}` : " got no answer";
+    reasons.push(`MCP ${String(probe.method).slice(0, 64)}${code}`);
+  }
+  const refresh = answer?.refresh as Obj | null | undefined;
+  if (refresh && typeof refresh === "object") reasons.push(`refresh ${String(refresh.status).slice(0, 32)}`);
+  if (answer?.has_refresh_token === false && !refresh) reasons.push("no refresh token");
+  const verdict =
+    status === "valid"
+      ? "authenticated against its MCP server"
+      : status === "invalid"
+        ? "rejected"
+        : "the probe could not tell whether it works";
+  const reason = [verdict, ...reasons].join("; ");
+  return { status, reason, validated_at: String(answer?.validated_at ?? "") };
+}

@@ -8,7 +8,15 @@
  * docs/adr/0002-secret-fingerprints.md.
  */
 import { createHmac } from "node:crypto";
+import Anthropic from "@anthropic-ai/sdk";
 import type { SecretRef, SecretSource } from "../spec/types.js";
+
+/**
+ * The credential metadata key holding when reconcile last wrote the credential's secret (ISO 8601, UTC), written in
+ * the same request as the secret and its fingerprint, so a failed write cannot leave a time that claims a rotation.
+ * `secretHealth` (src/reconcile/secrets-health.ts) compares it with `rotation.max_age`. See docs/adr/0018.
+ */
+export const SECRET_WRITTEN_AT_KEY = "reconcile/secret-written-at";
 
 /** True when `value` is a `SecretRef` (`{ source: "env", name }`). */
 export function isSecretRef(value: unknown): value is SecretRef {
@@ -103,4 +111,33 @@ export function withLocalPlaceholders(source: SecretSource, onPlaceholder: (name
     }
     return `local-placeholder-${ref.name}`;
   };
+}
+
+/**
+ * `error` with every occurrence of the secret `values` in its message replaced by `(sensitive)`, for errors of a
+ * request that carried them: a server (or a proxy in between) may echo a request body in its error message, and the
+ * message is printed. An SDK `APIError` stays an `APIError` of the same status (its envelope message scrubbed);
+ * anything else becomes an `Error` with the scrubbed message. Values shorter than 4 characters are left alone (they
+ * would mask ordinary words and are no secret worth the name). Returns `error` itself when nothing matched.
+ */
+export function redactSecretValues(error: unknown, values: readonly string[]): unknown {
+  const secrets = values.filter((v) => v.length >= 4).sort((a, b) => b.length - a.length);
+  const scrub = (text: string) => secrets.reduce((out, v) => out.split(v).join("(sensitive)"), text);
+  const message = error instanceof Error ? error.message : String(error);
+  const apiMessage = error instanceof Anthropic.APIError ? error.apiMessage : undefined;
+  const leaks = secrets.some((v) => message.includes(v) || (apiMessage ?? "").includes(v));
+  if (!leaks) return error;
+  if (error instanceof Anthropic.APIError && error.status !== undefined) {
+    const type = typeof error.type === "string" ? error.type : "error";
+    const envelope = { type: "error", error: { type, message: scrub(apiMessage ?? message) } };
+    return Anthropic.APIError.generate(error.status, envelope, undefined, error.headers);
+  }
+  const scrubbed = new Error(scrub(message));
+  scrubbed.name = error instanceof Error ? error.name : "Error";
+  return scrubbed;
+}
+
+/** The values of the secrets `refs` point at that are set (for `redactSecretValues`). */
+export function secretValues(refs: readonly SecretRef[], secrets: SecretSource): string[] {
+  return refs.map((ref) => secrets(ref)).filter((v): v is string => typeof v === "string");
 }

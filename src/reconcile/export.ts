@@ -36,7 +36,7 @@ import {
 } from "../providers/export/index.js";
 import { NameBook } from "../providers/export/naming.js";
 import type { ApiObject } from "../providers/types.js";
-import type { ProjectConfig } from "../spec/project-config.js";
+import { addSecretEnv, type ProjectConfig } from "../spec/project-config.js";
 import type { DesiredSpecs } from "../spec/types.js";
 import type { LoadedProject } from "./workflow.js";
 
@@ -303,6 +303,21 @@ export async function exportSpecs(options: ExportOptions): Promise<ExportResult>
       );
     }
     adopted.push({ address, id });
+  }
+
+  // The specs refer to these variables: declare them, as every stack must (secret_env, issue 7 item 5).
+  if (ctx.secrets.length > 0) {
+    try {
+      await addSecretEnv(
+        root,
+        ctx.secrets.map((s) => s.name),
+      );
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new Error(
+        `the spec files were written, but declaring their secret variables in reconcile.yaml failed: ${reason}`,
+      );
+    }
   }
 
   const entries = files.flatMap((f): ExportEntry[] =>

@@ -96,6 +96,11 @@ export interface Plan {
   /** Every address the plan looked at, with digests of its inputs (see `PlanInput`). */
   inputs: Record<string, PlanInput>;
   /**
+   * Which `${env:NAME}` variables each declared credential reads, by address (names only), so a reviewer sees a
+   * credential pointed at another variable (issue 7 item 5). Set by `preparePlan`; absent on a plan only built.
+   */
+  secret_variables?: Record<string, string[]>;
+  /**
    * `planDigest` of the plan, written by `renderPlanJson` (so `plan --out` files and `plan --json` carry it) and
    * checked when a saved plan is read. Absent on a plan that was only built.
    */

@@ -50,8 +50,9 @@ function metadataProblems(resource: DesiredResource, stack: string): string[] {
   if (own === undefined || own === null || typeof own !== "object" || Array.isArray(own)) return [];
   const reserved = ownershipMetadata(stack, resource.name, lifecycleOf(resource));
   const all: Record<string, unknown> = { ...own, ...reserved };
-  // Every write also stores the `reconcile/applied` stamp, and a resource with a secret its fingerprint.
-  const count = Object.keys(all).length + 1 + (resource.sensitive.length > 0 ? 1 : 0);
+  // Every write also stores the `reconcile/applied` stamp; a resource with a secret also stores its fingerprint and
+  // the time it was written (`reconcile/secret-fingerprint`, `reconcile/secret-written-at`).
+  const count = Object.keys(all).length + 1 + (resource.sensitive.length > 0 ? 2 : 0);
   const problems: string[] = [];
   if (count > METADATA_LIMITS.keys) {
     problems.push(

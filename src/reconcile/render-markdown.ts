@@ -253,6 +253,18 @@ function planSections(plan: Plan): Section[] {
       items: kept.map((a) => ({ kind: "item", text: `${codeSpan(a.address)} ${codeSpan(a.id ?? "")}` })),
     });
   }
+  const variables = Object.entries(plan.secret_variables ?? {}).filter(([, names]) => names.length > 0);
+  if (variables.length > 0) {
+    sections.push({
+      open: "**Credentials read these variables** (names only)",
+      openContinued: "**Credentials read these variables (continued)**",
+      close: "",
+      items: variables.map(([address, names]) => ({
+        kind: "item",
+        text: `${codeSpan(address)} reads ${names.map((n) => codeSpan(n)).join(", ")}`,
+      })),
+    });
+  }
   if (plan.warnings.length > 0) {
     sections.push({
       open: "**Warnings**",

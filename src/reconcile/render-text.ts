@@ -197,7 +197,7 @@ function baseNote(action: PlannedAction): string | undefined {
 
 /**
  * The whole plan as text (ends with the summary line and a newline). Every value from a spec or the live state
- * (stack, addresses, ids, paths, values, prompt lines, reasons, warnings) goes through `escapeControl`, so control
+ * (stack, addresses, ids, paths, values, prompt lines, reasons, warnings, the variables credentials read) goes through `escapeControl`, so control
  * characters and bidi overrides print as `\u001b`-style escapes and only the colours are real escape sequences.
  */
 export function renderPlanText(plan: Plan, options: TextOptions): string {
@@ -218,6 +218,12 @@ export function renderPlanText(plan: Plan, options: TextOptions): string {
   if (kept.length > 0) {
     out.push("No longer declared in the specs, kept (archive them with --prune):");
     for (const action of kept) out.push(c.dim(`  = ${safe(action.address)} (${safe(action.id ?? "")})`));
+    out.push("");
+  }
+  const variables = Object.entries(plan.secret_variables ?? {}).filter(([, names]) => names.length > 0);
+  if (variables.length > 0) {
+    out.push("Credentials read these variables (names only):");
+    for (const [address, names] of variables) out.push(c.dim(`  ${safe(address)}: ${safe(names.join(", "))}`));
     out.push("");
   }
   if (plan.warnings.length > 0) {

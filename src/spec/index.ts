@@ -4,6 +4,7 @@ import { compareSpecErrors } from "./errors.js";
 import { type LoadedDocument, type LoadResult, loadSpecFiles } from "./load.js";
 import { type IgnoreEntry, loadProjectConfig, type ProjectConfig, type TargetConfig } from "./project-config.js";
 import { referenceErrorsOfInvalid, resolveSpecs } from "./resolve.js";
+import { secretEnvErrors } from "./secret-env.js";
 import type { DesiredSpecs, SpecError } from "./types.js";
 import { validateDocuments } from "./validate.js";
 import { substituteVars } from "./vars.js";
@@ -83,8 +84,9 @@ async function checkSpecs(
   const failed = new Set<LoadedDocument>();
   const documents = loaded.documents.map((document) => {
     const result = substituteVars(document, target);
-    if (result.errors.length > 0) failed.add(result.document);
-    varErrors.push(...result.errors);
+    const envErrors = secretEnvErrors(result.document, target);
+    if (result.errors.length + envErrors.length > 0) failed.add(result.document);
+    varErrors.push(...result.errors, ...envErrors);
     return result.document;
   });
   const validated = validateDocuments(documents);

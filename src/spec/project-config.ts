@@ -32,6 +32,16 @@ export interface TargetConfig {
   base_url: string | null;
   /** Values for `${var:NAME}` in specs (model ids, MCP server URLs, allowed hosts...). */
   values: Record<string, string>;
+  /**
+   * The environment variables specs may read as secrets in this target (`${env:NAME}`): the target's `secret_env`,
+   * else the top-level one, else none. See `src/spec/secret-env.ts`.
+   */
+  secret_env: string[];
+  /**
+   * Variables no spec may read in this target, declared or not: every target's `api_key_env` (see
+   * `reservedEnvNames`). Names matching `RESERVED_ENV_PREFIXES`/`RESERVED_ENV_NAMES` are refused too.
+   */
+  reserved_env: string[];
   /** Where the target is declared; null for the implicit `default` target of a file with no `targets:`. */
   source: SourceLocation | null;
 }
@@ -61,6 +71,8 @@ export interface ProjectConfig {
   file: string | null;
   /** Archive owned resources whose spec was removed (like `--prune`). Default false. */
   prune: boolean;
+  /** Top-level `secret_env`: the variables specs may read as secrets where a target does not declare its own. */
+  secret_env: string[];
   /** `mcp.agents`: the agents `reconcile mcp` offers (spec names); absent offers every declared agent. */
   mcp_agents?: string[];
   /**
@@ -95,14 +107,45 @@ export const DEFAULT_MAX_PRUNE_SHARE = 0.5;
 /** The schema of `reconcile.yaml`, in `schemas/`. */
 const SCHEMA = "project.schema.json";
 
+/**
+ * Environment variables that hold API keys or CI/GitHub credentials and that no spec may read, whatever
+ * `secret_env` says (issue 7 item 5: a pull request must not be able to ship them to an MCP server of its choosing).
+ */
+export const RESERVED_ENV_NAMES: readonly string[] = [
+  "ANTHROPIC_API_KEY",
+  "ANTHROPIC_AUTH_TOKEN",
+  "GITHUB_TOKEN",
+  "GH_TOKEN",
+  "GITHUB_APP_PRIVATE_KEY",
+  "GITHUB_WEBHOOK_SECRET",
+  "CI_JOB_TOKEN",
+];
+
+/** Prefixes of variables no spec may read: the API's own (`ANTHROPIC_`), GitHub's and the Actions runner's. */
+export const RESERVED_ENV_PREFIXES: readonly string[] = ["ANTHROPIC_", "GITHUB_", "ACTIONS_", "RUNNER_"];
+
+/**
+ * Why `name` may never be read by a spec in a configuration whose targets read their API keys from `apiKeyEnvs`, or
+ * undefined when it may be declared.
+ */
+export function reservedEnvReason(name: string, apiKeyEnvs: readonly string[]): string | undefined {
+  if (apiKeyEnvs.includes(name)) return `${name} holds a target's API key (api_key_env)`;
+  if (RESERVED_ENV_NAMES.includes(name)) return `${name} holds an API key or CI credential`;
+  const prefix = RESERVED_ENV_PREFIXES.find((p) => name.startsWith(p));
+  if (prefix) return `variables starting with ${prefix} hold API keys or CI/GitHub credentials`;
+  return undefined;
+}
+
 /** The implicit target of a configuration that declares none: the default key, the key's workspace, no values. */
-function implicitTarget(): TargetConfig {
+function implicitTarget(secretEnv: string[] = []): TargetConfig {
   return {
     name: DEFAULT_TARGET,
     api_key_env: DEFAULT_API_KEY_ENV,
     workspace_id: null,
     base_url: null,
     values: {},
+    secret_env: secretEnv,
+    reserved_env: [DEFAULT_API_KEY_ENV],
     source: null,
   };
 }
@@ -113,6 +156,7 @@ function defaults(file: string | null): ProjectConfig {
     stack: DEFAULT_STACK,
     file,
     prune: false,
+    secret_env: [],
     max_prune_share: DEFAULT_MAX_PRUNE_SHARE,
     targets: [implicitTarget()],
     default_target: DEFAULT_TARGET,
@@ -191,6 +235,10 @@ function bestEffort(data: unknown, source: SourceDocument): ProjectConfig {
   if (!isRecord(data)) return config;
   if (typeof data.stack === "string") config.stack = data.stack;
   if (typeof data.prune === "boolean") config.prune = data.prune;
+  const envNames = (list: unknown): string[] | undefined =>
+    Array.isArray(list) ? list.filter((n): n is string => typeof n === "string") : undefined;
+  config.secret_env = envNames(data.secret_env) ?? [];
+  config.targets = [implicitTarget(config.secret_env)];
   if (isRecord(data.mcp) && Array.isArray(data.mcp.agents)) {
     config.mcp_agents = data.mcp.agents.filter((name): name is string => typeof name === "string");
   }
@@ -214,9 +262,13 @@ function bestEffort(data: unknown, source: SourceDocument): ProjectConfig {
         workspace_id: typeof t.workspace_id === "string" ? t.workspace_id : null,
         base_url: typeof t.base_url === "string" ? t.base_url : null,
         values,
+        secret_env: envNames(t.secret_env) ?? config.secret_env,
+        reserved_env: [],
         source: locate(source, ["targets", name], "key"),
       };
     });
+    const keys = [...new Set(config.targets.map((t) => t.api_key_env))];
+    for (const target of config.targets) target.reserved_env = keys;
     const names = config.targets.map((t) => t.name);
     const chosen = data.default_target;
     // A default_target naming nothing is an error (crossChecks); until it is fixed, fall back as if it were absent.
@@ -259,6 +311,21 @@ function crossChecks(data: Partial<ProjectConfigFile>, config: ProjectConfig, so
         ["default_target"],
         `"${chosen}" is not a declared target${didYouMean(chosen, declared)}; declared targets: ${declared.join(", ")}`,
       );
+    }
+  }
+  const keys = config.targets.map((t) => t.api_key_env);
+  const declaredEnv: Array<{ path: Array<string | number>; list: unknown }> = [
+    { path: ["secret_env"], list: data.secret_env },
+    ...Object.entries(isRecord(data.targets) ? data.targets : {}).map(([name, t]) => ({
+      path: ["targets", name, "secret_env"],
+      list: isRecord(t) ? t.secret_env : undefined,
+    })),
+  ];
+  for (const { path, list } of declaredEnv) {
+    if (!Array.isArray(list)) continue;
+    for (const [index, name] of list.entries()) {
+      const why = typeof name === "string" ? reservedEnvReason(name, keys) : undefined;
+      if (why) fail([...path, index], `${why}: no spec may read it; remove it from the list`);
     }
   }
   const byAddress = new Map<string, number>();
@@ -371,6 +438,41 @@ export async function addAdoptEntry(root: string, address: string, id: string): 
   }
   await writeAtomically(file, render(loaded));
   return edit;
+}
+
+/**
+ * Declares `names` as secret variables in `reconcile.yaml` under `root` (top-level `secret_env:`, created if absent),
+ * keeping the rest of the file as it is (like `addAdoptEntry`); names already declared are left alone, and nothing
+ * is written when all are. Used by `reconcile export`, whose specs refer to the variables it names.
+ * @returns the names added, in the order given
+ * @throws Error when a name is not a variable name or may never be declared (`reservedEnvReason`), when there is no
+ *   `reconcile.yaml`, when it is not valid YAML or not a mapping, or when its `secret_env:` is not a list
+ */
+export async function addSecretEnv(root: string, names: readonly string[]): Promise<string[]> {
+  for (const name of names) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`${JSON.stringify(name)} is not a variable name`);
+    const why = reservedEnvReason(name, []);
+    if (why) throw new Error(`${name} cannot be declared: ${why}`);
+  }
+  const file = join(root, PROJECT_CONFIG_FILE);
+  const loaded = await readForEdit(file);
+  const { doc, contents } = loaded;
+  const list = contents.get("secret_env", true);
+  const wanted = [...new Set(names)];
+  if (list === undefined || (isScalar(list) && list.value === null)) {
+    if (wanted.length === 0) return [];
+    contents.set("secret_env", doc.createNode(wanted));
+    await writeAtomically(file, render(loaded));
+    return wanted;
+  }
+  if (!isSeq(list)) throw new Error(`${PROJECT_CONFIG_FILE}: secret_env: must be a list of variable names`);
+  const have = new Set(list.items.map((item) => (isScalar(item) ? String(item.value) : "")));
+  const added = wanted.filter((name) => !have.has(name));
+  if (added.length === 0) return [];
+  if (list.items.length === 0) list.flow = false;
+  for (const name of added) list.add(doc.createNode(name));
+  await writeAtomically(file, render(loaded));
+  return added;
 }
 
 /**

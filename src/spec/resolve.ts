@@ -441,6 +441,15 @@ function resolveAuth(
   }
 }
 
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `rotation.max_age` (`30d`, `12h`; the schema guarantees the form) in milliseconds. */
+export function parseMaxAge(text: string): number {
+  const match = /^([1-9][0-9]{0,5})([smhd])$/.exec(text);
+  if (!match?.[1] || !match[2]) throw new Error(`not a duration like 30d: ${JSON.stringify(text)}`);
+  return Number(match[1]) * (UNIT_MS[match[2]] ?? 0);
+}
+
 function resolveVault(spec: Extract<ValidatedSpec, { kind: "Vault" }>, refs: References): Outcome<ResolvedVault> {
   const s = spec.spec;
   const list = s.credentials ?? [];
@@ -466,6 +475,7 @@ function resolveVault(spec: Extract<ValidatedSpec, { kind: "Vault" }>, refs: Ref
       metadata: metadataOf(c.metadata),
       auth,
       previous_names: [...(c.previous_names ?? [])],
+      max_age_ms: c.rotation ? parseMaxAge(c.rotation.max_age) : null,
       source: locate(spec.document, ["credentials", index]),
     });
   }

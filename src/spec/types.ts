@@ -150,6 +150,8 @@ export interface ResolvedCredential {
   metadata: Record<string, string>;
   auth: ResolvedCredentialAuth;
   previous_names: string[];
+  /** `rotation.max_age` in milliseconds: the secret is due once last written longer ago; null without `rotation`. */
+  max_age_ms?: number | null;
   source: SourceLocation;
 }
 

@@ -134,6 +134,7 @@ describe("targets", () => {
       join(dir, "reconcile.yaml"),
       [
         "stack: example-fleet",
+        "secret_env: [WORKSPACE_MCP_TOKEN]",
         "default_target: staging",
         "targets:",
         "  staging:",

@@ -330,7 +330,7 @@ describe("base URL", () => {
     try {
       await writeFile(
         join(dir, "reconcile.yaml"),
-        "stack: example-fleet\ntargets:\n  prod:\n    base_url: http://api.example.com\n",
+        "stack: example-fleet\nsecret_env: [WORKSPACE_MCP_TOKEN]\ntargets:\n  prod:\n    base_url: http://api.example.com\n",
       );
       const result = await runCli(["plan", "--dir", dir], { ANTHROPIC_API_KEY: "k", WORKSPACE_MCP_TOKEN: CANARY });
       expect(result.code).toBe(1);

@@ -46,7 +46,7 @@ describe("prune and protect", () => {
 
   beforeAll(async () => {
     dir = await fleet();
-    await writeFile(join(dir, "reconcile.yaml"), "stack: prune-tests\n");
+    await writeFile(join(dir, "reconcile.yaml"), "stack: prune-tests\nsecret_env: [WORKSPACE_MCP_TOKEN]\n");
     await writeFile(
       join(dir, "environments", "guarded.yaml"),
       "apiVersion: reconcile/v1\nkind: Environment\nname: guarded\nprotect: true\nconfig:\n  type: cloud\n",
@@ -123,7 +123,7 @@ describe("prune and protect", () => {
 describe("on_prune: delete", () => {
   it("deletes (not archives) a pruned resource whose spec said so", async () => {
     const dir = await fleet();
-    await writeFile(join(dir, "reconcile.yaml"), "stack: delete-tests\n");
+    await writeFile(join(dir, "reconcile.yaml"), "stack: delete-tests\nsecret_env: [WORKSPACE_MCP_TOKEN]\n");
     const file = join(dir, "environments", "scratch.yaml");
     await writeFile(
       file,
@@ -148,8 +148,8 @@ describe("two stacks in one workspace", () => {
   it("never plan or apply changes to each other's resources", async () => {
     const a = await fleet();
     const b = await fleet();
-    await writeFile(join(a, "reconcile.yaml"), "stack: team-a\n");
-    await writeFile(join(b, "reconcile.yaml"), "stack: team-b\n");
+    await writeFile(join(a, "reconcile.yaml"), "stack: team-a\nsecret_env: [WORKSPACE_MCP_TOKEN]\n");
+    await writeFile(join(b, "reconcile.yaml"), "stack: team-b\nsecret_env: [WORKSPACE_MCP_TOKEN]\n");
     for (const file of ["email-meeting-manager.yaml", "export-support.yaml"]) await rm(join(b, "agents", file));
     expect((await runCli(["apply", "--auto-approve", "--dir", a], env)).code).toBe(0);
     expect((await runCli(["apply", "--auto-approve", "--dir", b], env)).code).toBe(0);

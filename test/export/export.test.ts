@@ -20,7 +20,7 @@ import { applyPlan } from "../../src/reconcile/apply.js";
 import { ExportConflictError, type ExportResult, exportSpecs } from "../../src/reconcile/export.js";
 import { loadSpecs, preparePlan } from "../../src/reconcile/workflow.js";
 import { loadProject } from "../../src/spec/index.js";
-import { addAdoptEntry } from "../../src/spec/project-config.js";
+import { addAdoptEntry, addSecretEnv } from "../../src/spec/project-config.js";
 import { type CliResult, runCli as runRealCli } from "../e2e/helpers.js";
 
 const CANARY_BEARER = "canary-bearer-5d1e0b9a77";
@@ -347,6 +347,11 @@ describe("reconcile export", () => {
     ]);
   });
 
+  it("declares the secret variables the exported specs read (secret_env)", async () => {
+    const config = parse(await readFile(join(dir, "reconcile.yaml"), "utf8")) as { secret_env: string[] };
+    expect(config.secret_env).toEqual(["SUPPORT_TOKENS_DESK_TOKEN_TOKEN", "SUPPORT_TOKENS_GITHUB_SECRET_VALUE"]);
+  });
+
   it("records an adopt entry for every exported resource", async () => {
     const config = parse(await readFile(join(dir, "reconcile.yaml"), "utf8")) as { adopt: Obj[] };
     expect(config.adopt).toEqual(
@@ -370,6 +375,11 @@ describe("reconcile export", () => {
       for (const folder of ["agents", "environments", "toolsets", "vaults"]) {
         await cp(join(dir, folder), join(freshDir, folder), { recursive: true });
       }
+      // The variables the exported specs read, declared as export declared them in the original repository.
+      await addSecretEnv(
+        freshDir,
+        result.secrets.map((s) => s.name),
+      );
       const freshClient = sdk(fresh);
       const secrets = secretsFor(result);
       const prepared = await preparePlan({ project: await loadSpecs(freshDir), client: freshClient, secrets });

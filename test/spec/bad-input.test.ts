@@ -125,7 +125,13 @@ describe("the API's limits are checked at validate", () => {
 describe("malformed references are reported as such, located", () => {
   async function errorsFor(files: Record<string, string>): Promise<string[]> {
     const root = await writeRepo({
-      "reconcile.yaml": yaml("stack: s", "targets:", "  prod:", "    values: {model: claude-sonnet-4-6}"),
+      "reconcile.yaml": yaml(
+        "stack: s",
+        "secret_env: [MCP_TOKEN]",
+        "targets:",
+        "  prod:",
+        "    values: {model: claude-sonnet-4-6}",
+      ),
       ...files,
     });
     const { config } = await loadProjectConfig(root);
