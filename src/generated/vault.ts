@@ -59,7 +59,7 @@ export interface VaultSpec {
   credentials?: Credential[];
 }
 /**
- * Key-value labels stored on the resource. At most 10 keys (the API allows 16; reconcile reserves 6 for its own: `managed-by`, `reconcile/stack`, `reconcile/name`, `reconcile/lifecycle`, `reconcile/applied`, `reconcile/secret-fingerprint`), keys up to 64 characters, values up to 512. Keys starting with `reconcile/` and the key `managed-by` are reserved.
+ * Key-value labels stored on the resource. At most 9 keys (the API allows 16; reconcile reserves 7 for its own: `managed-by`, `reconcile/stack`, `reconcile/name`, `reconcile/lifecycle`, `reconcile/applied`, and on credentials `reconcile/secret-fingerprint` and `reconcile/secret-written-at`), keys up to 64 characters, values up to 512. Keys starting with `reconcile/` and the key `managed-by` are reserved.
  */
 export interface Metadata {
   /**
