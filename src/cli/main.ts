@@ -10,6 +10,7 @@ import { importCommand } from "./commands/import.js";
 import { mcpCommand } from "./commands/mcp.js";
 import { outputsCommand } from "./commands/outputs.js";
 import { planCommand } from "./commands/plan.js";
+import { showCommand } from "./commands/show.js";
 import { validateCommand } from "./commands/validate.js";
 import { processOutput } from "./output.js";
 
@@ -36,6 +37,7 @@ export async function run(argv: string[]): Promise<number> {
     validateCommand(output, setExit),
     planCommand(output, setExit),
     applyCommand(output, setExit),
+    showCommand(output, setExit),
     importCommand(output, setExit),
     exportCommand(output, setExit),
     forceUnlockCommand(output, setExit),

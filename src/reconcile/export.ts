@@ -36,12 +36,12 @@ import {
 } from "../providers/export/index.js";
 import { NameBook } from "../providers/export/naming.js";
 import type { ApiObject } from "../providers/types.js";
-import type { ProjectConfig } from "../spec/project-config.js";
+import { adoptEntriesFor, adoptTargetField, type ProjectConfig } from "../spec/project-config.js";
 import type { DesiredSpecs } from "../spec/types.js";
 import type { LoadedProject } from "./workflow.js";
 
 /** Records an adoption (`addAdoptEntry` of `spec/project-config.ts`): `address` is to take over live `id`. */
-export type AdoptWriter = (root: string, address: string, id: string) => Promise<unknown>;
+export type AdoptWriter = (root: string, address: string, id: string, target?: string) => Promise<unknown>;
 
 /** Options of `exportSpecs`. */
 export interface ExportOptions {
@@ -208,7 +208,15 @@ const exists = (path: string) =>
 /** Everything that must stop the export before a file is written (see the module comment). */
 async function findConflicts(
   specs: readonly PendingSpec[],
-  options: { root: string; out: string; force: boolean; config: ProjectConfig; existing: DesiredSpecs; stack: string },
+  options: {
+    root: string;
+    out: string;
+    force: boolean;
+    config: ProjectConfig;
+    target: string;
+    existing: DesiredSpecs;
+    stack: string;
+  },
 ): Promise<string[]> {
   const conflicts: string[] = [];
   const declared = declaredFiles(options.existing);
@@ -231,7 +239,7 @@ async function findConflicts(
     );
   }
   for (const { address, id } of adoptions) {
-    const entry = options.config.adopt.find((a) => a.id === id && a.address !== address);
+    const entry = adoptEntriesFor(options.config, options.target).find((a) => a.id === id && a.address !== address);
     if (entry)
       conflicts.push(`${id} is already adopted as ${entry.address} in reconcile.yaml; remove that entry first`);
   }
@@ -271,6 +279,7 @@ export async function exportSpecs(options: ExportOptions): Promise<ExportResult>
     out,
     force: options.force === true,
     config,
+    target: options.project.target.name,
     existing,
     stack: config.stack,
   });
@@ -295,7 +304,7 @@ export async function exportSpecs(options: ExportOptions): Promise<ExportResult>
   const adopted: Array<{ address: string; id: string }> = [];
   for (const { address, id } of toAdopt(ordered, config.stack)) {
     try {
-      await options.adopt(root, address, id);
+      await options.adopt(root, address, id, adoptTargetField(config, options.project.target.name));
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new Error(

@@ -11,7 +11,7 @@ import { formatSpecError, validateAllTargets } from "../../spec/index.js";
 import type { DesiredSpecs, SpecError } from "../../spec/types.js";
 import { reportError } from "../errors.js";
 import type { Output } from "../output.js";
-import { findRoot } from "../root.js";
+import { findProjectRoot } from "../root.js";
 
 async function check(root: string, target: string | undefined) {
   if (target === undefined) {
@@ -36,7 +36,7 @@ async function check(root: string, target: string | undefined) {
 /** Runs validate for `dir` and returns the exit code. */
 export async function runValidate(options: { dir?: string; target?: string }, output: Output): Promise<number> {
   try {
-    const { errors, files, specs, targets } = await check(findRoot(options.dir), options.target);
+    const { errors, files, specs, targets } = await check(findProjectRoot(options.dir), options.target);
     for (const error of errors as SpecError[]) output.err(`${escapeControl(formatSpecError(error))}\n`);
     if (errors.length > 0) {
       output.err(`${errors.length} error${errors.length === 1 ? "" : "s"}.\n`);
