@@ -7,6 +7,7 @@ import { applyCommand } from "./commands/apply.js";
 import { exportCommand } from "./commands/export.js";
 import { forceUnlockCommand } from "./commands/force-unlock.js";
 import { importCommand } from "./commands/import.js";
+import { initCommand } from "./commands/init.js";
 import { mcpCommand } from "./commands/mcp.js";
 import { outputsCommand } from "./commands/outputs.js";
 import { planCommand } from "./commands/plan.js";
@@ -34,6 +35,7 @@ export async function run(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeOut: output.out, writeErr: output.err });
   for (const command of [
+    initCommand(output, setExit),
     validateCommand(output, setExit),
     planCommand(output, setExit),
     applyCommand(output, setExit),

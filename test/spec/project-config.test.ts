@@ -10,7 +10,7 @@ import {
   removeAdoptEntries,
   selectTarget,
 } from "../../src/spec/project-config.js";
-import { REPO_ROOT, writeRepo, yaml } from "./helpers.js";
+import { FIXTURE_ROOT, writeRepo, yaml } from "./helpers.js";
 
 /** The errors of a reconcile.yaml, as printed. */
 async function configErrors(text: string): Promise<string[]> {
@@ -44,8 +44,8 @@ describe("loadProjectConfig", () => {
     });
   });
 
-  test("the example fleet's reconcile.yaml is valid", async () => {
-    const { config, errors } = await loadProjectConfig(REPO_ROOT);
+  test("the test fleet's reconcile.yaml is valid", async () => {
+    const { config, errors } = await loadProjectConfig(FIXTURE_ROOT);
     expect(errors).toEqual([]);
     expect(config).toMatchObject({ stack: "example-fleet", file: "reconcile.yaml", default_target: "default" });
   });
