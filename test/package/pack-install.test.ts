@@ -72,7 +72,8 @@ beforeAll(async () => {
   for (const [path, entry] of Object.entries(lock.packages as Record<string, LockEntry>)) {
     if (path === "" || entry.dev || entry.devOptional) continue;
     const name = path.split("node_modules/").at(-1) ?? "";
-    const resolved = entry.resolved ?? `https://registry.npmjs.org/${name}/-/${name.split("/").at(-1)}-${entry.version}.tgz`;
+    const resolved =
+      entry.resolved ?? `https://registry.npmjs.org/${name}/-/${name.split("/").at(-1)}-${entry.version}.tgz`;
     packages[path] = { ...entry, resolved };
   }
   await writeFile(
