@@ -5,12 +5,9 @@
  */
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { basename, dirname, join, relative, resolve, sep } from "node:path";
-import { fileURLToPath } from "node:url";
+import { basename, dirname, join, resolve } from "node:path";
+import { PACKAGE_SCHEMAS, schemasPathFrom } from "./schemas-path.js";
 import { CONFIG_TEMPLATE, GITIGNORE_ENTRY, SPEC_TEMPLATES, WORKFLOW_TEMPLATE } from "./templates.js";
-
-/** The `schemas/` folder of the running package (`dist/init/` → `schemas/`; `src/init/` when run from source). */
-export const PACKAGE_SCHEMAS = fileURLToPath(new URL("../../schemas", import.meta.url));
 
 /** The stack id rule of `schemas/project.schema.json` (lower-case letters, digits and dashes, at most 63). */
 const STACK = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -56,11 +53,6 @@ export function stackFromDirName(name: string): string {
   return id === "" ? "agents" : id;
 }
 
-/** The path from folder `from` to `to`, with `/` separators, for a modeline. */
-function posixRelative(from: string, to: string): string {
-  return relative(from, to).split(sep).join("/");
-}
-
 /**
  * Writes the scaffold into `options.dir`. Refuses, writing nothing, when `reconcile.yaml` or any spec file it would
  * write exists, or when the stack is not a valid stack id. An existing workflow file is kept; `.gitignore` gets the
@@ -81,7 +73,7 @@ export async function initRepository(options: InitOptions): Promise<InitResult> 
     ...SPEC_TEMPLATES,
   ].map((f) => ({
     path: f.path,
-    text: f.text.replaceAll("{{SCHEMAS}}", posixRelative(dirname(join(root, f.path)), schemas)),
+    text: f.text.replaceAll("{{SCHEMAS}}", schemasPathFrom(dirname(join(root, f.path)), schemas)),
   }));
   const inTheWay = files.filter((f) => existsSync(join(root, f.path))).map((f) => f.path);
   if (inTheWay.length > 0) {

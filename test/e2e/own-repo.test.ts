@@ -67,15 +67,12 @@ const env = { ANTHROPIC_API_KEY: "k", PROD_KEY: "p", WORKSPACE_MCP_TOKEN: CANARY
 const remote = () => ({ ...env, ANTHROPIC_BASE_URL: emulator.url });
 
 async function agentsIn(workspace: string) {
-  const client = new Anthropic(
-    {
-      apiKey: "k",
-      baseURL: emulator.url,
-      maxRetries: 0,
-      defaultHeaders: { "anthropic-workspace-id": workspace },
-    },
-    SLOW_MS,
-  );
+  const client = new Anthropic({
+    apiKey: "k",
+    baseURL: emulator.url,
+    maxRetries: 0,
+    defaultHeaders: { "anthropic-workspace-id": workspace },
+  });
   const out = [];
   for await (const agent of client.beta.agents.list()) out.push(agent);
   return { client, agents: out };
