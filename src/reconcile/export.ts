@@ -17,6 +17,7 @@
 import { mkdir, stat, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type Anthropic from "@anthropic-ai/sdk";
+import { schemasPathFrom } from "../init/schemas-path.js";
 import { ownerFromMetadata } from "../providers/export/context.js";
 import { claimOrder } from "../providers/export/fetch.js";
 import {
@@ -38,7 +39,6 @@ import { NameBook } from "../providers/export/naming.js";
 import type { ApiObject } from "../providers/types.js";
 import { adoptEntriesFor, adoptTargetField, type ProjectConfig } from "../spec/project-config.js";
 import type { DesiredSpecs } from "../spec/types.js";
-import { schemasPathFrom } from "../init/schemas-path.js";
 import type { LoadedProject } from "./workflow.js";
 
 /** Records an adoption (`addAdoptEntry` of `spec/project-config.ts`): `address` is to take over live `id`. */

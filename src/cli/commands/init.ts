@@ -6,8 +6,8 @@
  */
 import { resolve } from "node:path";
 import { Command } from "commander";
-import { escapeControl } from "../../reconcile/escape.js";
 import { initRepository } from "../../init/init.js";
+import { escapeControl } from "../../reconcile/escape.js";
 import { reportError } from "../errors.js";
 import type { Output } from "../output.js";
 
