@@ -1,7 +1,8 @@
 /**
  * Connects the CLI to an API for a target: the real one (the target's `api_key_env`, default ANTHROPIC_API_KEY;
  * its `base_url`, else ANTHROPIC_BASE_URL; its `workspace_id` as `anthropic-workspace-id`), or with `--local` the
- * embedded emulator, started in-process with its state in `.reconcile/local-state.json` under the repository root
+ * embedded emulator, started in-process with its state in `.reconcile/local-state.json` (the default target's;
+ * `.reconcile/local-state.<target>.json` for the others, see `localStateFile`) under the repository root
  * (git-ignored), so `apply --local` works on a fresh clone with no key and no server to start. The emulator keeps
  * one workspace per workspace id, so targets stay apart locally too.
  *
@@ -20,8 +21,19 @@ import type { TargetConfig } from "../spec/project-config.js";
 import type { SecretSource } from "../spec/types.js";
 import { lockStateFile } from "./local-lock.js";
 
-/** The state file of the embedded emulator, relative to the repository root. */
+/** The state file of the embedded emulator for the default target, relative to the repository root. */
 export const LOCAL_STATE_FILE = join(".reconcile", "local-state.json");
+
+/**
+ * The state file of the embedded emulator for `target`, relative to the repository root: one per target, so two
+ * targets can be rehearsed with `--local` without sharing objects (issue 10). The default target (`default_target`,
+ * the only target, or the implicit `default`) keeps `.reconcile/local-state.json`, so state made before per-target
+ * files existed stays in use; any other target uses `.reconcile/local-state.<target>.json` (target names are spec
+ * names: lower-case letters, digits and dashes, so the name is a safe file name). Each file has its own lock.
+ */
+export function localStateFile(target: string, defaultTarget: string | null): string {
+  return target === defaultTarget ? LOCAL_STATE_FILE : join(".reconcile", `local-state.${target}.json`);
+}
 
 /** An open connection; `close` stops the embedded emulator if one was started. */
 export interface Connection {
@@ -38,6 +50,8 @@ export interface ConnectOptions {
   root: string;
   local: boolean;
   target: TargetConfig;
+  /** The project's default target (`ProjectConfig.default_target`), which keeps `LOCAL_STATE_FILE` (`localStateFile`). */
+  defaultTarget: string | null;
   /** Where notes go (stderr), so machine-readable stdout stays clean. */
   warn: (line: string) => void;
   /** `--timeout`, in milliseconds (default `DEFAULT_TIMEOUT_MS`). */
@@ -74,16 +88,17 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
     return { client, describe: client.baseURL, secrets: envSecrets(), close: async () => {} };
   }
   await mkdir(join(options.root, ".reconcile"), { recursive: true });
-  const stateFile = join(options.root, LOCAL_STATE_FILE);
+  const label = localStateFile(target.name, options.defaultTarget);
+  const stateFile = join(options.root, label);
   const unlock = options.lock
     ? await lockStateFile(stateFile, {
         ...options.lock,
-        label: LOCAL_STATE_FILE,
+        label,
         onWait: (holder, waited) =>
           options.warn(
-            `Waiting for the lock of ${LOCAL_STATE_FILE}${holder ? ` (held by ${holder.who}, ${holder.operation} since ${holder.since})` : ""}: ${formatDuration(waited)} of ${formatDuration(options.lock?.timeoutMs ?? 0)}\n`,
+            `Waiting for the lock of ${label}${holder ? ` (held by ${holder.who}, ${holder.operation} since ${holder.since})` : ""}: ${formatDuration(waited)} of ${formatDuration(options.lock?.timeoutMs ?? 0)}\n`,
           ),
-        onCompromised: (error) => options.warn(`Warning: the lock of ${LOCAL_STATE_FILE} was lost: ${error.message}\n`),
+        onCompromised: (error) => options.warn(`Warning: the lock of ${label} was lost: ${error.message}\n`),
       })
     : undefined;
   const emulator = await startEmulator({ port: 0, stateFile, readOnlyState: !unlock }).catch(async (error) => {
@@ -103,5 +118,5 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
     await emulator.close();
     await unlock?.();
   };
-  return { client, describe: `the local emulator (${LOCAL_STATE_FILE})`, secrets, close };
+  return { client, describe: `the local emulator (${label})`, secrets, close };
 }

@@ -8,10 +8,12 @@ import { driftCommand } from "./commands/drift.js";
 import { exportCommand } from "./commands/export.js";
 import { forceUnlockCommand } from "./commands/force-unlock.js";
 import { importCommand } from "./commands/import.js";
+import { initCommand } from "./commands/init.js";
 import { mcpCommand } from "./commands/mcp.js";
 import { outputsCommand } from "./commands/outputs.js";
 import { planCommand } from "./commands/plan.js";
 import { secretsCommand } from "./commands/secrets.js";
+import { showCommand } from "./commands/show.js";
 import { validateCommand } from "./commands/validate.js";
 import { processOutput } from "./output.js";
 
@@ -35,10 +37,12 @@ export async function run(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeOut: output.out, writeErr: output.err });
   for (const command of [
+    initCommand(output, setExit),
     validateCommand(output, setExit),
     planCommand(output, setExit),
     applyCommand(output, setExit),
     driftCommand(output, setExit),
+    showCommand(output, setExit),
     importCommand(output, setExit),
     exportCommand(output, setExit),
     forceUnlockCommand(output, setExit),

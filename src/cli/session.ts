@@ -8,7 +8,7 @@ import { type LoadedProject, loadSpecs } from "../reconcile/workflow.js";
 import { type Connection, connect } from "./connect.js";
 import { reportError } from "./errors.js";
 import type { Output } from "./output.js";
-import { findRoot } from "./root.js";
+import { findProjectRoot } from "./root.js";
 
 /** The flags every such command shares. */
 export interface ProjectFlags {
@@ -36,12 +36,13 @@ export async function withProject(
 ): Promise<number> {
   let connection: Connection | undefined;
   try {
-    const root = findRoot(flags.dir);
+    const root = findProjectRoot(flags.dir);
     const project = await loadSpecs(root, flags.target);
     connection = await connect({
       root,
       local: flags.local === true,
       target: project.target,
+      defaultTarget: project.config.default_target,
       warn: output.err,
       ...(flags.timeout ? { timeoutMs: flags.timeout } : {}),
       insecureBaseUrl: flags.insecureBaseUrl === true,
@@ -72,6 +73,18 @@ export function parseTimeout(value: string): number {
 }
 
 /**
+ * Adds `--only ADDRESS` (repeatable) to `plan` and `apply`: a partial plan of those addresses and their dependencies
+ * (`reconcile/only.ts`), like Terraform's `-target`.
+ */
+export function onlyOption(command: Command): Command {
+  return command.option(
+    "--only <address>",
+    "plan only this resource (agent.NAME, environment.NAME, vault.NAME, credential.VAULT/NAME) and what it depends on; repeatable; the plan warns that it is partial",
+    (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+  );
+}
+
+/**
  * Adds the shared `--dir`, `--target`, `--local`, `--timeout` and `--insecure-base-url` options to a commander
  * command.
  */
@@ -79,7 +92,10 @@ export function projectOptions(command: Command): Command {
   return command
     .option("--dir <path>", "repository root (default: nearest directory with reconcile.yaml or .git)")
     .option("--target <name>", "the target (workspace) from reconcile.yaml (default: default_target, or the only one)")
-    .option("--local", "use the embedded emulator (.reconcile/local-state.json) instead of the API")
+    .option(
+      "--local",
+      "use the embedded emulator (state in .reconcile/local-state.json, or local-state.TARGET.json for a target other than the default) instead of the API",
+    )
     .option(
       "--timeout <duration>",
       "the longest wait for one API request, like 30s or 2m (default 60s); a timed-out request is retried",

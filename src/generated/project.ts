@@ -95,4 +95,5 @@ export interface AdoptEntryFile {
    * The live resource's id, as the API returns it (like `agent_011CZk...`).
    */
   id: string;
+  target?: SpecName;
 }

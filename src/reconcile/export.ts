@@ -17,6 +17,7 @@
 import { mkdir, stat, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type Anthropic from "@anthropic-ai/sdk";
+import { schemasPathFrom } from "../init/schemas-path.js";
 import { ownerFromMetadata } from "../providers/export/context.js";
 import { claimOrder } from "../providers/export/fetch.js";
 import {
@@ -36,12 +37,12 @@ import {
 } from "../providers/export/index.js";
 import { NameBook } from "../providers/export/naming.js";
 import type { ApiObject } from "../providers/types.js";
-import { addSecretEnv, type ProjectConfig } from "../spec/project-config.js";
+import { addSecretEnv, adoptEntriesFor, adoptTargetField, type ProjectConfig } from "../spec/project-config.js";
 import type { DesiredSpecs } from "../spec/types.js";
 import type { LoadedProject } from "./workflow.js";
 
 /** Records an adoption (`addAdoptEntry` of `spec/project-config.ts`): `address` is to take over live `id`. */
-export type AdoptWriter = (root: string, address: string, id: string) => Promise<unknown>;
+export type AdoptWriter = (root: string, address: string, id: string, target?: string) => Promise<unknown>;
 
 /** Options of `exportSpecs`. */
 export interface ExportOptions {
@@ -57,6 +58,11 @@ export interface ExportOptions {
   ids?: readonly string[];
   /** Overwrite existing files. */
   force?: boolean;
+  /**
+   * Export resources that already have a spec too (`--include-existing`). By default a resource this stack already
+   * owns, or already adopts on this target, whose spec is declared in the repository is skipped (with a note).
+   */
+  includeExisting?: boolean;
   /** How adoptions are recorded: `addAdoptEntry` from `spec/project-config.ts`. */
   adopt: AdoptWriter;
   /** Called after each file is written. */
@@ -208,7 +214,15 @@ const exists = (path: string) =>
 /** Everything that must stop the export before a file is written (see the module comment). */
 async function findConflicts(
   specs: readonly PendingSpec[],
-  options: { root: string; out: string; force: boolean; config: ProjectConfig; existing: DesiredSpecs; stack: string },
+  options: {
+    root: string;
+    out: string;
+    force: boolean;
+    config: ProjectConfig;
+    target: string;
+    existing: DesiredSpecs;
+    stack: string;
+  },
 ): Promise<string[]> {
   const conflicts: string[] = [];
   const declared = declaredFiles(options.existing);
@@ -231,11 +245,34 @@ async function findConflicts(
     );
   }
   for (const { address, id } of adoptions) {
-    const entry = options.config.adopt.find((a) => a.id === id && a.address !== address);
+    const entry = adoptEntriesFor(options.config, options.target).find((a) => a.id === id && a.address !== address);
     if (entry)
       conflicts.push(`${id} is already adopted as ${entry.address} in reconcile.yaml; remove that entry first`);
   }
   return conflicts;
+}
+
+/**
+ * `specs` without those that already have a spec (unless `includeExisting`): the spec's `Kind/name` is declared in the
+ * repository, and each of its resources is owned by this stack or adopted on this target. A note names what was
+ * skipped.
+ */
+function skipExisting(specs: PendingSpec[], options: ExportOptions, ctx: ExportContext): PendingSpec[] {
+  if (options.includeExisting) return specs;
+  const { config, target, specs: existing } = options.project;
+  const declared = declaredFiles(existing);
+  const adopted = new Set(adoptEntriesFor(config, target.name).map((a) => a.id));
+  const has = (spec: PendingSpec) =>
+    spec.kind !== "McpToolset" &&
+    declared.has(`${spec.kind}/${spec.name}`) &&
+    spec.resources.every((r) => r.owner?.stack === config.stack || adopted.has(r.id));
+  const skipped = specs.filter(has);
+  if (skipped.length > 0) {
+    ctx.warn(
+      `skipped ${skipped.length} resource${skipped.length === 1 ? "" : "s"} that already ha${skipped.length === 1 ? "s a spec" : "ve specs"} (${skipped.map((s) => `${s.kind}/${s.name}`).join(", ")}); pass --include-existing to export ${skipped.length === 1 ? "it" : "them"} too`,
+    );
+  }
+  return specs.filter((s) => !has(s));
 }
 
 /** The resources this stack does not own yet: they need an `adopt:` entry. */
@@ -264,13 +301,14 @@ export async function exportSpecs(options: ExportOptions): Promise<ExportResult>
   const root = resolve(options.project.root);
   const out = resolve(options.out ?? root);
   const ctx = new ExportContext(config.stack, existing.toolsets);
-  const specs = await collectSpecs(options.client, options.ids, ctx);
+  const specs = skipExisting(await collectSpecs(options.client, options.ids, ctx), options, ctx);
 
   const conflicts = await findConflicts(specs, {
     root,
     out,
     force: options.force === true,
     config,
+    target: options.project.target.name,
     existing,
     stack: config.stack,
   });
@@ -281,7 +319,8 @@ export async function exportSpecs(options: ExportOptions): Promise<ExportResult>
   for (const spec of ordered) {
     const path = join(out, specFile(spec.kind, spec.name));
     await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, renderSpec(spec.kind, spec.document), { flag: options.force ? "w" : "wx" });
+    const text = renderSpec(spec.kind, spec.document, schemasPathFrom(dirname(path)));
+    await writeFile(path, text, { flag: options.force ? "w" : "wx" });
     const file: ExportedFile = {
       file: displayPath(root, path),
       kind: spec.kind,
@@ -295,7 +334,7 @@ export async function exportSpecs(options: ExportOptions): Promise<ExportResult>
   const adopted: Array<{ address: string; id: string }> = [];
   for (const { address, id } of toAdopt(ordered, config.stack)) {
     try {
-      await options.adopt(root, address, id);
+      await options.adopt(root, address, id, adoptTargetField(config, options.project.target.name));
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new Error(

@@ -7,7 +7,7 @@ import type Anthropic from "@anthropic-ai/sdk";
 import { PROVIDERS } from "../providers/registry.js";
 import { addressOf } from "../providers/resource.js";
 import type { ProviderContext, ResourceType } from "../providers/types.js";
-import { type AdoptEdit, addAdoptEntry } from "../spec/project-config.js";
+import { type AdoptEdit, addAdoptEntry, adoptEntriesFor, adoptTargetField } from "../spec/project-config.js";
 import { desiredResources } from "./desired.js";
 import { observe } from "./observe.js";
 import type { LoadedProject } from "./workflow.js";
@@ -50,7 +50,9 @@ export async function importResource(
     );
   }
   const adopt = [
-    ...project.config.adopt.filter((a) => a.address !== address).map(({ address: a, id }) => ({ address: a, id })),
+    ...adoptEntriesFor(project.config, project.target.name)
+      .filter((a) => a.address !== address)
+      .map(({ address: a, id }) => ({ address: a, id })),
     { address, id: request.id },
   ];
   const live = await observe(client, ctx, { adopt });
@@ -63,5 +65,6 @@ export async function importResource(
   }
   const problem = live.adoptionErrors.get(address);
   if (problem) throw new ImportError(`cannot import ${address}: ${problem}`);
-  return { address, edit: await addAdoptEntry(project.root, address, request.id) };
+  const target = adoptTargetField(project.config, project.target.name);
+  return { address, edit: await addAdoptEntry(project.root, address, request.id, target) };
 }

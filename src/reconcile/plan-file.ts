@@ -72,3 +72,35 @@ export async function readPlanFile(file: string): Promise<Plan> {
   }
   return plan;
 }
+
+/** Thrown when `apply FILE` is given a `--target` or `--local` that contradicts what the saved plan records. */
+export class SavedPlanConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SavedPlanConflictError";
+  }
+}
+
+/**
+ * The connection flags `apply FILE` runs with: the saved plan's `target` and `options.local` (issue 10: following
+ * "apply exactly this plan with: reconcile apply FILE" must work as printed). A `--target` equal to the plan's, or
+ * `--local` on a local plan, is accepted; anything else is refused, naming both, before anything is connected.
+ * @returns a copy of `flags` with `target` and `local` set from the plan
+ * @throws SavedPlanConflictError when `flags.target` names another target, or `flags.local` is set for a plan made
+ *   against an API
+ */
+export function savedPlanFlags<F extends { target?: string; local?: boolean }>(plan: Plan, flags: F): F {
+  const local = plan.options.local === true;
+  const where = local ? `target "${plan.target}" with --local` : `target "${plan.target}"`;
+  if (flags.target !== undefined && flags.target !== plan.target) {
+    throw new SavedPlanConflictError(
+      `the saved plan was made for ${where}, and --target ${flags.target} asks for another: leave out --target (apply FILE uses the plan's target), or make a new plan with \`reconcile plan --target ${flags.target} --out FILE\``,
+    );
+  }
+  if (flags.local === true && !local) {
+    throw new SavedPlanConflictError(
+      `the saved plan was made for ${where} against its API, and --local asks for the local emulator: leave out --local, or make a new plan with \`reconcile plan --local --out FILE\``,
+    );
+  }
+  return { ...flags, target: plan.target, local };
+}

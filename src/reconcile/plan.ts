@@ -87,7 +87,8 @@ export interface Plan {
   /** The target (workspace) the plan was made for; a saved plan refuses to apply to another. */
   target: string;
   created_at: string;
-  options: { prune: boolean; allow_mass_prune: boolean };
+  /** `local`: made with `--local`; `only`: the `--only` addresses of a partial plan (both set by `preparePlan`). */
+  options: { prune: boolean; allow_mass_prune: boolean; local?: boolean; only?: string[] };
   /** Changes only (and kept resources), parents before children, then by address. */
   actions: PlannedAction[];
   summary: PlanSummary;

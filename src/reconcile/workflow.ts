@@ -6,11 +6,18 @@
 import type Anthropic from "@anthropic-ai/sdk";
 import type { DesiredResource, ProviderContext } from "../providers/types.js";
 import { loadProject } from "../spec/index.js";
-import { loadProjectConfig, type ProjectConfig, selectTarget, type TargetConfig } from "../spec/project-config.js";
+import {
+  adoptEntriesFor,
+  loadProjectConfig,
+  type ProjectConfig,
+  selectTarget,
+  type TargetConfig,
+} from "../spec/project-config.js";
 import type { DesiredSpecs, SecretSource, SpecError } from "../spec/types.js";
 import { desiredResources } from "./desired.js";
 import { settleDuplicates } from "./duplicates.js";
 import { type LiveState, observe } from "./observe.js";
+import { partialPlanWarning, restrictTo } from "./only.js";
 import { clockSkewMs } from "./origin.js";
 import { buildPlan, firstActionDifference, type Plan, type StaleInput, staleInputs } from "./plan.js";
 import { healthWarnings, secretHealth, secretVariables } from "./secrets-health.js";
@@ -90,6 +97,10 @@ export interface PrepareOptions {
   prune?: boolean;
   /** `--allow-mass-prune`. */
   allowMassPrune?: boolean;
+  /** `--local`: recorded in the plan (`options.local`), so `apply FILE` connects the same way. */
+  local?: boolean;
+  /** `--only`: plan these addresses and their dependencies only (`restrictTo`); recorded in `options.only`. */
+  only?: readonly string[];
 }
 
 /**
@@ -100,11 +111,16 @@ export interface PrepareOptions {
 export async function preparePlan(options: PrepareOptions): Promise<PreparedPlan> {
   const { config, specs, target } = options.project;
   const ctx: ProviderContext = { stack: config.stack, secrets: options.secrets };
-  const desired = desiredResources(specs, ctx);
-  const adopt = config.adopt.map(({ address, id }) => ({ address, id }));
+  const all = desiredResources(specs, ctx);
+  const adoptAll = adoptEntriesFor(config, target.name).map(({ address, id }) => ({ address, id }));
+  const observed = await observe(options.client, ctx, { adopt: adoptAll });
+  const only = options.only && options.only.length > 0 ? [...new Set(options.only)].sort() : undefined;
+  const partial = only ? restrictTo(all, observed, only) : undefined;
+  const desired = partial?.desired ?? all;
+  const adopt = partial ? adoptAll.filter((a) => partial.selected.has(a.address)) : adoptAll;
   // Settled here too, so apply sees the duplicate the plan kept as the resource (buildPlan settles the same way).
-  const live = settleDuplicates(desired, await observe(options.client, ctx, { adopt })).live;
-  const plan = buildPlan(desired, live, {
+  const live = settleDuplicates(desired, partial?.live ?? observed).live;
+  const built = buildPlan(desired, live, {
     stack: config.stack,
     target: target.name,
     prune: options.prune === true || config.prune,
@@ -113,6 +129,11 @@ export async function preparePlan(options: PrepareOptions): Promise<PreparedPlan
     adopt,
     clockSkewMs: clockSkewMs(),
   });
+  const plan: Plan = {
+    ...built,
+    options: { ...built.options, local: options.local === true, ...(only ? { only } : {}) },
+    warnings: partial && only ? [partialPlanWarning(only, partial.selected), ...built.warnings] : built.warnings,
+  };
   // Secret health and the variables credentials read: for the reviewer, not actions (issue 9 item 2, issue 7 item 5).
   plan.warnings.push(...healthWarnings(secretHealth(desired, live, { now: new Date() })));
   plan.secret_variables = secretVariables(desired);
@@ -145,6 +166,8 @@ export async function prepareSavedPlan(
     ...options,
     prune: saved.options.prune,
     allowMassPrune: saved.options.allow_mass_prune,
+    local: saved.options.local === true,
+    ...(saved.options.only ? { only: saved.options.only } : {}),
   });
   const stale = staleInputs(saved.inputs, fresh.plan.inputs);
   if (stale.length > 0) throw new StalePlanError(stale);

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import picomatch from "picomatch";
@@ -49,7 +50,8 @@ const IGNORE_HINT = `if this file is not a reconcile spec, list it under ignore:
  * Every `*.yaml` / `*.yml` file (extension in any case) under `root`, recursively, as sorted POSIX paths relative to
  * `root`; hidden files are listed (`loadSpecFiles` skips them, checking they hold no spec). Skips hidden
  * directories (`.git`, `.github`, `.reconcile`, ...), `node_modules`, `dist`, and the project configuration
- * (`reconcile.yaml` at the root). Symlinked files are read; symlinked directories are not followed (no loops).
+ * (`reconcile.yaml` at the root), and directories below the root that hold their own `reconcile.yaml` (another
+ * project: a nested repository, a test fixture, another stack in a monorepo). Symlinked files are read; symlinked directories are not followed (no loops).
  */
 export async function findSpecFiles(root: string): Promise<string[]> {
   const found: string[] = [];
@@ -58,7 +60,8 @@ export async function findSpecFiles(root: string): Promise<string[]> {
     for (const entry of entries) {
       const relPath = rel ? `${rel}/${entry.name}` : entry.name;
       if (entry.isDirectory()) {
-        if (!entry.name.startsWith(".") && !SKIPPED_DIRS.has(entry.name)) {
+        const nested = existsSync(path.join(dir, entry.name, PROJECT_CONFIG_FILE)); // another repository's root
+        if (!entry.name.startsWith(".") && !SKIPPED_DIRS.has(entry.name) && !nested) {
           await walk(path.join(dir, entry.name), relPath);
         }
       } else if ((entry.isFile() || entry.isSymbolicLink()) && /\.ya?ml$/i.test(entry.name)) {

@@ -51,6 +51,8 @@ export interface AdoptEntry {
   /** A plan address: `agent.NAME`, `environment.NAME`, `vault.NAME` or `credential.VAULT/NAME`. */
   address: string;
   id: string;
+  /** The target the id exists in (`target:`); absent: the default target (see `adoptEntriesFor`). */
+  target?: string;
   source: SourceLocation;
 }
 
@@ -278,7 +280,12 @@ function bestEffort(data: unknown, source: SourceDocument): ProjectConfig {
   if (Array.isArray(data.adopt)) {
     for (const [index, entry] of data.adopt.entries()) {
       if (isRecord(entry) && typeof entry.address === "string" && typeof entry.id === "string") {
-        config.adopt.push({ address: entry.address, id: entry.id, source: locate(source, ["adopt", index]) });
+        config.adopt.push({
+          address: entry.address,
+          id: entry.id,
+          ...(typeof entry.target === "string" ? { target: entry.target } : {}),
+          source: locate(source, ["adopt", index]),
+        });
       }
     }
   }
@@ -330,19 +337,35 @@ function crossChecks(data: Partial<ProjectConfigFile>, config: ProjectConfig, so
   }
   const byAddress = new Map<string, number>();
   const byId = new Map<string, number>();
+  const declared = isRecord(data.targets) ? Object.keys(data.targets) : [];
   if (Array.isArray(data.adopt)) {
     for (const [index, entry] of data.adopt.entries()) {
       if (!isRecord(entry)) continue;
-      const { address, id } = entry as Partial<Record<string, unknown>>;
+      const { address, id, target } = entry as Partial<Record<string, unknown>>;
+      if (typeof target === "string" && declared.length > 0 && !declared.includes(target)) {
+        fail(
+          ["adopt", index, "target"],
+          `"${target}" is not a declared target${didYouMean(target, declared)}; declared targets: ${declared.join(", ")}`,
+        );
+      } else if (typeof target === "string" && declared.length === 0 && target !== DEFAULT_TARGET) {
+        fail(["adopt", index, "target"], `"${target}" names no target: reconcile.yaml declares no targets`);
+      } else if (target === undefined && config.default_target === null) {
+        fail(
+          ["adopt", index],
+          `several targets are declared (${declared.join(", ")}) and there is no default_target: say which one the id exists in, with target: NAME`,
+        );
+      }
+      // An id exists in one workspace: uniqueness is per target.
+      const scope = `${typeof target === "string" ? target : config.default_target}\u0000`;
       if (typeof address === "string") {
-        const first = byAddress.get(address);
-        if (first === undefined) byAddress.set(address, index);
+        const first = byAddress.get(scope + address);
+        if (first === undefined) byAddress.set(scope + address, index);
         else
           fail(["adopt", index, "address"], `"${address}" is adopted twice (first at line ${lineOf(source, first)})`);
       }
       if (typeof id === "string") {
-        const first = byId.get(id);
-        if (first === undefined) byId.set(id, index);
+        const first = byId.get(scope + id);
+        if (first === undefined) byId.set(scope + id, index);
         else {
           const as = config.adopt.find((a) => a.source.line === lineOf(source, first))?.address;
           const what = as ? `, as ${as}` : "";
@@ -365,7 +388,7 @@ function lineOf(source: SourceDocument, index: number): number {
  * The target a command runs against: the one named by `--target` (`name`), else `default_target` (which is the only
  * declared target when there is one, or `default` when `reconcile.yaml` declares none).
  * @throws Error, saying what to do, when `name` is not a declared target (`unknown target "prod"; declared targets:
- *   staging, production`), or when no name is given and several targets are declared without a `default_target`
+ *   staging, production`; for a resource address like `agent.x`, the hint to use `--only agent.x`), or when no name is given and several targets are declared without a `default_target`
  *   (`several targets are declared (a, b) and reconcile.yaml has no default_target: pass --target NAME`)
  */
 export function selectTarget(config: ProjectConfig, name: string | undefined): TargetConfig {
@@ -379,6 +402,11 @@ export function selectTarget(config: ProjectConfig, name: string | undefined): T
   }
   const target = config.targets.find((t) => t.name === wanted);
   if (target) return target;
+  if (/^(agent|environment|vault|credential)\./.test(wanted)) {
+    throw new Error(
+      `--target selects a target (workspace) from reconcile.yaml, and "${wanted}" is a resource address; to plan or apply only some resources (Terraform's -target), use --only ${wanted}`,
+    );
+  }
   if (implicit) {
     throw new Error(
       `unknown target "${wanted}"; reconcile.yaml declares no targets (declare it under targets:, or leave out --target)`,
@@ -387,12 +415,31 @@ export function selectTarget(config: ProjectConfig, name: string | undefined): T
   throw new Error(`unknown target "${wanted}"${didYouMean(wanted, names)}; declared targets: ${names.join(", ")}`);
 }
 
+/**
+ * The `adopt:` entries of `targetName`: those with `target: targetName`, and those without a `target:` when
+ * `targetName` is the default target (so a repository with one target needs no `target:` at all). An id exists in
+ * one workspace only (issue 10), so an entry never applies to two targets.
+ */
+export function adoptEntriesFor(config: ProjectConfig, targetName: string): AdoptEntry[] {
+  return config.adopt.filter((a) => (a.target ?? config.default_target) === targetName);
+}
+
+/**
+ * The `target:` a new `adopt:` entry for `targetName` gets (from `reconcile import` and `export`): the target's name
+ * when `reconcile.yaml` declares targets, so the entry is bound to the workspace its id exists in; undefined for the
+ * implicit `default` target of a file without `targets:`.
+ */
+export function adoptTargetField(config: ProjectConfig, targetName: string): string | undefined {
+  return config.targets.some((t) => t.source !== null) ? targetName : undefined;
+}
+
 /** What `addAdoptEntry` did to `reconcile.yaml`. */
 export type AdoptEdit = "added" | "updated" | "unchanged";
 
 /**
  * Records in `reconcile.yaml` (under `root`) that the live resource `id` is to be adopted as the spec at `address`:
- * adds an `adopt:` entry (creating the list if needed), or updates the id of the entry for `address`. The rest of
+ * adds an `adopt:` entry (creating the list if needed), or updates the id of the entry for `address`. With `target`,
+ * the entry gets `target: NAME` and only entries of that target are matched (an id exists in one workspace only). The rest of
  * the file (comments, order, quoting, blank lines) is kept: the file is edited through `yaml`'s Document API and
  * written atomically (a temporary file renamed over it). Nothing is written when the entry is already there.
  * @returns `added`, `updated` (the address had another id) or `unchanged`
@@ -401,8 +448,9 @@ export type AdoptEdit = "added" | "updated" | "unchanged";
  *   not valid YAML or not a mapping, when its `adopt:` is not a list, or when `id` is already adopted under
  *   another address
  */
-export async function addAdoptEntry(root: string, address: string, id: string): Promise<AdoptEdit> {
-  const problems = schemaProblems(`${SCHEMA}#/$defs/adopt_entry`, { address, id });
+export async function addAdoptEntry(root: string, address: string, id: string, target?: string): Promise<AdoptEdit> {
+  const entry = { address, id, ...(target ? { target } : {}) };
+  const problems = schemaProblems(`${SCHEMA}#/$defs/adopt_entry`, entry);
   if (problems.length > 0)
     throw new Error(`cannot adopt ${JSON.stringify(address)}: ${problems.map((p) => p.message).join("; ")}`);
   const file = join(root, PROJECT_CONFIG_FILE);
@@ -410,7 +458,7 @@ export async function addAdoptEntry(root: string, address: string, id: string): 
   const { doc, contents } = loaded;
   const adopt = contents.get("adopt", true);
   if (adopt === undefined || (isScalar(adopt) && adopt.value === null)) {
-    contents.set("adopt", doc.createNode([{ address, id }]));
+    contents.set("adopt", doc.createNode([entry]));
     await writeAtomically(file, render(loaded));
     return "added";
   }
@@ -418,7 +466,7 @@ export async function addAdoptEntry(root: string, address: string, id: string): 
   let edit: AdoptEdit = "added";
   let existing: YAMLMap | undefined;
   for (const item of adopt.items) {
-    if (!isMap(item)) continue;
+    if (!isMap(item) || (item.get("target") ?? undefined) !== target) continue;
     const itemAddress = item.get("address");
     const itemId = item.get("id");
     if (itemAddress === address) existing = item;
@@ -434,7 +482,7 @@ export async function addAdoptEntry(root: string, address: string, id: string): 
     edit = "updated";
   } else {
     if (adopt.items.length === 0) adopt.flow = false;
-    adopt.add(doc.createNode({ address, id }));
+    adopt.add(doc.createNode(entry));
   }
   await writeAtomically(file, render(loaded));
   return edit;

@@ -164,7 +164,7 @@ describe("targets", () => {
     expect(planned.stdout).toMatch(/Plan: 7 to create/);
     const wrong = await runCli(["apply", prodPlan, "--target", "staging", "--dir", dir], prodEnv);
     expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toContain('the saved plan was made for target "prod", not "staging"');
+    expect(wrong.stderr).toContain('the saved plan was made for target "prod", and --target staging asks for another');
     expect((await runCli(["apply", prodPlan, "--target", "prod", "--dir", dir], prodEnv)).code).toBe(0);
 
     const ops = async (workspace: string) =>

@@ -8,13 +8,19 @@ import { fileURLToPath } from "node:url";
 /** The repository this test runs in. */
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-/** The example fleet: what the quick start applies. */
-const FLEET = ["agents", "environments", "vaults", "toolsets", "prompts", "reconcile.yaml"];
+/** What a fleet is made of: its spec folders and `reconcile.yaml`. */
+export const FLEET = ["agents", "environments", "vaults", "toolsets", "prompts", "reconcile.yaml"];
 
-/** A temp directory holding a copy of the example fleet; remove it with `rm(dir, { recursive: true })`. */
-export async function copyFleet(): Promise<string> {
+/**
+ * The test fleet (`test/fixtures/fleet`): a frozen copy of the example fleet, so that users editing the example at the
+ * repository root (a template) cannot break the tests. Only `test/e2e/example.test.ts` uses the example itself.
+ */
+export const FIXTURE_FLEET = join(REPO, "test", "fixtures", "fleet");
+
+/** A temp directory holding a copy of the fleet in `from` (default: the test fleet); remove it with `removeDir`. */
+export async function copyFleet(from: string = FIXTURE_FLEET): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "reconcile-e2e-"));
-  for (const entry of FLEET) await cp(join(REPO, entry), join(dir, entry), { recursive: true });
+  for (const entry of FLEET) await cp(join(from, entry), join(dir, entry), { recursive: true });
   return dir;
 }
 

@@ -4,9 +4,10 @@
  * and applied to a fresh workspace (the same comparable state, zero changes afterwards). Secrets are canaries set at
  * create time: write-only, so they must appear in no file and no output.
  */
+import { existsSync } from "node:fs";
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -55,7 +56,10 @@ async function filesUnder(dir: string, prefix = ""): Promise<string[]> {
   return out.sort();
 }
 
-async function exportInto(dir: string, options: { ids?: string[]; force?: boolean } = {}): Promise<ExportResult> {
+async function exportInto(
+  dir: string,
+  options: { ids?: string[]; force?: boolean; includeExisting?: boolean } = {},
+): Promise<ExportResult> {
   const project = await loadSpecs(dir);
   const result = await exportSpecs({ client, project, adopt: addAdoptEntry, ...options });
   outputs.push(JSON.stringify(result));
@@ -258,7 +262,10 @@ describe("reconcile export", () => {
     for (const f of result.files) {
       const text = await readFile(join(dir, f.file), "utf8");
       const kind = { Agent: "agent", Environment: "environment", Vault: "vault", McpToolset: "mcp-toolset" }[f.kind];
-      expect(text.split("\n")[0]).toBe(`# yaml-language-server: $schema=../schemas/${kind}.schema.json`);
+      // The modeline points into the installed package's schemas/, by a relative path that resolves.
+      const schema = text.split("\n")[0]?.match(/^# yaml-language-server: \$schema=(\S+)$/)?.[1] ?? "";
+      expect(schema.endsWith(`/schemas/${kind}.schema.json`), schema).toBe(true);
+      expect(existsSync(resolve(dirname(join(dir, f.file)), schema)), schema).toBe(true);
       expect(files[f.file]?.apiVersion).toBe("reconcile/v1");
     }
   });
@@ -468,7 +475,13 @@ describe("bin/reconcile export", () => {
     expect(run.stdout).toMatch(/^\+ imported\/environments\/ci-sandbox\.yaml/m);
     expect(run.stdout).toContain("Exported 2 resources and 2 toolsets into 4 files.");
     expect(run.stdout).toContain("Added 2 adopt entries to reconcile.yaml");
-    const again = await runCli(["export", "--dir", dir, "--out", out, "--id", ids.ops as string], env());
+    const skipped = await runCli(["export", "--dir", dir, "--out", out, "--id", ids.ops as string], env());
+    expect(skipped.code).toBe(0);
+    expect(skipped.stdout + skipped.stderr).toContain("skipped 1 resource that already has a spec (Agent/ops-helper)");
+    const again = await runCli(
+      ["export", "--dir", dir, "--out", out, "--id", ids.ops as string, "--include-existing"],
+      env(),
+    );
     expect(again.code).toBe(1);
     expect(again.stderr).toContain("imported/agents/ops-helper.yaml already exists");
     expect(again.stderr).toContain("--force");
@@ -497,13 +510,13 @@ describe("reconcile export, then apply on the same workspace", () => {
   it("never overwrites an existing file without --force, and names the file", async () => {
     const before = await readFile(join(dir, "agents/support-triage.yaml"), "utf8");
     await writeFile(join(dir, "agents/support-triage.yaml"), `${before}# edited by hand\n`);
-    const error = await exportInto(dir).catch((e: unknown) => e);
+    const error = await exportInto(dir, { includeExisting: true }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ExportConflictError);
     expect((error as Error).message).toContain("agents/support-triage.yaml already exists");
     expect((error as Error).message).toContain("--force");
     expect(await readFile(join(dir, "agents/support-triage.yaml"), "utf8")).toContain("# edited by hand");
     // --force rewrites the files; everything is owned by now, so no new adopt entries are needed.
-    const forced = await exportInto(dir, { force: true });
+    const forced = await exportInto(dir, { force: true, includeExisting: true });
     expect(forced.adopted).toEqual([]);
     expect(await readFile(join(dir, "agents/support-triage.yaml"), "utf8")).toBe(before);
   });

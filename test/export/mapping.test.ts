@@ -225,8 +225,17 @@ describe("export of what a spec cannot say exactly", () => {
     });
   });
 
-  it("exports again with --force to the same files, reusing the toolset it wrote", async () => {
-    const again = await exportSpecs({ client, project: await loadSpecs(dir), adopt: addAdoptEntry, force: true });
+  it("skips resources that already have specs by default, and names them", async () => {
+    const again = await exportSpecs({ client, project: await loadSpecs(dir), adopt: addAdoptEntry });
+    expect(again.files.filter((f) => f.kind !== "McpToolset")).toEqual([]);
+    expect(again.adopted).toEqual([]);
+    expect(again.warnings.join("\n")).toMatch(/skipped \d+ resources that already have specs \(Agent\/ops-bot, /);
+    expect(again.warnings.join("\n")).toContain("--include-existing");
+  });
+
+  it("exports again with --include-existing --force to the same files, reusing the toolset it wrote", async () => {
+    const project = await loadSpecs(dir);
+    const again = await exportSpecs({ client, project, adopt: addAdoptEntry, force: true, includeExisting: true });
     expect(again.files.map((f) => f.file)).toEqual(
       result.files.filter((f) => f.kind !== "McpToolset").map((f) => f.file),
     );

@@ -1,16 +1,17 @@
+import { existsSync } from "node:fs";
 import { cp, mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
 import { loadProject } from "../../src/spec/index.js";
-import { REPO_ROOT } from "./helpers.js";
+import { FIXTURE_ROOT } from "./helpers.js";
 
 /** The fleet's folders, copied so that YAML elsewhere in the repository (other tests' fixtures) cannot interfere. */
 const FLEET = ["agents", "environments", "prompts", "toolsets", "vaults"];
 
-describe("the example fleet", async () => {
+describe("the test fleet (a copy of the example)", async () => {
   const root = await mkdtemp(path.join(tmpdir(), "reconcile-fleet-"));
-  for (const dir of FLEET) await cp(path.join(REPO_ROOT, dir), path.join(root, dir), { recursive: true });
+  for (const dir of FLEET) await cp(path.join(FIXTURE_ROOT, dir), path.join(root, dir), { recursive: true });
   const project = await loadProject(root);
   const { specs } = project;
   const agent = (name: string) => specs.agents.find((a) => a.name === name);
@@ -43,7 +44,7 @@ describe("the example fleet", async () => {
     ]);
   });
 
-  test("every example file starts with a yaml-language-server line naming its kind's schema", async () => {
+  test("every file starts with a yaml-language-server line naming its kind's schema, by a path that resolves", async () => {
     const schemaOf: Record<string, string> = {
       agents: "agent",
       environments: "environment",
@@ -51,16 +52,18 @@ describe("the example fleet", async () => {
       vaults: "vault",
     };
     for (const file of project.files) {
-      const first = (await readFile(path.join(REPO_ROOT, file), "utf8")).split("\n")[0];
+      const first = (await readFile(path.join(FIXTURE_ROOT, file), "utf8")).split("\n")[0];
       const folder = file.split("/")[0] ?? "";
-      expect(first, file).toBe(`# yaml-language-server: $schema=../schemas/${schemaOf[folder]}.schema.json`);
+      const schema = (first ?? "").match(/^# yaml-language-server: \$schema=(.+)$/)?.[1] ?? "";
+      expect(path.basename(schema), file).toBe(`${schemaOf[folder]}.schema.json`);
+      expect(existsSync(path.resolve(FIXTURE_ROOT, path.dirname(file), schema)), `${file}: ${schema}`).toBe(true);
     }
   });
 
   test("export-support reads its prompt from prompts/ and puts the customer reply behind an approval gate", async () => {
     const a = agent("export-support");
     expect(a?.system_file).toBe("prompts/export-support.md");
-    expect(a?.system).toBe(await readFile(path.join(REPO_ROOT, "prompts/export-support.md"), "utf8"));
+    expect(a?.system).toBe(await readFile(path.join(FIXTURE_ROOT, "prompts/export-support.md"), "utf8"));
     expect(a?.model).toEqual({ id: "claude-sonnet-4-6" });
     expect(a?.toolsets.map((t) => t.name)).toEqual(["export-jobs", "support-desk"]);
     const [jobs, desk] = a?.toolsets ?? [];

@@ -4,8 +4,11 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatSpecError, loadProject } from "../../src/spec/index.js";
 
-/** The repository root (the example fleet lives there). */
+/** The repository root (the example fleet lives there; tests use `FIXTURE_ROOT` instead). */
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** The test fleet: a frozen copy of the example fleet, which users may edit (`test/fixtures/fleet`). */
+export const FIXTURE_ROOT = fileURLToPath(new URL("../fixtures/fleet/", import.meta.url));
 
 /** Writes `files` (POSIX path → content) into a fresh temporary directory and returns its path. */
 export async function writeRepo(files: Record<string, string>): Promise<string> {

@@ -4,13 +4,14 @@ import { describe, expect, test } from "vitest";
 import { formatSpecError } from "../../src/spec/index.js";
 import {
   addAdoptEntry,
+  adoptEntriesFor,
   loadProjectConfig,
   type ProjectConfig,
   parseProjectConfig,
   removeAdoptEntries,
   selectTarget,
 } from "../../src/spec/project-config.js";
-import { REPO_ROOT, writeRepo, yaml } from "./helpers.js";
+import { FIXTURE_ROOT, writeRepo, yaml } from "./helpers.js";
 
 /** The errors of a reconcile.yaml, as printed. */
 async function configErrors(text: string): Promise<string[]> {
@@ -47,8 +48,8 @@ describe("loadProjectConfig", () => {
     });
   });
 
-  test("the example fleet's reconcile.yaml is valid", async () => {
-    const { config, errors } = await loadProjectConfig(REPO_ROOT);
+  test("the test fleet's reconcile.yaml is valid", async () => {
+    const { config, errors } = await loadProjectConfig(FIXTURE_ROOT);
     expect(errors).toEqual([]);
     expect(config).toMatchObject({ stack: "example-fleet", file: "reconcile.yaml", default_target: "default" });
   });
@@ -216,6 +217,43 @@ describe("loadProjectConfig", () => {
       'reconcile.yaml:10:9: adopt[3].id: "agent_011A" is adopted twice (first at line 3, as agent.export-support): one live resource can back one spec only',
       'reconcile.yaml:11:5: adopt[4]: missing required field "id"',
     ]);
+  });
+
+  test("adopt entries are per target: one id in two targets is fine, twice in one target is not", async () => {
+    const text = yaml(
+      "stack: s",
+      "targets:",
+      "  staging: {}",
+      "  production: {}",
+      "adopt:",
+      "  - address: agent.a",
+      "    id: agent_011A",
+      "    target: staging",
+      "  - address: agent.a",
+      "    id: agent_011A",
+      "    target: production",
+      "  - address: agent.b",
+      "    id: agent_011A",
+      "    target: production",
+      "  - address: agent.c",
+      "    id: agent_011C",
+    );
+    expect(await configErrors(text)).toEqual([
+      'reconcile.yaml:13:9: adopt[2].id: "agent_011A" is adopted twice (first at line 9, as agent.a): one live resource can back one spec only',
+      "reconcile.yaml:15:5: adopt[3]: several targets are declared (staging, production) and there is no default_target: say which one the id exists in, with target: NAME",
+    ]);
+    const { config } = parseProjectConfig(text.replace("targets:", "default_target: staging\ntargets:"));
+    expect(adoptEntriesFor(config, "staging").map((a) => `${a.address}=${a.id}`)).toEqual([
+      "agent.a=agent_011A",
+      "agent.c=agent_011C",
+    ]);
+    expect(adoptEntriesFor(config, "production").map((a) => a.address)).toEqual(["agent.a", "agent.b"]);
+  });
+
+  test("--target with a resource address answers with the --only hint", () => {
+    const { config } = parseProjectConfig(yaml("stack: s", "targets:", "  staging: {}"));
+    expect(() => selectTarget(config, "agent.ops")).toThrow(/use --only agent\.ops/);
+    expect(() => selectTarget(config, "stagin")).toThrow(/unknown target "stagin"/);
   });
 
   test("YAML errors, duplicate keys included, are located", async () => {

@@ -5,7 +5,7 @@ import addFormats from "ajv-formats";
 import { describe, expect, test } from "vitest";
 import { parse } from "yaml";
 import { SCHEMA_DIR } from "../../src/spec/validate.js";
-import { REPO_ROOT } from "./helpers.js";
+import { FIXTURE_ROOT } from "./helpers.js";
 
 type Schema = Record<string, unknown>;
 
@@ -60,8 +60,8 @@ describe("schemas/", () => {
     if (!validate) throw new Error("spec.schema.json did not compile");
 
     for (const dir of ["agents", "environments", "toolsets", "vaults"]) {
-      for (const file of await readdir(path.join(REPO_ROOT, dir))) {
-        const doc = parse(await readFile(path.join(REPO_ROOT, dir, file), "utf8"));
+      for (const file of await readdir(path.join(FIXTURE_ROOT, dir))) {
+        const doc = parse(await readFile(path.join(FIXTURE_ROOT, dir, file), "utf8"));
         expect(validate(doc), `${dir}/${file}: ${JSON.stringify(validate.errors)}`).toBe(true);
       }
     }

@@ -1,6 +1,7 @@
 /**
  * `reconcile apply [PLANFILE] [--dir DIR] [--target NAME] [--local] [--prune] [--allow-mass-prune] [--auto-approve]
- * [--concurrency N] [--skip-unready] [--lock-timeout DURATION]`.
+ * [--concurrency N] [--skip-unready] [--lock-timeout DURATION] [--only ADDRESS]...`. With PLANFILE, the target
+ * and `--local` recorded in the plan are used (`savedPlanFlags`; a conflicting flag is an error naming both).
  *
  * Without PLANFILE: build the plan, show it, ask for confirmation (like `terraform apply`: only `yes` proceeds; never
  * waits on a stdin that is not a terminal), then execute it. With PLANFILE (from `plan --out`): execute exactly that
@@ -20,16 +21,17 @@ import { createColors } from "picocolors";
 import { parseDuration } from "../../providers/lock.js";
 import { type ApplyOutcome, applyPlan } from "../../reconcile/apply.js";
 import { escapeControl as safe } from "../../reconcile/escape.js";
-import { planHasChanges } from "../../reconcile/plan.js";
-import { readPlanFile } from "../../reconcile/plan-file.js";
+import { type Plan, planHasChanges } from "../../reconcile/plan.js";
+import { readPlanFile, savedPlanFlags } from "../../reconcile/plan-file.js";
 import { preflight } from "../../reconcile/preflight.js";
 import { renderPlanText } from "../../reconcile/render-text.js";
 import { type PreparedPlan, preparePlan, prepareSavedPlan } from "../../reconcile/workflow.js";
 import { withLockedProject } from "../apply-lock.js";
 import { currentCommit } from "../commit.js";
+import { reportError } from "../errors.js";
 import type { Output } from "../output.js";
 import { findRoot } from "../root.js";
-import { type ProjectFlags, projectOptions } from "../session.js";
+import { onlyOption, type ProjectFlags, projectOptions } from "../session.js";
 
 /** Flags of `apply`. */
 export interface ApplyFlags extends ProjectFlags {
@@ -40,6 +42,8 @@ export interface ApplyFlags extends ProjectFlags {
   skipUnready?: boolean;
   /** `--lock-timeout`, in ms. */
   lockTimeout?: number;
+  /** `--only ADDRESS`, repeatable (a saved plan records its own). */
+  only?: string[];
 }
 
 const PAST: Record<ApplyOutcome["action"], string> = {
@@ -136,20 +140,24 @@ async function execute(
 }
 
 /** Runs apply (of a fresh plan, or of `planFile`) and returns the exit code. */
-export function runApply(planFile: string | undefined, flags: ApplyFlags, output: Output): Promise<number> {
+export async function runApply(planFile: string | undefined, flags: ApplyFlags, output: Output): Promise<number> {
+  // A saved plan fixes its target and local-ness (`savedPlanFlags`), so it is read before connecting.
+  const saved = planFile ? await readSavedPlan(planFile, flags, output) : undefined;
+  if (saved === null) return 1;
   // An apply that will refuse for want of confirmation cannot write, so it takes no lock.
   const refuses = !planFile && !flags.autoApprove && !process.stdin.isTTY;
   const lock = refuses ? null : { operation: "apply", timeoutMs: flags.lockTimeout ?? 0 };
-  return withLockedProject(flags, output, lock, async (project, connection, signal) => {
-    const base = { project, client: connection.client, secrets: connection.secrets };
-    if (planFile) {
-      if (flags.prune || flags.allowMassPrune) {
+  const run = saved ? savedPlanFlags(saved, flags) : flags;
+  return withLockedProject(run, output, lock, async (project, connection, signal) => {
+    const base = { project, client: connection.client, secrets: connection.secrets, local: run.local === true };
+    if (saved) {
+      if (flags.prune || flags.allowMassPrune || flags.only) {
         output.err(
-          "Error: --prune and --allow-mass-prune are fixed by the saved plan; make a new plan to change them.\n",
+          "Error: --prune, --allow-mass-prune and --only are fixed by the saved plan; make a new plan to change them.\n",
         );
         return 1;
       }
-      const prepared = await prepareSavedPlan(await readPlanFile(planFile), base);
+      const prepared = await prepareSavedPlan(saved, base);
       output.out(renderPlanText(prepared.plan, { color: output.color }));
       if (!planHasChanges(prepared.plan)) return 0;
       const skip = checkReady(prepared, flags, output);
@@ -159,6 +167,7 @@ export function runApply(planFile: string | undefined, flags: ApplyFlags, output
       ...base,
       prune: flags.prune === true,
       allowMassPrune: flags.allowMassPrune === true,
+      ...(flags.only ? { only: flags.only } : {}),
     });
     output.out(renderPlanText(prepared.plan, { color: output.color }));
     if (!planHasChanges(prepared.plan)) return 0;
@@ -180,6 +189,18 @@ export function runApply(planFile: string | undefined, flags: ApplyFlags, output
   });
 }
 
+/** Reads a saved plan for `apply FILE`; null after printing the error (unreadable, edited, or flags that conflict). */
+async function readSavedPlan(file: string, flags: ApplyFlags, output: Output): Promise<Plan | null> {
+  try {
+    const plan = await readPlanFile(file);
+    savedPlanFlags(plan, flags);
+    return plan;
+  } catch (error) {
+    reportError(error, output);
+    return null;
+  }
+}
+
 function duration(value: string): number {
   try {
     return parseDuration(value);
@@ -196,7 +217,7 @@ function positiveInt(value: string): number {
 
 /** The commander definition of `apply`. */
 export function applyCommand(output: Output, setExit: (code: number) => void): Command {
-  return projectOptions(new Command("apply"))
+  return onlyOption(projectOptions(new Command("apply")))
     .description("apply the plan to the live state (a fresh plan after confirmation, or exactly a saved PLANFILE)")
     .argument("[planfile]", "a plan saved with `reconcile plan --out FILE`; refused if anything changed since")
     .option("--prune", "archive resources this stack owns whose spec was removed (default: keep them)")

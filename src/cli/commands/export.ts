@@ -22,6 +22,7 @@ export interface ExportFlags extends ProjectFlags {
   out?: string;
   id?: string[];
   force?: boolean;
+  includeExisting?: boolean;
   json?: boolean;
 }
 
@@ -72,6 +73,7 @@ export function runExport(flags: ExportFlags, output: Output): Promise<number> {
       out: flags.out === undefined ? undefined : resolve(flags.out),
       ids: flags.id,
       force: flags.force === true,
+      includeExisting: flags.includeExisting === true,
       adopt: addAdoptEntry,
       onFile: flags.json
         ? undefined
@@ -105,6 +107,7 @@ export function exportCommand(output: Output, setExit: (code: number) => void): 
       "export only these resources: agent_…, env_…, vlt_… (with its credentials), vcrd_… or vlt_…/vcrd_…",
     )
     .option("--force", "overwrite spec files that already exist")
+    .option("--include-existing", "also export resources that already have a spec here (default: skip them)")
     .option("--json", "print only a JSON list of {address, id, file} on stdout")
     .action(async (flags: ExportFlags) => setExit(await runExport(flags, output)));
 }

@@ -1,6 +1,6 @@
 /**
  * `reconcile plan [--dir DIR] [--target NAME] [--local] [--prune] [--allow-mass-prune] [--out FILE]
- * [--json | --markdown] [--detailed-exitcode]`: show what apply would change.
+ * [--only ADDRESS]... [--json | --markdown] [--detailed-exitcode]`: show what apply would change.
  *
  * Exit codes follow `terraform plan`: 0 success (with `--detailed-exitcode`: 0 no changes, 2 changes), 1 error or a
  * refused plan. `--json` prints only the plan JSON (schemas/plan.schema.json) on stdout; notes go to stderr.
@@ -17,7 +17,7 @@ import { renderPlanMarkdown } from "../../reconcile/render-markdown.js";
 import { renderPlanText } from "../../reconcile/render-text.js";
 import { preparePlan } from "../../reconcile/workflow.js";
 import type { Output } from "../output.js";
-import { type ProjectFlags, projectOptions, withProject } from "../session.js";
+import { onlyOption, type ProjectFlags, projectOptions, withProject } from "../session.js";
 
 /** Flags of `plan`. */
 export interface PlanFlags extends ProjectFlags {
@@ -27,6 +27,8 @@ export interface PlanFlags extends ProjectFlags {
   out?: string;
   prune?: boolean;
   allowMassPrune?: boolean;
+  /** `--only ADDRESS`, repeatable. */
+  only?: string[];
 }
 
 /** Thrown when `--out` cannot be written; the message names the path and what to do. */
@@ -84,6 +86,8 @@ export function runPlan(flags: PlanFlags, output: Output): Promise<number> {
       secrets: connection.secrets,
       prune: flags.prune === true,
       allowMassPrune: flags.allowMassPrune === true,
+      local: flags.local === true,
+      ...(flags.only ? { only: flags.only } : {}),
     });
     output.out(
       flags.json
@@ -95,7 +99,8 @@ export function runPlan(flags: PlanFlags, output: Output): Promise<number> {
     if (flags.out) {
       await savePlan(flags.out, plan);
       const file = escapeControl(flags.out);
-      output.err(`Saved the plan to ${file}. Apply exactly this plan with: reconcile apply ${file}\n`);
+      const dir = flags.dir ? ` --dir ${escapeControl(flags.dir)}` : "";
+      output.err(`Saved the plan to ${file}. Apply exactly this plan with: reconcile apply ${file}${dir}\n`);
     }
     return flags.detailedExitcode && planHasChanges(plan) ? 2 : 0;
   });
@@ -103,7 +108,7 @@ export function runPlan(flags: PlanFlags, output: Output): Promise<number> {
 
 /** The commander definition of `plan`. */
 export function planCommand(output: Output, setExit: (code: number) => void): Command {
-  return projectOptions(new Command("plan"))
+  return onlyOption(projectOptions(new Command("plan")))
     .description("compare the specs with the live state and show what apply would change")
     .option("--prune", "archive resources this stack owns whose spec was removed (default: keep them)")
     .option("--allow-mass-prune", "allow archiving more than max_prune_share of the stack in one plan")

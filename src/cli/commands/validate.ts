@@ -12,7 +12,7 @@ import { formatSpecError, validateAllTargets } from "../../spec/index.js";
 import type { DesiredSpecs, SpecError } from "../../spec/types.js";
 import { printErrorReport, reportError, specErrorReport } from "../errors.js";
 import type { Output } from "../output.js";
-import { findRoot } from "../root.js";
+import { findProjectRoot } from "../root.js";
 
 async function check(root: string, target: string | undefined) {
   if (target === undefined) {
@@ -44,7 +44,7 @@ export async function runValidate(
   output: Output,
 ): Promise<number> {
   try {
-    const { errors, files, specs, targets } = await check(findRoot(options.dir), options.target);
+    const { errors, files, specs, targets } = await check(findProjectRoot(options.dir), options.target);
     if (options.json && errors.length > 0) return printErrorReport(specErrorReport(errors as SpecError[]), output);
     for (const error of errors as SpecError[]) output.err(`${escapeControl(formatSpecError(error))}\n`);
     if (errors.length > 0) {

@@ -19,11 +19,12 @@ export function specFile(kind: ExportKind, name: string): string {
 }
 
 /**
- * The YAML text of one spec file: `# yaml-language-server: $schema=../schemas/<kind>.schema.json`, then the
+ * The YAML text of one spec file: `# yaml-language-server: $schema=<schemaDir>/<kind>.schema.json` (`schemaDir`:
+ * the path from the file's folder to a `schemas/` folder; default `../schemas`), then the
  * document. Strings keep their exact value (the `yaml` library falls back to a quoted scalar where a block scalar
  * cannot hold a string exactly, such as trailing spaces on the last line).
  */
-export function renderSpec(kind: ExportKind, document: SpecDocument): string {
+export function renderSpec(kind: ExportKind, document: SpecDocument, schemaDir = "../schemas"): string {
   const doc = new Document(document);
   visit(doc, {
     Pair(_, pair) {
@@ -37,5 +38,5 @@ export function renderSpec(kind: ExportKind, document: SpecDocument): string {
     },
   });
   const body = doc.toString({ lineWidth: 0, blockQuote: "literal" });
-  return `# yaml-language-server: $schema=../schemas/${LAYOUT[kind].schema}\n${body}`;
+  return `# yaml-language-server: $schema=${schemaDir}/${LAYOUT[kind].schema}\n${body}`;
 }

@@ -1,0 +1,117 @@
+/**
+ * What `reconcile init` writes: a `reconcile.yaml`, one spec of each kind, and a minimal CI workflow. Plain strings,
+ * so they ship inside `dist/` with the package. `{{SCHEMAS}}` in a spec is replaced by the path from the spec's
+ * folder to the installed package's `schemas/` folder (so editors' `yaml-language-server` modelines resolve), and
+ * `{{STACK}}` by the stack name.
+ */
+
+/** One file `init` writes: its path relative to the new repository's root, and its text. */
+export interface TemplateFile {
+  path: string;
+  text: string;
+}
+
+/** The specs: one per kind (McpToolset, Vault with a credential, Environment, Agent), referring to each other. */
+export const SPEC_TEMPLATES: readonly TemplateFile[] = [
+  {
+    path: "toolsets/docs.yaml",
+    text: `# yaml-language-server: $schema={{SCHEMAS}}/mcp-toolset.schema.json
+apiVersion: reconcile/v1
+kind: McpToolset
+name: docs
+description: An MCP server the agent may use. Replace the URL with your own server.
+url: https://mcp.example.com/mcp
+default_permission_policy: always_ask
+tools:
+  - name: search
+    permission_policy: always_allow
+`,
+  },
+  {
+    path: "vaults/assistant.yaml",
+    text: `# yaml-language-server: $schema={{SCHEMAS}}/vault.schema.json
+apiVersion: reconcile/v1
+kind: Vault
+name: assistant
+display_name: Assistant credentials
+credentials:
+  - name: docs-token
+    display_name: Token for the docs MCP server
+    auth:
+      type: static_bearer
+      toolset: docs
+      # A secret is never written here: apply reads it from the environment (--local uses a placeholder).
+      token: \${env:DOCS_MCP_TOKEN}
+`,
+  },
+  {
+    path: "environments/sandbox.yaml",
+    text: `# yaml-language-server: $schema={{SCHEMAS}}/environment.schema.json
+apiVersion: reconcile/v1
+kind: Environment
+name: sandbox
+description: Where the agent's sessions run.
+config:
+  type: cloud
+  networking:
+    type: limited
+    allowed_hosts:
+      - mcp.example.com
+    allow_mcp_servers: true
+`,
+  },
+  {
+    path: "agents/assistant.yaml",
+    text: `# yaml-language-server: $schema={{SCHEMAS}}/agent.schema.json
+apiVersion: reconcile/v1
+kind: Agent
+name: assistant
+description: A first agent. Edit this file, run \`reconcile plan\`, then \`reconcile apply\`.
+model: claude-sonnet-4-6
+system: |
+  You answer questions about our documentation. Search it with the docs tools before you answer, and say so when
+  the documentation does not cover the question.
+toolsets:
+  - docs
+`,
+  },
+];
+
+/** `reconcile.yaml`: the stack, and one target. */
+export const CONFIG_TEMPLATE = `# yaml-language-server: $schema={{SCHEMAS}}/project.schema.json
+# reconcile project configuration. Every resource reconcile creates is tagged with this stack;
+# resources of other stacks are never touched. Choose it once: renaming it orphans what exists.
+stack: {{STACK}}
+`;
+
+/**
+ * The CI workflow: validate and plan on every pull request (against the local emulator, so it needs no secret). A
+ * starting point only: the GitHub integration (plan comments, apply on merge, drift) has its own workflows.
+ */
+export const WORKFLOW_TEMPLATE = `# Validates the specs and shows the plan on every pull request.
+# The plan runs against reconcile's local emulator (--local), so this workflow needs no API key.
+# To plan against your workspace, set the ANTHROPIC_API_KEY secret and drop --local.
+name: reconcile
+on:
+  pull_request:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+jobs:
+  plan:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-node@v4
+        with:
+          node-version: 22
+          cache: npm
+      # Expects reconcile-agents in package.json: npm install --save-dev reconcile-agents
+      - run: npm ci
+      - run: npx reconcile validate
+      - run: npx reconcile plan --local
+`;
+
+/** The `.gitignore` line for the local emulator's state and locks. */
+export const GITIGNORE_ENTRY = ".reconcile/";
