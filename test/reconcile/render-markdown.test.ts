@@ -16,6 +16,7 @@ import {
   GITHUB_COMMENT_MAX,
   htmlText,
   markdownText,
+  parsePlanMeta,
   planMarker,
   renderPlanMarkdown,
 } from "../../src/reconcile/render-markdown.js";
@@ -89,8 +90,14 @@ describe("renderPlanMarkdown: structure", () => {
     const parts = renderPlanMarkdown(plan, { head_sha: "0123456789abcdef0123456789abcdef01234567" });
     expect(parts).toHaveLength(1);
     const [part] = parts as [string];
-    expect(part.split("\n")[0]).toBe(planMarker("test", "default", { n: 1, of: 1 }));
-    expect(part.split("\n")[0]).toBe("<!-- reconcile-plan stack=test target=default part=1/1 -->");
+    expect(part.split("\n")[0]).toBe(planMarker("test", "default"));
+    expect(part.split("\n")[0]).toBe("<!-- reconcile-plan stack=test target=default -->");
+    expect(parsePlanMeta(part)).toEqual({
+      part: 1,
+      of: 1,
+      digest: planDigest(plan),
+      head_sha: "0123456789abcdef0123456789abcdef01234567",
+    });
     expect(part).toContain(`**${summaryLine(plan)}**`);
     expect(summaryLine(plan)).toMatch(/^Plan: 1 to create, 2 to update, 0 to replace, 0 to archive\.$/);
     const text = textOf(dom(part));
@@ -148,8 +155,9 @@ describe("renderPlanMarkdown: splitting", () => {
     parts.forEach((part, i) => {
       expect(part.length).toBeLessThanOrEqual(GITHUB_COMMENT_MAX);
       const lines = part.split("\n");
-      expect(lines[0]).toBe(planMarker("test", "default", { n: i + 1, of: parts.length }));
-      expect(lines[1]).toContain(`(part ${i + 1} of ${parts.length})`);
+      expect(lines[0]).toBe(planMarker("test", "default"));
+      expect(parsePlanMeta(part)).toMatchObject({ part: i + 1, of: parts.length, digest: planDigest(plan) });
+      expect(lines[2]).toContain(`(part ${i + 1} of ${parts.length})`);
       expect(part.includes(summaryLine(plan))).toBe(i === 0);
     });
   });
