@@ -407,9 +407,10 @@ export async function applyMerge(options: ApplyMergeOptions): Promise<{ code: nu
       const outcome = await host.open(project, true, async (run) => {
         const prepared = await preparePlan({ project, client: run.client, secrets: run.secrets });
         const fresh = planDigest(prepared.plan);
+        // Applying nothing is always safe: a re-run after a successful apply ends here.
+        if (!planHasChanges(prepared.plan)) return { kind: "unchanged" as const, fresh };
         if (fresh !== reviewed?.digest) return { kind: "refused" as const, prepared, fresh };
         host.showPlan?.(prepared);
-        if (!planHasChanges(prepared.plan)) return { kind: "unchanged" as const, fresh };
         return { kind: "applied" as const, fresh, ...(await host.apply(prepared, run)) };
       });
       if (outcome.kind === "refused") {
