@@ -310,7 +310,12 @@ export function parsePlanMeta(body: string): PlanMeta | undefined {
   try {
     const value = JSON.parse(line.slice(META_PREFIX.length, -4)) as Record<string, unknown>;
     const { part, of, digest, head_sha } = value;
-    if (!Number.isInteger(part) || !Number.isInteger(of) || typeof digest !== "string" || !/^[0-9a-f]{16,128}$/.test(digest)) {
+    if (
+      !Number.isInteger(part) ||
+      !Number.isInteger(of) ||
+      typeof digest !== "string" ||
+      !/^[0-9a-f]{16,128}$/.test(digest)
+    ) {
       return undefined;
     }
     return {
