@@ -36,7 +36,7 @@ let summary: string;
 
 beforeEach(async () => {
   emulator = await startEmulator({ port: 0 });
-  fake = await startFakeGitHub({ tokens: { [TOKEN]: BOT } });
+  fake = await startFakeGitHub({ tokens: { [TOKEN]: BOT, mallory: "mallory" } });
   client = new Anthropic({ apiKey: "test", baseURL: emulator.url, maxRetries: 0 });
   dir = await copyFleet();
   work = await mkdtemp(join(tmpdir(), "reconcile-actions-"));
@@ -248,6 +248,30 @@ describe("reconcile github apply (push to the default branch)", () => {
     expect(await owned()).toBe(7);
     expect(bodies().find((b) => b.startsWith("<!-- reconcile-apply "))).toContain("Apply complete");
     await expectNoCanary(wrong, right);
+  });
+
+  it("ignores a plan comment forged by another user, and a hand-edited meta line: nothing applied", async () => {
+    expect((await plan(HEAD_1)).code).toBe(0);
+    const [real] = comments();
+    // Someone else posts the very same body (a valid marker and the right digest); the bot's own comment is gone.
+    fake.addComment(PR, real?.body ?? "", "mallory");
+    fake.comments.set(
+      PR,
+      comments().filter((c) => c.id !== real?.id),
+    );
+    merged();
+    const forged = await applyPush();
+    expect(forged.code).toBe(1);
+    expect(forged.stderr).toContain("No reviewed plan was found");
+    expect(await owned()).toBe(0);
+    // The bot's comment, with its meta line edited by hand into something that is not valid meta.
+    fake.comments.set(PR, [
+      { ...(real as NonNullable<typeof real>), body: (real?.body ?? "").replace('"of":1', '"of":"1"') },
+    ]);
+    const edited = await applyPush();
+    expect(edited.code).toBe(1);
+    expect(edited.stderr).toContain("No reviewed plan was found");
+    expect(await owned()).toBe(0);
   });
 
   it("a direct push (no merged pull request) applies nothing and says so", async () => {

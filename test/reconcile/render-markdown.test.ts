@@ -144,6 +144,20 @@ describe("renderPlanMarkdown: structure", () => {
   });
 });
 
+describe("the meta line", () => {
+  it("keeps a hostile head SHA inside one HTML comment and reads it back; malformed meta reads as none", () => {
+    const head_sha = "abc --> <img src=x onerror=alert(1)> --!>\n# @team \u202e";
+    const [part] = renderPlanMarkdown(hostilePlan(), { head_sha }) as [string];
+    const meta = part.split("\n")[1] as string;
+    expect(meta).toMatch(/^<!-- reconcile-plan-meta \{[^\n]*\} -->$/);
+    expect(meta.slice(4, -3)).not.toMatch(/-->|--!>|[<>]/);
+    expect(parsePlanMeta(part)).toMatchObject({ head_sha, part: 1, of: 1 });
+    expect(parsePlanMeta(part.replace(/"digest":"[0-9a-f]+"/, '"digest":"--> x"'))).toBeUndefined();
+    expect(parsePlanMeta(part.replace("reconcile-plan-meta {", "reconcile-plan-meta {{"))).toBeUndefined();
+    expect(parsePlanMeta("<!-- reconcile-plan stack=a target=b -->\nno meta")).toBeUndefined();
+  });
+});
+
 describe("renderPlanMarkdown: splitting", () => {
   // 80 agents with 30 changed prompt lines each (~4 KB of diff each), and one agent whose diff alone is ~2 comments.
   const plan = largePlan(80, 30, 1500);
