@@ -123,11 +123,11 @@ const fileSafe = (name: string) => encodeURIComponent(name).replace(/[%*']/g, "_
  */
 async function loadTargets(
   options: StepOptions,
-): Promise<{ loaded: LoadedProject[]; invalid: string[]; stack: string | undefined }> {
+): Promise<{ loaded: LoadedProject[]; invalid: string[]; stack: string | undefined; declared: Set<string> }> {
   const { config, errors } = await loadProjectConfig(options.root);
   if (errors.length > 0) {
     options.host.reportError(new SpecErrorsFound(errors));
-    return { loaded: [], invalid: ["(reconcile.yaml)"], stack: undefined };
+    return { loaded: [], invalid: ["(reconcile.yaml)"], stack: undefined, declared: new Set() };
   }
   const names = options.targets && options.targets.length > 0 ? options.targets : config.targets.map((t) => t.name);
   const loaded: LoadedProject[] = [];
@@ -141,12 +141,13 @@ async function loadTargets(
       invalid.push(name);
     }
   }
-  return { loaded, invalid, stack: config.stack };
+  return { loaded, invalid, stack: config.stack, declared: new Set(config.targets.map((t) => t.name)) };
 }
 
 /** A short comment for a target whose plan could not be made: marker, title, what happened, where to look. */
-function failureComment(marker: string, project: LoadedProject, what: string, reasons: readonly string[]): string {
-  const title = `### reconcile plan for ${codeSpan(project.config.stack)} on ${codeSpan(project.target.name)}`;
+function failureComment(stack: string, target: string, what: string, reasons: readonly string[]): string {
+  const marker = planMarker(stack, target);
+  const title = `### reconcile plan for ${codeSpan(stack)} on ${codeSpan(target)}`;
   const list = reasons.map((r) => `- ${markdownText(r)}`).join("\n");
   return `${marker}\n${title}\n\n**${what}**${list ? `\n\n${list}` : ""}\n\nSee the job log for details; nothing was applied.\n`.slice(
     0,
@@ -179,8 +180,20 @@ export interface PlanPullRequestResult {
 export async function planPullRequest(options: PlanPullRequestOptions): Promise<PlanPullRequestResult> {
   const { host, pullRequest } = options;
   const issue: IssueRef = { ...options.repository, issue_number: pullRequest.number };
-  const { loaded, invalid } = await loadTargets(options);
+  const { loaded, invalid, stack, declared } = await loadTargets(options);
   const results: TargetPlanResult[] = invalid.map((target) => ({ target, status: "invalid" }));
+  if (!pullRequest.fork && stack !== undefined && options.comment !== false && options.github) {
+    // An earlier push's plan must not stay on show (or count as reviewed) once the specs are invalid.
+    // Only declared targets: a mistyped --target gets no comment of its own.
+    for (const target of invalid.filter((t) => declared.has(t))) {
+      const body = failureComment(stack, target, "The specs are invalid; no plan was made.", []);
+      await upsertStickyComments(options.github, issue, {
+        marker: planMarker(stack, target),
+        parts: [body],
+        ...(options.author ? { author: options.author } : {}),
+      });
+    }
+  }
   if (pullRequest.fork) {
     for (const project of loaded) results.push({ target: project.target.name, status: "validated" });
     host.log(
@@ -216,8 +229,8 @@ export async function planPullRequest(options: PlanPullRequestOptions): Promise<
       result = { target, status: refused ? "refused" : "failed" };
       parts = [
         failureComment(
-          marker,
-          project,
+          project.config.stack,
+          target,
           refused ? "The plan was refused." : "The plan failed.",
           refused ? error.reasons : [],
         ),

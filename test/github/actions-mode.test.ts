@@ -159,12 +159,15 @@ describe("reconcile github plan (pull_request)", () => {
     await expectNoCanary(first, second);
   });
 
-  it("invalid specs fail the check with located errors and post no plan", async () => {
+  it("invalid specs fail the check with located errors and replace the earlier plan (no digest left to apply)", async () => {
+    expect((await plan(HEAD_1)).code).toBe(0);
     await writeFile(join(dir, "agents", "broken.yaml"), "apiVersion: reconcile/v1\nkind: Agent\nmetadata: {}\n");
-    const result = await plan(HEAD_1);
+    const result = await plan(HEAD_2);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/broken\.yaml:\d+:\d+/);
-    expect(comments()).toHaveLength(0); // specs invalid for every target: nothing to compare, nothing planned
+    expect(comments()).toHaveLength(1);
+    expect(bodies()[0]).toContain("The specs are invalid; no plan was made.");
+    expect(parsePlanMeta(bodies()[0] ?? "")).toBeUndefined();
   });
 
   it("a fork's pull request is validated only: no API request, no comment, and the log says how to get a plan", async () => {
