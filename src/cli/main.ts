@@ -7,6 +7,7 @@ import { applyCommand } from "./commands/apply.js";
 import { driftCommand } from "./commands/drift.js";
 import { exportCommand } from "./commands/export.js";
 import { forceUnlockCommand } from "./commands/force-unlock.js";
+import { githubCommand } from "./commands/github.js";
 import { importCommand } from "./commands/import.js";
 import { initCommand } from "./commands/init.js";
 import { mcpCommand } from "./commands/mcp.js";
@@ -49,6 +50,7 @@ export async function run(argv: string[]): Promise<number> {
     outputsCommand(output, setExit),
     secretsCommand(output, setExit),
     mcpCommand(output, setExit, VERSION),
+    githubCommand(output, setExit),
   ]) {
     program.addCommand(command.exitOverride().configureOutput({ writeOut: output.out, writeErr: output.err }));
   }

@@ -50,7 +50,8 @@ export interface StickyResult {
   deleted: number;
 }
 
-interface CommentRow {
+/** A comment as the issues API lists it (the fields reconcile reads). */
+export interface CommentRow {
   id: number;
   body?: string | null;
   html_url: string;
@@ -60,7 +61,20 @@ interface CommentRow {
 /** The first line of `body` (without a trailing `\r`). */
 const firstLine = (body: string | null | undefined) => (body ?? "").split("\n", 1)[0]?.replace(/\r$/, "") ?? "";
 
-/** Every comment of the issue that carries `marker` on its first line (and is by `author`, when given), by id. */
+/**
+ * Every comment of the issue that carries `marker` on its first line (and is by `author`, when given), oldest (lowest
+ * id) first: the parts `upsertStickyComments` wrote, in order. Reads every page.
+ * @throws the octokit `RequestError` of a failed request
+ */
+export async function readStickyComments(
+  github: GitHub,
+  issue: IssueRef,
+  marker: string,
+  author?: string,
+): Promise<CommentRow[]> {
+  return findOurs(github, issue, marker, author);
+}
+
 async function findOurs(github: GitHub, issue: IssueRef, marker: string, author?: string): Promise<CommentRow[]> {
   const all = (await github.paginate(github.rest.issues.listComments, { ...issue, per_page: 100 })) as CommentRow[];
   return all

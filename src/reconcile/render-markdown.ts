@@ -6,7 +6,8 @@
  *
  * GitHub refuses comments over 65,536 characters, so the output is a list of parts, each within `maxChars`, split
  * only between blocks (never inside a code fence or a `<details>` element; a section too long for one part continues
- * in a new `<details>` marked "continued"). Every part starts with the marker and says "part N of M".
+ * in a new `<details>` marked "continued"). Every part starts with the same marker line (`planMarker`), then a meta
+ * line with the part number, the plan digest and the head commit (`planMetaLine`), and says "part N of M".
  *
  * Every value from a spec or the live state is escaped for the context it lands in (see docs/adr/0012-safe-rendering.md):
  * code spans and fences longer than any backtick run in their content; HTML-escaped text with @-mentions and issue
@@ -277,14 +278,67 @@ function planSections(plan: Plan): Section[] {
 }
 
 /**
- * The hidden marker a comment starts with: `<!-- reconcile-plan stack=S target=T part=N/M -->`, the values
- * percent-encoded (`encodeURIComponent`) so that none can end the HTML comment. Find a stack's comments by the
- * prefix up to and including `target=T `.
+ * The hidden marker a comment starts with: `<!-- reconcile-plan stack=S target=T -->`, the values percent-encoded
+ * (`encodeURIComponent`) so that none can end the HTML comment. The same on every part and every push, so the
+ * sticky-comment step (`upsertStickyComments`) finds the comments of a stack and target again; the part number and
+ * the digest are on the second line (`planMeta`).
  */
-export function planMarker(stack: string, target: string, part?: { n: number | string; of: number | string }): string {
+export function planMarker(stack: string, target: string): string {
   const encode = (value: string) => encodeURIComponent(value.replace(/\p{Surrogate}/gu, "\ufffd"));
-  const where = `stack=${encode(stack)} target=${encode(target)}`;
-  return `<!-- reconcile-plan ${where}${part ? ` part=${part.n}/${part.of}` : ""} -->`;
+  return `<!-- reconcile-plan stack=${encode(stack)} target=${encode(target)} -->`;
+}
+
+/** What the second line of every part records, for a later run to read back (`parsePlanMeta`). */
+export interface PlanMeta {
+  /** This part's number, from 1. */
+  part: number;
+  /** How many parts the plan has. */
+  of: number;
+  /** `planDigest(plan)`: what the reviewed plan does. */
+  digest: string;
+  /** The head commit the plan was made for, when known. */
+  head_sha?: string;
+}
+
+/** The prefix of the meta line. */
+const META_PREFIX = "<!-- reconcile-plan-meta ";
+
+/**
+ * The hidden second line of every part: `<!-- reconcile-plan-meta {"part":1,"of":2,"digest":"…","head_sha":"…"} -->`,
+ * JSON with `<`, `>` and `&` as `\u` escapes so it cannot end the HTML comment.
+ */
+export function planMetaLine(meta: PlanMeta): string {
+  const json = JSON.stringify(meta).replace(/[<>&]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return `${META_PREFIX}${json} -->`;
+}
+
+/**
+ * Reads the meta line (the second line) of a comment body written by `renderPlanMarkdown`.
+ * @returns the meta, or undefined when the line is missing or malformed (a hand-edited comment counts as no plan)
+ */
+export function parsePlanMeta(body: string): PlanMeta | undefined {
+  const line = body.split("\n", 2)[1]?.replace(/\r$/, "") ?? "";
+  if (!line.startsWith(META_PREFIX) || !line.endsWith(" -->")) return undefined;
+  try {
+    const value = JSON.parse(line.slice(META_PREFIX.length, -4)) as Record<string, unknown>;
+    const { part, of, digest, head_sha } = value;
+    if (
+      !Number.isInteger(part) ||
+      !Number.isInteger(of) ||
+      typeof digest !== "string" ||
+      !/^[0-9a-f]{16,128}$/.test(digest)
+    ) {
+      return undefined;
+    }
+    return {
+      part: part as number,
+      of: of as number,
+      digest,
+      ...(typeof head_sha === "string" ? { head_sha } : {}),
+    };
+  } catch {
+    return undefined;
+  }
 }
 
 function header(plan: Plan, options: MarkdownOptions, n: string, of: string, first: boolean): string {
@@ -292,7 +346,13 @@ function header(plan: Plan, options: MarkdownOptions, n: string, of: string, fir
   const stack = codeSpan(plan.stack, NAME_MAX);
   const target = codeSpan(plan.target, NAME_MAX);
   const title = `### reconcile plan for ${stack} on ${target}${many ? ` (part ${n} of ${of})` : ""}`;
-  const marker = planMarker(plan.stack, plan.target, { n, of });
+  const meta = planMetaLine({
+    part: Number(n),
+    of: Number(of),
+    digest: planDigest(plan),
+    ...(options.head_sha ? { head_sha: options.head_sha } : {}),
+  });
+  const marker = `${planMarker(plan.stack, plan.target)}\n${meta}`;
   if (!first) return `${marker}\n${title}`;
   const facts = [
     `- Stack: ${stack}`,

@@ -62,7 +62,8 @@ describe("hostile specs on the command line (--local)", () => {
     expect(result.stdout).not.toMatch(UNSAFE_RAW);
     const lines = result.stdout.split("\n");
     expect(lines[0]).toBe("<!-- reconcile: part 1 of 1 -->");
-    expect(lines[1]).toBe("<!-- reconcile-plan stack=example-fleet target=default part=1/1 -->");
+    expect(lines[1]).toBe("<!-- reconcile-plan stack=example-fleet target=default -->");
+    expect(lines[2]).toMatch(/^<!-- reconcile-plan-meta \{"part":1,"of":1,"digest":"[0-9a-f]{32}"\} -->$/);
     expect(result.stdout).toContain("**Plan: 0 to create, 1 to update, 0 to replace, 0 to archive.**");
     const html = new MarkdownIt({ html: true }).render(result.stdout);
     expect(html).not.toMatch(/<img/);

@@ -9,6 +9,33 @@ import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
 type IssueComment = components["schemas"]["issue-comment"];
 type SimpleUser = components["schemas"]["simple-user"];
 type Issue = components["schemas"]["issue"];
+type PullRequestSimple = components["schemas"]["pull-request-simple"];
+
+/**
+ * A pull request as `GET /repos/{owner}/{repo}/commits/{sha}/pulls` returns it: the fields of
+ * `pull-request-simple` that reconcile reads, with their types (the double leaves out the repository objects).
+ */
+export type FakePullRequest = Pick<
+  PullRequestSimple,
+  "id" | "number" | "state" | "title" | "html_url" | "url" | "merged_at" | "merge_commit_sha"
+> & {
+  head: Pick<PullRequestSimple["head"], "ref" | "sha" | "label">;
+  base: Pick<PullRequestSimple["base"], "ref" | "sha" | "label">;
+};
+
+/** What `addPullRequest` needs. */
+export interface PullRequestInput {
+  /** `owner/repo`. */
+  repo: string;
+  number: number;
+  head_sha: string;
+  /** The merge commit once merged; `merged` false leaves `merged_at` null. */
+  merge_commit_sha: string;
+  merged: boolean;
+  base?: string;
+  /** The commits the pull request is associated with (head and merge commit by default). */
+  commits?: string[];
+}
 
 /** One request the double received, for assertions (method, path with query, and the token that made it). */
 export interface SeenRequest {
@@ -29,6 +56,8 @@ export interface FakeGitHub {
   issues: Map<string, Issue>;
   /** Adds a comment as another user (to test that foreign comments are left alone). */
   addComment(issue: string, body: string, login: string): IssueComment;
+  /** Registers a pull request, associated with its head and merge commits (and `commits`). */
+  addPullRequest(input: PullRequestInput): FakePullRequest;
   /** Runs `hook` once, just before the next comment is created (to stage a concurrent writer). */
   beforeNextCreate(hook: () => void): void;
   close(): Promise<void>;
@@ -86,6 +115,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     return found;
   };
   let pendingHook: (() => void) | undefined;
+  const pulls: Array<{ pull: FakePullRequest; repo: string; commits: string[] }> = [];
   const create = (issue: string, body: string, login: string): IssueComment => {
     const hook = pendingHook;
     pendingHook = undefined;
@@ -273,6 +303,12 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     return updated;
   });
 
+  type CommitParams = { owner: string; repo: string; sha: string };
+  app.get<{ Params: CommitParams }>("/repos/:owner/:repo/commits/:sha/pulls", async (request) => {
+    const { owner, repo, sha } = request.params;
+    return pulls.filter((p) => p.repo === `${owner}/${repo}` && p.commits.includes(sha)).map((p) => p.pull);
+  });
+
   const address = await app.listen({ host: "127.0.0.1", port: 0 });
   base = address;
   return {
@@ -281,6 +317,27 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     comments,
     issues,
     addComment: (issue, body, as) => create(issue, body, as),
+    addPullRequest: (input) => {
+      const base = input.base ?? "master";
+      const pull: FakePullRequest = {
+        id: 90_000 + input.number,
+        number: input.number,
+        state: input.merged ? "closed" : "open",
+        title: `pull request ${input.number}`,
+        html_url: `https://github.example/${input.repo}/pull/${input.number}`,
+        url: `${address}/pulls/${input.number}`,
+        merged_at: input.merged ? new Date().toISOString() : null,
+        merge_commit_sha: input.merge_commit_sha,
+        head: { ref: "feature", sha: input.head_sha, label: "feature" },
+        base: { ref: base, sha: "0".repeat(40), label: base },
+      };
+      pulls.push({
+        pull,
+        repo: input.repo,
+        commits: input.commits ?? [input.head_sha, input.merge_commit_sha],
+      });
+      return pull;
+    },
     beforeNextCreate: (hook) => {
       pendingHook = hook;
     },

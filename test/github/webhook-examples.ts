@@ -27,6 +27,17 @@ export function example(event: string, action?: string): Record<string, unknown>
   return structuredClone(found);
 }
 
+/**
+ * A deep copy of the first example of `event` that `match` accepts (with or without an installation), for Actions
+ * event files.
+ * @throws Error when the package has no such example
+ */
+export function anyExample(event: string, match: (e: Record<string, unknown>) => boolean): Record<string, unknown> {
+  const found = definitions.find((d) => d.name === event)?.examples.find(match);
+  if (!found) throw new Error(`no matching ${event} example`);
+  return structuredClone(found);
+}
+
 /** What a delivery answered. */
 export interface Delivered {
   status: number;

@@ -16,6 +16,7 @@ import {
   GITHUB_COMMENT_MAX,
   htmlText,
   markdownText,
+  parsePlanMeta,
   planMarker,
   renderPlanMarkdown,
 } from "../../src/reconcile/render-markdown.js";
@@ -89,8 +90,14 @@ describe("renderPlanMarkdown: structure", () => {
     const parts = renderPlanMarkdown(plan, { head_sha: "0123456789abcdef0123456789abcdef01234567" });
     expect(parts).toHaveLength(1);
     const [part] = parts as [string];
-    expect(part.split("\n")[0]).toBe(planMarker("test", "default", { n: 1, of: 1 }));
-    expect(part.split("\n")[0]).toBe("<!-- reconcile-plan stack=test target=default part=1/1 -->");
+    expect(part.split("\n")[0]).toBe(planMarker("test", "default"));
+    expect(part.split("\n")[0]).toBe("<!-- reconcile-plan stack=test target=default -->");
+    expect(parsePlanMeta(part)).toEqual({
+      part: 1,
+      of: 1,
+      digest: planDigest(plan),
+      head_sha: "0123456789abcdef0123456789abcdef01234567",
+    });
     expect(part).toContain(`**${summaryLine(plan)}**`);
     expect(summaryLine(plan)).toMatch(/^Plan: 1 to create, 2 to update, 0 to replace, 0 to archive\.$/);
     const text = textOf(dom(part));
@@ -137,6 +144,20 @@ describe("renderPlanMarkdown: structure", () => {
   });
 });
 
+describe("the meta line", () => {
+  it("keeps a hostile head SHA inside one HTML comment and reads it back; malformed meta reads as none", () => {
+    const head_sha = "abc --> <img src=x onerror=alert(1)> --!>\n# @team \u202e";
+    const [part] = renderPlanMarkdown(hostilePlan(), { head_sha }) as [string];
+    const meta = part.split("\n")[1] as string;
+    expect(meta).toMatch(/^<!-- reconcile-plan-meta \{[^\n]*\} -->$/);
+    expect(meta.slice(4, -3)).not.toMatch(/-->|--!>|[<>]/);
+    expect(parsePlanMeta(part)).toMatchObject({ head_sha, part: 1, of: 1 });
+    expect(parsePlanMeta(part.replace(/"digest":"[0-9a-f]+"/, '"digest":"--> x"'))).toBeUndefined();
+    expect(parsePlanMeta(part.replace("reconcile-plan-meta {", "reconcile-plan-meta {{"))).toBeUndefined();
+    expect(parsePlanMeta("<!-- reconcile-plan stack=a target=b -->\nno meta")).toBeUndefined();
+  });
+});
+
 describe("renderPlanMarkdown: splitting", () => {
   // 80 agents with 30 changed prompt lines each (~4 KB of diff each), and one agent whose diff alone is ~2 comments.
   const plan = largePlan(80, 30, 1500);
@@ -148,8 +169,9 @@ describe("renderPlanMarkdown: splitting", () => {
     parts.forEach((part, i) => {
       expect(part.length).toBeLessThanOrEqual(GITHUB_COMMENT_MAX);
       const lines = part.split("\n");
-      expect(lines[0]).toBe(planMarker("test", "default", { n: i + 1, of: parts.length }));
-      expect(lines[1]).toContain(`(part ${i + 1} of ${parts.length})`);
+      expect(lines[0]).toBe(planMarker("test", "default"));
+      expect(parsePlanMeta(part)).toMatchObject({ part: i + 1, of: parts.length, digest: planDigest(plan) });
+      expect(lines[2]).toContain(`(part ${i + 1} of ${parts.length})`);
       expect(part.includes(summaryLine(plan))).toBe(i === 0);
     });
   });

@@ -19,7 +19,7 @@ import { createInterface } from "node:readline/promises";
 import { Command, InvalidArgumentError } from "commander";
 import { createColors } from "picocolors";
 import { parseDuration } from "../../providers/lock.js";
-import { type ApplyOutcome, applyPlan } from "../../reconcile/apply.js";
+import { type ApplyOutcome, type ApplyResult, applyPlan } from "../../reconcile/apply.js";
 import { escapeControl as safe } from "../../reconcile/escape.js";
 import { type Plan, planHasChanges } from "../../reconcile/plan.js";
 import { readPlanFile, savedPlanFlags } from "../../reconcile/plan-file.js";
@@ -89,7 +89,30 @@ function checkReady(prepared: PreparedPlan, flags: ApplyFlags, output: Output): 
   return unready;
 }
 
-/** Executes a prepared plan, printing one line per resource, and returns the exit code. */
+/** What `applyPrepared` did: the exit code, and the outcomes when anything was attempted. */
+export interface AppliedRun {
+  code: number;
+  result?: ApplyResult;
+}
+
+/**
+ * The apply path after the plan is known, shared by `reconcile apply` and `reconcile github apply`: `preflight`
+ * (nothing is written when it finds a problem, unless `--skip-unready`), then `applyPlan` printing one line per
+ * resource and a closing line. Run it under the lock (`withLockedProject`) and pass its signal.
+ * @returns exit code 0 when everything applied (or was skipped as not ready), 1 otherwise
+ */
+export async function applyPrepared(
+  prepared: PreparedPlan,
+  flags: ApplyFlags,
+  output: Output,
+  client: Parameters<typeof applyPlan>[0],
+  signal?: AbortSignal,
+): Promise<AppliedRun> {
+  const skip = checkReady(prepared, flags, output);
+  return skip ? execute(prepared, flags, output, client, skip, signal) : { code: 1 };
+}
+
+/** Executes a prepared plan, printing one line per resource, and returns the exit code and the outcomes. */
 async function execute(
   prepared: PreparedPlan,
   flags: ApplyFlags,
@@ -97,7 +120,7 @@ async function execute(
   client: Parameters<typeof applyPlan>[0],
   skip: ReadonlyMap<string, string> = new Map(),
   signal?: AbortSignal,
-) {
+): Promise<AppliedRun> {
   const c = createColors(output.color);
   output.out("\n");
   const commit = await currentCommit(findRoot(flags.dir));
@@ -122,7 +145,7 @@ async function execute(
     output.out(
       `\n${c.bold(`Apply complete: ${result.done} resource${result.done === 1 ? "" : "s"} changed.${rest}`)}\n`,
     );
-    return 0;
+    return { code: 0, result };
   }
   output.out(
     `\n${c.red(c.bold(`Apply finished with errors: ${result.done} done, ${result.failed} failed, ${result.skipped} not attempted.`))}\n`,
@@ -136,7 +159,7 @@ async function execute(
     }
   }
   output.out("Fix the cause and run apply again: what succeeded is not repeated.\n");
-  return 1;
+  return { code: 1, result };
 }
 
 /** Runs apply (of a fresh plan, or of `planFile`) and returns the exit code. */
@@ -160,8 +183,7 @@ export async function runApply(planFile: string | undefined, flags: ApplyFlags, 
       const prepared = await prepareSavedPlan(saved, base);
       output.out(renderPlanText(prepared.plan, { color: output.color }));
       if (!planHasChanges(prepared.plan)) return 0;
-      const skip = checkReady(prepared, flags, output);
-      return skip ? execute(prepared, flags, output, connection.client, skip, signal) : 1;
+      return (await applyPrepared(prepared, flags, output, connection.client, signal)).code;
     }
     const prepared = await preparePlan({
       ...base,
@@ -185,7 +207,7 @@ export async function runApply(planFile: string | undefined, flags: ApplyFlags, 
         return 1;
       }
     }
-    return execute(prepared, flags, output, connection.client, skip, signal);
+    return (await execute(prepared, flags, output, connection.client, skip, signal)).code;
   });
 }
 
