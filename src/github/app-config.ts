@@ -96,7 +96,10 @@ export async function loadAppConfig(env: NodeJS.ProcessEnv = process.env): Promi
         }
         pem = bytes.toString("utf8");
       }
-      privateKey = checkPrivateKey(pem, keyPath !== "" ? "the file GITHUB_APP_PRIVATE_KEY_PATH names" : "GITHUB_APP_PRIVATE_KEY");
+      privateKey = checkPrivateKey(
+        pem,
+        keyPath !== "" ? "the file GITHUB_APP_PRIVATE_KEY_PATH names" : "GITHUB_APP_PRIVATE_KEY",
+      );
     } catch (error) {
       if (!(error instanceof AppConfigError)) throw error;
       problems.push(error.message);

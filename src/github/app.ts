@@ -17,8 +17,8 @@
  * Every event is a JSON log line without tokens or secrets (`jsonLog`).
  */
 import { App } from "@octokit/app";
-import type { AppConfig } from "./app-config.js";
 import { type CheckoutOptions, withCheckout } from "./app-checkout.js";
+import type { AppConfig } from "./app-config.js";
 import { type AppLog, jsonLog } from "./app-log.js";
 import type { AppPipeline, PlanOutcome } from "./app-pipeline.js";
 import { LatestPerKey, SerialPerKey } from "./app-queue.js";
@@ -66,7 +66,8 @@ interface RepositoryPayload {
   repository: { name: string; owner: { login?: string; name?: string | null } | null; default_branch: string };
 }
 
-const ownerOf = (repository: RepositoryPayload["repository"]) => repository.owner?.login ?? repository.owner?.name ?? "";
+const ownerOf = (repository: RepositoryPayload["repository"]) =>
+  repository.owner?.login ?? repository.owner?.name ?? "";
 
 /** `text` cut to `max` characters, with a note that it was cut. */
 const cut = (text: string, max: number) =>
