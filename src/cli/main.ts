@@ -6,6 +6,7 @@ import { emulatorCommand } from "../emulator/cli.js";
 import { applyCommand } from "./commands/apply.js";
 import { exportCommand } from "./commands/export.js";
 import { forceUnlockCommand } from "./commands/force-unlock.js";
+import { githubCommand } from "./commands/github-serve.js";
 import { importCommand } from "./commands/import.js";
 import { mcpCommand } from "./commands/mcp.js";
 import { outputsCommand } from "./commands/outputs.js";
@@ -41,6 +42,7 @@ export async function run(argv: string[]): Promise<number> {
     forceUnlockCommand(output, setExit),
     outputsCommand(output, setExit),
     mcpCommand(output, setExit, VERSION),
+    githubCommand(output, setExit),
   ]) {
     program.addCommand(command.exitOverride().configureOutput({ writeOut: output.out, writeErr: output.err }));
   }
