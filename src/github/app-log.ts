@@ -32,11 +32,12 @@ export function jsonLog(
   // Secrets are matched in the JSON text, so their JSON-escaped forms (quotes, line breaks) are searched too.
   const escaped = [...new Set(secrets.flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]))];
   return (event, fields = {}) => {
-    const plain: Record<string, unknown> = { time: now().toISOString(), level: "error" in fields ? "error" : "info" };
-    plain.event = event;
+    const plain: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(fields)) {
       plain[key] = value instanceof Error ? value.message : value;
     }
+    // The reserved fields come last, so a field of the same name cannot forge them.
+    Object.assign(plain, { time: now().toISOString(), level: "error" in fields ? "error" : "info", event });
     write(`${redact(JSON.stringify(plain), escaped)}\n`);
   };
 }

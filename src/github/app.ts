@@ -335,8 +335,8 @@ export async function startGitHubApp(options: StartAppOptions): Promise<RunningA
     ...(options.port !== undefined ? { port: options.port } : {}),
     ...(options.bodyLimit !== undefined ? { bodyLimit: options.bodyLimit } : {}),
     log: (line) => {
-      const { outcome, ...fields } = JSON.parse(line) as Record<string, unknown>;
-      log(`delivery ${String(outcome)}`, fields);
+      const { outcome, event, ...fields } = JSON.parse(line) as Record<string, unknown>;
+      log(`delivery ${String(outcome)}`, { ...fields, github_event: event });
     },
   });
   const timer =
