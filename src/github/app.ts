@@ -91,6 +91,12 @@ export function createReconcileApp(options: ReconcileAppOptions): ReconcileApp {
     config.webhookSecret,
     config.privateKey,
   ]);
+  const octokitLog = {
+    debug: () => {},
+    info: () => {},
+    warn: (message: string) => log("octokit warning", { message }),
+    error: (message: string) => log("octokit error", { message }),
+  };
   const noteLimit = (kind: string) => (retryAfter: number, request: { method: string; url: string }) => {
     log("rate limit", { kind, method: request.method, url: request.url, retry_after_s: retryAfter });
     return true;
@@ -104,13 +110,15 @@ export function createReconcileApp(options: ReconcileAppOptions): ReconcileApp {
       onSecondaryRateLimit: noteLimit("secondary"),
     },
     ...(options.retries !== undefined ? { request: { retries: options.retries } } : {}),
+    // octokit's own notes (deprecations, request failures) become JSON lines too, never plain console output.
+    log: octokitLog,
   });
   const app = new App({
     appId: config.appId,
     privateKey: config.privateKey,
     webhooks: { secret: config.webhookSecret },
     Octokit,
-    log: { debug: () => {}, info: () => {}, warn: (m: string) => log("octokit", { message: m }), error: () => {} },
+    log: octokitLog,
   });
   const plans = new LatestPerKey();
   const serial = new SerialPerKey();

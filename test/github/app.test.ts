@@ -202,6 +202,7 @@ describe("GitHub App: pull requests", () => {
       expect(checkRunsFor(SHA2)).toEqual([]);
       expect(checkRunsFor(SHA3).map((r) => r.conclusion)).toEqual(["success"]);
       expect(fp.maxActive.plan).toBe(1);
+      expect(fake.issuedTokens).toHaveLength(1); // the installation token is cached across deliveries
       expect(await readdir(tempRoot)).toEqual([]);
     });
   }
