@@ -42,7 +42,8 @@ export class LatestPerKey {
   submit(key: string, job: Job): { submitted: Submitted; done: Promise<void> } {
     const current = this.running.get(key);
     const pending = this.waiting.get(key);
-    if (current?.id === job.id || pending?.job.id === job.id) {
+    // A duplicate of the newest job only: a head that returns after being superseded (a force-push back) runs again.
+    if (pending ? pending.job.id === job.id : current?.id === job.id) {
       return { submitted: "duplicate", done: Promise.resolve() };
     }
     if (!current) return { submitted: "started", done: this.track(this.start(key, job)) };

@@ -71,7 +71,6 @@ describe("LatestPerKey", () => {
     expect(b.submitted).toBe("queued");
     expect(queue.submit("pr#1", r.job("c")).submitted).toBe("queued");
     expect(queue.submit("pr#1", r.job("c")).submitted).toBe("duplicate");
-    expect(queue.submit("pr#1", r.job("a")).submitted).toBe("duplicate");
     await b.done; // dropped: settles without running
     await settle();
     expect(r.events).toEqual(["start a"]);
@@ -80,6 +79,18 @@ describe("LatestPerKey", () => {
     await queue.idle();
     expect(r.events).toEqual(["start a", "end a", "start c", "end c"]);
     expect(r.aborted).toEqual(["a"]);
+  });
+
+  it("runs a head again when it returns after being superseded (a force-push back)", async () => {
+    const queue = new LatestPerKey();
+    const r = recorder();
+    queue.submit("pr#1", r.job("a"));
+    await settle();
+    expect(queue.submit("pr#1", r.job("b")).submitted).toBe("queued");
+    expect(queue.submit("pr#1", r.job("a")).submitted).toBe("queued");
+    r.open("a");
+    await queue.idle();
+    expect(r.events).toEqual(["start a", "end a", "start a", "end a"]);
   });
 
   it("abortAll aborts running jobs and drops waiting ones", async () => {
