@@ -66,7 +66,10 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     const id = header(request.headers["x-github-delivery"]);
     const name = header(request.headers["x-github-event"]);
     const raw = typeof request.body === "string" ? request.body : "";
-    if (!signature) return reply.code(401).send({ error: "missing X-Hub-Signature-256" });
+    if (!signature) {
+      log(JSON.stringify({ delivery: id ?? null, event: name ?? null, outcome: "missing signature" }));
+      return reply.code(401).send({ error: "missing X-Hub-Signature-256" });
+    }
     let valid = false;
     try {
       valid = await options.webhooks.verify(raw, signature);

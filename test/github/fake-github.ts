@@ -3,6 +3,7 @@
  * `@octokit/openapi-types` (checked at compile time), GitHub's pagination (`Link` headers), its comment size limit
  * (422 over 65,536 characters) and token auth. Starts on a random loopback port; `close()` stops it.
  */
+import { createVerify, type KeyObject, randomBytes } from "node:crypto";
 import type { components } from "@octokit/openapi-types";
 import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
 
@@ -37,6 +38,25 @@ export interface PullRequestInput {
   commits?: string[];
 }
 
+type CheckRun = components["schemas"]["check-run"];
+type InstallationToken = components["schemas"]["installation-token"];
+/** The fields of an installation the App reads (the double serves only these). */
+type InstallationRow = Pick<components["schemas"]["installation"], "id" | "app_id" | "target_type">;
+/** The fields of a repository the App reads (the double serves only these). */
+type RepositoryRow = Pick<components["schemas"]["repository"], "id" | "name" | "full_name" | "default_branch"> & {
+  owner: Pick<SimpleUser, "login">;
+};
+
+/** A GitHub App the double knows: App JWTs (RS256, `iss` = id) verified with `publicKey`. */
+export interface FakeApp {
+  id: number;
+  publicKey: KeyObject;
+  /** The login its installation tokens act as (`<slug>[bot]`). */
+  botLogin: string;
+  /** Installation id → repositories (`owner/name`) it is installed on. */
+  installations: Record<number, string[]>;
+}
+
 /** One request the double received, for assertions (method, path with query, and the token that made it). */
 export interface SeenRequest {
   method: string;
@@ -60,6 +80,16 @@ export interface FakeGitHub {
   addPullRequest(input: PullRequestInput): FakePullRequest;
   /** Runs `hook` once, just before the next comment is created (to stage a concurrent writer). */
   beforeNextCreate(hook: () => void): void;
+  /** Tarballs served by `GET /repos/{owner}/{repo}/tarball/{ref}`, by `owner/repo@ref`. */
+  tarballs: Map<string, Buffer>;
+  /** Branch heads served by `GET /repos/{owner}/{repo}/branches/{branch}`, by `owner/repo@branch` → SHA. */
+  branches: Map<string, string>;
+  /** Check runs by id, as last written. */
+  checkRuns: Map<number, CheckRun>;
+  /** Every write to a check run, in order (create and update bodies), for assertions on sequencing. */
+  checkRunWrites: Array<{ id: number; method: string; body: Record<string, unknown> }>;
+  /** Installation tokens issued (`POST /app/installations/{id}/access_tokens`). */
+  issuedTokens: string[];
   close(): Promise<void>;
 }
 
@@ -69,6 +99,25 @@ export interface FakeGitHubOptions {
   tokens: Record<string, string>;
   /** Page size cap (GitHub's is 100); small values exercise pagination. */
   maxPerPage?: number;
+  /** A GitHub App whose JWTs are accepted on `/app/...` endpoints and whose installation tokens are issued. */
+  app?: FakeApp;
+}
+
+/** True when `jwt` is an RS256 JWT signed by `app`'s key, issued for it and not expired (GitHub's App JWT rules). */
+function validAppJwt(jwt: string, app: FakeApp): boolean {
+  const [head, body, signature] = jwt.split(".");
+  if (!head || !body || !signature) return false;
+  try {
+    const header = JSON.parse(Buffer.from(head, "base64url").toString()) as { alg?: string };
+    const claims = JSON.parse(Buffer.from(body, "base64url").toString()) as { iss?: unknown; exp?: number };
+    if (header.alg !== "RS256" || String(claims.iss) !== String(app.id)) return false;
+    if (typeof claims.exp !== "number" || claims.exp * 1000 < Date.now()) return false;
+    return createVerify("RSA-SHA256")
+      .update(`${head}.${body}`)
+      .verify(app.publicKey, Buffer.from(signature, "base64url"));
+  } catch {
+    return false;
+  }
 }
 
 function user(login: string, id: number, base: string): SimpleUser {
@@ -147,6 +196,11 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     const header = request.headers.authorization ?? "";
     const token = /^(?:token|bearer)\s+(.+)$/i.exec(header)?.[1];
     requests.push({ method: request.method, url: request.url, token });
+    if (request.url.startsWith("/app/") || request.url === "/app") {
+      // App endpoints take only the App's JWT (GitHub: "A JSON web token (JWT) is required").
+      if (!token || !options.app || !validAppJwt(token, options.app)) return fail(reply, 401, "Bad credentials");
+      return;
+    }
     if (!token || !(token in options.tokens)) return fail(reply, 401, "Bad credentials");
   });
   const login = (request: FastifyRequest) => {
@@ -309,6 +363,153 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     return pulls.filter((p) => p.repo === `${owner}/${repo}` && p.commits.includes(sha)).map((p) => p.pull);
   });
 
+  const tarballs = new Map<string, Buffer>();
+  const branches = new Map<string, string>();
+  const checkRuns = new Map<number, CheckRun>();
+  const checkRunWrites: FakeGitHub["checkRunWrites"] = [];
+  const issuedTokens: string[] = [];
+  const tokenInstallation = new Map<string, number>();
+  app.get<{ Params: RepoParams & { ref: string } }>("/repos/:owner/:repo/tarball/:ref", async (request, reply) => {
+    const { owner, repo, ref } = request.params;
+    const tarball = tarballs.get(`${owner}/${repo}@${ref}`);
+    if (!tarball) return fail(reply, 404, "Not Found");
+    return reply.header("content-type", "application/x-gzip").send(tarball);
+  });
+  app.get<{ Params: RepoParams & { branch: string } }>(
+    "/repos/:owner/:repo/branches/:branch",
+    async (request, reply) => {
+      const { owner, repo, branch } = request.params;
+      const sha = branches.get(`${owner}/${repo}@${branch}`);
+      if (!sha) return fail(reply, 404, "Branch not found");
+      // Only the fields reconcile reads; GitHub's "branch-with-protection" has many more.
+      return { name: branch, commit: { sha }, protected: false };
+    },
+  );
+  type CheckBody = {
+    name?: unknown;
+    head_sha?: unknown;
+    status?: CheckRun["status"];
+    conclusion?: CheckRun["conclusion"];
+    started_at?: string;
+    completed_at?: string;
+    output?: { title?: string; summary?: string; text?: string };
+  };
+  const checkStatuses = new Set(["queued", "in_progress", "completed"]);
+  const conclusions = new Set([
+    "action_required",
+    "cancelled",
+    "failure",
+    "neutral",
+    "success",
+    "skipped",
+    "stale",
+    "timed_out",
+  ]);
+  const checkProblem = (body: CheckBody, creating: boolean): string | undefined => {
+    if (creating && (typeof body.name !== "string" || body.name === "")) return "name is required";
+    if (creating && (typeof body.head_sha !== "string" || !/^[0-9a-f]{40}$/.test(body.head_sha))) {
+      return "head_sha is not a commit SHA";
+    }
+    if (body.status !== undefined && !checkStatuses.has(body.status)) return "status is invalid";
+    if (body.conclusion != null && !conclusions.has(body.conclusion)) return "conclusion is invalid";
+    if (body.status === "completed" && !body.conclusion) return "conclusion is required when status is completed";
+    if ((body.output?.summary?.length ?? 0) > 65_535) return "output.summary is too long (maximum is 65535 characters)";
+    return undefined;
+  };
+  app.post<{ Params: RepoParams; Body: CheckBody }>("/repos/:owner/:repo/check-runs", async (request, reply) => {
+    const body = request.body ?? {};
+    const problem = checkProblem(body, true);
+    if (problem) return fail(reply, 422, `Invalid request: ${problem}`);
+    const { owner, repo } = request.params;
+    const id = nextId++;
+    const run: CheckRun = {
+      id,
+      head_sha: body.head_sha as string,
+      node_id: `CR_${id}`,
+      external_id: null,
+      url: `${base}/repos/${owner}/${repo}/check-runs/${id}`,
+      html_url: `https://github.example/${owner}/${repo}/runs/${id}`,
+      details_url: null,
+      status: body.status ?? "queued",
+      conclusion: body.conclusion ?? null,
+      started_at: body.started_at ?? null,
+      completed_at: body.completed_at ?? null,
+      output: {
+        title: body.output?.title ?? null,
+        summary: body.output?.summary ?? null,
+        text: body.output?.text ?? null,
+        annotations_count: 0,
+        annotations_url: `${base}/repos/${owner}/${repo}/check-runs/${id}/annotations`,
+      },
+      name: body.name as string,
+      check_suite: null,
+      app: null,
+      pull_requests: [],
+    };
+    checkRuns.set(id, run);
+    checkRunWrites.push({ id, method: "POST", body: body as Record<string, unknown> });
+    return reply.code(201).send(run);
+  });
+  app.patch<{ Params: RepoParams & { id: string }; Body: CheckBody }>(
+    "/repos/:owner/:repo/check-runs/:id",
+    async (request, reply) => {
+      const id = Number(request.params.id);
+      const run = checkRuns.get(id);
+      if (!run) return fail(reply, 404, "Not Found");
+      const body = request.body ?? {};
+      const problem = checkProblem(body, false);
+      if (problem) return fail(reply, 422, `Invalid request: ${problem}`);
+      const updated: CheckRun = {
+        ...run,
+        ...(body.status ? { status: body.status } : {}),
+        ...(body.conclusion ? { conclusion: body.conclusion } : {}),
+        ...(body.completed_at ? { completed_at: body.completed_at } : {}),
+        output: {
+          ...run.output,
+          ...(body.output?.title !== undefined ? { title: body.output.title } : {}),
+          ...(body.output?.summary !== undefined ? { summary: body.output.summary } : {}),
+        },
+      };
+      checkRuns.set(id, updated);
+      checkRunWrites.push({ id, method: "PATCH", body: body as Record<string, unknown> });
+      return updated;
+    },
+  );
+  app.get("/app/installations", async () => {
+    const rows: InstallationRow[] = Object.keys(options.app?.installations ?? {}).map((id) => ({
+      id: Number(id),
+      app_id: options.app?.id ?? 0,
+      target_type: "Organization",
+    }));
+    return rows;
+  });
+  app.post<{ Params: { id: string } }>("/app/installations/:id/access_tokens", async (request, reply) => {
+    const fake = options.app;
+    const id = Number(request.params.id);
+    if (!fake || !(id in fake.installations)) return fail(reply, 404, "Not Found");
+    const token = `ghs_${randomBytes(18).toString("hex")}`;
+    options.tokens[token] = fake.botLogin;
+    tokenInstallation.set(token, id);
+    issuedTokens.push(token);
+    const answer: InstallationToken = {
+      token,
+      expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+      permissions: { contents: "read", pull_requests: "write", issues: "write", checks: "write" },
+      repository_selection: "selected",
+    };
+    return reply.code(201).send(answer);
+  });
+  app.get("/installation/repositories", async (request, reply) => {
+    const token = /^(?:token|bearer)\s+(.+)$/i.exec(request.headers.authorization ?? "")?.[1] ?? "";
+    const installation = tokenInstallation.get(token);
+    if (installation === undefined) return fail(reply, 403, "This endpoint needs an installation token");
+    const repositories: RepositoryRow[] = (options.app?.installations[installation] ?? []).map((full, i) => {
+      const [owner = "", name = ""] = full.split("/");
+      return { id: 7000 + i, name, full_name: full, default_branch: "main", owner: { login: owner } };
+    });
+    return { total_count: repositories.length, repositories };
+  });
+
   const address = await app.listen({ host: "127.0.0.1", port: 0 });
   base = address;
   return {
@@ -341,6 +542,11 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     beforeNextCreate: (hook) => {
       pendingHook = hook;
     },
+    tarballs,
+    branches,
+    checkRuns,
+    checkRunWrites,
+    issuedTokens,
     close: () => app.close(),
   };
 }

@@ -28,6 +28,7 @@ import type { Output } from "../output.js";
 import { findRoot } from "../root.js";
 import { parseTimeout } from "../session.js";
 import { applyPrepared } from "./apply.js";
+import { githubServeCommand } from "./github-serve.js";
 
 /** The login of comments written with the `GITHUB_TOKEN` of an Actions run. */
 export const ACTIONS_BOT = "github-actions[bot]";
@@ -242,7 +243,7 @@ function shared(command: Command): Command {
 /** The commander definition of `github` and its subcommands. */
 export function githubCommand(output: Output, setExit: (code: number) => void): Command {
   const github = new Command("github").description(
-    "GitHub Actions mode: plan comments on pull requests, apply only the reviewed plan on merge (docs/github.md)",
+    "GitHub integration: plan comments on pull requests and apply only the reviewed plan on merge, from Actions (docs/github.md) or as a GitHub App (`github serve`, docs/github-app.md)",
   );
   github.addCommand(
     shared(new Command("plan"))
@@ -264,6 +265,9 @@ export function githubCommand(output: Output, setExit: (code: number) => void): 
       .action(async (flags: ApplyFlags) => setExit(await runGitHubApply(flags, output)))
       .exitOverride()
       .configureOutput({ writeOut: output.out, writeErr: output.err }),
+  );
+  github.addCommand(
+    githubServeCommand(output, setExit).exitOverride().configureOutput({ writeOut: output.out, writeErr: output.err }),
   );
   return github;
 }
