@@ -98,11 +98,9 @@ describe("preflight", () => {
 
   it("names the resource an interrupted archive-first replace left missing; the next plan creates it", async () => {
     const [old] = await credentials();
-    // Another credential for the new URL, made outside reconcile: the API refuses a second one (409) only at create.
-    const blocker = await client.beta.vaults.credentials.create(await vaultId(), {
-      auth: { type: "static_bearer", token: "x", mcp_server_url: V2 },
-    } as never);
-    const applied = await runCli(["apply", "--auto-approve", "--dir", dir], env);
+    // A token over the API's size limit: the archive succeeds, the create is refused (400) after it.
+    const oversized = { ...env, WORKSPACE_MCP_TOKEN: `${CANARY}${"x".repeat(17_000)}` };
+    const applied = await runCli(["apply", "--auto-approve", "--dir", dir], oversized);
     expect(applied.code).toBe(1);
     expect(applied.stdout).toContain(
       `credential.email-meeting-manager/workspace-mcp is now missing: its old resource ${old?.id} was archived and the new one was not created; the next plan shows it as + create.`,
@@ -111,7 +109,6 @@ describe("preflight", () => {
     const plan = await runCli(["plan", "--dir", dir], env);
     expect(plan.stdout).toContain("+ credential.email-meeting-manager/workspace-mcp");
     expect(plan.stdout).toContain("Plan: 1 to create, 0 to update, 0 to replace, 0 to archive.");
-    await client.beta.vaults.credentials.archive(blocker.id, { vault_id: await vaultId() });
     expect((await runCli(["apply", "--auto-approve", "--dir", dir], env)).code).toBe(0);
     expect((await runCli(["plan", "--detailed-exitcode", "--dir", dir], env)).code).toBe(0);
   });

@@ -280,8 +280,9 @@ describe("reconcile export", () => {
   it("maps agents: system as a block, model string, shared and split toolsets", async () => {
     const text = await readFile(join(dir, "agents/support-triage.yaml"), "utf8");
     expect(text).toContain("system: |\n  You triage support tickets.\n");
+    // The API always returns `model.effort` (the model's default when none was sent), so export pins it.
     expect(files["agents/support-triage.yaml"]).toMatchObject({
-      model: "claude-sonnet-4-6",
+      model: { id: "claude-sonnet-4-6", effort: "high" },
       toolsets: ["export-jobs", "support-desk"],
       metadata: { "cost-center": "4711", team: "support" },
     });

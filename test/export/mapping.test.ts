@@ -120,7 +120,7 @@ describe("export of what a spec cannot say exactly", () => {
     client = new Anthropic({ apiKey: "k", baseURL: emu.url, maxRetries: 0 });
     await client.beta.agents.create({
       name: "Ops Bot",
-      model: { id: "claude-haiku-4-5", speed: "fast" },
+      model: { id: "claude-opus-4-6", speed: "fast" },
       mcp_servers: [{ type: "url", name: "Internal DB", url: "https://db.example.com/mcp" }],
       tools: [
         {
