@@ -107,6 +107,7 @@ describe("the test fleet (a copy of the example)", async () => {
         name: "workspace-mcp",
         display_name: "Workspace mail and calendar MCP token",
         metadata: {},
+        max_age_ms: 86_400_000, // rotation: { max_age: 1d }
         auth: {
           type: "static_bearer",
           mcp_server_url: "https://workspace-mcp.example.com/mcp",
