@@ -9,7 +9,7 @@ const toolset = (name: string) =>
   yaml("apiVersion: reconcile/v1", "kind: McpToolset", `name: ${name}`, "url: https://mcp.example.com/mcp");
 
 describe("finding spec files", () => {
-  test("walks the tree, skips hidden folders, node_modules, dist and the root reconcile.yaml, and sorts", async () => {
+  test("walks the tree, skips hidden folders, node_modules, dist, the root reconcile.yaml and nested projects, and sorts", async () => {
     const root = await writeRepo({
       "b.yml": "x: 1\n",
       "a/z.yaml": "x: 1\n",
@@ -19,9 +19,12 @@ describe("finding spec files", () => {
       "node_modules/pkg/spec.yaml": "x: 1\n",
       "dist/out.yaml": "x: 1\n",
       "reconcile.yaml": "x: 1\n",
-      "nested/reconcile.yaml": "x: 1\n",
+      // A folder with its own reconcile.yaml is another project (a test fixture, another stack): not searched.
+      "nested/reconcile.yaml": "stack: other\n",
+      "nested/agents/a.yaml": "x: 1\n",
+      "a/reconcile.yaml.bak/x.yaml": "x: 1\n",
     });
-    expect(await findSpecFiles(root)).toEqual(["a/z.yaml", "b.yml", "nested/reconcile.yaml"]);
+    expect(await findSpecFiles(root)).toEqual(["a/reconcile.yaml.bak/x.yaml", "a/z.yaml", "b.yml"]);
   });
 
   test("the project config at the root is not read as a spec", async () => {
