@@ -131,7 +131,7 @@ async function expectNoCanary(...results: CliResult[]) {
   for (const request of fake.requests) expect(request.url).not.toContain(CANARY);
 }
 
-describe("reconcile github plan (pull_request)", () => {
+describe("reconcile github plan (pull_request)", { timeout: 240_000 }, () => {
   it("first push creates one comment with the digest and head SHA; a second push edits it (still one); the job summary gets the Markdown", async () => {
     const first = await plan(HEAD_1);
     expect(first.stderr).toContain("plan comment https://github.example/");
@@ -198,7 +198,7 @@ describe("reconcile github plan (pull_request)", () => {
   });
 });
 
-describe("reconcile github apply (push to the default branch)", () => {
+describe("reconcile github apply (push to the default branch)", { timeout: 240_000 }, () => {
   const merged = () =>
     fake.addPullRequest({ repo: REPOSITORY, number: 7, head_sha: HEAD_1, merge_commit_sha: MERGE, merged: true });
 

@@ -40,7 +40,7 @@ interface Action {
 
 const load = async <T>(file: string) => parse(await readFile(file, "utf8")) as T;
 
-describe("action.yml and the workflows", () => {
+describe("action.yml and the workflows", { timeout: 240_000 }, () => {
   it("pass the GitHub Actions schema check", async () => {
     expect(validateAction(await readFile(ACTION, "utf8")).errors).toEqual([]);
     for (const file of WORKFLOWS) expect(validateWorkflow(await readFile(file, "utf8")).errors, file).toEqual([]);
@@ -82,7 +82,7 @@ describe("action.yml and the workflows", () => {
   });
 });
 
-describe("the action's run script", () => {
+describe("the action's run script", { timeout: 240_000 }, () => {
   let emulator: RunningEmulator;
   let fake: FakeGitHub;
   let dir: string;
