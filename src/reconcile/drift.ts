@@ -40,8 +40,8 @@ export interface DriftEntry {
 }
 
 /**
- * A credential whose secret is due for rotation or expiring (issue 9 item 2). Filled from `secretHealth` when that
- * function exists; this branch leaves the list empty (docs/drift.md, "Secret health").
+ * A credential whose secret is due for rotation or expiring (issue 9 item 2), from `secretHealth`
+ * (src/reconcile/secrets-health.ts); `reconcile drift` fills it (docs/drift.md, "Secret health").
  */
 export interface SecretHealthEntry {
   address: string;

@@ -14,6 +14,7 @@ import { createGitHub } from "../../github/octokit.js";
 import { buildDriftReport, driftMarker, renderDriftIssue, renderDriftText } from "../../reconcile/drift.js";
 import { escapeControl, escapeJsonText } from "../../reconcile/escape.js";
 import { clockSkewMs } from "../../reconcile/origin.js";
+import { needsRotation, secretHealth } from "../../reconcile/secrets-health.js";
 import { preparePlan } from "../../reconcile/workflow.js";
 import { currentCommit } from "../commit.js";
 import type { Output } from "../output.js";
@@ -63,7 +64,7 @@ export function runDrift(flags: DriftFlags, output: Output, env: NodeJS.ProcessE
   return withProject(flags, output, async (project, connection) => {
     const github = flags.githubIssue ? githubTarget(env) : undefined;
     const skew = clockSkewMs(env);
-    const { plan, live } = await preparePlan({
+    const { plan, live, desired } = await preparePlan({
       project,
       client: connection.client,
       secrets: connection.secrets,
@@ -71,8 +72,15 @@ export function runDrift(flags: DriftFlags, output: Output, env: NodeJS.ProcessE
       allowMassPrune: true,
     });
     const commit = await currentCommit(project.root, env);
-    // Hook for issue 9 item 2: `secretHealth` (credentials due for rotation or expiring) goes into `secretHealth`.
-    const report = buildDriftReport(plan, live, { clockSkewMs: skew, ...(commit ? { commit } : {}) });
+    // Credentials due for rotation or expiring (issue 9 item 2) count as drift too.
+    const health = secretHealth(desired, live, { now: new Date() })
+      .filter(needsRotation)
+      .map(({ address, status, reason }) => ({ address, status, reason }));
+    const report = buildDriftReport(plan, live, {
+      clockSkewMs: skew,
+      secretHealth: health,
+      ...(commit ? { commit } : {}),
+    });
     output.out(
       flags.json
         ? `${escapeJsonText(JSON.stringify(report, null, 2))}\n`
