@@ -19,7 +19,7 @@
 import { App } from "@octokit/app";
 import { type CheckoutOptions, withCheckout } from "./app-checkout.js";
 import type { AppConfig } from "./app-config.js";
-import { type AppLog, jsonLog } from "./app-log.js";
+import { type AppLog, jsonLog, redact } from "./app-log.js";
 import type { AppPipeline, PlanOutcome } from "./app-pipeline.js";
 import { LatestPerKey, SerialPerKey } from "./app-queue.js";
 import { type GitHub, GitHubClient } from "./octokit.js";
@@ -87,10 +87,8 @@ function reason(error: unknown): string {
  */
 export function createReconcileApp(options: ReconcileAppOptions): ReconcileApp {
   const { config, pipeline } = options;
-  const log = jsonLog(options.write ?? ((line) => process.stderr.write(line)), [
-    config.webhookSecret,
-    config.privateKey,
-  ]);
+  const secrets = [config.webhookSecret, config.privateKey];
+  const log = jsonLog(options.write ?? ((line) => process.stderr.write(line)), secrets);
   const octokitLog = {
     debug: () => {},
     info: () => {},
@@ -196,10 +194,12 @@ export function createReconcileApp(options: ReconcileAppOptions): ReconcileApp {
               }),
             );
           } catch (error) {
+            log("plan failed", { ...fields, error: reason(error) });
             outcome = {
               conclusion: "failure",
               title: error instanceof UnsafeTarballError ? "Refused the repository tarball" : "The plan failed",
-              summary: reason(error),
+              // The check run is public to the repository's readers: no token or secret in it either.
+              summary: redact(reason(error), secrets),
             };
           }
           if (signal.aborted) {

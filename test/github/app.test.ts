@@ -257,6 +257,9 @@ describe("GitHub App: pull requests", () => {
     const [check] = checkRunsFor(SHA1);
     expect(check).toMatchObject({ conclusion: "failure" });
     expect(check?.output.title).toBe("The plan failed");
+    expect(check?.output.summary).toContain("token=[redacted]");
+    for (const token of fake.issuedTokens) expect(check?.output.summary).not.toContain(token);
+    expect(logs.some((l) => l.includes('"plan failed"') && l.includes("token=[redacted]"))).toBe(true);
     expect(await readdir(tempRoot)).toEqual([]);
     expectCleanLogs();
   });
