@@ -138,7 +138,7 @@ describe("the App with the real pipeline", () => {
     const comments = fake.comments.get(issue) ?? [];
     const ours = comments.filter((c) => c.user?.login === BOT);
     expect(ours.length).toBeGreaterThan(0);
-    expect(ours[0]?.body.split("\n")[0]).toBe(marker);
+    expect(ours[0]?.body?.split("\n")[0]).toBe(marker);
     expect(ours[0]?.body).toContain(SHA);
     expect(comments.find((c) => c.id === forged.id)?.body).toContain("forged");
     // GET /app was asked with the App's JWT to learn the bot login.
