@@ -7,6 +7,7 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Anthropic from "@anthropic-ai/sdk";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { cliHost } from "../../src/cli/github-host.js";
 import { type RunningEmulator, startEmulator } from "../../src/emulator/index.js";
@@ -27,6 +28,7 @@ const BOT = "reconcile-wired[bot]";
 const OWNER = "Codertocat";
 const REPO = "Hello-World";
 const SHA = "4444444444444444444444444444444444444444";
+const MERGE = "5555555555555555555555555555555555555555";
 
 let emulator: RunningEmulator;
 let fake: FakeGitHub;
@@ -67,6 +69,13 @@ afterEach(async () => {
   await rm(tempRoot, { recursive: true, force: true });
 });
 
+/** The agents live in the emulator (the apply created them). */
+async function emulatorAgents(): Promise<unknown[]> {
+  const client = new Anthropic({ apiKey: "test", baseURL: emulator.url, maxRetries: 0 });
+  const page = await client.beta.agents.list();
+  return page.data;
+}
+
 /** The fixture fleet as GitHub's tarball of `SHA`. */
 async function fleetTarball(): Promise<Buffer> {
   const files = await listFiles(fleet);
@@ -79,6 +88,7 @@ async function fleetTarball(): Promise<Buffer> {
 /** Starts the App server with the real pipeline over the CLI host, serving the fleet tarball at `SHA`. */
 async function start(): Promise<RunningApp> {
   fake.tarballs.set(`${OWNER}/${REPO}@${SHA}`, await fleetTarball());
+  fake.tarballs.set(`${OWNER}/${REPO}@${MERGE}`, await fleetTarball());
   const output = { out: (t: string) => void stderr.push(t), err: (t: string) => void stderr.push(t), color: false };
   const pipeline = appPipeline({
     host: cliHost({}, output),
@@ -146,4 +156,48 @@ describe("the App with the real pipeline", () => {
     const everything = logs.join("") + stderr.join("") + comments.map((c) => c.body).join("");
     expect(everything).not.toContain(CANARY);
   }, 90_000);
+
+  it("applies the merge of the reviewed plan, and comments the result by the App's bot", async () => {
+    await start();
+    const payload = pullRequestOpened();
+    const number = payload.pull_request.number;
+    const issue = `${OWNER}/${REPO}#${number}`;
+    const hook = `${running?.url}${WEBHOOK_PATH}`;
+    await deliver(hook, "pull_request", payload, { secret: SECRET, delivery: "wired-plan" });
+    await vi.waitFor(
+      () => expect([...fake.checkRuns.values()].find((r) => r.head_sha === SHA)?.status).toBe("completed"),
+      { timeout: 60_000, interval: 50 },
+    );
+    const push = example("push") as {
+      ref: string;
+      after: string;
+      deleted: boolean;
+      installation: { id: number };
+      repository: { default_branch: string };
+    };
+    push.installation.id = INSTALLATION;
+    push.ref = `refs/heads/${push.repository.default_branch}`;
+    push.after = MERGE;
+    push.deleted = false;
+    fake.addPullRequest({
+      repo: `${OWNER}/${REPO}`,
+      number,
+      head_sha: SHA,
+      merge_commit_sha: MERGE,
+      merged: true,
+      base: push.repository.default_branch,
+    });
+    await deliver(hook, "push", push, { secret: SECRET, delivery: "wired-push" });
+    await vi.waitFor(
+      () =>
+        expect((fake.comments.get(issue) ?? []).some((c) => c.body?.startsWith("<!-- reconcile-apply "))).toBe(true),
+      { timeout: 60_000, interval: 50 },
+    );
+    const applied = (fake.comments.get(issue) ?? []).find((c) => c.body?.startsWith("<!-- reconcile-apply "));
+    expect(applied?.user?.login).toBe(BOT);
+    expect((fake.comments.get(issue) ?? []).some((c) => c.body?.startsWith("<!-- reconcile-merge-plan "))).toBe(false);
+    const agents = await emulatorAgents();
+    expect(agents.length).toBeGreaterThan(0);
+    expect(logs.join("") + stderr.join("")).not.toContain(CANARY);
+  }, 120_000);
 });
