@@ -475,6 +475,11 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       return updated;
     },
   );
+  // GET /app with the App's JWT: the App itself; its bot login is `<slug>[bot]`.
+  app.get("/app", async () => ({
+    id: options.app?.id ?? 0,
+    slug: (options.app?.botLogin ?? "").replace(/\[bot\]$/, ""),
+  }));
   app.get("/app/installations", async () => {
     const rows: InstallationRow[] = Object.keys(options.app?.installations ?? {}).map((id) => ({
       id: Number(id),

@@ -9,13 +9,11 @@
  * updated only when the drift changes, closed with a comment when clean (`syncDriftIssue`).
  */
 import { Command, Option } from "commander";
-import { syncDriftIssue } from "../../github/drift-issue.js";
+import { checkDrift, publishDrift } from "../../github/drift-check.js";
 import { createGitHub } from "../../github/octokit.js";
-import { buildDriftReport, driftMarker, renderDriftIssue, renderDriftText } from "../../reconcile/drift.js";
+import { renderDriftText } from "../../reconcile/drift.js";
 import { escapeControl, escapeJsonText } from "../../reconcile/escape.js";
 import { clockSkewMs } from "../../reconcile/origin.js";
-import { needsRotation, secretHealth } from "../../reconcile/secrets-health.js";
-import { preparePlan } from "../../reconcile/workflow.js";
 import { currentCommit } from "../commit.js";
 import type { Output } from "../output.js";
 import { type ProjectFlags, projectOptions, withProject } from "../session.js";
@@ -64,21 +62,12 @@ export function runDrift(flags: DriftFlags, output: Output, env: NodeJS.ProcessE
   return withProject(flags, output, async (project, connection) => {
     const github = flags.githubIssue ? githubTarget(env) : undefined;
     const skew = clockSkewMs(env);
-    const { plan, live, desired } = await preparePlan({
+    const commit = await currentCommit(project.root, env);
+    const { report, plan } = await checkDrift({
       project,
       client: connection.client,
       secrets: connection.secrets,
-      // Nothing is written, so a mass archive is reported rather than refused.
-      allowMassPrune: true,
-    });
-    const commit = await currentCommit(project.root, env);
-    // Credentials due for rotation or expiring (issue 9 item 2) count as drift too.
-    const health = secretHealth(desired, live, { now: new Date() })
-      .filter(needsRotation)
-      .map(({ address, status, reason }) => ({ address, status, reason }));
-    const report = buildDriftReport(plan, live, {
       clockSkewMs: skew,
-      secretHealth: health,
       ...(commit ? { commit } : {}),
     });
     output.out(
@@ -94,22 +83,12 @@ export function runDrift(flags: DriftFlags, output: Output, env: NodeJS.ProcessE
         throttle: !LOOPBACK.has(new URL(github.baseUrl).hostname),
         warn: output.err,
       });
-      const { title, body } = renderDriftIssue(report, plan);
-      const result = await syncDriftIssue(
+      const author = env.RECONCILE_GITHUB_AUTHOR || (env.GITHUB_ACTIONS === "true" ? "github-actions[bot]" : undefined);
+      const result = await publishDrift(
         client,
         { owner: github.owner, repo: github.repo },
-        {
-          marker: driftMarker(report.stack, report.target),
-          title,
-          body: report.drifted ? body : null,
-          fingerprint: report.fingerprint,
-          resolvedNote: `Live state matches the specs again${commit ? ` (checked against commit ${commit.slice(0, 12)})` : ""}; closing.`,
-          ...(env.GITHUB_ACTIONS === "true" && !env.RECONCILE_GITHUB_AUTHOR
-            ? { author: "github-actions[bot]" }
-            : env.RECONCILE_GITHUB_AUTHOR
-              ? { author: env.RECONCILE_GITHUB_AUTHOR }
-              : {}),
-        },
+        { report, plan },
+        { ...(commit ? { commit } : {}), ...(author ? { author } : {}) },
       );
       const where = result.url ? ` ${escapeControl(result.url)}` : "";
       output.err(`Drift issue: ${result.action}${where}\n`);

@@ -11,6 +11,9 @@ import ms from "ms";
 import { startGitHubApp } from "../../github/app.js";
 import { AppConfigError, loadAppConfig } from "../../github/app-config.js";
 import type { AppPipeline } from "../../github/app-pipeline.js";
+import { appBotLogin, appPipeline } from "../../github/app-wiring.js";
+import { clockSkewMs } from "../../reconcile/origin.js";
+import { cliHost } from "../github-host.js";
 import type { Output } from "../output.js";
 
 /** Flags of `github serve`. */
@@ -20,17 +23,6 @@ export interface GithubServeFlags {
   driftInterval?: number;
   apiUrl?: string;
 }
-
-/**
- * The pipeline the server drives. The plan-on-PR / apply-reviewed / drift pipeline lives in src/github/pipeline*.ts
- * (shared with the Actions mode) and is joined here when both are merged; until then every run fails with this
- * message, shown on the check run and in the log.
- */
-export const UNWIRED_PIPELINE: AppPipeline = {
-  planPullRequest: () => Promise.reject(new Error("this build of reconcile has no App pipeline wired in yet")),
-  applyMerge: () => Promise.reject(new Error("this build of reconcile has no App pipeline wired in yet")),
-  driftCheck: () => Promise.reject(new Error("this build of reconcile has no App pipeline wired in yet")),
-};
 
 /**
  * `--drift-interval DURATION` → milliseconds: a number with a unit (`30m`, `1h`, `1d`; parsed by `ms`), from 1m to
@@ -52,11 +44,16 @@ const signalled = () =>
     process.once("SIGTERM", () => resolve());
   });
 
-/** Runs the server until a signal; returns the exit code (1 when the configuration is bad or it cannot listen). */
+/**
+ * Runs the server until a signal; returns the exit code (1 when the configuration is bad or it cannot listen).
+ * `pipeline` defaults to the real one (`appPipeline` over the CLI's host: each target connects with the API key and
+ * base URL of its environment variables; comments count only when by the App's `<slug>[bot]`). The pipeline's own
+ * lines (plan text, errors) become `pipeline output` JSON log lines.
+ */
 export async function runGithubServe(
   flags: GithubServeFlags,
   output: Output,
-  pipeline: AppPipeline = UNWIRED_PIPELINE,
+  pipeline?: AppPipeline,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
   let config: Awaited<ReturnType<typeof loadAppConfig>>;
@@ -77,11 +74,22 @@ export async function runGithubServe(
     output.err(`reconcile github serve: --port must be a number from 0 to 65535\n`);
     return 1;
   }
-  let server: Awaited<ReturnType<typeof startGitHubApp>>;
+  let server: Awaited<ReturnType<typeof startGitHubApp>> | undefined;
+  const toLog = (text: string) => server?.log("pipeline output", { text: text.replace(/\n$/, "") });
+  const wired =
+    pipeline ??
+    appPipeline({
+      host: cliHost({}, { out: toLog, err: toLog, color: false }),
+      botLogin: appBotLogin(() => {
+        if (!server) throw new Error("the App server is not running");
+        return server.app;
+      }),
+      clockSkewMs: clockSkewMs(env),
+    });
   try {
     server = await startGitHubApp({
       config,
-      pipeline,
+      pipeline: wired,
       host: flags.host,
       port,
       ...(flags.driftInterval !== undefined ? { driftIntervalMs: flags.driftInterval } : {}),

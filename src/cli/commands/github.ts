@@ -17,30 +17,25 @@ import { Command, InvalidArgumentError } from "commander";
 import { appendStepSummary, eventDefaultBranch } from "../../github/actions.js";
 import { type ActionsContext, readActionsContext } from "../../github/actions-context.js";
 import { createGitHub, type GitHub } from "../../github/octokit.js";
-import { applyMerge, findMergedPullRequest, type PipelineHost, planPullRequest } from "../../github/pipeline.js";
+import { applyMerge, findMergedPullRequest, planPullRequest } from "../../github/pipeline.js";
 import { parseDuration } from "../../providers/lock.js";
 import { escapeControl } from "../../reconcile/escape.js";
-import { renderPlanText } from "../../reconcile/render-text.js";
-import { withApiLock } from "../apply-lock.js";
-import { connect } from "../connect.js";
 import { reportError } from "../errors.js";
+import { cliHost, type HostFlags } from "../github-host.js";
 import type { Output } from "../output.js";
 import { findRoot } from "../root.js";
 import { parseTimeout } from "../session.js";
-import { applyPrepared } from "./apply.js";
 import { githubServeCommand } from "./github-serve.js";
 
 /** The login of comments written with the `GITHUB_TOKEN` of an Actions run. */
 export const ACTIONS_BOT = "github-actions[bot]";
 
 /** Flags shared by both subcommands. */
-interface GitHubFlags {
+interface GitHubFlags extends HostFlags {
   dir?: string;
   target: string[];
   comment: boolean;
   commentAuthor?: string;
-  timeout?: number;
-  insecureBaseUrl?: boolean;
 }
 
 interface PlanFlags extends GitHubFlags {
@@ -50,45 +45,6 @@ interface PlanFlags extends GitHubFlags {
 interface ApplyFlags extends GitHubFlags {
   planDigest?: string;
   lockTimeout?: number;
-}
-
-/** A signal that never aborts. */
-const NEVER = new AbortController().signal;
-
-/** The CLI's pipeline host: `connect` per target, the API lock for applies, the `reconcile apply` path. */
-function cliHost(flags: GitHubFlags & { lockTimeout?: number }, output: Output): PipelineHost {
-  return {
-    log: (text) => output.err(escapeControl(text, { keepNewlines: true })),
-    reportError: (error) => {
-      reportError(error, output);
-    },
-    open: async (project, lock, body) => {
-      const connection = await connect({
-        root: project.root,
-        local: false,
-        target: project.target,
-        defaultTarget: project.config.default_target,
-        warn: output.err,
-        ...(flags.timeout ? { timeoutMs: flags.timeout } : {}),
-        insecureBaseUrl: flags.insecureBaseUrl === true,
-      });
-      try {
-        const run = { client: connection.client, secrets: connection.secrets };
-        if (!lock) return await body({ ...run, signal: NEVER });
-        let value: Awaited<ReturnType<typeof body>> | undefined;
-        const request = { operation: "github apply", timeoutMs: flags.lockTimeout ?? 0 };
-        await withApiLock(connection.client, project, request, output, async (signal) => {
-          value = await body({ ...run, signal });
-          return 0;
-        });
-        return value as Awaited<ReturnType<typeof body>>;
-      } finally {
-        await connection.close();
-      }
-    },
-    apply: (prepared, run) => applyPrepared(prepared, {}, output, run.client, run.signal),
-    showPlan: (prepared) => output.out(renderPlanText(prepared.plan, { color: output.color })),
-  };
 }
 
 /** Thrown for a run this command cannot work in; the message says what to do. */
