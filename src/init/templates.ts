@@ -77,11 +77,14 @@ toolsets:
   },
 ];
 
-/** `reconcile.yaml`: the stack, and one target. */
+/** `reconcile.yaml`: the stack, and the secret variable the scaffolded credential reads. */
 export const CONFIG_TEMPLATE = `# yaml-language-server: $schema={{SCHEMAS}}/project.schema.json
 # reconcile project configuration. Every resource reconcile creates is tagged with this stack;
 # resources of other stacks are never touched. Choose it once: renaming it orphans what exists.
 stack: {{STACK}}
+# The environment variables specs may read as secrets (\${env:NAME}); any other is a validation error (docs/secrets.md).
+secret_env:
+  - DOCS_MCP_TOKEN
 `;
 
 /**

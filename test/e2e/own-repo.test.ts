@@ -50,6 +50,7 @@ async function twoTargets(extra = ""): Promise<string> {
     join(dir, "reconcile.yaml"),
     [
       "stack: own-repo",
+      "secret_env: [WORKSPACE_MCP_TOKEN]",
       "default_target: staging",
       "targets:",
       "  staging:",
@@ -271,7 +272,7 @@ describe("your own repository", () => {
         expect(existsSync(resolve(dirname(join(dir, file)), schema)), `${file}: ${schema}`).toBe(true);
       }
       const validate = await runCli(["validate", "--dir", dir], {});
-      expect(validate.stdout).toContain("Valid: 4 files (1 agents, 1 environments, 1 vaults, 1 toolsets)");
+      expect(validate.stdout).toContain("Valid: 4 files (1 agent, 1 environment, 1 vault, 1 toolset)");
       const applied = await runCli(["apply", "--local", "--auto-approve", "--dir", dir], {});
       expect(applied.code, applied.stderr).toBe(0);
       expect(applied.stdout).toContain("Apply complete: 4 resources changed.");

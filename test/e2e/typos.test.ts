@@ -40,7 +40,7 @@ beforeAll(async () => {
   emulator = await startEmulator({ port: 0 });
   client = new Anthropic({ apiKey: "k", baseURL: emulator.url, maxRetries: 0 });
   dir = await copyFleet();
-  await writeFile(join(dir, "reconcile.yaml"), `stack: ${STACK}\n`);
+  await writeFile(join(dir, "reconcile.yaml"), `stack: ${STACK}\nsecret_env: [WORKSPACE_MCP_TOKEN]\n`);
   original = await readFile(join(dir, FILE), "utf8");
   const applied = await cli(["apply", "--auto-approve"]);
   expect(applied.code, applied.stderr).toBe(0);
@@ -165,7 +165,10 @@ describe("other tools' YAML next to the specs", () => {
     expect(unlisted.stderr).toContain("docker-compose.yml:1:1: not a reconcile spec");
     expect(unlisted.stderr).not.toContain("k8s/web.yaml");
 
-    await writeFile(join(dir, "reconcile.yaml"), `stack: ${STACK}\nignore:\n  - charts/\n  - docker-compose.yml\n`);
+    await writeFile(
+      join(dir, "reconcile.yaml"),
+      `stack: ${STACK}\nsecret_env: [WORKSPACE_MCP_TOKEN]\nignore:\n  - charts/\n  - docker-compose.yml\n`,
+    );
     const listed = await cli(["validate"]);
     expect(listed.code, listed.stderr).toBe(0);
     expect(listed.stdout).toContain("Valid");
@@ -174,17 +177,20 @@ describe("other tools' YAML next to the specs", () => {
   }, 60_000);
 
   it("an ignore: pattern that hides a spec is an error, not a removal", async () => {
-    await writeFile(join(dir, "reconcile.yaml"), `stack: ${STACK}\nignore:\n  - agents/ops-*.yaml\n`);
+    await writeFile(
+      join(dir, "reconcile.yaml"),
+      `stack: ${STACK}\nsecret_env: [WORKSPACE_MCP_TOKEN]\nignore:\n  - agents/ops-*.yaml\n`,
+    );
     try {
       const validate = await cli(["validate"]);
       expect(validate.code).toBe(1);
       expect(validate.stderr).toContain(
-        'agents/ops-agent.yaml:2:1: this file holds a reconcile document (apiVersion: reconcile/v1) but is ignored by "agents/ops-*.yaml" (reconcile.yaml:3:5)',
+        'agents/ops-agent.yaml:2:1: this file holds a reconcile document (apiVersion: reconcile/v1) but is ignored by "agents/ops-*.yaml" (reconcile.yaml:4:5)',
       );
       expect((await cli(["apply", "--prune", "--auto-approve"])).code).toBe(1);
       expect(await archivedAgents()).toEqual([]);
     } finally {
-      await writeFile(join(dir, "reconcile.yaml"), `stack: ${STACK}\n`);
+      await writeFile(join(dir, "reconcile.yaml"), `stack: ${STACK}\nsecret_env: [WORKSPACE_MCP_TOKEN]\n`);
     }
   }, 60_000);
 });
