@@ -42,7 +42,7 @@ beforeAll(async () => {
   emulator = await startEmulator({ port: 0 });
   dir = await mkdtemp(join(tmpdir(), "reconcile-json-errors-"));
   env = { ANTHROPIC_API_KEY: "test-key", ANTHROPIC_BASE_URL: emulator.url, SEARCH_TOKEN: CANARY };
-  await write("reconcile.yaml", "stack: json-errors");
+  await write("reconcile.yaml", "stack: json-errors\nsecret_env: [SEARCH_TOKEN]");
   await write("toolsets/search.yaml", ...TOOLSET);
   await write("agents/helper.yaml", ...GOOD_AGENT);
   await write("vaults/keys.yaml", ...VAULT);
