@@ -17,7 +17,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type Anthropic from "@anthropic-ai/sdk";
 import type { ApplyResult } from "../reconcile/apply.js";
-import { PlanRefused, planHasChanges } from "../reconcile/plan.js";
+import { ACTION_PAST, PlanRefused, planHasChanges } from "../reconcile/plan.js";
 import { planDigest } from "../reconcile/plan-digest.js";
 import { writePlanFile } from "../reconcile/plan-file.js";
 import {
@@ -325,16 +325,6 @@ export async function reviewedDigest(
   return undefined;
 }
 
-const PAST: Record<string, string> = {
-  adopt: "adopted",
-  create: "created",
-  update: "updated",
-  replace: "replaced",
-  archive: "archived",
-  delete: "deleted",
-  keep: "kept",
-};
-
 /**
  * The apply-result comment: per resource done / failed / skipped with its id, never a secret (outcome errors are
  * escaped Markdown text); cut with a note when it would pass GitHub's limit.
@@ -356,7 +346,7 @@ export function renderApplyResult(
   const facts = `- Commit: ${codeSpan(sha)}\n- Plan digest: ${codeSpan(digest)}`;
   const lines = (result?.outcomes ?? []).map((o) => {
     const id = o.id ? ` (${codeSpan(o.id)})` : "";
-    if (o.status === "done") return `- ✓ ${codeSpan(o.address)}: ${PAST[o.action] ?? o.action}${id}`;
+    if (o.status === "done") return `- ✓ ${codeSpan(o.address)}: ${ACTION_PAST[o.action]}${id}`;
     const what = o.status === "failed" ? `${o.action} failed` : "not attempted";
     return `- ${o.status === "failed" ? "✗" : "-"} ${codeSpan(o.address)}: ${what}${id}: ${markdownText(`${o.error ?? ""}`)}`;
   });

@@ -21,6 +21,17 @@ import { DEFAULT_CLOCK_SKEW_MS, lastWriter } from "./origin.js";
 /** What apply does to one resource. `keep` is a no-op that a plan still reports (no longer declared, not pruned). */
 export type ActionKind = "adopt" | "create" | "update" | "replace" | "archive" | "delete" | "keep";
 
+/** Each action in the past tense, as apply progress lines and result comments report a done action. */
+export const ACTION_PAST: Record<ActionKind, string> = {
+  adopt: "adopted",
+  create: "created",
+  update: "updated",
+  replace: "replaced",
+  archive: "archived",
+  delete: "deleted",
+  keep: "kept",
+};
+
 /** One entry of a plan. Contains no secret values (sensitive changes are masked by `diffState`). */
 export interface PlannedAction {
   address: string;

@@ -19,9 +19,9 @@ import { createInterface } from "node:readline/promises";
 import { Command, InvalidArgumentError } from "commander";
 import { createColors } from "picocolors";
 import { parseDuration } from "../../providers/lock.js";
-import { type ApplyOutcome, type ApplyResult, applyPlan } from "../../reconcile/apply.js";
+import { type ApplyResult, applyPlan } from "../../reconcile/apply.js";
 import { escapeControl as safe } from "../../reconcile/escape.js";
-import { type Plan, planHasChanges } from "../../reconcile/plan.js";
+import { ACTION_PAST, type Plan, planHasChanges } from "../../reconcile/plan.js";
 import { readPlanFile, savedPlanFlags } from "../../reconcile/plan-file.js";
 import { preflight } from "../../reconcile/preflight.js";
 import { renderPlanText } from "../../reconcile/render-text.js";
@@ -45,16 +45,6 @@ export interface ApplyFlags extends ProjectFlags {
   /** `--only ADDRESS`, repeatable (a saved plan records its own). */
   only?: string[];
 }
-
-const PAST: Record<ApplyOutcome["action"], string> = {
-  adopt: "adopted",
-  create: "created",
-  update: "updated",
-  replace: "replaced",
-  archive: "archived",
-  delete: "deleted",
-  keep: "kept",
-};
 
 /** Asks the terminal for `yes`. Resolves false on anything else. */
 async function confirm(output: Output): Promise<boolean> {
@@ -133,7 +123,7 @@ async function execute(
       const time = c.dim(`[${(o.duration_ms / 1000).toFixed(1)}s${o.attempts > 1 ? `, ${o.attempts} attempts` : ""}]`);
       const address = safe(o.address);
       if (o.status === "done")
-        output.out(`${c.green("✓")} ${address}: ${PAST[o.action]}${o.id ? ` (${safe(o.id)})` : ""} ${time}\n`);
+        output.out(`${c.green("✓")} ${address}: ${ACTION_PAST[o.action]}${o.id ? ` (${safe(o.id)})` : ""} ${time}\n`);
       else if (o.status === "failed")
         output.out(`${c.red("✗")} ${address}: ${o.action} failed: ${safe(`${o.error}`)}\n`);
       else output.out(`${c.yellow("-")} ${address}: ${safe(`${o.error}`)}\n`);
