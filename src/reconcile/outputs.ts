@@ -29,6 +29,7 @@ export interface Outputs {
   vaults: Record<string, OutputEntry>;
   /** Keyed `vault/credential`, like plan addresses. */
   credentials: Record<string, OutputEntry>;
+  memory_stores: Record<string, OutputEntry>;
   /** Declared addresses with no live resource yet (apply has not created them). */
   pending: string[];
   /** Addresses the stack owns live but no spec declares any more (prune candidates); not in the maps above. */
@@ -36,11 +37,12 @@ export interface Outputs {
 }
 
 /** The outputs map each resource type fills. */
-const SECTION: Record<ResourceType, "agents" | "environments" | "vaults" | "credentials"> = {
+const SECTION: Record<ResourceType, "agents" | "environments" | "vaults" | "credentials" | "memory_stores"> = {
   agent: "agents",
   environment: "environments",
   vault: "vaults",
   credential: "credentials",
+  memory_store: "memory_stores",
 };
 
 function entry(live: LiveResource): OutputEntry {
@@ -69,6 +71,7 @@ export function buildOutputs(
     environments: {},
     vaults: {},
     credentials: {},
+    memory_stores: {},
     pending: [],
     orphaned: [],
   };
