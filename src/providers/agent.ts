@@ -8,6 +8,7 @@
  * policy.
  */
 import type { ResolvedAgent, ResolvedMcpToolset } from "../spec/types.js";
+import { latestVersionPaths, multiagentParams, multiagentState } from "./agent-multiagent.js";
 import { archiveObject, listObjects, readObject, writeObject } from "./client.js";
 import { keyed, policyName, toJson } from "./comparable.js";
 import { metadataUpdate, userMetadata } from "./ownership.js";
@@ -48,10 +49,13 @@ function mcpToolsetParam(toolset: ResolvedMcpToolset): Obj {
   };
 }
 
-/** The SDK create params for a resolved agent (without ownership metadata). */
+/**
+ * The SDK create params for a resolved agent (without ownership metadata). `execution_identity` and `multiagent` are
+ * left out when the spec says nothing about them; `multiagent` entries naming other agents hold `OutputRef`s.
+ */
 export function agentParams(spec: ResolvedAgent): Obj {
   return {
-    name: spec.name,
+    name: spec.display_name ?? spec.name,
     description: spec.description,
     model: { ...spec.model },
     system: spec.system,
@@ -59,8 +63,13 @@ export function agentParams(spec: ResolvedAgent): Obj {
     tools: [...spec.toolsets.map(mcpToolsetParam), ...spec.tools],
     skills: spec.skills,
     metadata: spec.metadata,
+    ...(spec.execution_identity ? { execution_identity: { ...spec.execution_identity } } : {}),
+    ...(spec.multiagent !== undefined ? { multiagent: multiagentParams(spec.multiagent) } : {}),
   };
 }
+
+/** The provider-private `DesiredResource.spec` of an agent: the resolved spec and its params (with `OutputRef`s). */
+type AgentDesiredSpec = ResolvedAgent & { params: Obj };
 
 /** Comparable form of one toolset or tool (params or API object); the key is its identity in `tools`. */
 function toolKey(tool: Obj): string {
@@ -108,8 +117,9 @@ function modelState(model: unknown): Json {
 
 /**
  * The comparable form of an agent, from create params or from a `BetaManagedAgentsAgent`. Fills the server's
- * defaults (`execution_identity` service_account, `multiagent` null, model `speed` standard, skill `version`
- * latest) and keys `tools`, `mcp_servers` and `skills` by identity, so neither defaults nor order show as changes.
+ * defaults (model `speed` standard, skill `version` latest) and keys `tools`, `mcp_servers` and `skills` by identity,
+ * so neither defaults nor order show as changes. `execution_identity` and `multiagent` are present only when given
+ * (a live agent always has both; params only when the spec sets them, see `serverChosen` in `desired`).
  */
 export function agentState(agent: Obj): ComparableState {
   return {
@@ -117,8 +127,12 @@ export function agentState(agent: Obj): ComparableState {
     description: typeof agent.description === "string" && agent.description !== "" ? agent.description : null,
     system: typeof agent.system === "string" && agent.system !== "" ? agent.system : null,
     model: modelState(agent.model),
-    execution_identity: toJson(agent.execution_identity ?? { type: "service_account" }),
-    multiagent: toJson(agent.multiagent ?? null),
+    ...("execution_identity" in agent
+      ? { execution_identity: toJson(agent.execution_identity ?? { type: "service_account" }) }
+      : {}),
+    ...("multiagent" in agent
+      ? { multiagent: multiagentState(agent.multiagent, typeof agent.id === "string" ? agent.id : undefined) }
+      : {}),
     mcp_servers: keyed(
       (agent.mcp_servers ?? []) as Obj[],
       (s) => String(s.name),
@@ -134,15 +148,19 @@ export function agentState(agent: Obj): ComparableState {
   };
 }
 
-/** Top-level state fields → update params. `tools` and `mcp_servers` travel together (each server needs a toolset). */
-function updateParams(spec: ResolvedAgent, live: LiveResource, request: UpdateRequest): Obj {
-  const params = agentParams(spec);
+/**
+ * Top-level state fields → update params. `tools` and `mcp_servers` travel together (each server needs a toolset).
+ * A field the spec leaves to the server (`execution_identity`, `multiagent` when unset) is never sent: omitted means
+ * "keep" (SDK `AgentUpdateParams`).
+ */
+function updateParams(spec: AgentDesiredSpec, live: LiveResource, request: UpdateRequest): Obj {
+  const params = spec.params;
   const out: Obj = { version: live.version };
   const wanted = new Set(request.fields);
   if (wanted.has("tools") || wanted.has("mcp_servers")) wanted.add("tools").add("mcp_servers");
   for (const field of wanted) {
-    if (field === "metadata") continue;
-    out[field] = field === "execution_identity" || field === "multiagent" ? null : params[field];
+    if (field === "metadata" || !(field in params)) continue;
+    out[field] = params[field];
   }
   const metadata = metadataUpdate(spec.metadata, live.metadata, request);
   if (metadata) out.metadata = metadata;
@@ -155,25 +173,30 @@ export const agentProvider: Provider = {
   replaceOrder: "create-first",
   replaceOn: [],
   desired(specs) {
-    return specs.agents.map((spec) =>
-      desiredResource({
+    return specs.agents.map((spec) => {
+      const params = agentParams(spec);
+      return desiredResource({
         type: "agent",
         name: spec.name,
         previousNames: spec.previous_names,
-        state: agentState(agentParams(spec)),
-        serverChosen: spec.model.effort === undefined ? ["model.effort"] : [],
+        state: agentState(params),
+        serverChosen: [
+          ...(spec.model.effort === undefined ? ["model.effort"] : []),
+          ...(spec.execution_identity === undefined ? ["execution_identity"] : []),
+          ...(spec.multiagent === undefined ? ["multiagent"] : latestVersionPaths(spec.multiagent)),
+        ],
         protect: spec.protect,
         source: spec.source,
-        spec,
-      }),
-    );
+        spec: { ...spec, params } satisfies AgentDesiredSpec,
+      });
+    });
   },
   list: (client) => listObjects(client, "agent", "/v1/agents", (query, o) => client.beta.agents.list(query, o)),
   retrieve: (client, id) =>
     readObject(client, "agent", `GET /v1/agents/${id}`, (o) => client.beta.agents.retrieve(id, {}, o)),
   state: (object) => agentState(object),
   async create(client, desired, _ctx, ownership) {
-    const params = agentParams(desired.spec as ResolvedAgent);
+    const params = structuredClone((desired.spec as AgentDesiredSpec).params);
     params.metadata = { ...(params.metadata as Obj), ...ownership };
     const agent = await writeObject(client, "agent", "POST /v1/agents", (o) =>
       client.beta.agents.create(params as never, o),
@@ -182,7 +205,7 @@ export const agentProvider: Provider = {
   },
   async update(client, desired, live, request) {
     // No SDK retry (the SDK retries 409s, and a version conflict must surface as one, not be repeated).
-    const params = updateParams(desired.spec as ResolvedAgent, live, request);
+    const params = updateParams(desired.spec as AgentDesiredSpec, live, request);
     const agent = await writeObject(client, "agent", `POST /v1/agents/${live.id}`, (o) =>
       client.beta.agents.update(live.id, params as never, o),
     );
