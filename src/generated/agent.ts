@@ -376,7 +376,7 @@ export interface Multiagent {
    */
   inline_agents?: boolean;
   /**
-   * `false` disables session threads (`subagents: {type: disabled}`); then leave out `agents` and `inline_agents`. Default true.
+   * `false` disables session threads (`subagents: {type: disabled}`); `agents` and `inline_agents` must then be left out. Default true.
    */
   subagents?: boolean;
   /**

@@ -100,7 +100,8 @@ function member(
 
 /**
  * The resolved `multiagent:` of one Agent spec: `undefined` when the spec says nothing, `null` for `false`. Reports,
- * at the entry: a name listed twice in one list; `inline_agents: false` with no `agents`. Names are not looked up
+ * at the entry: a name listed twice in one list; `inline_agents: false` with no `agents`; `agents` or
+ * `inline_agents` next to `subagents: false`. Names are not looked up
  * here (see `multiagentReferenceErrors`).
  */
 export function resolveMultiagent(spec: AgentDoc): { value?: ResolvedMultiagent | null; errors: SpecError[] } {
@@ -108,6 +109,16 @@ export function resolveMultiagent(spec: AgentDoc): { value?: ResolvedMultiagent 
   const errors: SpecError[] = [];
   if (m === undefined) return { errors };
   if (m === false) return { value: null, errors };
+  if (m.subagents === false && (m.agents !== undefined || m.inline_agents !== undefined)) {
+    const key = m.agents !== undefined ? "agents" : "inline_agents";
+    errors.push(
+      errorAt(
+        spec,
+        ["multiagent", key],
+        "`subagents: false` disables session threads: leave out `agents` and `inline_agents`",
+      ),
+    );
+  }
   const wf = m.workflows ?? true;
   const value: ResolvedMultiagent = {
     subagents: member(spec, m.subagents ?? true, m.agents, m.inline_agents, ["multiagent"], errors),
@@ -166,7 +177,10 @@ export function multiagentReferenceErrors(
           cycle.length === 2
             ? "; an agent cannot name itself: write `self` to let it spawn copies of itself"
             : "; each agent needs the other's version first, so they cannot be applied: remove one of these calls";
-        add(spec, errorAt(spec, entry.path, `calls form a cycle: ${cycle.map((n) => `agent ${n}`).join(" -> ")}${hint}`));
+        add(
+          spec,
+          errorAt(spec, entry.path, `calls form a cycle: ${cycle.map((n) => `agent ${n}`).join(" -> ")}${hint}`),
+        );
       } else if (!done.has(entry.name)) {
         visit(entry.name);
       }
