@@ -71,7 +71,9 @@ export function resolveRefs<T>(value: T, lookup: RefLookup, unknown: Json): { va
         unresolved.push(`${v.$ref}.${v.output}`);
         return unknown;
       }
-      return v.prefix !== undefined || v.suffix !== undefined ? `${v.prefix ?? ""}${String(found)}${v.suffix ?? ""}` : found;
+      return v.prefix !== undefined || v.suffix !== undefined
+        ? `${v.prefix ?? ""}${String(found)}${v.suffix ?? ""}`
+        : found;
     }
     if (Array.isArray(v)) return v.map(walk);
     if (isPlainObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
