@@ -135,6 +135,28 @@ describe("multiagent_20261001 rosters", () => {
   });
 });
 
+describe("sessions of a multiagent agent", () => {
+  it("copy the roster as full agent definitions at the referenced versions", async () => {
+    const helper = await client.beta.agents.create({ name: "s-helper", model, system: "Help." });
+    const lead = await client.beta.agents.create({
+      name: "s-lead",
+      model,
+      multiagent: { type: "multiagent_20261001", subagents: { type: "enabled", predefined_agents: [helper.id] } },
+    });
+    await client.beta.agents.update(helper.id, { version: 1, system: "Help more." });
+    const env = await client.beta.environments.create({ name: "s-env" });
+    const session = await client.beta.sessions.create({ agent: lead.id, environment_id: env.id });
+    expect(session.agent.multiagent).toMatchObject({
+      type: "multiagent_20261001",
+      subagents: {
+        type: "enabled",
+        predefined_agents: [{ type: "agent", id: helper.id, version: 1, name: "s-helper", system: "Help." }],
+      },
+      workflows: { type: "enabled", predefined_agents: [] },
+    });
+  });
+});
+
 describe("coordinator rosters", () => {
   it("keep the depth limit 1: an agent with multiagent set cannot be in a roster", async () => {
     const plain = await client.beta.agents.create({ name: "plain", model });
