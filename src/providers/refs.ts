@@ -14,12 +14,13 @@ import type { Json } from "./types.js";
  * output the provider publishes (`domain`, see `Provider.outputs`). `prefix`/`suffix` wrap a string output
  * (`https://db.` + domain + `/mcp`).
  */
-export interface OutputRef {
+// A type alias, not an interface, so an `OutputRef` is assignable to `Json` inside comparable state.
+export type OutputRef = {
   $ref: string;
   output: string;
   prefix?: string;
   suffix?: string;
-}
+};
 
 /** An `OutputRef` to `output` (default `id`) of the resource at `address`, optionally wrapped in a string. */
 export function outputRef(address: string, output = "id", wrap: { prefix?: string; suffix?: string } = {}): OutputRef {
