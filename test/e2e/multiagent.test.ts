@@ -7,7 +7,8 @@
  * - A console-set `execution_identity` (or `multiagent`) is not drift while the spec says nothing, survives an update
  *   of another field, and is drift once the spec says otherwise.
  * - Exporting a console agent named "Triage Bot" (and one calling it, with an IAM role) adopts without a rename or
- *   any other field change, and plans zero changes after the adopting apply.
+ *   any other field change (the caller's reference follows the adopted agent's new version), and plans zero changes
+ *   after the adopting apply.
  */
 import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -22,7 +23,11 @@ const V1 = "apiVersion: reconcile/v1";
 const ROLE = "arn:aws:iam::123456789012:role/agent-runner";
 
 interface PlanJson {
-  actions: Array<{ address: string; action: string; changes: Array<{ path: string; after?: unknown; unknown?: boolean }> }>;
+  actions: Array<{
+    address: string;
+    action: string;
+    changes: Array<{ path: string; after?: unknown; unknown?: boolean }>;
+  }>;
 }
 
 let emulator: RunningEmulator;
@@ -98,8 +103,8 @@ describe("an agent that calls another", () => {
     expect(text.stdout).toContain("(known after apply)");
 
     const out = await apply(dir);
-    expect(out.indexOf("agent.triage")).toBeGreaterThanOrEqual(0);
-    expect(out.indexOf("agent.triage")).toBeLessThan(out.indexOf("agent.lead"));
+    expect(out.indexOf("✓ agent.triage")).toBeGreaterThanOrEqual(0);
+    expect(out.indexOf("✓ agent.triage")).toBeLessThan(out.indexOf("✓ agent.lead"));
 
     const triage = await liveAgent(stack, "triage");
     const live = await liveAgent(stack, "lead");
@@ -129,7 +134,7 @@ describe("an agent that calls another", () => {
     expect(repoint[0]?.unknown).toBe(true);
 
     const out = await apply(dir);
-    expect(out.indexOf("agent.triage")).toBeLessThan(out.indexOf("agent.lead"));
+    expect(out.indexOf("✓ agent.triage")).toBeLessThan(out.indexOf("✓ agent.lead"));
     const triage = await liveAgent(stack, "triage");
     const lead = await liveAgent(stack, "lead");
     expect(triage.version).toBe(2);
@@ -179,7 +184,7 @@ describe("values the console sets", () => {
     );
     const changed = await plan(dir);
     expect(changed.actions.map((a) => a.changes.map((c) => c.path).sort())).toEqual([
-      ["execution_identity", "multiagent"],
+      ["execution_identity.role_arn", "execution_identity.type", "multiagent"],
     ]);
     const drift = await cli(dir, ["drift"]);
     expect(drift.code).toBe(2);
@@ -220,10 +225,13 @@ describe("export of console agents", () => {
 
     const adopting = await plan(dir);
     const ours = adopting.actions.filter((a) => ["agent.triage-bot", "agent.front-desk"].includes(a.address));
+    // No rename, no field change; adopting triage-bot writes its ownership (a new version), so front-desk's
+    // reference follows it in the same apply.
     expect(ours.map((a) => [a.address, a.action, a.changes.map((c) => c.path)])).toEqual([
-      ["agent.front-desk", "adopt", []],
+      ["agent.front-desk", "adopt", ['multiagent.subagents.predefined_agents["0"].version']],
       ["agent.triage-bot", "adopt", []],
     ]);
+    expect(ours[0]?.changes[0]?.unknown).toBe(true);
     await apply(dir);
     expect((await plan(dir)).actions.filter((a) => a.address.startsWith("agent."))).toEqual([]);
   });
