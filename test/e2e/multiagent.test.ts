@@ -14,10 +14,13 @@ import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { parse } from "yaml";
 import { type RunningEmulator, startEmulator } from "../../src/emulator/index.js";
 import { removeDir, runCli } from "./helpers.js";
+
+// Each test runs the CLI several times; a loaded 2-core machine makes one run take seconds.
+vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
 
 const V1 = "apiVersion: reconcile/v1";
 const ROLE = "arn:aws:iam::123456789012:role/agent-runner";
@@ -178,18 +181,52 @@ describe("values the console sets", () => {
   });
 
   it("are drift once the spec says otherwise, and apply writes the spec's value", async () => {
+    const other = "arn:aws:iam::123456789012:role/other-runner";
+    await writeFile(
+      join(dir, "agents/runner.yaml"),
+      agentYaml(
+        "runner",
+        "system: Run faster.",
+        `execution_identity: {type: aws_role, role_arn: '${other}'}`,
+        "multiagent: {agents: [helper], workflows: false}",
+      ),
+    );
+    const changed = await plan(dir);
+    expect(changed.actions.map((a) => a.address)).toEqual(["agent.runner"]);
+    const paths = changed.actions[0]?.changes.map((c) => c.path) ?? [];
+    expect(paths).toContain("execution_identity.role_arn");
+    expect(paths).toContain("multiagent.workflows.enabled");
+    expect(paths.every((p) => p === "execution_identity.role_arn" || p.startsWith("multiagent.workflows."))).toBe(true);
+    const drift = await cli(dir, ["drift"]);
+    expect(drift.code).toBe(2);
+    await apply(dir);
+    const helper = await liveAgent(stack, "helper");
+    let after = await liveAgent(stack, "runner");
+    expect(after.execution_identity).toEqual({ type: "aws_role", role_arn: other });
+    expect(after.multiagent).toEqual({
+      type: "multiagent_20261001",
+      advisor: { type: "disabled" },
+      subagents: {
+        type: "enabled",
+        inline_agents: { type: "enabled" },
+        predefined_agents: [{ type: "agent", id: helper.id, version: helper.version }],
+      },
+      workflows: { type: "disabled" },
+    });
+    expect((await plan(dir)).actions).toEqual([]);
+
     await writeFile(
       join(dir, "agents/runner.yaml"),
       agentYaml("runner", "system: Run faster.", "execution_identity: {type: service_account}", "multiagent: false"),
     );
-    const changed = await plan(dir);
-    expect(changed.actions.map((a) => a.changes.map((c) => c.path).sort())).toEqual([
-      ["execution_identity.role_arn", "execution_identity.type", "multiagent"],
+    const reset = await plan(dir);
+    expect(reset.actions[0]?.changes.map((c) => c.path).sort()).toEqual([
+      "execution_identity.role_arn",
+      "execution_identity.type",
+      "multiagent",
     ]);
-    const drift = await cli(dir, ["drift"]);
-    expect(drift.code).toBe(2);
     await apply(dir);
-    const after = await liveAgent(stack, "runner");
+    after = await liveAgent(stack, "runner");
     expect(after.execution_identity).toEqual({ type: "service_account" });
     expect(after.multiagent).toBeNull();
     expect((await plan(dir)).actions).toEqual([]);
