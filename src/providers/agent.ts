@@ -50,10 +50,23 @@ function mcpToolsetParam(toolset: ResolvedMcpToolset): Obj {
 }
 
 /**
- * The SDK create params for a resolved agent (without ownership metadata). `execution_identity` and `multiagent` are
- * left out when the spec says nothing about them; `multiagent` entries naming other agents hold `OutputRef`s.
+ * The provider-private `DesiredResource.spec` of an agent: the resolved spec plus its `multiagent` param, whose
+ * entries naming other agents hold `OutputRef`s that the engine resolves before `create`/`update`.
  */
-export function agentParams(spec: ResolvedAgent): Obj {
+type AgentDesiredSpec = ResolvedAgent & { multiagent_param?: Obj | null };
+
+/**
+ * The SDK create params for a resolved agent (without ownership metadata). `execution_identity` and `multiagent` are
+ * left out when the spec says nothing about them; `multiagent` is the spec's `multiagent_param` when it has one
+ * (references resolved by the engine), else built with `OutputRef`s to the agents it names.
+ */
+export function agentParams(spec: AgentDesiredSpec): Obj {
+  const multiagent =
+    spec.multiagent_param !== undefined
+      ? spec.multiagent_param
+      : spec.multiagent !== undefined
+        ? multiagentParams(spec.multiagent)
+        : undefined;
   return {
     name: spec.display_name ?? spec.name,
     description: spec.description,
@@ -64,12 +77,9 @@ export function agentParams(spec: ResolvedAgent): Obj {
     skills: spec.skills,
     metadata: spec.metadata,
     ...(spec.execution_identity ? { execution_identity: { ...spec.execution_identity } } : {}),
-    ...(spec.multiagent !== undefined ? { multiagent: multiagentParams(spec.multiagent) } : {}),
+    ...(multiagent !== undefined ? { multiagent } : {}),
   };
 }
-
-/** The provider-private `DesiredResource.spec` of an agent: the resolved spec and its params (with `OutputRef`s). */
-type AgentDesiredSpec = ResolvedAgent & { params: Obj };
 
 /** Comparable form of one toolset or tool (params or API object); the key is its identity in `tools`. */
 function toolKey(tool: Obj): string {
@@ -154,7 +164,7 @@ export function agentState(agent: Obj): ComparableState {
  * "keep" (SDK `AgentUpdateParams`).
  */
 function updateParams(spec: AgentDesiredSpec, live: LiveResource, request: UpdateRequest): Obj {
-  const params = spec.params;
+  const params = agentParams(spec);
   const out: Obj = { version: live.version };
   const wanted = new Set(request.fields);
   if (wanted.has("tools") || wanted.has("mcp_servers")) wanted.add("tools").add("mcp_servers");
@@ -174,12 +184,13 @@ export const agentProvider: Provider = {
   replaceOn: [],
   desired(specs) {
     return specs.agents.map((spec) => {
-      const params = agentParams(spec);
+      const withRefs: AgentDesiredSpec =
+        spec.multiagent === undefined ? spec : { ...spec, multiagent_param: multiagentParams(spec.multiagent) };
       return desiredResource({
         type: "agent",
         name: spec.name,
         previousNames: spec.previous_names,
-        state: agentState(params),
+        state: agentState(agentParams(withRefs)),
         serverChosen: [
           ...(spec.model.effort === undefined ? ["model.effort"] : []),
           ...(spec.execution_identity === undefined ? ["execution_identity"] : []),
@@ -187,7 +198,7 @@ export const agentProvider: Provider = {
         ],
         protect: spec.protect,
         source: spec.source,
-        spec: { ...spec, params } satisfies AgentDesiredSpec,
+        spec: withRefs,
       });
     });
   },
@@ -196,7 +207,7 @@ export const agentProvider: Provider = {
     readObject(client, "agent", `GET /v1/agents/${id}`, (o) => client.beta.agents.retrieve(id, {}, o)),
   state: (object) => agentState(object),
   async create(client, desired, _ctx, ownership) {
-    const params = structuredClone((desired.spec as AgentDesiredSpec).params);
+    const params = agentParams(desired.spec as AgentDesiredSpec);
     params.metadata = { ...(params.metadata as Obj), ...ownership };
     const agent = await writeObject(client, "agent", "POST /v1/agents", (o) =>
       client.beta.agents.create(params as never, o),
