@@ -118,6 +118,18 @@ describe("multiagent rosters", () => {
     expect(lines[0]).toContain("agents/broken.yaml");
   });
 
+  test("an empty `multiagent:` (YAML null) or `true` is a located schema error, not a silent default", async () => {
+    expect(
+      await errorLines({
+        "agents/a.yaml": agent("a", "multiagent:"),
+        "agents/b.yaml": agent("b", "multiagent: true"),
+      }),
+    ).toEqual([
+      "agents/a.yaml:5:12: Agent/a: multiagent: must be a mapping or true or false, got nothing",
+      'agents/b.yaml:5:13: Agent/b: multiagent: must be "false", got a boolean',
+    ]);
+  });
+
   test("execution_identity must be a known variant with an IAM role ARN", async () => {
     const lines = await errorLines({
       "agents/a.yaml": agent("a", "execution_identity: {type: aws_role, role_arn: not-an-arn}"),
