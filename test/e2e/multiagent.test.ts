@@ -3,7 +3,8 @@
  *
  * - A fresh fleet where agent `lead` calls agent `triage` plans `(known after apply)` for lead's reference, applies
  *   triage before lead, then plans zero changes.
- * - Changing triage's system prompt updates triage and repoints lead to triage's new version in the same apply.
+ * - Changing triage's system prompt updates triage and repoints lead to triage's new version in the same apply; an
+ *   apply killed between the two writes converges on the next one.
  * - A console-set `execution_identity` (or `multiagent`) is not drift while the spec says nothing, survives an update
  *   of another field, and is drift once the spec says otherwise.
  * - Exporting a console agent named "Triage Bot" (and one calling it, with an IAM role) adopts without a rename or
@@ -144,6 +145,24 @@ describe("an agent that calls another", () => {
     expect(lead.version).toBe(before.version + 1);
     const roster = lead.multiagent?.type === "multiagent_20261001" ? lead.multiagent.subagents : undefined;
     expect(roster).toMatchObject({ predefined_agents: [{ id: triage.id, version: 2 }] });
+    expect((await plan(dir)).actions).toEqual([]);
+  });
+
+  it("converges after an apply that died between the called agent's update and the repoint", async () => {
+    await writeFile(join(dir, "agents/triage.yaml"), agentYaml("triage", "system: Triage v3."));
+    const triage = await liveAgent(stack, "triage");
+    // What a kill -9 right after the first write leaves: triage updated, lead still on the old version.
+    const updated = await sdk.beta.agents.update(triage.id, { version: triage.version, system: "Triage v3." });
+    const resumed = await plan(dir);
+    expect(resumed.actions.map((a) => `${a.action} ${a.address}`)).toEqual(["update agent.lead"]);
+    const change = resumed.actions[0]?.changes[0];
+    expect(change).toMatchObject({
+      path: 'multiagent.subagents.predefined_agents["0"].version',
+      before: triage.version,
+      after: updated.version,
+    });
+    expect(change?.unknown).toBeUndefined();
+    await apply(dir);
     expect((await plan(dir)).actions).toEqual([]);
   });
 });
