@@ -5,6 +5,8 @@ import type { BetaManagedAgentsAgent } from "@anthropic-ai/sdk/resources/beta/ag
 import type { BetaEnvironment } from "@anthropic-ai/sdk/resources/beta/environments/environments.js";
 import type { BetaManagedAgentsSessionEvent } from "@anthropic-ai/sdk/resources/beta/sessions/events.js";
 import type { BetaManagedAgentsSession } from "@anthropic-ai/sdk/resources/beta/sessions/sessions.js";
+import type { BetaSkill } from "@anthropic-ai/sdk/resources/beta/skills/skills.js";
+import type { BetaSkillVersion } from "@anthropic-ai/sdk/resources/beta/skills/versions.js";
 import type { BetaManagedAgentsCredential } from "@anthropic-ai/sdk/resources/beta/vaults/credentials.js";
 import type { BetaManagedAgentsVault } from "@anthropic-ai/sdk/resources/beta/vaults/vaults.js";
 import type { ScriptState } from "./session-script.js";
@@ -99,6 +101,18 @@ export interface SessionRecord {
   running_since: number | null;
 }
 
+/** A stored file of a skill version: its path inside the skill's directory (`scripts/run.sh`) and its bytes, base64. */
+export interface StoredSkillFile {
+  path: string;
+  data: string;
+}
+
+/** A custom skill and its versions (oldest first), each with its files. `skill.latest_version_id` is the newest. */
+export interface SkillRecord {
+  skill: BetaSkill;
+  versions: Array<{ version: BetaSkillVersion; files: StoredSkillFile[] }>;
+}
+
 /**
  * One workspace's resources. Workspaces are selected by the `anthropic-workspace-id` header (absent = the default
  * workspace, key `""`) and never see each other's resources.
@@ -109,6 +123,8 @@ export interface Workspace {
   vaults: Map<string, BetaManagedAgentsVault>;
   credentials: Map<string, CredentialRecord>;
   sessions: Map<string, SessionRecord>;
+  /** Custom skills (Anthropic's are constants of `skills.ts`, not stored). */
+  skills: Map<string, SkillRecord>;
   /** The digest the store keeps of a secret value (`Store.sealSecret`); not part of the state file. */
   sealSecret: (value: string) => string;
 }
@@ -131,6 +147,8 @@ export interface StateFileV1 {
       credentials: CredentialRecord[];
       /** Absent in files written before sessions existed. */
       sessions?: SessionRecord[];
+      /** Absent in files written before skills existed. */
+      skills?: SkillRecord[];
     }
   >;
 }
@@ -142,6 +160,7 @@ function emptyWorkspace(sealSecret: (value: string) => string): Workspace {
     vaults: new Map(),
     credentials: new Map(),
     sessions: new Map(),
+    skills: new Map(),
     sealSecret,
   };
 }
@@ -195,6 +214,13 @@ function readWorkspace(raw: unknown, name: string, sealSecret: (value: string) =
     if (!isObj(item) || !hasId(item.session) || !Array.isArray(item.events) || !isObj(item.script))
       return `workspace ${JSON.stringify(name)}: sessions[${i}] is not a session record`;
     ws.sessions.set(item.session.id, item as unknown as SessionRecord);
+  }
+  const skills = raw.skills ?? [];
+  if (!Array.isArray(skills)) return `workspace ${JSON.stringify(name)}: "skills" is not an array`;
+  for (const [i, item] of skills.entries()) {
+    if (!isObj(item) || !hasId(item.skill) || !Array.isArray(item.versions) || item.versions.length === 0)
+      return `workspace ${JSON.stringify(name)}: skills[${i}] is not a skill record`;
+    ws.skills.set(item.skill.id, item as unknown as SkillRecord);
   }
   return ws;
 }
@@ -300,6 +326,7 @@ export class Store {
         vaults: [...ws.vaults.values()],
         credentials: [...ws.credentials.values()],
         sessions: [...ws.sessions.values()],
+        skills: [...ws.skills.values()],
       };
     }
     return { format: STATE_FORMAT, version: STATE_VERSION, workspaces };
