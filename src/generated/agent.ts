@@ -50,6 +50,14 @@ export type UrlSourceFilter = ("all" | "none") | UrlSourceFilterObject;
  */
 export type McpToolsetRejected = never;
 /**
+ * A skill available to the agent: a custom skill by its Skill spec name (`skill: incident-runbook`), an Anthropic skill by id (`anthropic: xlsx`), or, for a skill this repository does not manage, the API's own form (`type`, `skill_id`).
+ */
+export type AgentSkill = CustomSkillRef | AnthropicSkillRef | ApiSkill;
+/**
+ * The version to pin (1-64 characters): `latest` (the default) or a version id.
+ */
+export type SkillVersionPin = string;
+/**
  * When true, reconcile never archives or replaces this resource, even under prune. Recorded on the live resource (`reconcile/lifecycle: protect`), so it still holds after the spec is removed: set it to false and apply before removing the spec.
  */
 export type Protect = boolean;
@@ -94,11 +102,11 @@ export interface AgentSpec {
    */
   tools?: AgentTool[];
   /**
-   * Skills available to the agent (at most 20, the API's limit).
+   * Skills available to the agent (at most 20, the API's limit): `skill: <Skill spec name>` for a custom skill of this repository, `anthropic: <id>` for an Anthropic skill, each with an optional `version` (default `latest`).
    *
    * @maxItems 20
    */
-  skills?: Skill[];
+  skills?: AgentSkill[];
   metadata?: Metadata;
   protect?: Protect;
   previous_names?: PreviousNames;
@@ -319,9 +327,26 @@ export interface CustomToolInputSchema {
   [k: string]: unknown | undefined;
 }
 /**
- * A skill available to the agent (the SDK's `BetaManagedAgentsSkillParams`).
+ * A custom skill this repository declares, by the name of its Skill spec.
  */
-export interface Skill {
+export interface CustomSkillRef {
+  skill: SpecName;
+  version?: SkillVersionPin;
+}
+/**
+ * A skill Anthropic provides, by its id.
+ */
+export interface AnthropicSkillRef {
+  /**
+   * The Anthropic skill's id, like `xlsx`, `pdf`, `docx` or `pptx` (1-64 characters).
+   */
+  anthropic: string;
+  version?: SkillVersionPin;
+}
+/**
+ * A skill in the API's own form (the SDK's `BetaManagedAgentsSkillParams`), for one this repository does not declare.
+ */
+export interface ApiSkill {
   /**
    * `anthropic` for a skill Anthropic provides, `custom` for one uploaded to the workspace.
    */
