@@ -9,6 +9,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { lockStateFile } from "../../src/cli/local-lock.js";
 import { startEmulator } from "../../src/emulator/index.js";
+import { SKILLS_BETAS } from "../../src/providers/skill.js";
 import { copyFleet, removeDir, runCli } from "./helpers.js";
 import { expectNoDuplicates, ownedCounts, startCli } from "./lock-helpers.js";
 
@@ -38,6 +39,7 @@ async function liveState(): Promise<{ counts: Map<string, number>; ids: Set<stri
       ids.add(v.id);
       for await (const c of client.beta.vaults.credentials.list(v.id, { limit: 100 })) ids.add(c.id);
     }
+    for await (const s of client.beta.skills.list({ limit: 100, source: "custom", betas: SKILLS_BETAS })) ids.add(s.id);
     return { counts: await ownedCounts(client), ids };
   } finally {
     await emulator.close();
@@ -50,7 +52,7 @@ describe("apply --local twice at once", () => {
     const results = await Promise.all(runs.map((r) => r.done));
     const { counts, ids } = await liveState();
     const created = results.flatMap((r) => createdIds(r.stdout));
-    expect(created).toHaveLength(7);
+    expect(created).toHaveLength(8);
     for (const id of created) expect(ids.has(id), `${id} was reported created but is not in the state`).toBe(true);
     expectNoDuplicates(counts);
     for (const r of results.filter((x) => x.code !== 0)) {
