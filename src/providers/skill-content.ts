@@ -183,6 +183,14 @@ function checkFiles(files: SkillFile[], directory: string): ReadSkill | { error:
 /** A skill folder read from the repository, or why it could not be. */
 export type FolderResult = ({ ok: true; folder: string } & ReadSkill) | { ok: false; message: string };
 
+/**
+ * Characters a file name of a skill may not hold: control characters (a multipart filename cannot carry a line
+ * break), backslashes (path separators to the API) and double quotes (escaped as `%22` in a multipart header, so the
+ * live file would be named differently and the plan would never converge).
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
+const UNSAFE_NAME = /[\u0000-\u001f\u007f\\"]/;
+
 function isInside(root: string, target: string): boolean {
   const rel = path.relative(root, target);
   return rel === "" || !(rel === ".." || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel));
@@ -226,6 +234,9 @@ export async function readSkillFolder(root: string, baseDir: string, target: str
       const abs = path.join(dir, entry.name);
       const relPath = rel === "" ? entry.name : `${rel}/${entry.name}`;
       const shown = `${folder}/${relPath}`;
+      if (UNSAFE_NAME.test(entry.name)) {
+        return `${JSON.stringify(shown)} has a control character, a backslash or a double quote in its name; an upload would not keep it as written (rename it)`;
+      }
       let info = await lstat(abs);
       let real = abs;
       if (info.isSymbolicLink()) {

@@ -115,6 +115,15 @@ describe("readSkillFolder", () => {
     expect(!loop.ok && loop.message).toMatch(/symlink loop/);
   });
 
+  it("refuses file names an upload would not keep as written", async () => {
+    for (const name of ["line\nbreak.md", 'quote".md', "back\\slash.md"]) {
+      await writeFile(path.join(root, "skills/runbook", name), "x");
+      const result = await readSkillFolder(root, root, "skills/runbook");
+      expect(!result.ok && result.message, name).toMatch(/control character, a backslash or a double quote/);
+      await rm(path.join(root, "skills/runbook", name));
+    }
+  });
+
   it("refuses a folder without SKILL.md, a missing folder, and one past the size limit", async () => {
     await rm(path.join(root, "skills/runbook/SKILL.md"));
     const none = await readSkillFolder(root, root, "skills/runbook");
