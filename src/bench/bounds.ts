@@ -13,6 +13,8 @@ export interface FleetShape {
   environments: number;
   vaults: number;
   credentialsPerVault: number;
+  /** Skills carrying a reconcile label: each costs one zip download after the skills list (docs/adr/0021). */
+  skills?: number;
 }
 
 /** A floor: the fewest requests, and the fewest sequential request rounds (multiply by the latency for time). */
@@ -28,15 +30,24 @@ export function pages(n: number): number {
 
 /**
  * Observe of a live state shaped like `live`: every top-level kind listed once, in parallel (its pages one after
- * another), plus one credential list per vault, which can start once the vault list is read. The critical path is
- * the longest of those chains.
+ * another), plus one credential list per vault, which can start once the vault list is read, and one zip download
+ * per labelled skill (8 at a time, the provider's bound), once the skills list is read. The critical path is the
+ * longest of those chains.
  */
 export function observeBound(live: FleetShape, childConcurrency = CHILD_LIST_CONCURRENCY): Bound {
+  const skills = live.skills ?? 0;
   const credentialPages = live.vaults * pages(live.credentialsPerVault);
-  const requests = pages(live.agents) + pages(live.environments) + pages(live.vaults) + credentialPages;
+  const requests =
+    pages(live.agents) + pages(live.environments) + pages(live.vaults) + credentialPages + pages(skills) + skills;
   const credentialRounds =
     live.vaults === 0 ? 0 : Math.ceil(live.vaults / childConcurrency) * pages(live.credentialsPerVault);
-  const rounds = Math.max(pages(live.agents), pages(live.environments), pages(live.vaults) + credentialRounds);
+  const skillRounds = pages(skills) + Math.ceil(skills / childConcurrency);
+  const rounds = Math.max(
+    pages(live.agents),
+    pages(live.environments),
+    pages(live.vaults) + credentialRounds,
+    skillRounds,
+  );
   return { requests, rounds };
 }
 

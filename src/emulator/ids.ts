@@ -5,9 +5,21 @@ import { randomBytes } from "node:crypto";
  * `env_011CZkZ9X2dpNyB7HsEFoRfW`, `vlt_011CZkZDLs7fYzm1hXNPeRjv`, `vcrd_011CZkZEMt8gZan2iYPQfSkw`,
  * `sesn_011CZkZAtmR3yMPDzynEDxu7`) plus `sevt_` for session events and `req_` for request ids; memory stores,
  * memories and memory versions are `memstore_`, `mem_` and `memver_` (SDK `BetaManagedAgentsMemoryStore.id`,
- * `BetaManagedAgentsMemory.id`, `.memory_version_id` doc comments).
+ * `BetaManagedAgentsMemory.id`, `.memory_version_id` doc comments); `skill_` as in the skills docs
+ * (`skill_01AbCdEfGhIjKlMnOpQrStUv`).
  */
-export type IdPrefix = "agent" | "env" | "vlt" | "vcrd" | "sesn" | "sevt" | "req" | "memstore" | "mem" | "memver";
+export type IdPrefix =
+  | "agent"
+  | "env"
+  | "vlt"
+  | "vcrd"
+  | "sesn"
+  | "sevt"
+  | "req"
+  | "memstore"
+  | "mem"
+  | "memver"
+  | "skill";
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 

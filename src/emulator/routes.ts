@@ -40,6 +40,18 @@ import {
   retrieveSession,
   updateSession,
 } from "./sessions.js";
+import {
+  createSkill,
+  createSkillVersion,
+  deleteSkill,
+  deleteSkillVersion,
+  downloadSkillVersion,
+  listSkills,
+  listSkillVersions,
+  retrieveSkill,
+  retrieveSkillVersion,
+  SKILLS_BETA,
+} from "./skills.js";
 import type { Workspace } from "./store.js";
 import { archiveVault, createVault, deleteVault, listVaults, retrieveVault, updateVault } from "./vaults.js";
 
@@ -71,6 +83,11 @@ export interface RouteSpec {
    * `'anthropic-beta': [...(betas ?? []), '<beta>']` of its method in `resources/beta/**.js`). Absent: `MANAGED_AGENTS_BETA`.
    */
   beta?: string;
+  /**
+   * The body is `multipart/form-data` (skill uploads): the server parses it with `@fastify/multipart` and hands the
+   * handler a `MultipartBody` (`skills.ts`). Other routes take JSON only.
+   */
+  multipart?: true;
   handler(ctx: RouteContext): unknown;
 }
 
@@ -78,7 +95,7 @@ export interface RouteSpec {
  * The beta the SDK sends for every Managed Agents resource the emulator serves: `agents`, `agents.versions`,
  * `environments`, `vaults`, `vaults.credentials`, `sessions`, `sessions.events` all set `managed-agents-2026-04-01`
  * (SDK 1.11 `resources/beta/{agents,environments,vaults,sessions}/*.js`). Other resources use their own beta (skills:
- * `skills-2025-10-02`, memory stores: `agent-memory-2026-07-22`, see `memory-stores.ts`).
+ * `skills-2025-10-02`, which their routes set; memory stores: `agent-memory-2026-07-22`).
  */
 export const MANAGED_AGENTS_BETA = "managed-agents-2026-04-01";
 
@@ -93,6 +110,8 @@ const VAULT = "/v1/vaults/:vault_id";
 const CRED = "/v1/vaults/:vault_id/credentials/:credential_id";
 const SESSION = "/v1/sessions/:session_id";
 const MEMSTORE = "/v1/memory_stores/:memory_store_id";
+const SKILL = "/v1/skills/:skill_id";
+const SKILL_VERSION = "/v1/skills/:skill_id/versions/:version";
 
 /** Reads a path parameter that the route pattern guarantees. */
 function p(ctx: RouteContext, name: string): string {
@@ -230,4 +249,47 @@ export const ROUTES: readonly RouteSpec[] = [
     handler: (c) => sendEvents(c.ws, c.runtime, p(c, "session_id"), c.body, c.clock),
   },
   { method: "GET", url: `${SESSION}/events/stream`, handler: (c) => streamEvents(c.ws, c.runtime, p(c, "session_id")) },
+
+  // Skills (SDK `resources/beta/skills/{skills,versions}.js`): beta `skills-2025-10-02`, uploads as multipart.
+  {
+    method: "POST",
+    url: "/v1/skills",
+    beta: SKILLS_BETA,
+    multipart: true,
+    handler: (c) => createSkill(c.ws, c.body, c.now),
+  },
+  { method: "GET", url: "/v1/skills", beta: SKILLS_BETA, handler: (c) => listSkills(c.ws, c.query, c.page()) },
+  { method: "GET", url: SKILL, beta: SKILLS_BETA, handler: (c) => retrieveSkill(c.ws, p(c, "skill_id")) },
+  { method: "DELETE", url: SKILL, beta: SKILLS_BETA, handler: (c) => deleteSkill(c.ws, p(c, "skill_id")) },
+  {
+    method: "POST",
+    url: `${SKILL}/versions`,
+    beta: SKILLS_BETA,
+    multipart: true,
+    handler: (c) => createSkillVersion(c.ws, p(c, "skill_id"), c.body, c.now),
+  },
+  {
+    method: "GET",
+    url: `${SKILL}/versions`,
+    beta: SKILLS_BETA,
+    handler: (c) => listSkillVersions(c.ws, p(c, "skill_id"), c.page()),
+  },
+  {
+    method: "GET",
+    url: SKILL_VERSION,
+    beta: SKILLS_BETA,
+    handler: (c) => retrieveSkillVersion(c.ws, p(c, "skill_id"), p(c, "version")),
+  },
+  {
+    method: "DELETE",
+    url: SKILL_VERSION,
+    beta: SKILLS_BETA,
+    handler: (c) => deleteSkillVersion(c.ws, p(c, "skill_id"), p(c, "version"), c.now),
+  },
+  {
+    method: "GET",
+    url: `${SKILL_VERSION}/content`,
+    beta: SKILLS_BETA,
+    handler: (c) => downloadSkillVersion(c.ws, p(c, "skill_id"), p(c, "version")),
+  },
 ];

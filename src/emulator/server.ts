@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import fastifyMultipart from "@fastify/multipart";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { Clock } from "./clock.js";
 import { ApiError, badRequest, errorEnvelope, errorTypeForStatus, notFound } from "./errors.js";
@@ -7,6 +8,7 @@ import { newId } from "./ids.js";
 import { parsePageRequest } from "./pagination.js";
 import { ROUTES, routeBeta } from "./routes.js";
 import { isRawResponse, SessionRuntime } from "./session-runtime.js";
+import { MAX_SKILL_BYTES, MAX_SKILL_FILES, type MultipartBody } from "./skills.js";
 import type { Store } from "./store.js";
 
 export { MANAGED_AGENTS_BETA } from "./routes.js";
@@ -110,11 +112,36 @@ function toApiError(err: unknown): ApiError {
     FST_ERR_CTP_BODY_TOO_LARGE: "Request body is too large",
     FST_ERR_CTP_INVALID_MEDIA_TYPE: "Unsupported content type; send a JSON body with content-type: application/json",
     FST_ERR_CTP_INVALID_CONTENT_LENGTH: "Request body length does not match its content-length header",
+    FST_REQ_FILE_TOO_LARGE: `An uploaded file is too large (at most ${MAX_SKILL_BYTES} bytes)`,
+    FST_FILES_LIMIT: `Too many files in one upload (at most ${MAX_SKILL_FILES})`,
+    FST_PARTS_LIMIT: "Too many parts in one multipart body",
+    FST_FIELDS_LIMIT: "Too many fields in one multipart body",
+    FST_PROTO_VIOLATION: "A multipart field name is not allowed",
+    FST_MP_PREMATURE_CLOSE: "The request was closed before its multipart body was complete",
   };
   const message =
     messages[e.code ?? ""] ??
     (err instanceof SyntaxError ? "Request body is not valid JSON" : `Invalid request (${status})`);
   return new ApiError(status, errorTypeForStatus(status), message);
+}
+
+/**
+ * Reads a `multipart/form-data` request whole (`@fastify/multipart`, busboy underneath, file names kept with their
+ * paths) into a `MultipartBody`. Limits: `MAX_SKILL_BYTES` per file, `MAX_SKILL_FILES` files, 16 text fields of at
+ * most 1 KiB; past one, the plugin's error (a 413) ends the request.
+ */
+async function readMultipart(req: FastifyRequest): Promise<MultipartBody> {
+  const body: MultipartBody = { multipart: true, fields: {}, files: [] };
+  for await (const part of req.parts()) {
+    if (part.type === "file") {
+      body.files.push({ field: part.fieldname, filename: part.filename, data: await part.toBuffer() });
+    } else {
+      const values = Object.hasOwn(body.fields, part.fieldname) ? (body.fields[part.fieldname] as string[]) : [];
+      values.push(String(part.value));
+      body.fields[part.fieldname] = values;
+    }
+  }
+  return body;
 }
 
 /**
@@ -134,6 +161,16 @@ export function buildServer(config: ServerConfig): FastifyInstance {
   const betaOf = new Map(ROUTES.map((r) => [`${r.method} ${r.url}`, routeBeta(r)]));
   const states = new WeakMap<FastifyRequest, RequestState>();
   const app = Fastify({ logger: false, forceCloseConnections: true, genReqId: () => newId("req") });
+  app.register(fastifyMultipart, {
+    preservePath: true,
+    limits: {
+      fileSize: MAX_SKILL_BYTES,
+      files: MAX_SKILL_FILES,
+      fields: 16,
+      fieldSize: 1024,
+      parts: MAX_SKILL_FILES + 16,
+    },
+  });
   const runtime = new SessionRuntime({
     store: config.store,
     now: () => clock.now(),
@@ -233,11 +270,20 @@ export function buildServer(config: ServerConfig): FastifyInstance {
       handler: async (req, reply) => {
         const state = states.get(req);
         const query = (req.query ?? {}) as Record<string, unknown>;
+        let body: unknown = req.body;
+        if (route.multipart) {
+          if (!req.isMultipart()) {
+            throw badRequest("This endpoint takes multipart/form-data: send each file as a `files[]` part");
+          }
+          body = await readMultipart(req);
+        } else if (req.isMultipart()) {
+          throw badRequest("Unsupported content type; send a JSON body with content-type: application/json");
+        }
         const result = route.handler({
           ws: config.store.workspace(state?.workspace ?? ""),
           params: req.params as Record<string, string>,
           query,
-          body: req.body,
+          body,
           now: clock.now(),
           page: (maxLimit) => parsePageRequest(query, config.pageSizeDefault, maxLimit),
           clock: () => clock.now(),

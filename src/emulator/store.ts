@@ -7,6 +7,8 @@ import type { BetaManagedAgentsMemory } from "@anthropic-ai/sdk/resources/beta/m
 import type { BetaManagedAgentsMemoryStore } from "@anthropic-ai/sdk/resources/beta/memory-stores/memory-stores.js";
 import type { BetaManagedAgentsSessionEvent } from "@anthropic-ai/sdk/resources/beta/sessions/events.js";
 import type { BetaManagedAgentsSession } from "@anthropic-ai/sdk/resources/beta/sessions/sessions.js";
+import type { BetaSkill } from "@anthropic-ai/sdk/resources/beta/skills/skills.js";
+import type { BetaSkillVersion } from "@anthropic-ai/sdk/resources/beta/skills/versions.js";
 import type { BetaManagedAgentsCredential } from "@anthropic-ai/sdk/resources/beta/vaults/credentials.js";
 import type { BetaManagedAgentsVault } from "@anthropic-ai/sdk/resources/beta/vaults/vaults.js";
 import type { ScriptState } from "./session-script.js";
@@ -104,6 +106,18 @@ export interface SessionRecord {
   running_since: number | null;
 }
 
+/** A stored file of a skill version: its path inside the skill's directory (`scripts/run.sh`) and its bytes, base64. */
+export interface StoredSkillFile {
+  path: string;
+  data: string;
+}
+
+/** A custom skill and its versions (oldest first), each with its files. `skill.latest_version_id` is the newest. */
+export interface SkillRecord {
+  skill: BetaSkill;
+  versions: Array<{ version: BetaSkillVersion; files: StoredSkillFile[] }>;
+}
+
 /**
  * One workspace's resources. Workspaces are selected by the `anthropic-workspace-id` header (absent = the default
  * workspace, key `""`) and never see each other's resources.
@@ -117,6 +131,8 @@ export interface Workspace {
   memoryStores: Map<string, BetaManagedAgentsMemoryStore>;
   /** The memories of every memory store of the workspace, by memory id. */
   memories: Map<string, StoredMemory>;
+  /** Custom skills (Anthropic's are constants of `skills.ts`, not stored). */
+  skills: Map<string, SkillRecord>;
   /** The digest the store keeps of a secret value (`Store.sealSecret`); not part of the state file. */
   sealSecret: (value: string) => string;
 }
@@ -143,6 +159,8 @@ export interface StateFileV1 {
       memory_stores?: BetaManagedAgentsMemoryStore[];
       /** Absent in files written before memory stores existed. */
       memories?: StoredMemory[];
+      /** Absent in files written before skills existed. */
+      skills?: SkillRecord[];
     }
   >;
 }
@@ -156,6 +174,7 @@ function emptyWorkspace(sealSecret: (value: string) => string): Workspace {
     sessions: new Map(),
     memoryStores: new Map(),
     memories: new Map(),
+    skills: new Map(),
     sealSecret,
   };
 }
@@ -218,6 +237,13 @@ function readWorkspace(raw: unknown, name: string, sealSecret: (value: string) =
       if (section === "memory_stores") ws.memoryStores.set(item.id, item as unknown as BetaManagedAgentsMemoryStore);
       else ws.memories.set(item.id, item as unknown as StoredMemory);
     }
+  }
+  const skills = raw.skills ?? [];
+  if (!Array.isArray(skills)) return `workspace ${JSON.stringify(name)}: "skills" is not an array`;
+  for (const [i, item] of skills.entries()) {
+    if (!isObj(item) || !hasId(item.skill) || !Array.isArray(item.versions) || item.versions.length === 0)
+      return `workspace ${JSON.stringify(name)}: skills[${i}] is not a skill record`;
+    ws.skills.set(item.skill.id, item as unknown as SkillRecord);
   }
   return ws;
 }
@@ -325,6 +351,7 @@ export class Store {
         sessions: [...ws.sessions.values()],
         memory_stores: [...ws.memoryStores.values()],
         memories: [...ws.memories.values()],
+        skills: [...ws.skills.values()],
       };
     }
     return { format: STATE_FORMAT, version: STATE_VERSION, workspaces };

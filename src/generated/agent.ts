@@ -50,6 +50,14 @@ export type UrlSourceFilter = ("all" | "none") | UrlSourceFilterObject;
  */
 export type McpToolsetRejected = never;
 /**
+ * A skill available to the agent: a custom skill by its Skill spec name (`skill: incident-runbook`), an Anthropic skill by id (`anthropic: xlsx`), or, for a skill this repository does not manage, the API's own form (`type`, `skill_id`).
+ */
+export type AgentSkill = CustomSkillRef | AnthropicSkillRef | ApiSkill;
+/**
+ * The version to pin (1-64 characters): `latest` (the default) or a version id.
+ */
+export type SkillVersionPin = string;
+/**
  * An agent this agent may call: an Agent spec name, `self` (this agent: it may spawn copies of itself), or `{name, version}` where `version: latest` lets the API pick the called agent's version when this agent is saved (reconcile then does not repoint it when the called agent changes). A bare name is pinned to the called agent's current version, and repointed in the same apply whenever that agent changes.
  */
 export type MultiagentAgentRef = SpecName | MultiagentSelf | MultiagentAgentRefObject;
@@ -120,11 +128,11 @@ export interface AgentSpec {
    */
   tools?: AgentTool[];
   /**
-   * Skills available to the agent (at most 20, the API's limit).
+   * Skills available to the agent (at most 20, the API's limit): `skill: <Skill spec name>` for a custom skill of this repository, `anthropic: <id>` for an Anthropic skill, each with an optional `version` (default `latest`).
    *
    * @maxItems 20
    */
-  skills?: Skill[];
+  skills?: AgentSkill[];
   /**
    * The agents this agent may call, by spec name, and its other multiagent options (the API's `multiagent_20261001`). `false`: single-threaded, and a multiagent configuration set in the console is drift. Omitted: whatever the console set is kept and is not drift.
    */
@@ -350,9 +358,26 @@ export interface CustomToolInputSchema {
   [k: string]: unknown | undefined;
 }
 /**
- * A skill available to the agent (the SDK's `BetaManagedAgentsSkillParams`).
+ * A custom skill this repository declares, by the name of its Skill spec.
  */
-export interface Skill {
+export interface CustomSkillRef {
+  skill: SpecName;
+  version?: SkillVersionPin;
+}
+/**
+ * A skill Anthropic provides, by its id.
+ */
+export interface AnthropicSkillRef {
+  /**
+   * The Anthropic skill's id, like `xlsx`, `pdf`, `docx` or `pptx` (1-64 characters).
+   */
+  anthropic: string;
+  version?: SkillVersionPin;
+}
+/**
+ * A skill in the API's own form (the SDK's `BetaManagedAgentsSkillParams`), for one this repository does not declare.
+ */
+export interface ApiSkill {
   /**
    * `anthropic` for a skill Anthropic provides, `custom` for one uploaded to the workspace.
    */

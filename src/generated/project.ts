@@ -88,7 +88,7 @@ export interface TargetConfigFile {
  */
 export interface AdoptEntryFile {
   /**
-   * The plan address of the spec: `agent.NAME`, `environment.NAME`, `vault.NAME`, `memory_store.NAME`, `skill.NAME`, `deployment.NAME`, `tunnel.NAME` or `credential.VAULT/NAME`.
+   * The plan address of the spec: `agent.NAME`, `environment.NAME`, `vault.NAME`, `memory_store.NAME`, `skill.NAME`, `deployment.NAME`, `tunnel.NAME` or `credential.VAULT/NAME`. A `skill.NAME` entry must stay: a skill has no metadata, so this entry is what makes it this stack's (docs/adr/0021-skill-identity.md).
    */
   address: string;
   /**

@@ -12,6 +12,7 @@ import { latestVersionPaths, multiagentParams, multiagentState } from "./agent-m
 import { archiveObject, listObjects, readObject, writeObject } from "./client.js";
 import { keyed, policyName, toJson } from "./comparable.js";
 import { metadataUpdate, userMetadata } from "./ownership.js";
+import { outputRef } from "./refs.js";
 import { desiredResource } from "./resource.js";
 import type { ComparableState, Json, LiveResource, Provider, UpdateRequest } from "./types.js";
 
@@ -74,11 +75,22 @@ export function agentParams(spec: AgentDesiredSpec): Obj {
     system: spec.system,
     mcp_servers: spec.toolsets.map((t) => ({ type: "url", name: t.server_name, url: t.url })),
     tools: [...spec.toolsets.map(mcpToolsetParam), ...spec.tools],
-    skills: spec.skills,
+    skills: spec.skills.map(skillParam),
     metadata: spec.metadata,
     ...(spec.execution_identity ? { execution_identity: { ...spec.execution_identity } } : {}),
     ...(multiagent !== undefined ? { multiagent } : {}),
   };
+}
+
+/**
+ * One skill as the SDK's `BetaManagedAgentsSkillParams`. A Skill spec named by `skill:` becomes a custom skill whose
+ * `skill_id` refers to that skill's id (`outputRef`), known once the skill exists: apply creates it first.
+ */
+function skillParam(skill: ResolvedAgent["skills"][number]): Obj {
+  if ("skill" in skill) {
+    return { type: "custom", skill_id: outputRef(`skill.${skill.skill}`), version: skill.version ?? "latest" };
+  }
+  return { ...skill };
 }
 
 /** Comparable form of one toolset or tool (params or API object); the key is its identity in `tools`. */
@@ -127,9 +139,10 @@ function modelState(model: unknown): Json {
 
 /**
  * The comparable form of an agent, from create params or from a `BetaManagedAgentsAgent`. Fills the server's
- * defaults (model `speed` standard, skill `version` latest) and keys `tools`, `mcp_servers` and `skills` by identity,
- * so neither defaults nor order show as changes. `execution_identity` and `multiagent` are present only when given
- * (a live agent always has both; params only when the spec sets them, see `serverChosen` in `desired`).
+ * defaults (model `speed` standard, skill `version` latest) and keys `tools` and `mcp_servers` by identity, so neither
+ * defaults nor their order show as changes; `skills` stay a list in order (see below). `execution_identity` and
+ * `multiagent` are present only when given (a live agent always has both; params only when the spec sets them, see
+ * `serverChosen` in `desired`).
  */
 export function agentState(agent: Obj): ComparableState {
   return {
@@ -149,11 +162,14 @@ export function agentState(agent: Obj): ComparableState {
       (s) => String(s.url),
     ),
     tools: keyed((agent.tools ?? []) as Obj[], toolKey, toolState),
-    skills: keyed(
-      (agent.skills ?? []) as Obj[],
-      (s) => `${String(s.type)}:${String(s.skill_id)}`,
-      (s) => (typeof s.version === "string" ? s.version : "latest"),
-    ),
+    // In order: a custom skill of the repository is known by id only once it exists (an `OutputRef` until then), so
+    // it cannot be a map key; the API returns skills in the order sent (API-NOTES names only `tools` and
+    // `mcp_servers` as reordered).
+    skills: ((agent.skills ?? []) as Obj[]).map((s) => ({
+      type: String(s.type),
+      skill_id: toJson(s.skill_id),
+      version: typeof s.version === "string" ? s.version : "latest",
+    })),
     metadata: userMetadata(agent.metadata as Record<string, string> | undefined),
   };
 }
@@ -198,7 +214,8 @@ export const agentProvider: Provider = {
         ],
         protect: spec.protect,
         source: spec.source,
-        spec: withRefs,
+        // The spec create/update build params from, with each Skill named by `skill:` as a reference to its id.
+        spec: { ...withRefs, skills: spec.skills.map(skillParam) },
       });
     });
   },

@@ -14,6 +14,7 @@ import { LIST_PAGE_SIZE } from "./comparable.js";
 import {
   checkShape,
   type Page,
+  readBinaryBody,
   readJsonBody,
   safeApiError,
   sanitizeExcerpt,
@@ -230,30 +231,45 @@ function redirectProblem(status: number, location: string | null | undefined): s
 }
 
 /** One attempt: timeout over headers and body, SDK retries off, redirects refused, JSON and shape checked. */
-async function attempt(client: Anthropic, call: SdkCall, spec: RequestSpec): Promise<ApiObject | Page> {
+function attempt(client: Anthropic, call: SdkCall, spec: RequestSpec): Promise<ApiObject | Page> {
+  return attemptWith(client, call, spec.request, spec.secret === true, async (response) =>
+    checkShape(await readJsonBody(response, spec.request, spec.secret !== true), spec.shape, spec.request),
+  );
+}
+
+/**
+ * One attempt of `call`, its answer read by `read`: a timeout over headers and body, SDK retries off, redirects
+ * refused, errors mapped to the request layer's (`RequestTimeoutError`, `RequestConnectionError`, a safe `APIError`).
+ */
+async function attemptWith<T>(
+  client: Anthropic,
+  call: SdkCall,
+  request: string,
+  secret: boolean,
+  read: (response: Response) => Promise<T>,
+): Promise<T> {
   const { timeoutMs } = settingsOf(client);
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
     const response = await call({ maxRetries: 0, timeout: timeoutMs, signal: controller.signal }).asResponse();
-    const body = await readJsonBody(response, spec.request, spec.secret !== true);
-    return checkShape(body, spec.shape, spec.request);
+    return await read(response);
   } catch (error) {
     if (controller.signal.aborted || error instanceof Anthropic.APIConnectionTimeoutError) {
-      throw new RequestTimeoutError(spec.request, timeoutMs);
+      throw new RequestTimeoutError(request, timeoutMs);
     }
-    if (error instanceof Anthropic.APIConnectionError) throw new RequestConnectionError(spec.request);
+    if (error instanceof Anthropic.APIConnectionError) throw new RequestConnectionError(request);
     if (
       error instanceof Anthropic.APIError &&
       error.status !== undefined &&
       error.status >= 300 &&
       error.status < 400
     ) {
-      throw new UnexpectedResponseError(spec.request, redirectProblem(error.status, error.headers?.get("location")));
+      throw new UnexpectedResponseError(request, redirectProblem(error.status, error.headers?.get("location")));
     }
-    if (error instanceof Anthropic.APIError) throw safeApiError(error, spec.request, spec.secret !== true);
+    if (error instanceof Anthropic.APIError) throw safeApiError(error, request, !secret);
     // fetch reports a connection dropped while the body streams as a TypeError ("terminated").
-    if (error instanceof TypeError) throw new RequestConnectionError(spec.request);
+    if (error instanceof TypeError) throw new RequestConnectionError(request);
     throw error;
   } finally {
     clearTimeout(timer);
@@ -360,4 +376,32 @@ export async function listObjects(
     seen.add(page.next_page);
     cursor = page.next_page;
   }
+}
+
+/**
+ * A read whose answer is bytes, not JSON (a skill version's zip, SDK `skills.versions.download`): retried like every
+ * read, with the same timeout, redirect refusal and size cap (`MAX_RESPONSE_BYTES`) as JSON reads; a JSON or HTML
+ * answer is an `UnexpectedResponseError`.
+ */
+export function readBytes(client: Anthropic, request: string, call: SdkCall): Promise<Buffer> {
+  const { retry, onNote } = settingsOf(client);
+  return retryTransient(
+    () => attemptWith(client, call, request, false, (response) => readBinaryBody(response, request)),
+    retry,
+    (error, failed) => {
+      if (error instanceof RequestTimeoutError && onNote) {
+        onNote(
+          `Note: ${error.request} got no answer within ${formatDuration(error.timeoutMs)}; retrying (attempt ${failed + 1} of ${retry.retries + 1}).\n`,
+        );
+      }
+    },
+  );
+}
+
+/**
+ * A create of a skill version (`POST /v1/skills/{id}/versions`): one attempt, like `writeObject`; the answer must be
+ * a skill version (SDK `BetaSkillVersion`).
+ */
+export async function writeSkillVersion(client: Anthropic, request: string, call: SdkCall): Promise<ApiObject> {
+  return (await sendRequest(client, call, { request, shape: { kind: "skill_version" }, retry: false })) as ApiObject;
 }

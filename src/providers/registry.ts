@@ -6,6 +6,7 @@ import { agentProvider } from "./agent.js";
 import { credentialProvider } from "./credential.js";
 import { environmentProvider } from "./environment.js";
 import { memoryStoreProvider } from "./memory-store.js";
+import { skillProvider } from "./skill.js";
 import type { Provider, ResourceType } from "./types.js";
 import { vaultProvider } from "./vault.js";
 
@@ -15,6 +16,7 @@ export const PROVIDERS: readonly Provider[] = [
   vaultProvider,
   credentialProvider,
   memoryStoreProvider,
+  skillProvider,
   agentProvider,
 ];
 

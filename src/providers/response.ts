@@ -39,6 +39,7 @@ export const ID_PREFIX: Record<ResourceType, string> = {
   vault: "vlt",
   credential: "vcrd",
   memory_store: "memstore",
+  skill: "skill",
 };
 
 /** The largest response body read, in bytes (a page of 100 agents with long prompts is a few MiB). */
@@ -61,8 +62,14 @@ const objects = (required: string[] = [], properties: Record<string, unknown> = 
   items: { type: "object", required, properties },
 });
 
-/** Fields of each type that `state()`, ownership and observe read, beyond `id`, `metadata` and `created_at`. */
-const OBJECT_FIELDS: Record<ResourceType, { required: string[]; properties: Record<string, unknown> }> = {
+/**
+ * Fields of each type that `state()`, ownership and observe read, beyond `id`, `metadata` and `created_at`.
+ * `noMetadata`: the type has no `metadata` field (SDK `BetaSkill`).
+ */
+const OBJECT_FIELDS: Record<
+  ResourceType,
+  { required: string[]; properties: Record<string, unknown>; noMetadata?: true }
+> = {
   agent: {
     required: ["version", "name", "model"],
     properties: {
@@ -110,6 +117,15 @@ const OBJECT_FIELDS: Record<ResourceType, { required: string[]; properties: Reco
       },
     },
   },
+  skill: {
+    required: ["display_name", "latest_version_id", "source"],
+    properties: {
+      display_name: { type: "string" },
+      latest_version_id: { type: "string", minLength: 1, maxLength: 128 },
+      source: { type: "object", required: ["type"], properties: { type: { type: "string" } } },
+    },
+    noMetadata: true,
+  },
 };
 
 const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
@@ -120,7 +136,7 @@ const VALIDATORS = Object.fromEntries(
     const fields = OBJECT_FIELDS[type];
     const object = ajv.compile({
       type: "object",
-      required: ["id", "metadata", "created_at", ...fields.required],
+      required: ["id", ...(fields.noMetadata ? [] : ["metadata"]), "created_at", ...fields.required],
       properties: {
         id: idOf(type),
         metadata,
@@ -137,6 +153,18 @@ const VALIDATORS = Object.fromEntries(
     return [type, { object, ref }];
   }),
 ) as Record<ResourceType, { object: ValidateFunction; ref: ValidateFunction }>;
+
+/** A skill version (SDK `BetaSkillVersion`), as `versions.create` answers: its id, skill and slug. */
+const validateSkillVersion = ajv.compile({
+  type: "object",
+  required: ["id", "skill_id", "name", "type"],
+  properties: {
+    id: { type: "string", pattern: "^[A-Za-z0-9_-]{1,128}$" },
+    skill_id: idOf("skill"),
+    name: { type: "string" },
+    type: { const: "skill_version" },
+  },
+});
 
 const validatePage = ajv.compile({
   type: "object",
@@ -155,7 +183,8 @@ function firstProblem(validate: ValidateFunction): string {
 /** What a response is checked as: a full object of a type (reads), an id reference (writes), or a list page. */
 export type Shape =
   | { kind: "object" | "ref"; type: ResourceType }
-  | { kind: "page"; type: ResourceType; limit: number };
+  | { kind: "page"; type: ResourceType; limit: number }
+  | { kind: "skill_version" };
 
 /** A page of a list: its items (each checked as a full object) and the cursor of the next page, if any. */
 export interface Page {
@@ -169,6 +198,12 @@ export interface Page {
  * @throws UnexpectedResponseError naming `request` and the first problem (`data[3].id must match pattern "^agent_…"`)
  */
 export function checkShape(body: unknown, shape: Shape, request: string): ApiObject | Page {
+  if (shape.kind === "skill_version") {
+    if (!validateSkillVersion(body)) {
+      throw new UnexpectedResponseError(request, `not a skill version: ${firstProblem(validateSkillVersion)}`);
+    }
+    return body as unknown as ApiObject;
+  }
   const a = /^[aeiou]/.test(shape.type) ? "an" : "a";
   if (shape.kind === "page") {
     if (!validatePage(body))
@@ -215,7 +250,30 @@ export async function readJsonBody(response: Response, request: string, excerpt:
 
 /** The body as UTF-8 text, refusing more than `MAX_RESPONSE_BYTES` (a server that never stops sending). */
 async function readCapped(response: Response, request: string): Promise<string> {
-  if (!response.body) return "";
+  return (await readCappedBytes(response, request)).toString("utf8");
+}
+
+/**
+ * A successful response's body as bytes (a skill version's zip), refusing more than `MAX_RESPONSE_BYTES`, and a
+ * JSON or HTML body (an error page or another API answering with 200).
+ * @throws UnexpectedResponseError when the body is too large or is JSON/HTML
+ */
+export async function readBinaryBody(response: Response, request: string): Promise<Buffer> {
+  const contentType = response.headers.get("content-type") ?? "";
+  const mediaType = (contentType.split(";")[0] ?? "").trim().toLowerCase();
+  if (mediaType === "application/json" || mediaType.endsWith("+json") || mediaType.startsWith("text/")) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new UnexpectedResponseError(
+      request,
+      `${response.status} ${sanitizeExcerpt(mediaType, 60)} instead of an archive`,
+    );
+  }
+  return readCappedBytes(response, request);
+}
+
+/** The body's bytes, refusing more than `MAX_RESPONSE_BYTES`. */
+async function readCappedBytes(response: Response, request: string): Promise<Buffer> {
+  if (!response.body) return Buffer.alloc(0);
   const declared = Number(response.headers.get("content-length"));
   if (Number.isFinite(declared) && declared > MAX_RESPONSE_BYTES) {
     await response.body.cancel().catch(() => undefined);
@@ -234,7 +292,7 @@ async function readCapped(response: Response, request: string): Promise<string> 
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
 }
 
 /** The longest API error message kept (the real API's are one sentence). */

@@ -8,6 +8,7 @@
  * protected resource); else the newest whose state the spec already matches; else the newest. Children of an extra
  * parent (a duplicate vault's credentials) are not candidates: archiving the parent archives them with it.
  */
+import { resolveRefs } from "../providers/refs.js";
 import { PROVIDERS } from "../providers/registry.js";
 import type { ComparableState, DesiredResource, LiveResource } from "../providers/types.js";
 import { diffState, type FieldChange, pathsOverlap } from "./diff.js";
@@ -81,7 +82,23 @@ export function settleDuplicates(desired: readonly DesiredResource[], live: Live
         `${address} is claimed by ${guarded.length} protected resources (${guarded.map((r) => r.id).join(", ")}), and reconcile never archives a protected one; remove the reconcile/lifecycle: protect metadata from all but one of them (in the console or with the API), then plan again`,
       );
     }
-    const wanted = desiredBy.get(address);
+    const declared = desiredBy.get(address);
+    // References (an agent's custom skill id) read the live resources, so a claimant that holds them can match.
+    const wanted =
+      declared && declared.dependsOn.length > 0
+        ? {
+            ...declared,
+            state: resolveRefs(
+              declared.state,
+              (at, output) => {
+                const found = resources.get(at) ?? live.resources.get(at);
+                if (!found) return undefined;
+                return output === "id" ? found.id : output === "version" ? found.version : found.outputs?.[output];
+              },
+              null,
+            ).value,
+          }
+        : declared;
     const kept =
       guarded[0] ??
       (wanted ? candidates.find((r) => matches(wanted, r)) : undefined) ??

@@ -4,7 +4,7 @@
  * plan shows `<= adopt` with only the real differences, and apply writes them and the ownership metadata.
  */
 import type Anthropic from "@anthropic-ai/sdk";
-import { PROVIDERS } from "../providers/registry.js";
+import { PROVIDERS, providerFor } from "../providers/registry.js";
 import { addressOf } from "../providers/resource.js";
 import type { ProviderContext, ResourceType } from "../providers/types.js";
 import { type AdoptEdit, addAdoptEntry, adoptEntriesFor, adoptTargetField } from "../spec/project-config.js";
@@ -58,7 +58,11 @@ export async function importResource(
   ];
   const live = await observe(client, ctx, { adopt });
   const owned = live.resources.get(address);
-  if (owned) {
+  // A kind that cannot record ownership (skills) is owned through its adopt: entry: without one yet, record it.
+  const viaEntryOnly =
+    providerFor(request.type).recordsOwnership === false &&
+    !adoptEntriesFor(project.config, project.target.name).some((a) => a.address === address && a.id === request.id);
+  if (owned && !(owned.id === request.id && viaEntryOnly)) {
     if (owned.id === request.id) return { address, edit: "already-managed" };
     throw new ImportError(
       `stack "${ctx.stack}" already manages ${address} as ${owned.id}; archive or rename that one first`,

@@ -32,6 +32,8 @@ export interface Outputs {
   /** Keyed `vault/credential`, like plan addresses. */
   credentials: Record<string, OutputEntry>;
   memory_stores: Record<string, OutputEntry>;
+  /** Skills by spec name. */
+  skills: Record<string, OutputEntry>;
   /** Declared addresses with no live resource yet (apply has not created them). */
   pending: string[];
   /** Addresses the stack owns live but no spec declares any more (prune candidates); not in the maps above. */
@@ -71,6 +73,7 @@ export function buildOutputs(
     vaults: {},
     credentials: {},
     memory_stores: {},
+    skills: {},
     pending: [],
     orphaned: [],
   };

@@ -2,6 +2,7 @@ import type { agent, vault } from "../generated/index.js";
 import { atPath, type DataPath, locate } from "./position.js";
 import { multiagentReferenceErrors, resolveMultiagent } from "./resolve-agent-multiagent.js";
 import { resolveMemoryStore } from "./resolve-memory-store.js";
+import { resolveAgentSkills, resolveSkill } from "./resolve-skill.js";
 import { didYouMean } from "./suggest.js";
 import { readSystemFile } from "./system-file.js";
 import type {
@@ -12,6 +13,7 @@ import type {
   ResolvedCredentialAuth,
   ResolvedEnvironment,
   ResolvedMcpToolset,
+  ResolvedSkill,
   ResolvedVault,
   SecretRef,
   SpecError,
@@ -92,9 +94,15 @@ export async function resolveSpecs(
 
   const renameErrors = previousNameErrors(unique, declared);
   const callErrors = multiagentReferenceErrors(unique, declared.get("Agent") ?? new Set(), skipped);
-  const result: DesiredSpecs = { agents: [], environments: [], vaults: [], toolsets: [], memory_stores: [] };
+  const skills: ResolvedSkill[] = [];
+  const result: DesiredSpecs = { agents: [], environments: [], vaults: [], toolsets: [], memory_stores: [], skills };
   const toolsets = new Map<string, ResolvedMcpToolset>();
-  const refs: References = { toolsets, declaredToolsets: declared.get("McpToolset") ?? new Set(), skipped };
+  const refs: References = {
+    toolsets,
+    declaredToolsets: declared.get("McpToolset") ?? new Set(),
+    skipped,
+    declaredSkills: declared.get("Skill") ?? new Set(),
+  };
   for (const spec of unique) {
     if (spec.kind !== "McpToolset") continue;
     const toolset = collect(errors, resolveToolset(spec));
@@ -104,7 +112,11 @@ export async function resolveSpecs(
   result.toolsets = [...toolsets.values()];
   const agentOutcomes = await Promise.all(
     unique.map((spec) =>
-      spec.kind === "Agent" && !renameErrors.has(spec) ? resolveAgent(spec, refs, options.root) : undefined,
+      spec.kind === "Agent" && !renameErrors.has(spec)
+        ? resolveAgent(spec, refs, options.root)
+        : spec.kind === "Skill"
+          ? resolveSkill(spec, options.root)
+          : undefined,
     ),
   );
   for (const [i, spec] of unique.entries()) {
@@ -121,6 +133,7 @@ export async function resolveSpecs(
       const calls = callErrors.get(spec) ?? [];
       push(result.agents, collect(errors, { ...outcome, errors: [...outcome.errors, ...calls] }));
     }
+    if (spec.kind === "Skill") push(skills, collect(errors, agentOutcomes[i] as Outcome<ResolvedSkill>));
   }
   for (const list of Object.values(result) as Array<Array<{ name: string }>>) {
     list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -141,7 +154,7 @@ function previousNameErrors(
   const defined = new Map<string, ValidatedSpec>(unique.map((s) => [`${s.kind}/${s.spec.name}`, s]));
   const claimed = new Map<string, { spec: ValidatedSpec; index: number }>();
   for (const spec of unique) {
-    if (spec.kind === "McpToolset") continue;
+    if (spec.kind === "McpToolset" || spec.kind === "Skill") continue;
     for (const [index, previous] of (spec.spec.previous_names ?? []).entries()) {
       const key = `${spec.kind}/${previous}`;
       const path = ["previous_names", index];
@@ -217,6 +230,8 @@ interface References {
   declaredToolsets: Set<string>;
   /** `Kind/name` of specs that exist but are invalid: a reference to one is neither resolved nor reported. */
   skipped: Set<string>;
+  /** Every Skill name the repository declares, valid or not. */
+  declaredSkills: Set<string>;
 }
 
 /** A resolved value, or the errors that prevented it (`value` is then undefined). */
@@ -651,6 +666,10 @@ async function resolveAgent(
 
   const multiagent = resolveMultiagent(spec);
   errors.push(...multiagent.errors);
+  const agentSkills = resolveAgentSkills(spec, { declared: refs.declaredSkills, skipped: refs.skipped });
+  errors.push(...agentSkills.errors);
+  if (!agentSkills.complete) complete = false;
+
   const model = typeof s.model === "string" ? { id: s.model } : { ...s.model };
   const value: ResolvedAgent = {
     kind: "Agent",
@@ -664,7 +683,7 @@ async function resolveAgent(
     ...(systemFile !== undefined ? { system_file: systemFile } : {}),
     toolsets,
     tools: (s.tools ?? []).map(toolParams),
-    skills: (s.skills ?? []).map((k) => ({ ...k })),
+    skills: agentSkills.skills,
     metadata: metadataOf(s.metadata),
     protect: s.protect ?? false,
     previous_names: [...(s.previous_names ?? [])],

@@ -8,10 +8,10 @@
  */
 
 /** The spec kinds a repository may declare (the `kind:` field of a document). */
-export type SpecKind = "Agent" | "Environment" | "Vault" | "McpToolset" | "MemoryStore";
+export type SpecKind = "Agent" | "Environment" | "Vault" | "McpToolset" | "MemoryStore" | "Skill";
 
 /** Every spec kind, in the order validate reports and resolve processes them. */
-export const SPEC_KINDS: readonly SpecKind[] = ["McpToolset", "Environment", "Vault", "MemoryStore", "Agent"];
+export const SPEC_KINDS: readonly SpecKind[] = ["McpToolset", "Environment", "Vault", "MemoryStore", "Skill", "Agent"];
 
 /** The format version every document declares in `apiVersion:`. */
 export const API_VERSION = "reconcile/v1";
@@ -98,6 +98,15 @@ export interface ResolvedMultiagent {
   advisor: string | null;
 }
 
+/**
+ * One skill of an agent: the SDK's `BetaManagedAgentsSkillParams` (`type`, `skill_id`, `version`) for an Anthropic
+ * skill or a custom one named by id, or `{ type: "custom", skill }` for a Skill spec of the repository by name (its
+ * id is known only once it exists: the agent provider refers to it). `version` defaults to `latest`.
+ */
+export type ResolvedAgentSkill =
+  | { type: "anthropic" | "custom"; skill_id: string; version?: string }
+  | { type: "custom"; skill: string; version?: string };
+
 /** A resolved `Agent` spec. `tools` holds only the non-MCP tools (agent toolset, custom tools), as SDK params. */
 export interface ResolvedAgent {
   kind: "Agent";
@@ -121,8 +130,8 @@ export interface ResolvedAgent {
   toolsets: ResolvedMcpToolset[];
   /** `agent_toolset_20260401` and `custom` tools, exactly as the SDK's create params take them. */
   tools: Array<Record<string, unknown>>;
-  /** Skills as the SDK's `BetaManagedAgentsSkillParams`. */
-  skills: Array<{ type: "anthropic" | "custom"; skill_id: string; version?: string | null }>;
+  /** Skills in spec order (see `ResolvedAgentSkill`). */
+  skills: ResolvedAgentSkill[];
   metadata: Record<string, string>;
   protect: boolean;
   /** Names this spec had before (`previous_names:`): a live resource under one of them is renamed, not recreated. */
@@ -214,6 +223,26 @@ export interface ResolvedMemoryStore {
   source: SourceLocation;
 }
 
+/**
+ * A resolved `Skill` spec: the folder read, checked and ready to upload (`src/providers/skill-content.ts`).
+ * `display_name` defaults to the spec name; reconcile's ownership marker is added by the provider.
+ */
+export interface ResolvedSkill {
+  kind: "Skill";
+  name: string;
+  display_name: string;
+  /** The folder, relative to the repository root (POSIX separators). */
+  path: string;
+  /** The skill's slug: SKILL.md's frontmatter `name`, else the folder's name. */
+  slug: string;
+  /** SKILL.md's frontmatter `description`. */
+  description: string;
+  /** Every file of the folder, path relative to it, sorted by path, bytes as read. */
+  files: Array<{ path: string; data: Uint8Array }>;
+  protect: boolean;
+  source: SourceLocation;
+}
+
 /** The whole desired state of a repository, as resolve returns it. Each list is sorted by name. */
 export interface DesiredSpecs {
   agents: ResolvedAgent[];
@@ -222,4 +251,6 @@ export interface DesiredSpecs {
   toolsets: ResolvedMcpToolset[];
   /** Absent is none (desired states built by hand, in tests, before memory stores existed); resolve always sets it. */
   memory_stores?: ResolvedMemoryStore[];
+  /** Absent is the same as none (resolve always sets it). */
+  skills?: ResolvedSkill[];
 }

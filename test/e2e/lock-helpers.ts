@@ -5,6 +5,8 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type Anthropic from "@anthropic-ai/sdk";
 import { expect } from "vitest";
+import { ownershipMetadata } from "../../src/providers/ownership.js";
+import { parseSkillLabel, SKILLS_BETAS } from "../../src/providers/skill.js";
 import { type CliResult, REPO } from "./helpers.js";
 
 /** A CLI run we can watch and kill. */
@@ -61,13 +63,18 @@ export async function ownedCounts(client: Anthropic): Promise<Map<string, number
     count("vault", v.metadata);
     for await (const c of client.beta.vaults.credentials.list(v.id, { limit: 100 })) count("credential", c.metadata);
   }
+  // Skills have no metadata: their owner is in the label (docs/adr/0021-skill-identity.md).
+  for await (const s of client.beta.skills.list({ limit: 100, source: "custom", betas: SKILLS_BETAS })) {
+    const owner = parseSkillLabel(s.display_name).owner;
+    if (owner) count("skill", ownershipMetadata(owner.stack, owner.name));
+  }
   return counts;
 }
 
 /** Asserts one live object per address, and the example fleet's 7 addresses. */
 export function expectNoDuplicates(counts: Map<string, number>): void {
   expect([...counts].filter(([, c]) => c > 1)).toEqual([]);
-  expect(counts.size).toBe(7); // the example fleet
+  expect(counts.size).toBe(8); // the example fleet
 }
 
 /** A loopback HTTP proxy in front of `target` that can hold every request until it is opened again. */

@@ -111,7 +111,7 @@ describe("prune and protect", () => {
     const refused = await cli(["plan", "--prune"]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(
-      /this plan removes \(archives or deletes\) 7 of the 7 resources stack "prune-tests" owns \(more than max_prune_share 50%\)/,
+      /this plan removes \(archives or deletes\) 7 of the 8 resources stack "prune-tests" owns \(more than max_prune_share 50%\)/,
     );
     expect(refused.stderr).toContain("--allow-mass-prune");
     const allowed = await cli(["plan", "--prune", "--allow-mass-prune", "--detailed-exitcode"]);
@@ -171,5 +171,5 @@ describe("two stacks in one workspace", () => {
         .sort(),
     ).toEqual(["email-meeting-manager", "export-support", "ops-agent"]);
     expect((await runCli(["plan", "--detailed-exitcode", "--dir", a], env)).code).toBe(0);
-  });
+  }, 120_000);
 });

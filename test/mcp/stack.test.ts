@@ -18,6 +18,7 @@ function observed(agents: Record<string, { id: string; version: number; model?: 
     vaults: { mail: { id: "vlt_1" } },
     credentials: { "mail/token": { id: "vcrd_1", vault_id: "vlt_1" } },
     memory_stores: { notes: { id: "memstore_1" } },
+    skills: {},
     pending: [],
     orphaned: [],
   };

@@ -7,7 +7,7 @@ import { loadProject } from "../../src/spec/index.js";
 import { FIXTURE_ROOT } from "./helpers.js";
 
 /** The fleet's folders, copied so that YAML elsewhere in the repository (other tests' fixtures) cannot interfere. */
-const FLEET = ["agents", "environments", "prompts", "toolsets", "vaults"];
+const FLEET = ["agents", "environments", "prompts", "skills", "toolsets", "vaults"];
 
 describe("the test fleet (a copy of the example)", async () => {
   const root = await mkdtemp(path.join(tmpdir(), "reconcile-fleet-"));
@@ -27,6 +27,7 @@ describe("the test fleet (a copy of the example)", async () => {
       "agents/ops-agent.yaml",
       "environments/export-sandbox.yaml",
       "environments/ops.yaml",
+      "skills/incident-runbook.yaml",
       "toolsets/export-jobs.yaml",
       "toolsets/internal-db.yaml",
       "toolsets/support-desk.yaml",
@@ -48,6 +49,7 @@ describe("the test fleet (a copy of the example)", async () => {
     const schemaOf: Record<string, string> = {
       agents: "agent",
       environments: "environment",
+      skills: "skill",
       toolsets: "mcp-toolset",
       vaults: "vault",
     };

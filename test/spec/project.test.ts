@@ -39,6 +39,7 @@ describe("loadProject", () => {
       vaults: [],
       toolsets: [expect.objectContaining({ name: "ok" })],
       memory_stores: [],
+      skills: [],
     });
     expect(files).toEqual([
       "agents/a.yaml",
@@ -51,7 +52,7 @@ describe("loadProject", () => {
 
   test("an empty repository has no specs and no errors", async () => {
     expect(await loadProject(await writeRepo({}))).toEqual({
-      specs: { agents: [], environments: [], vaults: [], toolsets: [], memory_stores: [] },
+      specs: { agents: [], environments: [], vaults: [], toolsets: [], memory_stores: [], skills: [] },
       errors: [],
       files: [],
     });
