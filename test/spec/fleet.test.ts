@@ -7,7 +7,7 @@ import { loadProject } from "../../src/spec/index.js";
 import { FIXTURE_ROOT } from "./helpers.js";
 
 /** The fleet's folders, copied so that YAML elsewhere in the repository (other tests' fixtures) cannot interfere. */
-const FLEET = ["agents", "environments", "prompts", "toolsets", "vaults"];
+const FLEET = ["agents", "environments", "memory-stores", "prompts", "toolsets", "vaults"];
 
 describe("the test fleet (a copy of the example)", async () => {
   const root = await mkdtemp(path.join(tmpdir(), "reconcile-fleet-"));
@@ -27,6 +27,7 @@ describe("the test fleet (a copy of the example)", async () => {
       "agents/ops-agent.yaml",
       "environments/export-sandbox.yaml",
       "environments/ops.yaml",
+      "memory-stores/ops-notes.yaml",
       "toolsets/export-jobs.yaml",
       "toolsets/internal-db.yaml",
       "toolsets/support-desk.yaml",
@@ -36,6 +37,7 @@ describe("the test fleet (a copy of the example)", async () => {
     expect(specs.agents.map((a) => a.name)).toEqual(["email-meeting-manager", "export-support", "ops-agent"]);
     expect(specs.environments.map((e) => e.name)).toEqual(["export-sandbox", "ops"]);
     expect(specs.vaults.map((v) => v.name)).toEqual(["email-meeting-manager"]);
+    expect(specs.memory_stores?.map((m) => m.name)).toEqual(["ops-notes"]);
     expect(specs.toolsets.map((t) => t.name)).toEqual([
       "export-jobs",
       "internal-db",
@@ -48,6 +50,7 @@ describe("the test fleet (a copy of the example)", async () => {
     const schemaOf: Record<string, string> = {
       agents: "agent",
       environments: "environment",
+      "memory-stores": "memory-store",
       toolsets: "mcp-toolset",
       vaults: "vault",
     };
