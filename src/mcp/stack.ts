@@ -66,7 +66,7 @@ export function snapshotOf(observed: ObservedOutputs, allow: readonly string[] |
     agents,
     environments: entries(outputs.environments),
     vaults: entries(outputs.vaults),
-    memory_stores: entries(outputs.memory_stores),
+    memory_stores: entries((outputs.memory_stores ?? {}) as Record<string, { id: string }>),
     observedAt: now,
   };
 }
