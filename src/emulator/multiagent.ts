@@ -3,8 +3,12 @@ import type {
   BetaManagedAgentsAgentReference,
   BetaManagedAgentsMultiagent20261001,
   BetaManagedAgentsMultiagentSubagents,
+  BetaManagedAgentsSessionThreadAgent,
 } from "@anthropic-ai/sdk/resources/beta/agents/agents.js";
-import type { BetaManagedAgentsMultiagent } from "@anthropic-ai/sdk/resources/beta/sessions/sessions.js";
+import type {
+  BetaManagedAgentsMultiagent,
+  BetaManagedAgentsSessionMultiagent,
+} from "@anthropic-ai/sdk/resources/beta/sessions/sessions.js";
 import { modelRow } from "./models.js";
 import type { Workspace } from "./store.js";
 import { arr, at, clone, fieldError, has, type Obj, obj, onlyKeys, required, str, tag } from "./validate.js";
@@ -205,4 +209,45 @@ export function withoutSelfVersions(m: Multiagent | null, selfId: string): unkno
   const member = (x: Member) =>
     x.type === "enabled" ? { ...x, predefined_agents: x.predefined_agents.map(strip) } : x;
   return { ...m, subagents: member(m.subagents), workflows: member(m.workflows) };
+}
+
+/** The full definition of one roster agent at its referenced version, as a session copies it. */
+function threadAgent(ws: Workspace, ref: BetaManagedAgentsAgentReference): BetaManagedAgentsSessionThreadAgent {
+  const rec = ws.agents.get(ref.id);
+  const a = rec?.versions[ref.version - 1];
+  if (!a)
+    throw fieldError("agent", `agent '${ref.id}' version ${ref.version} of the multiagent roster no longer exists`);
+  return clone({
+    type: "agent",
+    id: a.id,
+    version: a.version,
+    name: a.name,
+    description: a.description,
+    system: a.system,
+    model: a.model,
+    tools: a.tools,
+    mcp_servers: a.mcp_servers,
+    skills: a.skills,
+    execution_identity: a.execution_identity,
+  });
+}
+
+/**
+ * The multiagent configuration a session copies from its agent (SDK `BetaManagedAgentsSessionMultiagent`): every
+ * roster reference expanded to the full definition of that agent version (`BetaManagedAgentsSessionThreadAgent`).
+ * The emulator runs the primary thread only; its scripts never spawn threads or workflow runs.
+ */
+export function sessionMultiagent(m: Multiagent | null, ws: Workspace): BetaManagedAgentsSessionMultiagent | null {
+  if (m === null) return null;
+  if (m.type === "coordinator") {
+    return {
+      type: "coordinator",
+      agents: m.agents.map((entry) => (entry.type === "advisor" ? clone(entry) : threadAgent(ws, entry))),
+    };
+  }
+  const member = <T extends Member>(x: T) =>
+    x.type === "enabled"
+      ? { ...clone(x), predefined_agents: x.predefined_agents.map((r) => threadAgent(ws, r)) }
+      : { type: "disabled" as const };
+  return { type: m.type, advisor: clone(m.advisor), subagents: member(m.subagents), workflows: member(m.workflows) };
 }

@@ -11,6 +11,7 @@ import { badRequest, conflict, notFound } from "./errors.js";
 import { newId } from "./ids.js";
 import { parseSessionResources } from "./memory-stores.js";
 import { parseMetadata, patchMetadata } from "./metadata.js";
+import { sessionMultiagent } from "./multiagent.js";
 import type { Page, PageRequest, SortKey } from "./pagination.js";
 import { paginate, queryBool, queryValue } from "./pagination.js";
 import { parseUserEvents, submitUserEvents } from "./session-input.js";
@@ -45,8 +46,9 @@ import {
  * snapshot's `tools` / `mcp_servers`, and records a `session.updated` event; `vault_ids` updates are rejected ("not
  * yet supported"). Archived sessions are read-only and refuse events; a running session cannot be archived (interrupt
  * it first). Deleting ends its open streams with `session.deleted`. Not emulated (400 with a clear message):
- * `agent_with_overrides`, `resources` other than memory stores (`memory-stores.ts#parseSessionResources`), multiagent
- * agents, `user.define_outcome`.
+ * `agent_with_overrides`, `resources` other than memory stores (`memory-stores.ts#parseSessionResources`),
+ * `user.define_outcome`. A multiagent agent's session copies its rosters (full agent definitions), but runs its
+ * primary thread only: threads and workflow runs are not emulated.
  */
 
 type Session = BetaManagedAgentsSession;
@@ -130,11 +132,8 @@ function resolveAgent(ws: Workspace, v: unknown): BetaManagedAgentsAgent {
   return snap;
 }
 
-/** The session's `agent` snapshot of agent version `a`. @throws 400 for a multiagent agent. */
-function snapshot(a: BetaManagedAgentsAgent): BetaManagedAgentsSessionAgent {
-  if (a.multiagent !== null) {
-    throw fieldError("agent", "sessions of multiagent agents are not supported by the emulator");
-  }
+/** The session's `agent` snapshot of agent version `a`, its multiagent rosters expanded (`sessionMultiagent`). */
+function snapshot(a: BetaManagedAgentsAgent, ws: Workspace): BetaManagedAgentsSessionAgent {
   return clone({
     type: "agent",
     id: a.id,
@@ -147,7 +146,7 @@ function snapshot(a: BetaManagedAgentsAgent): BetaManagedAgentsSessionAgent {
     mcp_servers: a.mcp_servers,
     skills: a.skills,
     execution_identity: a.execution_identity,
-    multiagent: null,
+    multiagent: sessionMultiagent(a.multiagent, ws),
   });
 }
 
@@ -181,7 +180,7 @@ function checkVaults(ws: Workspace, v: unknown): string[] {
 export function createSession(ws: Workspace, runtime: SessionRuntime, body: unknown, now: string): Session {
   const o = obj(body ?? {}, "");
   onlyKeys(o, CREATE_FIELDS, "");
-  const agent = snapshot(resolveAgent(ws, required(o, "agent", "")));
+  const agent = snapshot(resolveAgent(ws, required(o, "agent", "")), ws);
   const environment_id = checkEnvironment(ws, required(o, "environment_id", ""));
   const vault_ids = o.vault_ids === undefined ? [] : checkVaults(ws, o.vault_ids);
   const resources = o.resources === undefined || o.resources === null ? [] : parseSessionResources(ws, o.resources);

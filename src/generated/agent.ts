@@ -50,6 +50,28 @@ export type UrlSourceFilter = ("all" | "none") | UrlSourceFilterObject;
  */
 export type McpToolsetRejected = never;
 /**
+ * An agent this agent may call: an Agent spec name, `self` (this agent: it may spawn copies of itself), or `{name, version}` where `version: latest` lets the API pick the called agent's version when this agent is saved (reconcile then does not repoint it when the called agent changes). A bare name is pinned to the called agent's current version, and repointed in the same apply whenever that agent changes.
+ */
+export type MultiagentAgentRef = SpecName | MultiagentSelf | MultiagentAgentRefObject;
+/**
+ * This agent itself.
+ */
+export type MultiagentSelf = "self";
+/**
+ * Saved agents, by spec name (at most 20, each once: the API's limit on `predefined_agents`).
+ *
+ * @maxItems 20
+ */
+export type MultiagentAgentList = MultiagentAgentRef[];
+/**
+ * `false`: no multiagent configuration (the API's `null`).
+ */
+export type MultiagentOff = false;
+/**
+ * The principal runs of this agent execute as (the SDK's `BetaManagedAgentsExecutionIdentityParams`): `{type: service_account}` (the API's default) or `{type: aws_role, role_arn}`. Omitted: whatever the console set is kept and is not drift.
+ */
+export type ExecutionIdentity = ServiceAccountIdentity | AwsRoleIdentity;
+/**
  * When true, reconcile never archives or replaces this resource, even under prune. Recorded on the live resource (`reconcile/lifecycle: protect`), so it still holds after the spec is removed: set it to false and apply before removing the spec.
  */
 export type Protect = boolean;
@@ -68,6 +90,10 @@ export interface AgentSpec {
    */
   kind: "Agent";
   name: SpecName;
+  /**
+   * The agent's name in the API and the console (`name`, 1-256 characters). Defaults to the spec name. Changing it renames the agent in place; the spec name stays its identity.
+   */
+  display_name?: string;
   description?: Description;
   /**
    * The model that powers the agent: a model id (`claude-sonnet-4-6`), or an object with the id and its configuration.
@@ -99,6 +125,11 @@ export interface AgentSpec {
    * @maxItems 20
    */
   skills?: Skill[];
+  /**
+   * The agents this agent may call, by spec name, and its other multiagent options (the API's `multiagent_20261001`). `false`: single-threaded, and a multiagent configuration set in the console is drift. Omitted: whatever the console set is kept and is not drift.
+   */
+  multiagent?: Multiagent | MultiagentOff;
+  execution_identity?: ExecutionIdentity;
   metadata?: Metadata;
   protect?: Protect;
   previous_names?: PreviousNames;
@@ -334,6 +365,58 @@ export interface Skill {
    * The version to pin (1-64 characters). Omit for the latest.
    */
   version?: string;
+}
+/**
+ * Multiagent options, mapped onto the API's recommended `multiagent_20261001` form: `agents` and `inline_agents` configure `subagents` (session threads), `workflows` the workflow runs, `advisor` the advisor model. Every option left out takes the API's default, and reconcile sends them all, so the live value is exactly what the spec says.
+ */
+export interface Multiagent {
+  agents?: MultiagentAgentList;
+  /**
+   * Whether it may also define unsaved inline agents for its threads (`subagents.inline_agents`). Default true (the API's). With `false`, `agents` must name at least one agent.
+   */
+  inline_agents?: boolean;
+  /**
+   * `false` disables session threads (`subagents: {type: disabled}`); `agents` and `inline_agents` must then be left out. Default true.
+   */
+  subagents?: boolean;
+  /**
+   * Workflow runs: `true` (default, the API's: enabled, inline agents allowed, no saved agents), `false` (disabled), or `{agents, inline_agents}` like the session-thread options.
+   */
+  workflows?: boolean | MultiagentWorkflows;
+  /**
+   * A model id the agent's primary thread may consult mid-turn (`advisor: {type: enabled, model}`). Default: no advisor.
+   */
+  advisor?: string;
+}
+export interface MultiagentAgentRefObject {
+  name: SpecName;
+  /**
+   * `current` (default): the version the called agent has once this apply ran, kept current by reconcile. `latest`: whatever version the API resolves when this agent is saved.
+   */
+  version?: "current" | "latest";
+}
+export interface MultiagentWorkflows {
+  agents?: MultiagentAgentList;
+  /**
+   * Whether a run's plan may define unsaved inline agents. Default true. With `false`, `agents` must name at least one agent.
+   */
+  inline_agents?: boolean;
+}
+export interface ServiceAccountIdentity {
+  /**
+   * `service_account`: the Anthropic-managed service account.
+   */
+  type: "service_account";
+}
+export interface AwsRoleIdentity {
+  /**
+   * `aws_role`: an AWS IAM role.
+   */
+  type: "aws_role";
+  /**
+   * The IAM role's ARN, like `arn:aws:iam::123456789012:role/agent-runner` (at most 2048 characters).
+   */
+  role_arn: string;
 }
 /**
  * Key-value labels stored on the resource. At most 9 keys (the API allows 16; reconcile reserves 7 for its own: `managed-by`, `reconcile/stack`, `reconcile/name`, `reconcile/lifecycle`, `reconcile/applied`, and on credentials `reconcile/secret-fingerprint` and `reconcile/secret-written-at`), keys up to 64 characters, values up to 512. Keys starting with `reconcile/` and the key `managed-by` are reserved.

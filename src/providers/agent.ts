@@ -8,6 +8,7 @@
  * policy.
  */
 import type { ResolvedAgent, ResolvedMcpToolset } from "../spec/types.js";
+import { latestVersionPaths, multiagentParams, multiagentState } from "./agent-multiagent.js";
 import { archiveObject, listObjects, readObject, writeObject } from "./client.js";
 import { keyed, policyName, toJson } from "./comparable.js";
 import { metadataUpdate, userMetadata } from "./ownership.js";
@@ -48,10 +49,26 @@ function mcpToolsetParam(toolset: ResolvedMcpToolset): Obj {
   };
 }
 
-/** The SDK create params for a resolved agent (without ownership metadata). */
-export function agentParams(spec: ResolvedAgent): Obj {
+/**
+ * The provider-private `DesiredResource.spec` of an agent: the resolved spec plus its `multiagent` param, whose
+ * entries naming other agents hold `OutputRef`s that the engine resolves before `create`/`update`.
+ */
+type AgentDesiredSpec = ResolvedAgent & { multiagent_param?: Obj | null };
+
+/**
+ * The SDK create params for a resolved agent (without ownership metadata). `execution_identity` and `multiagent` are
+ * left out when the spec says nothing about them; `multiagent` is the spec's `multiagent_param` when it has one
+ * (references resolved by the engine), else built with `OutputRef`s to the agents it names.
+ */
+export function agentParams(spec: AgentDesiredSpec): Obj {
+  const multiagent =
+    spec.multiagent_param !== undefined
+      ? spec.multiagent_param
+      : spec.multiagent !== undefined
+        ? multiagentParams(spec.multiagent)
+        : undefined;
   return {
-    name: spec.name,
+    name: spec.display_name ?? spec.name,
     description: spec.description,
     model: { ...spec.model },
     system: spec.system,
@@ -59,6 +76,8 @@ export function agentParams(spec: ResolvedAgent): Obj {
     tools: [...spec.toolsets.map(mcpToolsetParam), ...spec.tools],
     skills: spec.skills,
     metadata: spec.metadata,
+    ...(spec.execution_identity ? { execution_identity: { ...spec.execution_identity } } : {}),
+    ...(multiagent !== undefined ? { multiagent } : {}),
   };
 }
 
@@ -108,8 +127,9 @@ function modelState(model: unknown): Json {
 
 /**
  * The comparable form of an agent, from create params or from a `BetaManagedAgentsAgent`. Fills the server's
- * defaults (`execution_identity` service_account, `multiagent` null, model `speed` standard, skill `version`
- * latest) and keys `tools`, `mcp_servers` and `skills` by identity, so neither defaults nor order show as changes.
+ * defaults (model `speed` standard, skill `version` latest) and keys `tools`, `mcp_servers` and `skills` by identity,
+ * so neither defaults nor order show as changes. `execution_identity` and `multiagent` are present only when given
+ * (a live agent always has both; params only when the spec sets them, see `serverChosen` in `desired`).
  */
 export function agentState(agent: Obj): ComparableState {
   return {
@@ -117,8 +137,12 @@ export function agentState(agent: Obj): ComparableState {
     description: typeof agent.description === "string" && agent.description !== "" ? agent.description : null,
     system: typeof agent.system === "string" && agent.system !== "" ? agent.system : null,
     model: modelState(agent.model),
-    execution_identity: toJson(agent.execution_identity ?? { type: "service_account" }),
-    multiagent: toJson(agent.multiagent ?? null),
+    ...("execution_identity" in agent
+      ? { execution_identity: toJson(agent.execution_identity ?? { type: "service_account" }) }
+      : {}),
+    ...("multiagent" in agent
+      ? { multiagent: multiagentState(agent.multiagent, typeof agent.id === "string" ? agent.id : undefined) }
+      : {}),
     mcp_servers: keyed(
       (agent.mcp_servers ?? []) as Obj[],
       (s) => String(s.name),
@@ -134,15 +158,19 @@ export function agentState(agent: Obj): ComparableState {
   };
 }
 
-/** Top-level state fields → update params. `tools` and `mcp_servers` travel together (each server needs a toolset). */
-function updateParams(spec: ResolvedAgent, live: LiveResource, request: UpdateRequest): Obj {
+/**
+ * Top-level state fields → update params. `tools` and `mcp_servers` travel together (each server needs a toolset).
+ * A field the spec leaves to the server (`execution_identity`, `multiagent` when unset) is never sent: omitted means
+ * "keep" (SDK `AgentUpdateParams`).
+ */
+function updateParams(spec: AgentDesiredSpec, live: LiveResource, request: UpdateRequest): Obj {
   const params = agentParams(spec);
   const out: Obj = { version: live.version };
   const wanted = new Set(request.fields);
   if (wanted.has("tools") || wanted.has("mcp_servers")) wanted.add("tools").add("mcp_servers");
   for (const field of wanted) {
-    if (field === "metadata") continue;
-    out[field] = field === "execution_identity" || field === "multiagent" ? null : params[field];
+    if (field === "metadata" || !(field in params)) continue;
+    out[field] = params[field];
   }
   const metadata = metadataUpdate(spec.metadata, live.metadata, request);
   if (metadata) out.metadata = metadata;
@@ -155,25 +183,31 @@ export const agentProvider: Provider = {
   replaceOrder: "create-first",
   replaceOn: [],
   desired(specs) {
-    return specs.agents.map((spec) =>
-      desiredResource({
+    return specs.agents.map((spec) => {
+      const withRefs: AgentDesiredSpec =
+        spec.multiagent === undefined ? spec : { ...spec, multiagent_param: multiagentParams(spec.multiagent) };
+      return desiredResource({
         type: "agent",
         name: spec.name,
         previousNames: spec.previous_names,
-        state: agentState(agentParams(spec)),
-        serverChosen: spec.model.effort === undefined ? ["model.effort"] : [],
+        state: agentState(agentParams(withRefs)),
+        serverChosen: [
+          ...(spec.model.effort === undefined ? ["model.effort"] : []),
+          ...(spec.execution_identity === undefined ? ["execution_identity"] : []),
+          ...(spec.multiagent === undefined ? ["multiagent"] : latestVersionPaths(spec.multiagent)),
+        ],
         protect: spec.protect,
         source: spec.source,
-        spec,
-      }),
-    );
+        spec: withRefs,
+      });
+    });
   },
   list: (client) => listObjects(client, "agent", "/v1/agents", (query, o) => client.beta.agents.list(query, o)),
   retrieve: (client, id) =>
     readObject(client, "agent", `GET /v1/agents/${id}`, (o) => client.beta.agents.retrieve(id, {}, o)),
   state: (object) => agentState(object),
   async create(client, desired, _ctx, ownership) {
-    const params = agentParams(desired.spec as ResolvedAgent);
+    const params = agentParams(desired.spec as AgentDesiredSpec);
     params.metadata = { ...(params.metadata as Obj), ...ownership };
     const agent = await writeObject(client, "agent", "POST /v1/agents", (o) =>
       client.beta.agents.create(params as never, o),
@@ -182,7 +216,7 @@ export const agentProvider: Provider = {
   },
   async update(client, desired, live, request) {
     // No SDK retry (the SDK retries 409s, and a version conflict must surface as one, not be repeated).
-    const params = updateParams(desired.spec as ResolvedAgent, live, request);
+    const params = updateParams(desired.spec as AgentDesiredSpec, live, request);
     const agent = await writeObject(client, "agent", `POST /v1/agents/${live.id}`, (o) =>
       client.beta.agents.update(live.id, params as never, o),
     );

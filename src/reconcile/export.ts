@@ -186,9 +186,15 @@ async function collectSpecs(
   for (const { exporter, items } of fetched) {
     const names = new NameBook();
     const ours = items.filter((item) => !ownedElsewhere(item.object, exporter.kind, ctx));
-    for (const found of ours.sort((a, b) => claimOrder(a.object, b.object))) {
-      const item = { ...found, children: found.children.filter((child) => !ownedElsewhere(child, "", ctx)) };
-      const name = names.claim(exporter.wantedName(item).name);
+    const named = ours
+      .sort((a, b) => claimOrder(a.object, b.object))
+      .map((found) => {
+        const item = { ...found, children: found.children.filter((child) => !ownedElsewhere(child, "", ctx)) };
+        const name = names.claim(exporter.wantedName(item).name);
+        ctx.exported.set(item.object.id, { name, object: item.object });
+        return { item, name };
+      });
+    for (const { item, name } of named) {
       const spec = exporter.toSpec(item, name, ctx);
       specs.push({ kind: exporter.kind, name, ...spec });
     }

@@ -1,5 +1,6 @@
 import type { agent, vault } from "../generated/index.js";
 import { atPath, type DataPath, locate } from "./position.js";
+import { multiagentReferenceErrors, resolveMultiagent } from "./resolve-agent-multiagent.js";
 import { resolveMemoryStore } from "./resolve-memory-store.js";
 import { didYouMean } from "./suggest.js";
 import { readSystemFile } from "./system-file.js";
@@ -46,6 +47,7 @@ export function parseSecretRef(ref: string): SecretRef {
  * - two specs of one kind with the same name (at the second, naming the first: `first defined at file:line:col`);
  * - an agent's `toolsets` entry or a credential's `toolset` naming no McpToolset (with "did you mean");
  * - two toolsets of one agent with the same `server_name` (the API wants unique `mcp_servers[].name`);
+ * - an agent's `multiagent:` naming no Agent spec, or calls forming a cycle (see `resolve-agent-multiagent.ts`);
  * - a credential whose `toolset` URL and `mcp_server_url` disagree, or that names no MCP server at all;
  * - `system_file` outside the repository, missing, not a file, not UTF-8 text, or longer than the API's 100,000
  *   characters (see `readSystemFile`);
@@ -89,6 +91,7 @@ export async function resolveSpecs(
   }
 
   const renameErrors = previousNameErrors(unique, declared);
+  const callErrors = multiagentReferenceErrors(unique, declared.get("Agent") ?? new Set(), skipped);
   const result: DesiredSpecs = { agents: [], environments: [], vaults: [], toolsets: [], memory_stores: [] };
   const toolsets = new Map<string, ResolvedMcpToolset>();
   const refs: References = { toolsets, declaredToolsets: declared.get("McpToolset") ?? new Set(), skipped };
@@ -113,7 +116,11 @@ export async function resolveSpecs(
     if (spec.kind === "Environment") push(result.environments, collect(errors, resolveEnvironment(spec)));
     if (spec.kind === "Vault") push(result.vaults, collect(errors, resolveVault(spec, refs)));
     if (spec.kind === "MemoryStore") push(result.memory_stores ?? [], collect(errors, resolveMemoryStore(spec)));
-    if (spec.kind === "Agent") push(result.agents, collect(errors, agentOutcomes[i] as Outcome<ResolvedAgent>));
+    if (spec.kind === "Agent") {
+      const outcome = agentOutcomes[i] as Outcome<ResolvedAgent>;
+      const calls = callErrors.get(spec) ?? [];
+      push(result.agents, collect(errors, { ...outcome, errors: [...outcome.errors, ...calls] }));
+    }
   }
   for (const list of Object.values(result) as Array<Array<{ name: string }>>) {
     list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -642,10 +649,15 @@ async function resolveAgent(
     );
   }
 
+  const multiagent = resolveMultiagent(spec);
+  errors.push(...multiagent.errors);
   const model = typeof s.model === "string" ? { id: s.model } : { ...s.model };
   const value: ResolvedAgent = {
     kind: "Agent",
     name: s.name,
+    display_name: s.display_name ?? s.name,
+    ...(multiagent.value !== undefined ? { multiagent: multiagent.value } : {}),
+    ...(s.execution_identity ? { execution_identity: { ...s.execution_identity } } : {}),
     description: s.description ?? null,
     model,
     system,

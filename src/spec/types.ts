@@ -79,10 +79,38 @@ export interface ResolvedModel {
   inference_geo?: string;
 }
 
+/**
+ * One agent of a resolved multiagent roster: another Agent spec by name (its `version` either `current`, the version
+ * it has once the apply ran, or `latest`, resolved by the API when the calling agent is saved), or the agent itself.
+ */
+export type ResolvedAgentRef = { agent: string; version: "current" | "latest" } | { self: true };
+
+/** Session threads or workflow runs of a multiagent agent (`subagents` / `workflows` of `multiagent_20261001`). */
+export type ResolvedMultiagentMember =
+  | { enabled: false }
+  | { enabled: true; inline_agents: boolean; agents: ResolvedAgentRef[] };
+
+/** A resolved `multiagent:` (see schemas/agent.schema.json `#/$defs/multiagent`), every API default filled in. */
+export interface ResolvedMultiagent {
+  subagents: ResolvedMultiagentMember;
+  workflows: ResolvedMultiagentMember;
+  /** The advisor model id, or null for none. */
+  advisor: string | null;
+}
+
 /** A resolved `Agent` spec. `tools` holds only the non-MCP tools (agent toolset, custom tools), as SDK params. */
 export interface ResolvedAgent {
   kind: "Agent";
   name: string;
+  /** The API's `name` (`display_name:`; resolve sets it, default the spec name; absent means the spec name). */
+  display_name?: string;
+  /**
+   * `multiagent:`: the roster by spec name; `null` for `multiagent: false` (single-threaded); absent when the spec
+   * says nothing (the live value is then kept and not drift).
+   */
+  multiagent?: ResolvedMultiagent | null;
+  /** `execution_identity:` as the SDK's params; absent when the spec says nothing (kept, not drift). */
+  execution_identity?: { type: "service_account" } | { type: "aws_role"; role_arn: string };
   description: string | null;
   model: ResolvedModel;
   /** The system prompt, read from `system_file` when the spec used one. */

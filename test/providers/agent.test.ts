@@ -1,7 +1,20 @@
 import { describe, expect, it } from "vitest";
-import { agentParams, agentState } from "../../src/providers/agent.js";
+import { agentParams, agentProvider, agentState } from "../../src/providers/agent.js";
+import type { DesiredResource } from "../../src/providers/types.js";
 import { diffState } from "../../src/reconcile/diff.js";
+import { specChanges } from "../../src/reconcile/duplicates.js";
+import type { ResolvedAgent } from "../../src/spec/types.js";
 import { agentSpec } from "./fixtures.js";
+
+/** The desired resource the provider builds for `spec`. */
+function desiredOf(spec: ResolvedAgent): DesiredResource {
+  const [desired] = agentProvider.desired(
+    { agents: [spec], environments: [], vaults: [], toolsets: [] },
+    { stack: "s", secrets: () => undefined },
+  );
+  if (!desired) throw new Error("no desired resource");
+  return desired;
+}
 
 /** What the API echoes for `params`: defaults filled, lists in another order, ownership metadata added. */
 function serverEcho(params: Record<string, unknown>): Record<string, unknown> {
@@ -62,7 +75,7 @@ describe("agent comparable state", () => {
 
   it("shows no change between the spec and the server's echo of it (defaults, order, ownership)", () => {
     const params = agentParams(agentSpec());
-    expect(diffState(agentState(serverEcho(params)), agentState(params))).toEqual([]);
+    expect(specChanges(desiredOf(agentSpec()), agentState(serverEcho(params)))).toEqual([]);
   });
 
   it("shows a real change on the echo with a readable path", () => {
@@ -70,7 +83,7 @@ describe("agent comparable state", () => {
     const toolsets = agentSpec().toolsets.map((t) =>
       t.tools ? { ...t, tools: t.tools.map((tool) => ({ ...tool, permission_policy: "auto" as const })) } : t,
     );
-    const changes = diffState(live, agentState(agentParams(agentSpec({ toolsets }))));
+    const changes = specChanges(desiredOf(agentSpec({ toolsets })), live);
     expect(changes.map((c) => c.path)).toEqual([
       'tools["mcp_toolset:export-jobs"].configs.get_latest_export_job.permission_policy',
       'tools["mcp_toolset:export-jobs"].configs.retry_export_job.permission_policy',

@@ -12,8 +12,12 @@
  *   and a config's `enabled` / `permission_policy` equal to the toolset's default. Config entries themselves stay:
  *   the comparable state keys them by name.
  *
- * Not expressible in a spec, so warned about (apply resets them): `multiagent`, and an `execution_identity` other
- * than the default service account; an API name that is not a valid spec name (apply renames the agent).
+ * - `name` → `display_name` when it is not the spec name (a console agent "Triage Bot" becomes `triage-bot` with
+ *   `display_name: Triage Bot`, so no rename is planned);
+ * - `execution_identity` when it is not the default service account (left out otherwise: the default is kept);
+ * - `multiagent` (`multiagent_20261001`) with its rosters by spec name (`multiagentSpec`). A roster naming an agent
+ *   that is not exported, or a `coordinator` form, cannot be written by name: `multiagent` is then left out, which
+ *   keeps the live value (not drift), with a warning.
  */
 import type Anthropic from "@anthropic-ai/sdk";
 import { policyName } from "../comparable.js";
@@ -87,15 +91,55 @@ function customToolSpec(tool: Obj): Obj {
   return { type: "custom", name: tool.name, description: tool.description, input_schema: tool.input_schema };
 }
 
+/**
+ * A live `multiagent_20261001` (SDK `BetaManagedAgentsMultiagent20261001`) as the spec's `multiagent:`: agents by
+ * their exported spec names (`self` for `selfId`), a reference older than the agent's current version as
+ * `{name, version: latest}` (the spec cannot pin a number), the API's defaults left out.
+ * @returns the spec value, or why it cannot be written (a `coordinator` form, an agent that is not exported)
+ */
+export function multiagentSpec(selfId: string, m: Obj, ctx: ExportContext): Obj | string {
+  if (m.type !== "multiagent_20261001")
+    return `its multiagent configuration has the "${String(m.type)}" form, which specs do not write (they use multiagent_20261001)`;
+  const roster = (list: unknown): unknown[] | string => {
+    const out: unknown[] = [];
+    for (const ref of (Array.isArray(list) ? list : []) as Obj[]) {
+      if (ref.id === selfId) {
+        out.push("self");
+        continue;
+      }
+      const target = ctx.exported.get(String(ref.id));
+      if (!target) return `its multiagent roster names agent ${String(ref.id)}, which is not exported`;
+      out.push(ref.version === target.object.version ? target.name : { name: target.name, version: "latest" });
+    }
+    return out;
+  };
+  const out: Obj = {};
+  const member = (key: "subagents" | "workflows", value: unknown): string | undefined => {
+    const v = (value ?? {}) as Obj;
+    if (v.type === "disabled") {
+      out[key] = false;
+      return undefined;
+    }
+    const agents = roster(v.predefined_agents);
+    if (typeof agents === "string") return agents;
+    const inline = (v.inline_agents as Obj | undefined)?.type !== "disabled";
+    const fields: Obj = { ...(agents.length > 0 ? { agents } : {}), ...(inline ? {} : { inline_agents: false }) };
+    if (key === "subagents") Object.assign(out, fields);
+    else if (Object.keys(fields).length > 0) out.workflows = fields;
+    return undefined;
+  };
+  const problem = member("subagents", m.subagents) ?? member("workflows", m.workflows);
+  if (problem) return problem;
+  const advisor = m.advisor as Obj | undefined;
+  if (advisor?.type === "enabled") out.advisor = String(advisor.model);
+  return out;
+}
+
 /** The spec for one live agent (see the module comment). */
 function agentSpec(agent: ApiObject, name: string, ctx: ExportContext): ExportedSpec {
   const address = `agent.${name}`;
   const doc: SpecDocument = { apiVersion: "reconcile/v1", kind: "Agent", name };
-  if (agent.name !== name) {
-    ctx.warn(
-      `${address}: the agent is named "${String(agent.name)}" in the API; the spec name is "${name}", so apply renames it`,
-    );
-  }
+  if (agent.name !== name) doc.display_name = String(agent.name);
   if (typeof agent.description === "string" && agent.description !== "") doc.description = agent.description;
   doc.model = modelSpec(agent.model);
   if (typeof agent.system === "string" && agent.system !== "") doc.system = agent.system;
@@ -129,17 +173,18 @@ function agentSpec(agent: ApiObject, name: string, ctx: ExportContext): Exported
     ...(typeof s.version === "string" && s.version !== "latest" ? { version: s.version } : {}),
   }));
   if (skills.length > 0) doc.skills = skills;
+  const identity = agent.execution_identity as Obj | null | undefined;
+  if (identity && identity.type !== "service_account") doc.execution_identity = { ...identity };
+  if (agent.multiagent !== null && agent.multiagent !== undefined) {
+    const multiagent = multiagentSpec(agent.id, agent.multiagent as Obj, ctx);
+    if (typeof multiagent === "string") {
+      ctx.warn(`${address}: ${multiagent}; multiagent is left out of the spec, which keeps the live value`);
+    } else {
+      doc.multiagent = multiagent;
+    }
+  }
   Object.assign(doc, commonFields(agent.metadata, true, address, ctx));
 
-  if (agent.multiagent !== null && agent.multiagent !== undefined) {
-    ctx.warn(`${address}: its multiagent configuration cannot be written in a spec yet; apply would remove it`);
-  }
-  const identity = agent.execution_identity as Obj | null | undefined;
-  if (identity && identity.type !== "service_account") {
-    ctx.warn(
-      `${address}: its execution_identity cannot be written in a spec yet; apply would reset it to the service account`,
-    );
-  }
   return { document: doc, resources: [{ address, id: agent.id, owner: ownerFromMetadata(agent.metadata) }] };
 }
 

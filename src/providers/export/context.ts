@@ -4,6 +4,7 @@
  */
 import type { ResolvedMcpToolset } from "../../spec/types.js";
 import { ownerOf, userMetadata } from "../ownership.js";
+import type { ApiObject } from "../types.js";
 import { envVarName, NameBook } from "./naming.js";
 import { ToolsetCatalog } from "./toolset.js";
 import type { Owner } from "./types.js";
@@ -27,6 +28,11 @@ export class ExportContext {
   /** The toolsets agents use, shared between agents with the same server and tool configuration. */
   readonly toolsets: ToolsetCatalog;
   private readonly variables = new NameBook();
+  /**
+   * Every live object being exported, by id, with the spec name it gets: filled for all objects of a kind before
+   * any of them is mapped, so a spec can name another one (an agent's multiagent roster).
+   */
+  readonly exported = new Map<string, { name: string; object: ApiObject }>();
 
   /**
    * @param stack the stack of the repository exported into (`reconcile.yaml`)
