@@ -11,7 +11,10 @@ export interface TemplateFile {
   text: string;
 }
 
-/** The specs: one per kind (McpToolset, Vault with a credential, Environment, Agent), referring to each other. */
+/**
+ * The specs: one per kind (McpToolset, Vault with a credential, Environment, MemoryStore, Agent), referring to each
+ * other.
+ */
 export const SPEC_TEMPLATES: readonly TemplateFile[] = [
   {
     path: "toolsets/docs.yaml",
@@ -58,6 +61,18 @@ config:
     allowed_hosts:
       - mcp.example.com
     allow_mcp_servers: true
+`,
+  },
+  {
+    path: "memory-stores/assistant-notes.yaml",
+    text: `# yaml-language-server: $schema={{SCHEMAS}}/memory-store.schema.json
+apiVersion: reconcile/v1
+kind: MemoryStore
+name: assistant-notes
+# The API puts the description in the system prompt of every session the store is attached to: write it for the agent.
+description: Questions the documentation did not answer, one file per topic. Check here before searching, and add what you learn.
+# Prune archives by default, and archived stores still count toward the workspace's store limit; delete frees it.
+on_prune: delete
 `,
   },
   {

@@ -1,5 +1,5 @@
 /**
- * The MCP server's view of the stack: which agents, environments and vaults it offers, by spec name, and the
+ * The MCP server's view of the stack: which agents, environments, vaults and memory stores it offers, by spec name, and the
  * allowlist of agent ids every session tool checks. Built from `observeOutputs` (the same observe and ownership
  * metadata as `reconcile plan`), so the server offers exactly the declared resources this repository manages, and
  * refreshed on an interval so a new apply shows up without a restart. An owned object without a `reconcile/name`
@@ -17,7 +17,7 @@ export interface StackAgent {
   description: string | null;
 }
 
-/** One environment or vault the server offers. */
+/** One environment, vault or memory store the server offers. */
 export interface StackEntry {
   name: string;
   id: string;
@@ -30,6 +30,8 @@ export interface StackSnapshot {
   agents: StackAgent[];
   environments: StackEntry[];
   vaults: StackEntry[];
+  /** The stack's memory stores (`session_start` attaches them by spec name). */
+  memory_stores: StackEntry[];
   /** When this picture was observed (epoch ms). */
   observedAt: number;
 }
@@ -64,6 +66,7 @@ export function snapshotOf(observed: ObservedOutputs, allow: readonly string[] |
     agents,
     environments: entries(outputs.environments),
     vaults: entries(outputs.vaults),
+    memory_stores: entries((outputs.memory_stores ?? {}) as Record<string, { id: string }>),
     observedAt: now,
   };
 }

@@ -68,10 +68,11 @@ export async function ownedCounts(client: Anthropic): Promise<Map<string, number
     const owner = parseSkillLabel(s.display_name).owner;
     if (owner) count("skill", ownershipMetadata(owner.stack, owner.name));
   }
+  for await (const m of client.beta.memoryStores.list({ limit: 100 })) count("memory_store", m.metadata);
   return counts;
 }
 
-/** Asserts one live object per address, and the example fleet's 7 addresses. */
+/** Asserts one live object per address, and the example fleet's 8 addresses. */
 export function expectNoDuplicates(counts: Map<string, number>): void {
   expect([...counts].filter(([, c]) => c > 1)).toEqual([]);
   expect(counts.size).toBe(8); // the example fleet

@@ -160,6 +160,29 @@ describe("memory stores through the CLI", () => {
     }
   });
 
+  it("a spec rename with previous_names moves the same store (its API name and memories unchanged)", async () => {
+    const before = (await owned()).get("keeper");
+    if (!before) throw new Error("no keeper store");
+    await client.beta.memoryStores.memories.create(before.id, { path: "/kept.md", content: "still here" });
+    await rm(join(dir, "memory-stores", "keeper.yaml"));
+    await writeFile(
+      join(dir, "memory-stores", "kept.yaml"),
+      storeYaml("kept", ["previous_names: [keeper]", "display_name: Keeper Store"]),
+    );
+    const plan = await cli(["plan", "--detailed-exitcode"]);
+    expect(plan.code).toBe(2);
+    expect(plan.stdout).toContain("~ memory_store.kept  (moved from memory_store.keeper)");
+    expect(plan.stdout).toContain("Plan: 0 to create, 1 to update, 0 to replace, 0 to archive.");
+    emulator.resetStats();
+    expect((await cli(["apply", "--auto-approve"])).code).toBe(0);
+    expect(memoryRouteCalls()).toEqual({});
+    const after = await client.beta.memoryStores.retrieve(before.id);
+    expect(after.name).toBe("Keeper Store");
+    expect(after.metadata["reconcile/name"]).toBe("kept");
+    expect((await client.beta.memoryStores.memories.list(before.id)).data).toHaveLength(1);
+    expect((await cli(["plan", "--detailed-exitcode"])).code).toBe(0);
+  });
+
   it("removing specs under --prune archives by default and deletes with on_prune: delete", async () => {
     const before = await owned();
     await rm(join(dir, "memory-stores", "notes.yaml"));
@@ -181,7 +204,7 @@ describe("memory stores through the CLI", () => {
     await expect(client.beta.memoryStores.retrieve(before.get("scratch")?.id ?? "")).rejects.toMatchObject({
       status: 404,
     });
-    expect(after.get("keeper")?.archived_at).toBeNull();
+    expect(after.get("kept")?.archived_at).toBeNull();
     expect((await cli(["plan", "--prune", "--detailed-exitcode"])).code).toBe(0);
   });
 });

@@ -171,7 +171,7 @@ describe("targets are separate", () => {
       expect(JSON.parse(prod.stdout).summary).toMatchObject({ adopt: 1, create: 7 });
       const staging = await runCli(["plan", "--json", "--dir", dir], remote());
       expect(staging.code, staging.stderr).toBe(0);
-      expect(JSON.parse(staging.stdout).summary).toMatchObject({ adopt: 0, create: 7 });
+      expect(JSON.parse(staging.stdout).summary).toMatchObject({ adopt: 0, create: 8 });
       expect(JSON.parse(staging.stdout).warnings.join("\n")).not.toContain(live.id);
 
       const imported = await runCli(
@@ -266,16 +266,17 @@ describe("your own repository", () => {
         "environments/sandbox.yaml",
         "vaults/assistant.yaml",
         "toolsets/docs.yaml",
+        "memory-stores/assistant-notes.yaml",
         "reconcile.yaml",
       ]) {
         const schema = (await readFile(join(dir, file), "utf8")).match(/\$schema=(\S+)/)?.[1] ?? "";
         expect(existsSync(resolve(dirname(join(dir, file)), schema)), `${file}: ${schema}`).toBe(true);
       }
       const validate = await runCli(["validate", "--dir", dir], {});
-      expect(validate.stdout).toContain("Valid: 4 files (1 agent, 1 environment, 1 vault, 1 toolset)");
+      expect(validate.stdout).toContain("Valid: 5 files (1 agent, 1 environment, 1 vault, 1 toolset, 1 memory store)");
       const applied = await runCli(["apply", "--local", "--auto-approve", "--dir", dir], {});
       expect(applied.code, applied.stderr).toBe(0);
-      expect(applied.stdout).toContain("Apply complete: 4 resources changed.");
+      expect(applied.stdout).toContain("Apply complete: 5 resources changed.");
 
       const twice = await runCli(["init", "--dir", dir], {});
       expect(twice.code).toBe(1);

@@ -73,6 +73,11 @@ describe("memory stores", () => {
       const err = await expectApiError(client.beta.memoryStores.create(body as never), 400, "invalid_request_error");
       expect((err.error as { error: { message: string } }).error.message).toContain(message);
     }
+    const canary = "canary-Mq71-value";
+    for (const body of [{ name: `${canary}\n` }, { name: "ok", description: canary.repeat(100) }]) {
+      const err = await expectApiError(client.beta.memoryStores.create(body), 400, "invalid_request_error");
+      expect(JSON.stringify(err.error)).not.toContain(canary);
+    }
     // The 255-character limit is inclusive; names need not be unique.
     await client.beta.memoryStores.create({ name: "y".repeat(255) });
     await client.beta.memoryStores.create({ name: "y".repeat(255) });

@@ -15,6 +15,7 @@ import { type RunningEmulator, startEmulator } from "../../src/emulator/index.js
 import { agentState } from "../../src/providers/agent.js";
 import { credentialState } from "../../src/providers/credential.js";
 import { environmentState } from "../../src/providers/environment.js";
+import { memoryStoreState } from "../../src/providers/memory-store.js";
 import type { ComparableState } from "../../src/providers/types.js";
 import { vaultState } from "../../src/providers/vault.js";
 import { applyPlan } from "../../src/reconcile/apply.js";
@@ -94,6 +95,8 @@ async function snapshot(api: Anthropic): Promise<Record<string, ComparableState>
       out[`credential:${v.display_name}/${c.display_name}`] = credentialState(c as unknown as Obj, null);
     }
   }
+  for (const m of await listAll(api.beta.memoryStores.list()))
+    out[`memory_store:${m.name}`] = memoryStoreState(m as unknown as Obj);
   return out;
 }
 
@@ -227,6 +230,16 @@ beforeAll(async () => {
     },
   });
   ids.github = github.id;
+  const prefs = await client.beta.memoryStores.create({
+    name: "User Preferences",
+    description: "What each user prefers.\nOne file per user.",
+    metadata: { team: "support" },
+  });
+  ids.prefs = prefs.id;
+  // Memories are data: export never reads them, and the round trip never touches them.
+  await client.beta.memoryStores.memories.create(prefs.id, { path: "/users/42.md", content: "Prefers CSV." });
+  const oldStore = await client.beta.memoryStores.create({ name: "old-store" });
+  await client.beta.memoryStores.archive(oldStore.id);
 }, 60_000);
 
 afterAll(async () => {
@@ -252,6 +265,7 @@ describe("reconcile export", () => {
       "agents/ops-helper.yaml",
       "agents/support-triage.yaml",
       "environments/ci-sandbox.yaml",
+      "memory-stores/user-preferences.yaml",
       "reconcile.yaml",
       "toolsets/export-jobs-2.yaml",
       "toolsets/export-jobs.yaml",
@@ -261,7 +275,13 @@ describe("reconcile export", () => {
     expect(result.entries.map((e) => e.id)).not.toContain(ids.archived);
     for (const f of result.files) {
       const text = await readFile(join(dir, f.file), "utf8");
-      const kind = { Agent: "agent", Environment: "environment", Vault: "vault", McpToolset: "mcp-toolset" }[f.kind];
+      const kind = {
+        Agent: "agent",
+        Environment: "environment",
+        Vault: "vault",
+        McpToolset: "mcp-toolset",
+        MemoryStore: "memory-store",
+      }[f.kind];
       // The modeline points into the installed package's schemas/, by a relative path that resolves.
       const schema = text.split("\n")[0]?.match(/^# yaml-language-server: \$schema=(\S+)$/)?.[1] ?? "";
       expect(schema.endsWith(`/schemas/${kind}.schema.json`), schema).toBe(true);
@@ -275,6 +295,18 @@ describe("reconcile export", () => {
     expect(project.errors).toEqual([]);
     expect(project.specs.agents.map((a) => a.name)).toEqual(["ops-helper", "support-triage"]);
     expect(project.specs.vaults[0]?.credentials.map((c) => c.name)).toEqual(["desk-token", "github"]);
+  });
+
+  it("maps memory stores: the API name as display_name, the description, never the memories", () => {
+    expect(files["memory-stores/user-preferences.yaml"]).toEqual({
+      apiVersion: "reconcile/v1",
+      kind: "MemoryStore",
+      name: "user-preferences",
+      display_name: "User Preferences",
+      description: "What each user prefers.\nOne file per user.",
+      metadata: { team: "support" },
+    });
+    expect(source.stats().byRoute["GET /v1/memory_stores/:memory_store_id/memories"] ?? 0).toBe(0);
   });
 
   it("maps agents: system as a block, model string, shared and split toolsets", async () => {
@@ -370,9 +402,10 @@ describe("reconcile export", () => {
         { address: "vault.support-tokens", id: ids.vault },
         { address: "credential.support-tokens/desk-token", id: ids.bearer },
         { address: "credential.support-tokens/github", id: ids.github },
+        { address: "memory_store.user-preferences", id: ids.prefs },
       ]),
     );
-    expect(config.adopt).toHaveLength(6);
+    expect(config.adopt).toHaveLength(7);
     expect(await readFile(join(dir, "reconcile.yaml"), "utf8")).toContain("# the stack this repository owns");
   });
 
@@ -380,7 +413,7 @@ describe("reconcile export", () => {
     const fresh = await startEmulator({ port: 0 });
     try {
       const freshDir = await tempRepo("fresh");
-      for (const folder of ["agents", "environments", "toolsets", "vaults"]) {
+      for (const folder of ["agents", "environments", "toolsets", "vaults", "memory-stores"]) {
         await cp(join(dir, folder), join(freshDir, folder), { recursive: true });
       }
       // The variables the exported specs read, declared as export declared them in the original repository.
@@ -391,7 +424,7 @@ describe("reconcile export", () => {
       const freshClient = sdk(fresh);
       const secrets = secretsFor(result);
       const prepared = await preparePlan({ project: await loadSpecs(freshDir), client: freshClient, secrets });
-      expect(prepared.plan.summary.create).toBe(6);
+      expect(prepared.plan.summary.create).toBe(7);
       const applied = await applyPlan(freshClient, prepared.plan, prepared.desired, prepared.live, prepared.ctx);
       expect(applied.failed + applied.skipped).toBe(0);
       const want = await snapshot(client);
@@ -496,7 +529,7 @@ describe("reconcile export, then apply on the same workspace", () => {
     const secrets = secretsFor(result);
     const prepared = await preparePlan({ project, client, secrets });
     const actions = prepared.plan.actions;
-    expect(actions.map((a) => a.action)).toEqual(Array(6).fill("adopt"));
+    expect(actions.map((a) => a.action)).toEqual(Array(7).fill("adopt"));
     for (const action of actions) {
       // Secrets are write-only: adoption cannot know the value, so it writes it once (and its fingerprint).
       expect(action.changes.filter((c) => c.path !== "secret")).toEqual([]);

@@ -7,7 +7,7 @@ import { loadProject } from "../../src/spec/index.js";
 import { FIXTURE_ROOT } from "./helpers.js";
 
 /** The fleet's folders, copied so that YAML elsewhere in the repository (other tests' fixtures) cannot interfere. */
-const FLEET = ["agents", "environments", "prompts", "skills", "toolsets", "vaults"];
+const FLEET = ["agents", "environments", "memory-stores", "prompts", "skills", "toolsets", "vaults"];
 
 describe("the test fleet (a copy of the example)", async () => {
   const root = await mkdtemp(path.join(tmpdir(), "reconcile-fleet-"));
@@ -28,6 +28,7 @@ describe("the test fleet (a copy of the example)", async () => {
       "environments/export-sandbox.yaml",
       "environments/ops.yaml",
       "skills/incident-runbook.yaml",
+      "memory-stores/ops-notes.yaml",
       "toolsets/export-jobs.yaml",
       "toolsets/internal-db.yaml",
       "toolsets/support-desk.yaml",
@@ -37,6 +38,7 @@ describe("the test fleet (a copy of the example)", async () => {
     expect(specs.agents.map((a) => a.name)).toEqual(["email-meeting-manager", "export-support", "ops-agent"]);
     expect(specs.environments.map((e) => e.name)).toEqual(["export-sandbox", "ops"]);
     expect(specs.vaults.map((v) => v.name)).toEqual(["email-meeting-manager"]);
+    expect(specs.memory_stores?.map((m) => m.name)).toEqual(["ops-notes"]);
     expect(specs.toolsets.map((t) => t.name)).toEqual([
       "export-jobs",
       "internal-db",
@@ -50,6 +52,7 @@ describe("the test fleet (a copy of the example)", async () => {
       agents: "agent",
       environments: "environment",
       skills: "skill",
+      "memory-stores": "memory-store",
       toolsets: "mcp-toolset",
       vaults: "vault",
     };

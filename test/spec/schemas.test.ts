@@ -59,14 +59,14 @@ describe("schemas/", () => {
     const validate = ajv.getSchema("https://reconcile.dev/schemas/v1/spec.schema.json");
     if (!validate) throw new Error("spec.schema.json did not compile");
 
-    for (const dir of ["agents", "environments", "skills", "toolsets", "vaults"]) {
+    for (const dir of ["agents", "environments", "memory-stores", "skills", "toolsets", "vaults"]) {
       for (const file of (await readdir(path.join(FIXTURE_ROOT, dir))).filter((f) => f.endsWith(".yaml"))) {
         const doc = parse(await readFile(path.join(FIXTURE_ROOT, dir, file), "utf8"));
         expect(validate(doc), `${dir}/${file}: ${JSON.stringify(validate.errors)}`).toBe(true);
       }
     }
     const base = { apiVersion: "reconcile/v1", name: "x" };
-    for (const kind of ["Agent", "Environment", "McpToolset", "Skill", "Vault"]) {
+    for (const kind of ["Agent", "Environment", "McpToolset", "MemoryStore", "Skill", "Vault"]) {
       expect(validate({ ...base, kind, unknown_field: 1 }), kind).toBe(false);
     }
     expect(validate({ ...base, kind: "Robot" })).toBe(false);

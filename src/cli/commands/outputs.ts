@@ -32,7 +32,12 @@ export function renderOutputsText(outputs: Outputs): string {
   add("environment", outputs.environments);
   add("vault", outputs.vaults);
   add("credential", outputs.credentials);
-  add("memory_store", outputs.memory_stores);
+  // Every other kind's section, present when declared (`memory_stores` → `memory_store.NAME`).
+  const fixed = new Set(["format_version", "stack", "target", "agents", "environments", "vaults", "credentials"]);
+  for (const [section, value] of Object.entries(outputs)) {
+    if (fixed.has(section) || typeof value !== "object" || value === null || Array.isArray(value)) continue;
+    add(section.replace(/s$/, ""), value as Outputs["agents"]);
+  }
   if (rows.length === 0) return "No live resources yet: run `reconcile apply` first.\n";
   const width = Math.max(...rows.map(([address]) => address.length));
   return rows.map(([address, id]) => `${address.padEnd(width)}  ${id}\n`).join("");

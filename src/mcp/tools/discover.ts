@@ -135,6 +135,23 @@ export function registerDiscoveryTools(
     },
   });
 
+  registerTool(server, audit, log, {
+    name: "memory_store_list",
+    title: "List memory stores",
+    description:
+      "The memory stores this repository manages, by spec name (pass the names to session_start's memory_stores). Ids only; never their memories.",
+    input: {},
+    output: { memory_stores: z.array(z.object(entryShape)) },
+    annotations: READ_ONLY,
+    async run() {
+      const { memory_stores } = await ctx.index.current();
+      return {
+        structured: { memory_stores },
+        summary: `${memory_stores.length} memory store(s): ${memory_stores.map((m) => m.name).join(", ") || "none"}`,
+      };
+    },
+  });
+
   server.registerResource(
     "agent",
     new ResourceTemplate("reconcile://agent/{name}", {

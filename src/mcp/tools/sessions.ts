@@ -28,6 +28,7 @@ import type { StackContext } from "../stack.js";
 import { registerTool, ToolError, type ToolExtra } from "../tool.js";
 import { waitForIdle } from "../wait.js";
 import { requireAgent } from "./discover.js";
+import { memoryStoreResources } from "./memory-stores.js";
 
 /** Options that change which session tools exist and how approvals work. */
 export interface SessionToolOptions {
@@ -147,16 +148,31 @@ export function registerSessionTools(
     name: "session_start",
     title: "Start a session",
     description:
-      "Start a session of one of the stack's agents (by spec name), in an environment (by spec name; optional when the stack has exactly one), with optional vaults, title and first message. Then call wait_for_idle.",
+      "Start a session of one of the stack's agents (by spec name), in an environment (by spec name; optional when the stack has exactly one), with optional vaults, memory stores (mounted under /mnt/memory/, read_write unless read_only), title and first message. Then call wait_for_idle.",
     input: {
       agent: z.string().min(1).max(200).describe("The agent's spec name (agent_list)"),
       version: z.number().int().min(1).optional().describe("Pin this agent version (default: the latest)"),
       environment: z.string().min(1).max(200).optional().describe("The environment's spec name (environment_list)"),
       vaults: z.array(z.string().min(1).max(200)).max(20).optional().describe("Vault spec names (vault_list)"),
+      memory_stores: z
+        .array(
+          z.union([
+            z.string().min(1).max(200),
+            z.object({ name: z.string().min(1).max(200), access: z.enum(["read_write", "read_only"]).optional() }),
+          ]),
+        )
+        .max(20)
+        .optional()
+        .describe("Memory store spec names (memory_store_list), or {name, access: read_write|read_only}"),
       title: z.string().max(500).optional(),
       message: z.string().max(100_000).optional().describe("The first user message"),
     },
-    output: { ...sessionShape, environment: z.string(), vaults: z.array(z.string()) },
+    output: {
+      ...sessionShape,
+      environment: z.string(),
+      vaults: z.array(z.string()),
+      memory_stores: z.array(z.object({ name: z.string(), access: z.enum(["read_write", "read_only"]) })),
+    },
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
     async run(args, call) {
       const agent = await requireAgent(ctx, args.agent);
@@ -186,6 +202,7 @@ export function registerSessionTools(
         }
         return vault;
       });
+      const memoryStores = memoryStoreResources(snap, args.memory_stores ?? []);
       if (args.version !== undefined && args.version > agent.version) {
         throw new ToolError(`agent ${agent.name} has no version ${args.version} yet; the latest is ${agent.version}`);
       }
@@ -193,6 +210,7 @@ export function registerSessionTools(
         agent: args.version !== undefined ? { type: "agent", id: agent.id, version: args.version } : agent.id,
         environment_id: environment.id,
         vault_ids: vaults.map((v) => v.id),
+        ...(memoryStores.length > 0 ? { resources: memoryStores.map((m) => m.resource) } : {}),
         ...(args.title !== undefined ? { title: args.title } : {}),
         metadata: { "reconcile/stack": snap.stack, "reconcile/agent": agent.name },
         ...(args.message !== undefined ? { initial_events: [textMessage(args.message) as never] } : {}),
@@ -203,6 +221,7 @@ export function registerSessionTools(
           ...(await sessionView(ctx, session)),
           environment: environment.name,
           vaults: vaults.map((v) => v.name),
+          memory_stores: memoryStores.map((m) => ({ name: m.name, access: m.resource.access })),
         },
         summary: `Started session ${session.id} of ${agent.name} (version ${session.agent.version}) in ${environment.name}.${args.message !== undefined ? " Call wait_for_idle for the reply." : " Send a message with session_message."}`,
       };

@@ -6,6 +6,7 @@
  */
 import { agentExporter } from "./agent.js";
 import { environmentExporter } from "./environment.js";
+import { memoryStoreExporter } from "./memory-store.js";
 import type { ResourceExporter } from "./types.js";
 import { vaultExporter } from "./vault.js";
 
@@ -14,7 +15,12 @@ export { LAYOUT, renderSpec, specFile } from "./render.js";
 export * from "./types.js";
 
 /** Every exporter, in mapping order (see module comment). */
-export const EXPORTERS: readonly ResourceExporter[] = [agentExporter, environmentExporter, vaultExporter];
+export const EXPORTERS: readonly ResourceExporter[] = [
+  agentExporter,
+  environmentExporter,
+  vaultExporter,
+  memoryStoreExporter,
+];
 
 /** The exporter whose id prefix `id` carries, or undefined. */
 export function exporterForId(id: string): ResourceExporter | undefined {

@@ -11,6 +11,7 @@ export const LAYOUT: Record<ExportKind, { folder: string; schema: string }> = {
   Environment: { folder: "environments", schema: "environment.schema.json" },
   McpToolset: { folder: "toolsets", schema: "mcp-toolset.schema.json" },
   Vault: { folder: "vaults", schema: "vault.schema.json" },
+  MemoryStore: { folder: "memory-stores", schema: "memory-store.schema.json" },
 };
 
 /** The file a spec of `kind` named `name` is written to, relative to the output directory (POSIX separators). */

@@ -10,7 +10,7 @@ import type { ExportContext } from "./context.js";
 export type SpecDocument = Record<string, unknown>;
 
 /** The spec kinds export writes. `McpToolset` has no API resource: it is derived from agents. */
-export type ExportKind = "Agent" | "Environment" | "Vault" | "McpToolset";
+export type ExportKind = "Agent" | "Environment" | "Vault" | "McpToolset" | "MemoryStore";
 
 /** Who owns a live object, from its ownership metadata (`managed-by`, `reconcile/stack`, `reconcile/name`). */
 export interface Owner {
