@@ -171,7 +171,7 @@ describe("targets are separate", () => {
       expect(JSON.parse(prod.stdout).summary).toMatchObject({ adopt: 1, create: 7 });
       const staging = await runCli(["plan", "--json", "--dir", dir], remote());
       expect(staging.code, staging.stderr).toBe(0);
-      expect(JSON.parse(staging.stdout).summary).toMatchObject({ adopt: 0, create: 7 });
+      expect(JSON.parse(staging.stdout).summary).toMatchObject({ adopt: 0, create: 8 });
       expect(JSON.parse(staging.stdout).warnings.join("\n")).not.toContain(live.id);
 
       const imported = await runCli(
