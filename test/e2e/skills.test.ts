@@ -186,4 +186,22 @@ describe("skills through the CLI", { timeout: 180_000 }, () => {
     expect(without.code).toBe(2);
     await write("reconcile.yaml", withEntry);
   });
+
+  it("prune deletes a skill whose spec was removed (the API cannot archive skills)", async () => {
+    const [skill] = (await customSkills()).filter((s) => s.display_name.startsWith("Incident runbook"));
+    const id = (skill as { id: string }).id;
+    await write(
+      "agents/ops.yaml",
+      "apiVersion: reconcile/v1\nkind: Agent\nname: ops\nmodel: claude-haiku-4-5\nskills:\n  - anthropic: xlsx\n",
+    );
+    await rm(join(dir, "skills/incident-runbook.yaml"));
+    const plan = await cli(["plan", "--prune"]);
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toMatch(/- skill\.incident-runbook .*skill resources cannot be archived/);
+    expect(plan.stdout).toContain("1 to delete");
+    const applied = await cli(["apply", "--prune", "--auto-approve"]);
+    expect(applied.code).toBe(0);
+    expect((await customSkills()).map((s) => s.id)).not.toContain(id);
+    expect((await cli(["plan", "--prune", "--detailed-exitcode"])).code).toBe(0);
+  });
 });
