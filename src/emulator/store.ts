@@ -3,6 +3,8 @@ import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } 
 import { dirname } from "node:path";
 import type { BetaManagedAgentsAgent } from "@anthropic-ai/sdk/resources/beta/agents/agents.js";
 import type { BetaEnvironment } from "@anthropic-ai/sdk/resources/beta/environments/environments.js";
+import type { BetaManagedAgentsMemory } from "@anthropic-ai/sdk/resources/beta/memory-stores/memories.js";
+import type { BetaManagedAgentsMemoryStore } from "@anthropic-ai/sdk/resources/beta/memory-stores/memory-stores.js";
 import type { BetaManagedAgentsSessionEvent } from "@anthropic-ai/sdk/resources/beta/sessions/events.js";
 import type { BetaManagedAgentsSession } from "@anthropic-ai/sdk/resources/beta/sessions/sessions.js";
 import type { BetaManagedAgentsCredential } from "@anthropic-ai/sdk/resources/beta/vaults/credentials.js";
@@ -90,6 +92,9 @@ export interface CredentialRecord {
   secrets: CredentialSecrets;
 }
 
+/** A memory as stored (`memory-stores.ts`): the API object with its content always present. */
+export type StoredMemory = BetaManagedAgentsMemory & { content: string };
+
 /** A session, its event history (oldest first) and the scripted agent's state (see `session-script.ts`). */
 export interface SessionRecord {
   session: BetaManagedAgentsSession;
@@ -109,6 +114,9 @@ export interface Workspace {
   vaults: Map<string, BetaManagedAgentsVault>;
   credentials: Map<string, CredentialRecord>;
   sessions: Map<string, SessionRecord>;
+  memoryStores: Map<string, BetaManagedAgentsMemoryStore>;
+  /** The memories of every memory store of the workspace, by memory id. */
+  memories: Map<string, StoredMemory>;
   /** The digest the store keeps of a secret value (`Store.sealSecret`); not part of the state file. */
   sealSecret: (value: string) => string;
 }
@@ -131,6 +139,10 @@ export interface StateFileV1 {
       credentials: CredentialRecord[];
       /** Absent in files written before sessions existed. */
       sessions?: SessionRecord[];
+      /** Absent in files written before memory stores existed. */
+      memory_stores?: BetaManagedAgentsMemoryStore[];
+      /** Absent in files written before memory stores existed. */
+      memories?: StoredMemory[];
     }
   >;
 }
@@ -142,6 +154,8 @@ function emptyWorkspace(sealSecret: (value: string) => string): Workspace {
     vaults: new Map(),
     credentials: new Map(),
     sessions: new Map(),
+    memoryStores: new Map(),
+    memories: new Map(),
     sealSecret,
   };
 }
@@ -195,6 +209,15 @@ function readWorkspace(raw: unknown, name: string, sealSecret: (value: string) =
     if (!isObj(item) || !hasId(item.session) || !Array.isArray(item.events) || !isObj(item.script))
       return `workspace ${JSON.stringify(name)}: sessions[${i}] is not a session record`;
     ws.sessions.set(item.session.id, item as unknown as SessionRecord);
+  }
+  for (const section of ["memory_stores", "memories"] as const) {
+    const list = raw[section] ?? [];
+    if (!Array.isArray(list)) return `workspace ${JSON.stringify(name)}: "${section}" is not an array`;
+    for (const [i, item] of list.entries()) {
+      if (!hasId(item)) return `workspace ${JSON.stringify(name)}: ${section}[${i}] has no id`;
+      if (section === "memory_stores") ws.memoryStores.set(item.id, item as unknown as BetaManagedAgentsMemoryStore);
+      else ws.memories.set(item.id, item as unknown as StoredMemory);
+    }
   }
   return ws;
 }
@@ -300,6 +323,8 @@ export class Store {
         vaults: [...ws.vaults.values()],
         credentials: [...ws.credentials.values()],
         sessions: [...ws.sessions.values()],
+        memory_stores: [...ws.memoryStores.values()],
+        memories: [...ws.memories.values()],
       };
     }
     return { format: STATE_FORMAT, version: STATE_VERSION, workspaces };

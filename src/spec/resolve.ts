@@ -1,6 +1,7 @@
 import type { agent, vault } from "../generated/index.js";
 import { atPath, type DataPath, locate } from "./position.js";
 import { multiagentReferenceErrors, resolveMultiagent } from "./resolve-agent-multiagent.js";
+import { resolveMemoryStore } from "./resolve-memory-store.js";
 import { didYouMean } from "./suggest.js";
 import { readSystemFile } from "./system-file.js";
 import type {
@@ -91,7 +92,7 @@ export async function resolveSpecs(
 
   const renameErrors = previousNameErrors(unique, declared);
   const callErrors = multiagentReferenceErrors(unique, declared.get("Agent") ?? new Set(), skipped);
-  const result: DesiredSpecs = { agents: [], environments: [], vaults: [], toolsets: [] };
+  const result: DesiredSpecs = { agents: [], environments: [], vaults: [], toolsets: [], memory_stores: [] };
   const toolsets = new Map<string, ResolvedMcpToolset>();
   const refs: References = { toolsets, declaredToolsets: declared.get("McpToolset") ?? new Set(), skipped };
   for (const spec of unique) {
@@ -114,6 +115,7 @@ export async function resolveSpecs(
     }
     if (spec.kind === "Environment") push(result.environments, collect(errors, resolveEnvironment(spec)));
     if (spec.kind === "Vault") push(result.vaults, collect(errors, resolveVault(spec, refs)));
+    if (spec.kind === "MemoryStore") push(result.memory_stores ?? [], collect(errors, resolveMemoryStore(spec)));
     if (spec.kind === "Agent") {
       const outcome = agentOutcomes[i] as Outcome<ResolvedAgent>;
       const calls = callErrors.get(spec) ?? [];

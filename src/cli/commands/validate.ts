@@ -54,9 +54,8 @@ export async function runValidate(
     const s = specs as DesiredSpecs;
     if (options.json) {
       const counts = { agents: s.agents.length, environments: s.environments.length, vaults: s.vaults.length };
-      output.out(
-        `${JSON.stringify({ ok: true, targets, files: files.length, ...counts, toolsets: s.toolsets.length })}\n`,
-      );
+      const more = { toolsets: s.toolsets.length, memory_stores: s.memory_stores?.length ?? 0 };
+      output.out(`${JSON.stringify({ ok: true, targets, files: files.length, ...counts, ...more })}\n`);
       return 0;
     }
     const counts = [
@@ -64,6 +63,7 @@ export async function runValidate(
       plural(s.environments.length, "environment"),
       plural(s.vaults.length, "vault"),
       plural(s.toolsets.length, "toolset"),
+      ...(s.memory_stores?.length ? [plural(s.memory_stores.length, "memory store")] : []),
     ].join(", ");
     const where = targets.length > 1 ? ` for targets ${targets.join(", ")}` : "";
     output.out(`Valid${where}: ${plural(files.length, "file")} (${counts}).\n`);
