@@ -3,9 +3,10 @@ import { randomBytes } from "node:crypto";
 /**
  * Resource id prefixes, as in the SDK's doc examples (`agent_011CZkYpogX7uDKUyvBTophP`,
  * `env_011CZkZ9X2dpNyB7HsEFoRfW`, `vlt_011CZkZDLs7fYzm1hXNPeRjv`, `vcrd_011CZkZEMt8gZan2iYPQfSkw`,
- * `sesn_011CZkZAtmR3yMPDzynEDxu7`) plus `sevt_` for session events and `req_` for request ids.
+ * `sesn_011CZkZAtmR3yMPDzynEDxu7`; tunnels `tnl_`, SDK `BetaTunnel.id`) plus `sevt_` for session events, `req_` for
+ * request ids and `tnltok_` for tunnel token ids (assumed: the SDK gives no prefix for `BetaTunnelToken.id`).
  */
-export type IdPrefix = "agent" | "env" | "vlt" | "vcrd" | "sesn" | "sevt" | "req";
+export type IdPrefix = "agent" | "env" | "vlt" | "vcrd" | "sesn" | "sevt" | "req" | "tnl" | "tnltok";
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 

@@ -30,6 +30,16 @@ import {
   updateSession,
 } from "./sessions.js";
 import type { Workspace } from "./store.js";
+import {
+  archiveTunnel,
+  createTunnel,
+  listTunnels,
+  retrieveTunnel,
+  revealTunnelToken,
+  rotateTunnelToken,
+  TUNNELS_BETA,
+  tunnelTokenValid,
+} from "./tunnels.js";
 import { archiveVault, createVault, deleteVault, listVaults, retrieveVault, updateVault } from "./vaults.js";
 
 /** What a route handler gets: the request's workspace, path params, query, parsed body and a timestamp. */
@@ -60,6 +70,8 @@ export interface RouteSpec {
    * `'anthropic-beta': [...(betas ?? []), '<beta>']` of its method in `resources/beta/**.js`). Absent: `MANAGED_AGENTS_BETA`.
    */
   beta?: string;
+  /** A POST that changes nothing (`reveal_token`: a POST only to keep the token out of access logs): not persisted. */
+  readOnly?: boolean;
   handler(ctx: RouteContext): unknown;
 }
 
@@ -81,6 +93,7 @@ const ENV = "/v1/environments/:environment_id";
 const VAULT = "/v1/vaults/:vault_id";
 const CRED = "/v1/vaults/:vault_id/credentials/:credential_id";
 const SESSION = "/v1/sessions/:session_id";
+const TUNNEL = "/v1/tunnels/:tunnel_id";
 
 /** Reads a path parameter that the route pattern guarantees. */
 function p(ctx: RouteContext, name: string): string {
@@ -150,6 +163,37 @@ export const ROUTES: readonly RouteSpec[] = [
     method: "POST",
     url: "/_emulator/vaults/:vault_id/credentials/:credential_id/secret_matches",
     handler: (c) => secretMatches(c.ws, p(c, "vault_id"), p(c, "credential_id"), c.body),
+  },
+
+  { method: "POST", url: "/v1/tunnels", beta: TUNNELS_BETA, handler: (c) => createTunnel(c.ws, c.body, c.now) },
+  { method: "GET", url: "/v1/tunnels", beta: TUNNELS_BETA, handler: (c) => listTunnels(c.ws, c.query, c.page()) },
+  { method: "GET", url: TUNNEL, beta: TUNNELS_BETA, handler: (c) => retrieveTunnel(c.ws, p(c, "tunnel_id")) },
+  {
+    method: "POST",
+    url: `${TUNNEL}/archive`,
+    beta: TUNNELS_BETA,
+    handler: (c) => archiveTunnel(c.ws, p(c, "tunnel_id"), c.now),
+  },
+  {
+    method: "POST",
+    url: `${TUNNEL}/reveal_token`,
+    beta: TUNNELS_BETA,
+    readOnly: true,
+    handler: (c) => revealTunnelToken(c.ws, p(c, "tunnel_id")),
+  },
+  {
+    method: "POST",
+    url: `${TUNNEL}/rotate_token`,
+    beta: TUNNELS_BETA,
+    handler: (c) => rotateTunnelToken(c.ws, p(c, "tunnel_id"), c.body),
+  },
+  // Emulator-only test hook (docs/emulator.md): not part of the Managed Agents API.
+  {
+    method: "POST",
+    url: "/_emulator/tunnels/:tunnel_id/token_valid",
+    beta: TUNNELS_BETA,
+    readOnly: true,
+    handler: (c) => tunnelTokenValid(c.ws, p(c, "tunnel_id"), c.body),
   },
 
   { method: "POST", url: "/v1/sessions", handler: (c) => createSession(c.ws, c.runtime, c.body, c.now) },

@@ -5,6 +5,7 @@ import type { BetaManagedAgentsAgent } from "@anthropic-ai/sdk/resources/beta/ag
 import type { BetaEnvironment } from "@anthropic-ai/sdk/resources/beta/environments/environments.js";
 import type { BetaManagedAgentsSessionEvent } from "@anthropic-ai/sdk/resources/beta/sessions/events.js";
 import type { BetaManagedAgentsSession } from "@anthropic-ai/sdk/resources/beta/sessions/sessions.js";
+import type { BetaTunnel } from "@anthropic-ai/sdk/resources/beta/tunnels/tunnels.js";
 import type { BetaManagedAgentsCredential } from "@anthropic-ai/sdk/resources/beta/vaults/credentials.js";
 import type { BetaManagedAgentsVault } from "@anthropic-ai/sdk/resources/beta/vaults/vaults.js";
 import type { ScriptState } from "./session-script.js";
@@ -90,6 +91,16 @@ export interface CredentialRecord {
   secrets: CredentialSecrets;
 }
 
+/**
+ * A tunnel and its connector token. The token itself is never stored: `tunnels.ts` derives it from the store's key
+ * and `token.id`, and keeps `token.digest` (`Store.sealSecret` of the value) to check a presented token. `token` is
+ * null once the tunnel is archived (SDK `archive`: "the tunnel token is invalidated").
+ */
+export interface TunnelRecord {
+  tunnel: BetaTunnel;
+  token: { id: string; digest: string } | null;
+}
+
 /** A session, its event history (oldest first) and the scripted agent's state (see `session-script.ts`). */
 export interface SessionRecord {
   session: BetaManagedAgentsSession;
@@ -109,6 +120,7 @@ export interface Workspace {
   vaults: Map<string, BetaManagedAgentsVault>;
   credentials: Map<string, CredentialRecord>;
   sessions: Map<string, SessionRecord>;
+  tunnels: Map<string, TunnelRecord>;
   /** The digest the store keeps of a secret value (`Store.sealSecret`); not part of the state file. */
   sealSecret: (value: string) => string;
 }
@@ -131,6 +143,8 @@ export interface StateFileV1 {
       credentials: CredentialRecord[];
       /** Absent in files written before sessions existed. */
       sessions?: SessionRecord[];
+      /** Absent in files written before tunnels existed. */
+      tunnels?: TunnelRecord[];
     }
   >;
 }
@@ -142,6 +156,7 @@ function emptyWorkspace(sealSecret: (value: string) => string): Workspace {
     vaults: new Map(),
     credentials: new Map(),
     sessions: new Map(),
+    tunnels: new Map(),
     sealSecret,
   };
 }
@@ -195,6 +210,16 @@ function readWorkspace(raw: unknown, name: string, sealSecret: (value: string) =
     if (!isObj(item) || !hasId(item.session) || !Array.isArray(item.events) || !isObj(item.script))
       return `workspace ${JSON.stringify(name)}: sessions[${i}] is not a session record`;
     ws.sessions.set(item.session.id, item as unknown as SessionRecord);
+  }
+  const tunnels = raw.tunnels ?? [];
+  if (!Array.isArray(tunnels)) return `workspace ${JSON.stringify(name)}: "tunnels" is not an array`;
+  for (const [i, item] of tunnels.entries()) {
+    const token = isObj(item) ? item.token : undefined;
+    const tokenOk =
+      token === null || (isObj(token) && typeof token.id === "string" && typeof token.digest === "string");
+    if (!isObj(item) || !hasId(item.tunnel) || !tokenOk)
+      return `workspace ${JSON.stringify(name)}: tunnels[${i}] is not a tunnel record`;
+    ws.tunnels.set(item.tunnel.id, item as unknown as TunnelRecord);
   }
   return ws;
 }
@@ -300,6 +325,7 @@ export class Store {
         vaults: [...ws.vaults.values()],
         credentials: [...ws.credentials.values()],
         sessions: [...ws.sessions.values()],
+        tunnels: [...ws.tunnels.values()],
       };
     }
     return { format: STATE_FORMAT, version: STATE_VERSION, workspaces };
