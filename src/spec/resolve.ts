@@ -1,5 +1,6 @@
 import type { agent, vault } from "../generated/index.js";
 import { atPath, type DataPath, locate } from "./position.js";
+import { resolveTunnel, toolsetTunnel } from "./resolve-tunnel.js";
 import { didYouMean } from "./suggest.js";
 import { readSystemFile } from "./system-file.js";
 import type {
@@ -45,7 +46,9 @@ export function parseSecretRef(ref: string): SecretRef {
  * - two specs of one kind with the same name (at the second, naming the first: `first defined at file:line:col`);
  * - an agent's `toolsets` entry or a credential's `toolset` naming no McpToolset (with "did you mean");
  * - two toolsets of one agent with the same `server_name` (the API wants unique `mcp_servers[].name`);
- * - a credential whose `toolset` URL and `mcp_server_url` disagree, or that names no MCP server at all;
+ * - a credential whose `toolset` URL and `mcp_server_url` disagree, or that names no MCP server at all, or names a
+ *   toolset behind a tunnel (its URL is known only after apply);
+ * - a toolset's `tunnel` naming no Tunnel spec, a Tunnel with `on_prune: delete` (see `resolve-tunnel.ts`);
  * - `system_file` outside the repository, missing, not a file, not UTF-8 text, or longer than the API's 100,000
  *   characters (see `readSystemFile`);
  * - an agent with more than 256 tools across its toolsets (`MAX_TOOLS`, `toolCount`);
@@ -88,12 +91,13 @@ export async function resolveSpecs(
   }
 
   const renameErrors = previousNameErrors(unique, declared);
-  const result: DesiredSpecs = { agents: [], environments: [], vaults: [], toolsets: [] };
+  const tunnels: NonNullable<DesiredSpecs["tunnels"]> = [];
+  const result: DesiredSpecs = { agents: [], environments: [], vaults: [], toolsets: [], tunnels };
   const toolsets = new Map<string, ResolvedMcpToolset>();
   const refs: References = { toolsets, declaredToolsets: declared.get("McpToolset") ?? new Set(), skipped };
   for (const spec of unique) {
     if (spec.kind !== "McpToolset") continue;
-    const toolset = collect(errors, resolveToolset(spec));
+    const toolset = collect(errors, resolveToolset(spec, declared.get("Tunnel") ?? new Set(), skipped));
     if (toolset) toolsets.set(toolset.name, toolset);
     else skipped.add(`McpToolset/${spec.spec.name}`);
   }
@@ -112,6 +116,7 @@ export async function resolveSpecs(
     if (spec.kind === "Environment") push(result.environments, collect(errors, resolveEnvironment(spec)));
     if (spec.kind === "Vault") push(result.vaults, collect(errors, resolveVault(spec, refs)));
     if (spec.kind === "Agent") push(result.agents, collect(errors, agentOutcomes[i] as Outcome<ResolvedAgent>));
+    if (spec.kind === "Tunnel") push(tunnels, collect(errors, resolveTunnel(spec)));
   }
   for (const list of Object.values(result) as Array<Array<{ name: string }>>) {
     list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -257,8 +262,14 @@ function metadataOf(metadata: Record<string, string | undefined> | undefined): R
   return out;
 }
 
-function resolveToolset(spec: Extract<ValidatedSpec, { kind: "McpToolset" }>): Outcome<ResolvedMcpToolset> {
+function resolveToolset(
+  spec: Extract<ValidatedSpec, { kind: "McpToolset" }>,
+  declaredTunnels: ReadonlySet<string>,
+  skipped: ReadonlySet<string>,
+): Outcome<ResolvedMcpToolset> {
   const s = spec.spec;
+  const invalidTunnels = new Set([...declaredTunnels].filter((name) => skipped.has(`Tunnel/${name}`)));
+  const behind = toolsetTunnel(spec, declaredTunnels, invalidTunnels);
   const defaultPolicy = s.default_permission_policy ?? DEFAULT_PERMISSION_POLICY;
   const errors = repeats(s.tools ?? [], (t) => t.name).map(({ index, first }) =>
     errorAt(
@@ -267,6 +278,8 @@ function resolveToolset(spec: Extract<ValidatedSpec, { kind: "McpToolset" }>): O
       `tool "${s.tools?.[index]?.name}" is listed twice (first at line ${lineOf(spec, ["tools", first])})`,
     ),
   );
+  errors.push(...behind.errors);
+  if (behind.skip) return { errors }; // its Tunnel is invalid: the toolset is left out, like what refers to it
   const tools: ToolsetTool[] | null = s.tools
     ? s.tools
         .map((t) => ({ name: t.name, permission_policy: t.permission_policy ?? defaultPolicy }))
@@ -277,7 +290,8 @@ function resolveToolset(spec: Extract<ValidatedSpec, { kind: "McpToolset" }>): O
     value: {
       name: s.name,
       server_name: s.server_name ?? s.name,
-      url: s.url,
+      url: s.url ?? null,
+      ...(behind.tunnel ? { tunnel: behind.tunnel } : {}),
       tools,
       default_permission_policy: defaultPolicy,
       source: spec.document.location,
@@ -372,6 +386,16 @@ function mcpServerUrl(
       const hint = didYouMean(auth.toolset, refs.declaredToolsets);
       errors.push(errorAt(spec, [...path, "toolset"], `unknown McpToolset "${auth.toolset}"${hint}`));
     }
+    return undefined;
+  }
+  if (toolset.url === null) {
+    errors.push(
+      errorAt(
+        spec,
+        [...path, "toolset"],
+        `the toolset "${toolset.name}" is behind tunnel "${toolset.tunnel?.name}", whose URL is known only after apply; a credential cannot name it yet: remove \`toolset\` and set \`mcp_server_url\` to the server's URL once the tunnel exists`,
+      ),
+    );
     return undefined;
   }
   if (auth.mcp_server_url !== undefined && !sameUrl(auth.mcp_server_url, toolset.url)) {

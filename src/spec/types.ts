@@ -8,10 +8,10 @@
  */
 
 /** The spec kinds a repository may declare (the `kind:` field of a document). */
-export type SpecKind = "Agent" | "Environment" | "Vault" | "McpToolset";
+export type SpecKind = "Agent" | "Environment" | "Vault" | "McpToolset" | "Tunnel";
 
 /** Every spec kind, in the order validate reports and resolve processes them. */
-export const SPEC_KINDS: readonly SpecKind[] = ["McpToolset", "Environment", "Vault", "Agent"];
+export const SPEC_KINDS: readonly SpecKind[] = ["McpToolset", "Environment", "Vault", "Agent", "Tunnel"];
 
 /** The format version every document declares in `apiVersion:`. */
 export const API_VERSION = "reconcile/v1";
@@ -56,6 +56,19 @@ export interface ToolsetTool {
 }
 
 /**
+ * Where a toolset's MCP server is when it sits behind a `Tunnel`: its URL is `https://<host>.<domain><path>`, the
+ * tunnel's API-assigned `domain` known only once the tunnel exists (built by `tunnelServerUrl`, src/providers/tunnel.ts).
+ */
+export interface ToolsetTunnel {
+  /** The Tunnel spec name. */
+  name: string;
+  /** DNS labels below the tunnel's domain (`db`). */
+  host: string;
+  /** The URL path, `""` for none (`/mcp`). */
+  path: string;
+}
+
+/**
  * A resolved `McpToolset` spec: one MCP server and what an agent may call on it. It has no API resource of its own;
  * each agent that names it gets an `mcp_servers` entry and an `mcp_toolset` tool generated from it.
  */
@@ -63,7 +76,10 @@ export interface ResolvedMcpToolset {
   name: string;
   /** `mcp_servers[].name` in the API; defaults to the spec name. */
   server_name: string;
-  url: string;
+  /** The server's URL; null when the server is behind a tunnel (`tunnel`), whose domain is known only after apply. */
+  url: string | null;
+  /** Set instead of `url` for a server behind a Tunnel. */
+  tunnel?: ToolsetTunnel;
   /** The allowlist. `null` means every tool of the server, with `default_permission_policy`. */
   tools: ToolsetTool[] | null;
   /** Policy for tools the allowlist does not name (only relevant when `tools` is null). Default `always_ask`. */
@@ -169,10 +185,26 @@ export interface ResolvedVault {
   source: SourceLocation;
 }
 
+/**
+ * A resolved `Tunnel` spec (SDK `TunnelCreateParams`). `display_name` defaults to the spec name. The API can neither
+ * update nor delete a tunnel: `on_prune` is always `archive`.
+ */
+export interface ResolvedTunnel {
+  kind: "Tunnel";
+  name: string;
+  display_name: string;
+  protect: boolean;
+  on_prune: "archive";
+  previous_names: string[];
+  source: SourceLocation;
+}
+
 /** The whole desired state of a repository, as resolve returns it. Each list is sorted by name. */
 export interface DesiredSpecs {
   agents: ResolvedAgent[];
   environments: ResolvedEnvironment[];
   vaults: ResolvedVault[];
   toolsets: ResolvedMcpToolset[];
+  /** Absent where a caller builds specs without tunnels (tests); `resolveSpecs` always sets it. */
+  tunnels?: ResolvedTunnel[];
 }

@@ -38,6 +38,7 @@ describe("loadProject", () => {
       environments: [],
       vaults: [],
       toolsets: [expect.objectContaining({ name: "ok" })],
+      tunnels: [],
     });
     expect(files).toEqual([
       "agents/a.yaml",
@@ -50,7 +51,7 @@ describe("loadProject", () => {
 
   test("an empty repository has no specs and no errors", async () => {
     expect(await loadProject(await writeRepo({}))).toEqual({
-      specs: { agents: [], environments: [], vaults: [], toolsets: [] },
+      specs: { agents: [], environments: [], vaults: [], toolsets: [], tunnels: [] },
       errors: [],
       files: [],
     });
