@@ -32,12 +32,16 @@ export class UnexpectedResponseError extends Error {
   }
 }
 
-/** The id prefix of each resource type (SDK doc examples: `agent_011C…`, `env_011C…`, `vlt_011C…`, `vcrd_011C…`). */
+/**
+ * The id prefix of each resource type (SDK doc examples: `agent_011C…`, `env_011C…`, `vlt_011C…`, `vcrd_011C…`; a
+ * tunnel's `tnl_`: SDK `BetaTunnel.id`, "prefixed with `tnl_`").
+ */
 export const ID_PREFIX: Record<ResourceType, string> = {
   agent: "agent",
   environment: "env",
   vault: "vlt",
   credential: "vcrd",
+  tunnel: "tnl",
 };
 
 /** The largest response body read, in bytes (a page of 100 agents with long prompts is a few MiB). */
@@ -60,8 +64,20 @@ const objects = (required: string[] = [], properties: Record<string, unknown> = 
   items: { type: "object", required, properties },
 });
 
-/** Fields of each type that `state()`, ownership and observe read, beyond `id`, `metadata` and `created_at`. */
-const OBJECT_FIELDS: Record<ResourceType, { required: string[]; properties: Record<string, unknown> }> = {
+/**
+ * A DNS name as the API assigns tunnels (`BetaTunnel.domain`): labels of letters, digits and '-', at least two, at
+ * most 253 characters. Checked because it becomes part of agents' MCP server URLs.
+ */
+export const DOMAIN_PATTERN = "^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$";
+
+/**
+ * Fields of each type that `state()`, ownership and observe read, beyond `id`, `metadata` and `created_at`.
+ * `noMetadata`: the type has no `metadata` field (SDK `BetaTunnel`).
+ */
+const OBJECT_FIELDS: Record<
+  ResourceType,
+  { required: string[]; properties: Record<string, unknown>; noMetadata?: true }
+> = {
   agent: {
     required: ["version", "name", "model"],
     properties: {
@@ -105,6 +121,11 @@ const OBJECT_FIELDS: Record<ResourceType, { required: string[]; properties: Reco
       },
     },
   },
+  tunnel: {
+    required: ["domain", "display_name"],
+    properties: { display_name: nullableString, domain: { type: "string", pattern: DOMAIN_PATTERN } },
+    noMetadata: true,
+  },
 };
 
 const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
@@ -115,7 +136,7 @@ const VALIDATORS = Object.fromEntries(
     const fields = OBJECT_FIELDS[type];
     const object = ajv.compile({
       type: "object",
-      required: ["id", "metadata", "created_at", ...fields.required],
+      required: ["id", ...(fields.noMetadata ? [] : ["metadata"]), "created_at", ...fields.required],
       properties: {
         id: idOf(type),
         metadata,
@@ -147,10 +168,19 @@ function firstProblem(validate: ValidateFunction): string {
   return `${where}: ${sanitizeExcerpt(error.message ?? "is invalid", 200)}`;
 }
 
-/** What a response is checked as: a full object of a type (reads), an id reference (writes), or a list page. */
+/**
+ * What a response is checked as: a full object of a type (reads), an id reference (writes), a list page, or another
+ * answer (`custom`: a validator from `compileShape`, and what the answer is, for the message: "a tunnel token").
+ */
 export type Shape =
   | { kind: "object" | "ref"; type: ResourceType }
-  | { kind: "page"; type: ResourceType; limit: number };
+  | { kind: "page"; type: ResourceType; limit: number }
+  | { kind: "custom"; what: string; validate: ValidateFunction };
+
+/** A validator of an answer that is not a resource object (a tunnel token), for a `custom` shape. */
+export function compileShape(schema: Record<string, unknown>): ValidateFunction {
+  return ajv.compile(schema);
+}
 
 /** A page of a list: its items (each checked as a full object) and the cursor of the next page, if any. */
 export interface Page {
@@ -164,6 +194,12 @@ export interface Page {
  * @throws UnexpectedResponseError naming `request` and the first problem (`data[3].id must match pattern "^agent_…"`)
  */
 export function checkShape(body: unknown, shape: Shape, request: string): ApiObject | Page {
+  if (shape.kind === "custom") {
+    if (!shape.validate(body)) {
+      throw new UnexpectedResponseError(request, `not ${shape.what}: ${firstProblem(shape.validate)}`);
+    }
+    return body as ApiObject;
+  }
   const a = /^[aeiou]/.test(shape.type) ? "an" : "a";
   if (shape.kind === "page") {
     if (!validatePage(body))

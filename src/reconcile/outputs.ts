@@ -17,6 +17,8 @@ export interface OutputEntry {
   version?: number;
   /** Credentials only: the id of the vault holding it. */
   vault_id?: string;
+  /** Tunnels only: the API-assigned domain (a toolset's `host` goes in front of it). */
+  domain?: string;
 }
 
 /** The outputs document (schemas/outputs.schema.json, `format_version` 1). */
@@ -29,6 +31,8 @@ export interface Outputs {
   vaults: Record<string, OutputEntry>;
   /** Keyed `vault/credential`, like plan addresses. */
   credentials: Record<string, OutputEntry>;
+  /** Tunnels by spec name, with their domain. */
+  tunnels?: Record<string, OutputEntry>;
   /** Declared addresses with no live resource yet (apply has not created them). */
   pending: string[];
   /** Addresses the stack owns live but no spec declares any more (prune candidates); not in the maps above. */
@@ -36,11 +40,12 @@ export interface Outputs {
 }
 
 /** The outputs map each resource type fills. */
-const SECTION: Record<ResourceType, "agents" | "environments" | "vaults" | "credentials"> = {
+const SECTION: Record<ResourceType, "agents" | "environments" | "vaults" | "credentials" | "tunnels"> = {
   agent: "agents",
   environment: "environments",
   vault: "vaults",
   credential: "credentials",
+  tunnel: "tunnels",
 };
 
 function entry(live: LiveResource): OutputEntry {
@@ -69,6 +74,7 @@ export function buildOutputs(
     environments: {},
     vaults: {},
     credentials: {},
+    tunnels: {},
     pending: [],
     orphaned: [],
   };
@@ -76,7 +82,7 @@ export function buildOutputs(
   for (const resource of [...desired].sort((a, b) => a.address.localeCompare(b.address))) {
     declared.add(resource.address);
     const found = live.resources.get(resource.address);
-    if (found) out[SECTION[resource.type]][resource.name] = entry(found);
+    if (found) (out[SECTION[resource.type]] ??= {})[resource.name] = entry(found);
     else out.pending.push(resource.address);
   }
   out.orphaned = [...live.resources.keys()].filter((address) => !declared.has(address)).sort();
