@@ -68,7 +68,8 @@ const objects = (required: string[] = [], properties: Record<string, unknown> = 
  * A DNS name as the API assigns tunnels (`BetaTunnel.domain`): labels of letters, digits and '-', at least two, at
  * most 253 characters. Checked because it becomes part of agents' MCP server URLs.
  */
-export const DOMAIN_PATTERN = "^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$";
+export const DOMAIN_PATTERN =
+  "^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$";
 
 /**
  * Fields of each type that `state()`, ownership and observe read, beyond `id`, `metadata` and `created_at`.

@@ -22,8 +22,8 @@ import type Anthropic from "@anthropic-ai/sdk";
 import type { ResolvedTunnel, ToolsetTunnel } from "../spec/types.js";
 import { archiveObject, listObjects, readObject, sendRequest, writeObject } from "./client.js";
 import { OWNERSHIP_KEYS, ownershipMetadata } from "./ownership.js";
-import { compileShape } from "./response.js";
 import { desiredResource } from "./resource.js";
+import { compileShape } from "./response.js";
 import type { ApiObject, ComparableState, Provider } from "./types.js";
 
 /** The longest display name a spec may give (the schema's limit): room for the tag within the API's 255. */

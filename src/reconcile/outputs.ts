@@ -82,8 +82,13 @@ export function buildOutputs(
   for (const resource of [...desired].sort((a, b) => a.address.localeCompare(b.address))) {
     declared.add(resource.address);
     const found = live.resources.get(resource.address);
-    if (found) (out[SECTION[resource.type]] ??= {})[resource.name] = entry(found);
-    else out.pending.push(resource.address);
+    if (!found) {
+      out.pending.push(resource.address);
+      continue;
+    }
+    const section = out[SECTION[resource.type]] ?? {};
+    out[SECTION[resource.type]] = section;
+    section[resource.name] = entry(found);
   }
   out.orphaned = [...live.resources.keys()].filter((address) => !declared.has(address)).sort();
   return out;
