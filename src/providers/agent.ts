@@ -11,7 +11,9 @@ import type { ResolvedAgent, ResolvedMcpToolset } from "../spec/types.js";
 import { archiveObject, listObjects, readObject, writeObject } from "./client.js";
 import { keyed, policyName, toJson } from "./comparable.js";
 import { metadataUpdate, userMetadata } from "./ownership.js";
+import { isOutputRef } from "./refs.js";
 import { desiredResource } from "./resource.js";
+import { toolsetsWithServerUrls } from "./tunnel.js";
 import type { ComparableState, Json, LiveResource, Provider, UpdateRequest } from "./types.js";
 
 type Obj = Record<string, unknown>;
@@ -122,7 +124,7 @@ export function agentState(agent: Obj): ComparableState {
     mcp_servers: keyed(
       (agent.mcp_servers ?? []) as Obj[],
       (s) => String(s.name),
-      (s) => String(s.url),
+      (s) => (isOutputRef(s.url) ? s.url : String(s.url)), // a tunnel's domain: known after apply
     ),
     tools: keyed((agent.tools ?? []) as Obj[], toolKey, toolState),
     skills: keyed(
@@ -155,8 +157,10 @@ export const agentProvider: Provider = {
   replaceOrder: "create-first",
   replaceOn: [],
   desired(specs) {
-    return specs.agents.map((spec) =>
-      desiredResource({
+    return specs.agents.map((resolved) => {
+      // Toolsets behind a tunnel get their URL from the tunnel's domain (an OutputRef the engine resolves).
+      const spec = { ...resolved, toolsets: toolsetsWithServerUrls(resolved.toolsets) };
+      return desiredResource({
         type: "agent",
         name: spec.name,
         previousNames: spec.previous_names,
@@ -165,8 +169,8 @@ export const agentProvider: Provider = {
         protect: spec.protect,
         source: spec.source,
         spec,
-      }),
-    );
+      });
+    });
   },
   list: (client) => listObjects(client, "agent", "/v1/agents", (query, o) => client.beta.agents.list(query, o)),
   retrieve: (client, id) =>

@@ -5,11 +5,18 @@
 import { agentProvider } from "./agent.js";
 import { credentialProvider } from "./credential.js";
 import { environmentProvider } from "./environment.js";
+import { tunnelProvider } from "./tunnel.js";
 import type { Provider, ResourceType } from "./types.js";
 import { vaultProvider } from "./vault.js";
 
 /** Every provider, parents before children. */
-export const PROVIDERS: readonly Provider[] = [environmentProvider, vaultProvider, credentialProvider, agentProvider];
+export const PROVIDERS: readonly Provider[] = [
+  environmentProvider,
+  vaultProvider,
+  credentialProvider,
+  tunnelProvider,
+  agentProvider,
+];
 
 /** The provider of `type`. @throws Error for an unknown type (a bug, not user input). */
 export function providerFor(type: ResourceType): Provider {

@@ -19,12 +19,13 @@
  * they are made only by `reconcile tunnel token` and `reconcile secrets rotate --tunnels`, never by plan or apply.
  */
 import type Anthropic from "@anthropic-ai/sdk";
-import type { ResolvedTunnel, ToolsetTunnel } from "../spec/types.js";
+import type { ResolvedMcpToolset, ResolvedTunnel, ToolsetTunnel } from "../spec/types.js";
 import { archiveObject, listObjects, readObject, sendRequest, writeObject } from "./client.js";
 import { OWNERSHIP_KEYS, ownershipMetadata } from "./ownership.js";
-import { desiredResource } from "./resource.js";
-import { compileShape } from "./response.js";
-import type { ApiObject, ComparableState, Provider } from "./types.js";
+import { type OutputRef, outputRef } from "./refs.js";
+import { addressOf, desiredResource } from "./resource.js";
+import { compileShape, DOMAIN_PATTERN, UnexpectedResponseError } from "./response.js";
+import type { ApiObject, ComparableState, Json, Provider } from "./types.js";
 
 /** The longest display name a spec may give (the schema's limit): room for the tag within the API's 255. */
 export const MAX_TUNNEL_DISPLAY_NAME = 100;
@@ -62,6 +63,27 @@ export function parseTunnelDisplayName(value: unknown): {
 export function tunnelServerUrl(tunnel: ToolsetTunnel, domain: string): string {
   const wrap = tunnelUrlWrap(tunnel);
   return `${wrap.prefix}${domain}${wrap.suffix}`;
+}
+
+/**
+ * The URL an agent's `mcp_servers[]` entry gets for `toolset`: its `url`, or for a server behind a tunnel a reference
+ * to the tunnel's `domain` wrapped as `tunnelServerUrl` builds it, resolved by the engine (`(known after apply)` until
+ * the tunnel exists; docs/adr/0024).
+ * @throws Error for a toolset with neither (resolve never makes one)
+ */
+export function toolsetServerUrl(toolset: ResolvedMcpToolset): string | OutputRef {
+  if (toolset.url !== null) return toolset.url;
+  if (!toolset.tunnel) throw new Error(`toolset ${toolset.name} has neither url nor tunnel`);
+  return outputRef(addressOf("tunnel", toolset.tunnel.name), "domain", tunnelUrlWrap(toolset.tunnel));
+}
+
+/**
+ * `toolsets` with each `url` as `toolsetServerUrl` gives it, for the provider-private spec of a resource that sends
+ * them (an agent's `mcp_servers`): the engine replaces the references with URLs before create and update, so the
+ * params built from the spec then hold strings, as the type says.
+ */
+export function toolsetsWithServerUrls(toolsets: readonly ResolvedMcpToolset[]): ResolvedMcpToolset[] {
+  return toolsets.map((t) => (t.url !== null ? t : { ...t, url: toolsetServerUrl(t) as unknown as string }));
 }
 
 /** What goes around the domain in `tunnelServerUrl`: `https://<host>.` before, the path after. */
@@ -129,11 +151,24 @@ export async function rotateTunnelToken(client: Anthropic, id: string, reason: s
   })) as unknown as TunnelToken;
 }
 
+/** A checked `domain` of a tunnel object. @throws UnexpectedResponseError when it is not a DNS name. */
+function domainOf(object: ApiObject, request: string): string {
+  const domain = object.domain;
+  if (typeof domain !== "string" || !new RegExp(DOMAIN_PATTERN).test(domain)) {
+    throw new UnexpectedResponseError(request, "not a tunnel: its domain is missing or not a DNS name");
+  }
+  return domain;
+}
+
 /** The tunnel provider (see the module comment). */
 export const tunnelProvider: Provider = {
   type: "tunnel",
   replaceOrder: "create-first",
   replaceOn: ["display_name"],
+  recordsOwnership: false,
+  outputsChangedByUpdate: [],
+  metadataOf: tunnelMetadata,
+  outputs: (object): Record<string, Json> => (typeof object.domain === "string" ? { domain: object.domain } : {}),
   desired(specs) {
     return (specs.tunnels ?? []).map((spec) =>
       desiredResource({
@@ -158,7 +193,7 @@ export const tunnelProvider: Provider = {
     const tunnel = await writeObject(client, "tunnel", "POST /v1/tunnels", (o) =>
       client.beta.tunnels.create({ display_name: tunnelDisplayName(spec.display_name, stack, name) }, o),
     );
-    return { id: tunnel.id };
+    return { id: tunnel.id, outputs: { domain: domainOf(tunnel, "POST /v1/tunnels") } };
   },
   async update(_client, desired) {
     // Every field of the state is in `replaceOn`, and the engine writes no ownership to this kind: a bug if reached.

@@ -53,6 +53,7 @@ function entry(live: LiveResource): OutputEntry {
     id: live.id,
     ...(live.version !== undefined ? { version: live.version } : {}),
     ...(live.type === "credential" && live.parentId ? { vault_id: live.parentId } : {}),
+    ...(typeof live.outputs?.domain === "string" ? { domain: live.outputs.domain } : {}),
   };
 }
 
