@@ -13,6 +13,8 @@ export interface FleetShape {
   environments: number;
   vaults: number;
   credentialsPerVault: number;
+  /** Tunnels (a top-level list; absent: none, which still costs the one request of an empty list). */
+  tunnels?: number;
 }
 
 /** A floor: the fewest requests, and the fewest sequential request rounds (multiply by the latency for time). */
@@ -33,10 +35,16 @@ export function pages(n: number): number {
  */
 export function observeBound(live: FleetShape, childConcurrency = CHILD_LIST_CONCURRENCY): Bound {
   const credentialPages = live.vaults * pages(live.credentialsPerVault);
-  const requests = pages(live.agents) + pages(live.environments) + pages(live.vaults) + credentialPages;
+  const tunnelPages = pages(live.tunnels ?? 0);
+  const requests = pages(live.agents) + pages(live.environments) + pages(live.vaults) + tunnelPages + credentialPages;
   const credentialRounds =
     live.vaults === 0 ? 0 : Math.ceil(live.vaults / childConcurrency) * pages(live.credentialsPerVault);
-  const rounds = Math.max(pages(live.agents), pages(live.environments), pages(live.vaults) + credentialRounds);
+  const rounds = Math.max(
+    pages(live.agents),
+    pages(live.environments),
+    tunnelPages,
+    pages(live.vaults) + credentialRounds,
+  );
   return { requests, rounds };
 }
 

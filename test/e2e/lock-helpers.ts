@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type Anthropic from "@anthropic-ai/sdk";
 import { expect } from "vitest";
+import { tunnelMetadata } from "../../src/providers/tunnel.js";
 import { type CliResult, REPO } from "./helpers.js";
 
 /** A CLI run we can watch and kill. */
@@ -61,13 +62,14 @@ export async function ownedCounts(client: Anthropic): Promise<Map<string, number
     count("vault", v.metadata);
     for await (const c of client.beta.vaults.credentials.list(v.id, { limit: 100 })) count("credential", c.metadata);
   }
+  for await (const t of client.beta.tunnels.list({ limit: 100 })) count("tunnel", tunnelMetadata(t as never));
   return counts;
 }
 
-/** Asserts one live object per address, and the example fleet's 7 addresses. */
+/** Asserts one live object per address, and the example fleet's 8 addresses. */
 export function expectNoDuplicates(counts: Map<string, number>): void {
   expect([...counts].filter(([, c]) => c > 1)).toEqual([]);
-  expect(counts.size).toBe(7); // the example fleet
+  expect(counts.size).toBe(8); // the example fleet
 }
 
 /** A loopback HTTP proxy in front of `target` that can hold every request until it is opened again. */

@@ -141,7 +141,7 @@ describe("reconcile github plan (pull_request)", { timeout: 240_000 }, () => {
     expect(comment?.user?.login).toBe(BOT);
     const meta = parsePlanMeta(comment?.body ?? "");
     expect(meta).toMatchObject({ part: 1, of: 1, head_sha: HEAD_1 });
-    expect(comment?.body).toContain("Plan: 7 to create");
+    expect(comment?.body).toContain("Plan: 8 to create");
     expect(first.stderr).toContain(`Plan digest: ${meta?.digest}`);
     const summaryText = await readFile(summary, "utf8");
     expect(summaryText).toContain(comment?.body ?? "-");
@@ -210,7 +210,7 @@ describe("reconcile github apply (push to the default branch)", { timeout: 240_0
     expect(result.code).toBe(0);
     expect(await owned()).toBe(7);
     const resultComment = bodies().find((b) => b.startsWith("<!-- reconcile-apply "));
-    expect(resultComment).toContain("Apply complete: 7 resources changed.");
+    expect(resultComment).toContain("Apply complete: 8 resources changed.");
     expect(resultComment).toMatch(/✓ `agent\.ops-agent`: created \(`agent_[A-Za-z0-9]+`\)/);
     await expectNoCanary(result);
     // A re-run (the job retried) has nothing to do and applies nothing twice.

@@ -31,6 +31,7 @@ describe("the test fleet (a copy of the example)", async () => {
       "toolsets/internal-db.yaml",
       "toolsets/support-desk.yaml",
       "toolsets/workspace-mail-calendar.yaml",
+      "tunnels/corp.yaml",
       "vaults/email-meeting-manager.yaml",
     ]);
     expect(specs.agents.map((a) => a.name)).toEqual(["email-meeting-manager", "export-support", "ops-agent"]);
@@ -49,6 +50,7 @@ describe("the test fleet (a copy of the example)", async () => {
       agents: "agent",
       environments: "environment",
       toolsets: "mcp-toolset",
+      tunnels: "tunnel",
       vaults: "vault",
     };
     for (const file of project.files) {
