@@ -402,7 +402,7 @@ export function selectTarget(config: ProjectConfig, name: string | undefined): T
   }
   const target = config.targets.find((t) => t.name === wanted);
   if (target) return target;
-  if (/^(agent|environment|vault|credential)\./.test(wanted)) {
+  if (/^(agent|environment|vault|credential|tunnel)\./.test(wanted)) {
     throw new Error(
       `--target selects a target (workspace) from reconcile.yaml, and "${wanted}" is a resource address; to plan or apply only some resources (Terraform's -target), use --only ${wanted}`,
     );
