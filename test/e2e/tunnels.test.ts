@@ -228,3 +228,38 @@ describe("toolset errors", () => {
     }
   }, 60_000);
 });
+
+describe("adopting a tunnel made in the console", () => {
+  it("the adopt entry is the record: no create, the agent uses its domain, then zero changes", async () => {
+    const own = await copyFleet();
+    const other = await startEmulator({ port: 0 });
+    try {
+      const sdk = new Anthropic({ apiKey: "test", baseURL: other.url, maxRetries: 0 });
+      const consoleTunnel = await sdk.beta.tunnels.create({ display_name: "Corporate network" });
+      const config = await readFile(join(own, "reconcile.yaml"), "utf8");
+      await writeFile(
+        join(own, "reconcile.yaml"),
+        `${config}adopt:\n  - address: tunnel.corp\n    id: ${consoleTunnel.id}\n`,
+      );
+      const run = (args: string[]) =>
+        runCli([...args, "--dir", own], { ANTHROPIC_BASE_URL: other.url, ANTHROPIC_API_KEY: "test", ...ENV });
+      const plan = await run(["plan", "--no-color"]);
+      expect(plan.code, plan.stderr).toBe(0);
+      expect(plan.stdout).not.toContain("tunnel.corp");
+      expect(plan.stdout).toContain(`internal-db: https://db-mcp.${consoleTunnel.domain}/mcp`);
+      expect((await run(["apply", "--auto-approve"])).code).toBe(0);
+      const again = await run(["plan", "--no-color", "--detailed-exitcode"]);
+      expect(again.stdout).toContain("No changes.");
+      expect(again.code).toBe(0);
+      const tunnels = [];
+      for await (const t of sdk.beta.tunnels.list()) tunnels.push(t);
+      expect(tunnels).toEqual([consoleTunnel]);
+      const token = await run(["tunnel", "token", "corp"]);
+      expect(token.code).toBe(0);
+      expect(token.stdout).toBe(`${(await sdk.beta.tunnels.revealToken(consoleTunnel.id)).tunnel_token}\n`);
+    } finally {
+      await other.close();
+      await removeDir(own);
+    }
+  }, 120_000);
+});
