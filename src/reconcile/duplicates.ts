@@ -8,9 +8,10 @@
  * protected resource); else the newest whose state the spec already matches; else the newest. Children of an extra
  * parent (a duplicate vault's credentials) are not candidates: archiving the parent archives them with it.
  */
+import { resolveRefs } from "../providers/refs.js";
 import { PROVIDERS } from "../providers/registry.js";
 import type { ComparableState, DesiredResource, LiveResource } from "../providers/types.js";
-import { diffState, type FieldChange, pathsOverlap } from "./diff.js";
+import { diffState, type FieldChange, pathsOverlap, UNKNOWN } from "./diff.js";
 import type { LiveState } from "./observe.js";
 
 /**
@@ -33,6 +34,12 @@ export interface SettledLive {
 
 const newestFirst = (a: LiveResource, b: LiveResource): number =>
   b.created_at.localeCompare(a.created_at) || b.id.localeCompare(a.id);
+
+/** The value of `output` (`id`, `version` or a provider output) of a live resource, if any. */
+function liveValue(resource: LiveResource | undefined, output: string) {
+  if (!resource) return undefined;
+  return output === "id" ? resource.id : output === "version" ? resource.version : resource.outputs?.[output];
+}
 
 /** True when `live` already holds `desired`'s state (a secret that cannot be read here does not count). */
 function matches(desired: DesiredResource, live: LiveResource): boolean {
@@ -81,7 +88,12 @@ export function settleDuplicates(desired: readonly DesiredResource[], live: Live
         `${address} is claimed by ${guarded.length} protected resources (${guarded.map((r) => r.id).join(", ")}), and reconcile never archives a protected one; remove the reconcile/lifecycle: protect metadata from all but one of them (in the console or with the API), then plan again`,
       );
     }
-    const wanted = desiredBy.get(address);
+    const declared = desiredBy.get(address);
+    // References (a tunnel's domain in an agent's URL) compare as the live values they stand for.
+    const wanted = declared && {
+      ...declared,
+      state: resolveRefs(declared.state, (a, output) => liveValue(live.resources.get(a), output), UNKNOWN).value,
+    };
     const kept =
       guarded[0] ??
       (wanted ? candidates.find((r) => matches(wanted, r)) : undefined) ??

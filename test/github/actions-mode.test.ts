@@ -208,7 +208,7 @@ describe("reconcile github apply (push to the default branch)", { timeout: 240_0
     const result = await applyPush();
     expect(result.stderr).toContain("the plan matches the reviewed one");
     expect(result.code).toBe(0);
-    expect(await owned()).toBe(7);
+    expect(await owned()).toBe(8);
     const resultComment = bodies().find((b) => b.startsWith("<!-- reconcile-apply "));
     expect(resultComment).toContain("Apply complete: 8 resources changed.");
     expect(resultComment).toMatch(/✓ `agent\.ops-agent`: created \(`agent_[A-Za-z0-9]+`\)/);
@@ -217,7 +217,7 @@ describe("reconcile github apply (push to the default branch)", { timeout: 240_0
     const again = await applyPush();
     expect(again.code).toBe(0);
     expect(again.stderr).toContain("no changes; nothing to apply");
-    expect(await owned()).toBe(7);
+    expect(await owned()).toBe(8);
   });
 
   it("refuses when the merge-commit plan differs: nothing written, the new plan posted on the pull request, exit 1", async () => {
@@ -248,7 +248,7 @@ describe("reconcile github apply (push to the default branch)", { timeout: 240_0
     expect(await owned()).toBe(0);
     const right = await dispatch(["--plan-digest", fresh]);
     expect(right.code).toBe(0);
-    expect(await owned()).toBe(7);
+    expect(await owned()).toBe(8);
     expect(bodies().find((b) => b.startsWith("<!-- reconcile-apply "))).toContain("Apply complete");
     await expectNoCanary(wrong, right);
   });

@@ -198,6 +198,8 @@ describe("applying references (emulator, SDK)", () => {
   let dir: string;
   let client: Anthropic;
   let agents: DesiredResource[];
+  /** What the agents refer to besides each other (ops-agent's toolset is behind tunnel corp). */
+  let support: DesiredResource[];
   const ctx: ProviderContext = { stack: "refs", secrets: envSecrets({}) };
 
   beforeAll(async () => {
@@ -206,13 +208,15 @@ describe("applying references (emulator, SDK)", () => {
     client = new Anthropic({ apiKey: "k", baseURL: emulator.url, maxRetries: 0 });
     const project = await loadSpecs(dir);
     agents = desiredResources(project.specs, ctx).filter((d) => d.type === "agent");
+    support = desiredResources(project.specs, ctx).filter((d) => d.type === "tunnel");
   });
   afterAll(async () => {
     await emulator.close();
     await removeDir(dir);
   });
 
-  const run = async (desired: DesiredResource[]): Promise<Plan> => {
+  const run = async (agentsOnly: DesiredResource[]): Promise<Plan> => {
+    const desired = [...agentsOnly, ...support];
     const live = await observe(client, ctx);
     const plan = buildPlan(desired, live, { stack: ctx.stack, target: "t" });
     const result = await applyPlan(client, plan, desired, live, ctx);
@@ -220,7 +224,7 @@ describe("applying references (emulator, SDK)", () => {
     return plan;
   };
   const replan = async (desired: DesiredResource[]) =>
-    buildPlan(desired, await observe(client, ctx), { stack: ctx.stack, target: "t" });
+    buildPlan([...desired, ...support], await observe(client, ctx), { stack: ctx.stack, target: "t" });
   const metadataOf = async (name: string) => {
     for await (const agent of client.beta.agents.list()) {
       if (agent.metadata["reconcile/name"] === name) {

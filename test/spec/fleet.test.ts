@@ -7,7 +7,7 @@ import { loadProject } from "../../src/spec/index.js";
 import { FIXTURE_ROOT } from "./helpers.js";
 
 /** The fleet's folders, copied so that YAML elsewhere in the repository (other tests' fixtures) cannot interfere. */
-const FLEET = ["agents", "environments", "prompts", "toolsets", "vaults"];
+const FLEET = ["agents", "environments", "prompts", "toolsets", "tunnels", "vaults"];
 
 describe("the test fleet (a copy of the example)", async () => {
   const root = await mkdtemp(path.join(tmpdir(), "reconcile-fleet-"));
