@@ -171,5 +171,5 @@ describe("two stacks in one workspace", () => {
         .sort(),
     ).toEqual(["email-meeting-manager", "export-support", "ops-agent"]);
     expect((await runCli(["plan", "--detailed-exitcode", "--dir", a], env)).code).toBe(0);
-  });
+  }, 120_000); // seven CLI runs: slow on a loaded 2-core machine
 });
