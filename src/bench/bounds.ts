@@ -15,6 +15,8 @@ export interface FleetShape {
   credentialsPerVault: number;
   /** Skills carrying a reconcile label: each costs one zip download after the skills list (docs/adr/0021). */
   skills?: number;
+  /** Tunnels (a top-level list; absent: none, which still costs the one request of an empty list). */
+  tunnels?: number;
 }
 
 /** A floor: the fewest requests, and the fewest sequential request rounds (multiply by the latency for time). */
@@ -37,14 +39,22 @@ export function pages(n: number): number {
 export function observeBound(live: FleetShape, childConcurrency = CHILD_LIST_CONCURRENCY): Bound {
   const skills = live.skills ?? 0;
   const credentialPages = live.vaults * pages(live.credentialsPerVault);
+  const tunnelPages = pages(live.tunnels ?? 0);
   const requests =
-    pages(live.agents) + pages(live.environments) + pages(live.vaults) + credentialPages + pages(skills) + skills;
+    pages(live.agents) +
+    pages(live.environments) +
+    pages(live.vaults) +
+    tunnelPages +
+    credentialPages +
+    pages(skills) +
+    skills;
   const credentialRounds =
     live.vaults === 0 ? 0 : Math.ceil(live.vaults / childConcurrency) * pages(live.credentialsPerVault);
   const skillRounds = pages(skills) + Math.ceil(skills / childConcurrency);
   const rounds = Math.max(
     pages(live.agents),
     pages(live.environments),
+    tunnelPages,
     pages(live.vaults) + credentialRounds,
     skillRounds,
   );

@@ -15,6 +15,7 @@ import { outputsCommand } from "./commands/outputs.js";
 import { planCommand } from "./commands/plan.js";
 import { secretsCommand } from "./commands/secrets.js";
 import { showCommand } from "./commands/show.js";
+import { tunnelCommand } from "./commands/tunnel.js";
 import { validateCommand } from "./commands/validate.js";
 import { processOutput } from "./output.js";
 
@@ -49,6 +50,7 @@ export async function run(argv: string[]): Promise<number> {
     forceUnlockCommand(output, setExit),
     outputsCommand(output, setExit),
     secretsCommand(output, setExit),
+    tunnelCommand(output, setExit),
     mcpCommand(output, setExit, VERSION),
     githubCommand(output, setExit),
   ]) {

@@ -3,8 +3,9 @@ import { randomBytes } from "node:crypto";
 /**
  * Resource id prefixes, as in the SDK's doc examples (`agent_011CZkYpogX7uDKUyvBTophP`,
  * `env_011CZkZ9X2dpNyB7HsEFoRfW`, `vlt_011CZkZDLs7fYzm1hXNPeRjv`, `vcrd_011CZkZEMt8gZan2iYPQfSkw`,
- * `sesn_011CZkZAtmR3yMPDzynEDxu7`) plus `sevt_` for session events and `req_` for request ids; memory stores,
- * memories and memory versions are `memstore_`, `mem_` and `memver_` (SDK `BetaManagedAgentsMemoryStore.id`,
+ * `sesn_011CZkZAtmR3yMPDzynEDxu7`; tunnels `tnl_`, SDK `BetaTunnel.id`) plus `sevt_` for session events, `req_` for
+ * request ids and `tnltok_` for tunnel token ids (assumed: the SDK gives no prefix for `BetaTunnelToken.id`); memory
+ * stores, memories and memory versions are `memstore_`, `mem_` and `memver_` (SDK `BetaManagedAgentsMemoryStore.id`,
  * `BetaManagedAgentsMemory.id`, `.memory_version_id` doc comments); `skill_` as in the skills docs
  * (`skill_01AbCdEfGhIjKlMnOpQrStUv`).
  */
@@ -19,7 +20,9 @@ export type IdPrefix =
   | "memstore"
   | "mem"
   | "memver"
-  | "skill";
+  | "skill"
+  | "tnl"
+  | "tnltok";
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 

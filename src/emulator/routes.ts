@@ -53,6 +53,16 @@ import {
   SKILLS_BETA,
 } from "./skills.js";
 import type { Workspace } from "./store.js";
+import {
+  archiveTunnel,
+  createTunnel,
+  listTunnels,
+  retrieveTunnel,
+  revealTunnelToken,
+  rotateTunnelToken,
+  TUNNELS_BETA,
+  tunnelTokenValid,
+} from "./tunnels.js";
 import { archiveVault, createVault, deleteVault, listVaults, retrieveVault, updateVault } from "./vaults.js";
 
 /** What a route handler gets: the request's workspace, path params, query, parsed body and a timestamp. */
@@ -88,6 +98,8 @@ export interface RouteSpec {
    * handler a `MultipartBody` (`skills.ts`). Other routes take JSON only.
    */
   multipart?: true;
+  /** A POST that changes nothing (`reveal_token`: a POST only to keep the token out of access logs): not persisted. */
+  readOnly?: boolean;
   handler(ctx: RouteContext): unknown;
 }
 
@@ -112,6 +124,7 @@ const SESSION = "/v1/sessions/:session_id";
 const MEMSTORE = "/v1/memory_stores/:memory_store_id";
 const SKILL = "/v1/skills/:skill_id";
 const SKILL_VERSION = "/v1/skills/:skill_id/versions/:version";
+const TUNNEL = "/v1/tunnels/:tunnel_id";
 
 /** Reads a path parameter that the route pattern guarantees. */
 function p(ctx: RouteContext, name: string): string {
@@ -230,6 +243,36 @@ export const ROUTES: readonly RouteSpec[] = [
     url: `${MEMSTORE}/memories`,
     beta: MEMORY_BETA,
     handler: (c) => listMemories(c.ws, p(c, "memory_store_id"), c.query, c.page()),
+  },
+  { method: "POST", url: "/v1/tunnels", beta: TUNNELS_BETA, handler: (c) => createTunnel(c.ws, c.body, c.now) },
+  { method: "GET", url: "/v1/tunnels", beta: TUNNELS_BETA, handler: (c) => listTunnels(c.ws, c.query, c.page()) },
+  { method: "GET", url: TUNNEL, beta: TUNNELS_BETA, handler: (c) => retrieveTunnel(c.ws, p(c, "tunnel_id")) },
+  {
+    method: "POST",
+    url: `${TUNNEL}/archive`,
+    beta: TUNNELS_BETA,
+    handler: (c) => archiveTunnel(c.ws, p(c, "tunnel_id"), c.now),
+  },
+  {
+    method: "POST",
+    url: `${TUNNEL}/reveal_token`,
+    beta: TUNNELS_BETA,
+    readOnly: true,
+    handler: (c) => revealTunnelToken(c.ws, p(c, "tunnel_id")),
+  },
+  {
+    method: "POST",
+    url: `${TUNNEL}/rotate_token`,
+    beta: TUNNELS_BETA,
+    handler: (c) => rotateTunnelToken(c.ws, p(c, "tunnel_id"), c.body),
+  },
+  // Emulator-only test hook (docs/emulator.md): not part of the Managed Agents API.
+  {
+    method: "POST",
+    url: "/_emulator/tunnels/:tunnel_id/token_valid",
+    beta: TUNNELS_BETA,
+    readOnly: true,
+    handler: (c) => tunnelTokenValid(c.ws, p(c, "tunnel_id"), c.body),
   },
 
   { method: "POST", url: "/v1/sessions", handler: (c) => createSession(c.ws, c.runtime, c.body, c.now) },

@@ -289,7 +289,7 @@ export function buildServer(config: ServerConfig): FastifyInstance {
           clock: () => clock.now(),
           runtime,
         });
-        if (route.method !== "GET") config.store.persist();
+        if (route.method !== "GET" && route.readOnly !== true) config.store.persist();
         if (state?.fault?.kind === "reset") {
           reply.hijack();
           logLine(req, "connection reset (injected fault, after the request was applied)");

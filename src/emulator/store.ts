@@ -9,6 +9,7 @@ import type { BetaManagedAgentsSessionEvent } from "@anthropic-ai/sdk/resources/
 import type { BetaManagedAgentsSession } from "@anthropic-ai/sdk/resources/beta/sessions/sessions.js";
 import type { BetaSkill } from "@anthropic-ai/sdk/resources/beta/skills/skills.js";
 import type { BetaSkillVersion } from "@anthropic-ai/sdk/resources/beta/skills/versions.js";
+import type { BetaTunnel } from "@anthropic-ai/sdk/resources/beta/tunnels/tunnels.js";
 import type { BetaManagedAgentsCredential } from "@anthropic-ai/sdk/resources/beta/vaults/credentials.js";
 import type { BetaManagedAgentsVault } from "@anthropic-ai/sdk/resources/beta/vaults/vaults.js";
 import type { ScriptState } from "./session-script.js";
@@ -96,6 +97,15 @@ export interface CredentialRecord {
 
 /** A memory as stored (`memory-stores.ts`): the API object with its content always present. */
 export type StoredMemory = BetaManagedAgentsMemory & { content: string };
+/**
+ * A tunnel and its connector token. The token itself is never stored: `tunnels.ts` derives it from the store's key
+ * and `token.id`, and keeps `token.digest` (`Store.sealSecret` of the value) to check a presented token. `token` is
+ * null once the tunnel is archived (SDK `archive`: "the tunnel token is invalidated").
+ */
+export interface TunnelRecord {
+  tunnel: BetaTunnel;
+  token: { id: string; digest: string } | null;
+}
 
 /** A session, its event history (oldest first) and the scripted agent's state (see `session-script.ts`). */
 export interface SessionRecord {
@@ -133,6 +143,7 @@ export interface Workspace {
   memories: Map<string, StoredMemory>;
   /** Custom skills (Anthropic's are constants of `skills.ts`, not stored). */
   skills: Map<string, SkillRecord>;
+  tunnels: Map<string, TunnelRecord>;
   /** The digest the store keeps of a secret value (`Store.sealSecret`); not part of the state file. */
   sealSecret: (value: string) => string;
 }
@@ -161,6 +172,8 @@ export interface StateFileV1 {
       memories?: StoredMemory[];
       /** Absent in files written before skills existed. */
       skills?: SkillRecord[];
+      /** Absent in files written before tunnels existed. */
+      tunnels?: TunnelRecord[];
     }
   >;
 }
@@ -175,6 +188,7 @@ function emptyWorkspace(sealSecret: (value: string) => string): Workspace {
     memoryStores: new Map(),
     memories: new Map(),
     skills: new Map(),
+    tunnels: new Map(),
     sealSecret,
   };
 }
@@ -244,6 +258,16 @@ function readWorkspace(raw: unknown, name: string, sealSecret: (value: string) =
     if (!isObj(item) || !hasId(item.skill) || !Array.isArray(item.versions) || item.versions.length === 0)
       return `workspace ${JSON.stringify(name)}: skills[${i}] is not a skill record`;
     ws.skills.set(item.skill.id, item as unknown as SkillRecord);
+  }
+  const tunnels = raw.tunnels ?? [];
+  if (!Array.isArray(tunnels)) return `workspace ${JSON.stringify(name)}: "tunnels" is not an array`;
+  for (const [i, item] of tunnels.entries()) {
+    const token = isObj(item) ? item.token : undefined;
+    const tokenOk =
+      token === null || (isObj(token) && typeof token.id === "string" && typeof token.digest === "string");
+    if (!isObj(item) || !hasId(item.tunnel) || !tokenOk)
+      return `workspace ${JSON.stringify(name)}: tunnels[${i}] is not a tunnel record`;
+    ws.tunnels.set(item.tunnel.id, item as unknown as TunnelRecord);
   }
   return ws;
 }
@@ -352,6 +376,7 @@ export class Store {
         memory_stores: [...ws.memoryStores.values()],
         memories: [...ws.memories.values()],
         skills: [...ws.skills.values()],
+        tunnels: [...ws.tunnels.values()],
       };
     }
     return { format: STATE_FORMAT, version: STATE_VERSION, workspaces };

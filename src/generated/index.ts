@@ -8,9 +8,10 @@ import type { McpToolsetSpec } from "./mcp-toolset.js";
 import type { MemoryStoreSpec } from "./memory-store.js";
 import type { ProjectConfigFile } from "./project.js";
 import type { SkillSpec } from "./skill.js";
+import type { TunnelSpec } from "./tunnel.js";
 import type { VaultSpec } from "./vault.js";
 
-export type { AgentSpec, EnvironmentSpec, McpToolsetSpec, MemoryStoreSpec, ProjectConfigFile, SkillSpec, VaultSpec };
+export type { AgentSpec, EnvironmentSpec, McpToolsetSpec, MemoryStoreSpec, ProjectConfigFile, SkillSpec, TunnelSpec, VaultSpec };
 
 /** Every type of one schema, by schema file. */
 export type * as agent from "./agent.js";
@@ -19,7 +20,8 @@ export type * as mcpToolset from "./mcp-toolset.js";
 export type * as memoryStore from "./memory-store.js";
 export type * as project from "./project.js";
 export type * as skill from "./skill.js";
+export type * as tunnel from "./tunnel.js";
 export type * as vault from "./vault.js";
 
 /** A spec document of any kind, discriminated by `kind`. */
-export type Spec = AgentSpec | EnvironmentSpec | McpToolsetSpec | MemoryStoreSpec | SkillSpec | VaultSpec;
+export type Spec = AgentSpec | EnvironmentSpec | McpToolsetSpec | MemoryStoreSpec | SkillSpec | TunnelSpec | VaultSpec;

@@ -20,7 +20,7 @@ export type HttpUrl = string;
 export type PermissionPolicy = "always_allow" | "always_ask" | "auto";
 
 /**
- * An MCP server and what agents may call on it. It has no API resource of its own: every agent that lists it under `toolsets:` gets an `mcp_servers` entry and an `mcp_toolset` tool built from it.
+ * An MCP server and what agents may call on it. It has no API resource of its own: every agent that lists it under `toolsets:` gets an `mcp_servers` entry and an `mcp_toolset` tool built from it. The server is either at a `url`, or in a private network behind a Tunnel (`tunnel` and `host`, optionally `path`): exactly one of the two.
  */
 export interface McpToolsetSpec {
   apiVersion: ApiVersion;
@@ -33,7 +33,16 @@ export interface McpToolsetSpec {
    * What this MCP server offers. Documentation only: it is not sent to the API.
    */
   description?: string;
-  url: HttpUrl;
+  url?: HttpUrl;
+  tunnel?: SpecName;
+  /**
+   * The server's host name below the tunnel's domain: one or more lower-case DNS labels (`db`, `mcp.db`). Only with `tunnel`.
+   */
+  host?: string;
+  /**
+   * The server's path, appended to the URL (`/mcp`). Only with `tunnel`; default none.
+   */
+  path?: string;
   server_name?: SpecName;
   default_permission_policy?: PermissionPolicy;
   /**

@@ -12,8 +12,9 @@ import { latestVersionPaths, multiagentParams, multiagentState } from "./agent-m
 import { archiveObject, listObjects, readObject, writeObject } from "./client.js";
 import { keyed, policyName, toJson } from "./comparable.js";
 import { metadataUpdate, userMetadata } from "./ownership.js";
-import { outputRef } from "./refs.js";
+import { isOutputRef, outputRef } from "./refs.js";
 import { desiredResource } from "./resource.js";
+import { toolsetsWithServerUrls } from "./tunnel.js";
 import type { ComparableState, Json, LiveResource, Provider, UpdateRequest } from "./types.js";
 
 type Obj = Record<string, unknown>;
@@ -159,7 +160,7 @@ export function agentState(agent: Obj): ComparableState {
     mcp_servers: keyed(
       (agent.mcp_servers ?? []) as Obj[],
       (s) => String(s.name),
-      (s) => String(s.url),
+      (s) => (isOutputRef(s.url) ? s.url : String(s.url)), // a tunnel's domain: known after apply
     ),
     tools: keyed((agent.tools ?? []) as Obj[], toolKey, toolState),
     // In order: a custom skill of the repository is known by id only once it exists (an `OutputRef` until then), so
@@ -199,7 +200,9 @@ export const agentProvider: Provider = {
   replaceOrder: "create-first",
   replaceOn: [],
   desired(specs) {
-    return specs.agents.map((spec) => {
+    return specs.agents.map((resolved) => {
+      // Toolsets behind a tunnel get their URL from the tunnel's domain (an OutputRef the engine resolves).
+      const spec = { ...resolved, toolsets: toolsetsWithServerUrls(resolved.toolsets) };
       const withRefs: AgentDesiredSpec =
         spec.multiagent === undefined ? spec : { ...spec, multiagent_param: multiagentParams(spec.multiagent) };
       return desiredResource({

@@ -7,6 +7,7 @@ import { credentialProvider } from "./credential.js";
 import { environmentProvider } from "./environment.js";
 import { memoryStoreProvider } from "./memory-store.js";
 import { skillProvider } from "./skill.js";
+import { tunnelProvider } from "./tunnel.js";
 import type { Provider, ResourceType } from "./types.js";
 import { vaultProvider } from "./vault.js";
 
@@ -17,6 +18,7 @@ export const PROVIDERS: readonly Provider[] = [
   credentialProvider,
   memoryStoreProvider,
   skillProvider,
+  tunnelProvider,
   agentProvider,
 ];
 

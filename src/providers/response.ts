@@ -32,7 +32,10 @@ export class UnexpectedResponseError extends Error {
   }
 }
 
-/** The id prefix of each resource type (SDK doc examples: `agent_011C…`, `env_011C…`, `vlt_011C…`, `vcrd_011C…`). */
+/**
+ * The id prefix of each resource type (SDK doc examples: `agent_011C…`, `env_011C…`, `vlt_011C…`, `vcrd_011C…`; a
+ * tunnel's `tnl_`: SDK `BetaTunnel.id`, "prefixed with `tnl_`").
+ */
 export const ID_PREFIX: Record<ResourceType, string> = {
   agent: "agent",
   environment: "env",
@@ -40,6 +43,7 @@ export const ID_PREFIX: Record<ResourceType, string> = {
   credential: "vcrd",
   memory_store: "memstore",
   skill: "skill",
+  tunnel: "tnl",
 };
 
 /** The largest response body read, in bytes (a page of 100 agents with long prompts is a few MiB). */
@@ -63,8 +67,15 @@ const objects = (required: string[] = [], properties: Record<string, unknown> = 
 });
 
 /**
+ * A DNS name as the API assigns tunnels (`BetaTunnel.domain`): labels of letters, digits and '-', at least two, at
+ * most 253 characters. Checked because it becomes part of agents' MCP server URLs.
+ */
+export const DOMAIN_PATTERN =
+  "^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$";
+
+/**
  * Fields of each type that `state()`, ownership and observe read, beyond `id`, `metadata` and `created_at`.
- * `noMetadata`: the type has no `metadata` field (SDK `BetaSkill`).
+ * `noMetadata`: the type has no `metadata` field (SDK `BetaSkill`, `BetaTunnel`).
  */
 const OBJECT_FIELDS: Record<
   ResourceType,
@@ -126,6 +137,11 @@ const OBJECT_FIELDS: Record<
     },
     noMetadata: true,
   },
+  tunnel: {
+    required: ["domain", "display_name"],
+    properties: { display_name: nullableString, domain: { type: "string", pattern: DOMAIN_PATTERN } },
+    noMetadata: true,
+  },
 };
 
 const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
@@ -180,11 +196,20 @@ function firstProblem(validate: ValidateFunction): string {
   return `${where}: ${sanitizeExcerpt(error.message ?? "is invalid", 200)}`;
 }
 
-/** What a response is checked as: a full object of a type (reads), an id reference (writes), or a list page. */
+/**
+ * What a response is checked as: a full object of a type (reads), an id reference (writes), a list page, or another
+ * answer (`custom`: a validator from `compileShape`, and what the answer is, for the message: "a tunnel token").
+ */
 export type Shape =
   | { kind: "object" | "ref"; type: ResourceType }
   | { kind: "page"; type: ResourceType; limit: number }
-  | { kind: "skill_version" };
+  | { kind: "skill_version" }
+  | { kind: "custom"; what: string; validate: ValidateFunction };
+
+/** A validator of an answer that is not a resource object (a tunnel token), for a `custom` shape. */
+export function compileShape(schema: Record<string, unknown>): ValidateFunction {
+  return ajv.compile(schema);
+}
 
 /** A page of a list: its items (each checked as a full object) and the cursor of the next page, if any. */
 export interface Page {
@@ -203,6 +228,12 @@ export function checkShape(body: unknown, shape: Shape, request: string): ApiObj
       throw new UnexpectedResponseError(request, `not a skill version: ${firstProblem(validateSkillVersion)}`);
     }
     return body as unknown as ApiObject;
+  }
+  if (shape.kind === "custom") {
+    if (!shape.validate(body)) {
+      throw new UnexpectedResponseError(request, `not ${shape.what}: ${firstProblem(shape.validate)}`);
+    }
+    return body as ApiObject;
   }
   const a = /^[aeiou]/.test(shape.type) ? "an" : "a";
   if (shape.kind === "page") {

@@ -11,7 +11,7 @@
 import { resolveRefs } from "../providers/refs.js";
 import { PROVIDERS } from "../providers/registry.js";
 import type { ComparableState, DesiredResource, LiveResource } from "../providers/types.js";
-import { diffState, type FieldChange, pathsOverlap } from "./diff.js";
+import { diffState, type FieldChange, pathsOverlap, UNKNOWN } from "./diff.js";
 import type { LiveState } from "./observe.js";
 
 /**
@@ -34,6 +34,12 @@ export interface SettledLive {
 
 const newestFirst = (a: LiveResource, b: LiveResource): number =>
   b.created_at.localeCompare(a.created_at) || b.id.localeCompare(a.id);
+
+/** The value of `output` (`id`, `version` or a provider output) of a live resource, if any. */
+function liveValue(resource: LiveResource | undefined, output: string) {
+  if (!resource) return undefined;
+  return output === "id" ? resource.id : output === "version" ? resource.version : resource.outputs?.[output];
+}
 
 /** True when `live` already holds `desired`'s state (a secret that cannot be read here does not count). */
 function matches(desired: DesiredResource, live: LiveResource): boolean {
@@ -83,22 +89,11 @@ export function settleDuplicates(desired: readonly DesiredResource[], live: Live
       );
     }
     const declared = desiredBy.get(address);
-    // References (an agent's custom skill id) read the live resources, so a claimant that holds them can match.
-    const wanted =
-      declared && declared.dependsOn.length > 0
-        ? {
-            ...declared,
-            state: resolveRefs(
-              declared.state,
-              (at, output) => {
-                const found = resources.get(at) ?? live.resources.get(at);
-                if (!found) return undefined;
-                return output === "id" ? found.id : output === "version" ? found.version : found.outputs?.[output];
-              },
-              null,
-            ).value,
-          }
-        : declared;
+    // References (a tunnel's domain in an agent's URL) compare as the live values they stand for.
+    const wanted = declared && {
+      ...declared,
+      state: resolveRefs(declared.state, (a, output) => liveValue(live.resources.get(a), output), UNKNOWN).value,
+    };
     const kept =
       guarded[0] ??
       (wanted ? candidates.find((r) => matches(wanted, r)) : undefined) ??

@@ -19,6 +19,8 @@ export interface OutputEntry {
   vault_id?: string;
   /** What else the kind publishes for references (`Provider.outputs`: a tunnel's `domain`). */
   outputs?: Record<string, Json>;
+  /** Tunnels only: the API-assigned domain (a toolset's `host` goes in front of it). */
+  domain?: string;
 }
 
 /** The outputs document (schemas/outputs.schema.json, `format_version` 1). */
@@ -34,6 +36,8 @@ export interface Outputs {
   memory_stores: Record<string, OutputEntry>;
   /** Skills by spec name. */
   skills: Record<string, OutputEntry>;
+  /** Tunnels by spec name, with their domain. */
+  tunnels: Record<string, OutputEntry>;
   /** Declared addresses with no live resource yet (apply has not created them). */
   pending: string[];
   /** Addresses the stack owns live but no spec declares any more (prune candidates); not in the maps above. */
@@ -50,7 +54,7 @@ function entry(live: LiveResource): OutputEntry {
     id: live.id,
     ...(live.version !== undefined ? { version: live.version } : {}),
     ...(live.type === "credential" && live.parentId ? { vault_id: live.parentId } : {}),
-    ...(live.outputs && Object.keys(live.outputs).length > 0 ? { outputs: live.outputs } : {}),
+    ...(typeof live.outputs?.domain === "string" ? { domain: live.outputs.domain } : {}),
   };
 }
 
@@ -74,6 +78,7 @@ export function buildOutputs(
     credentials: {},
     memory_stores: {},
     skills: {},
+    tunnels: {},
     pending: [],
     orphaned: [],
   };

@@ -222,21 +222,24 @@ function planExisting(
   const ownership: Record<string, string | null> = how.adopting
     ? ownershipMetadata(cx.options.stack, resource.name, lifecycleOf(resource))
     : {};
-  if (how.moved_from) ownership[OWNERSHIP_KEYS.name] = resource.name;
-  if (resource.protect !== live.protected) {
+  // A kind that cannot record ownership (tunnels) cannot record a rename or a lifecycle either: its spec is the only
+  // record (`previous_names` stays listed, `protect` holds while the spec says so), so neither is a change to write.
+  const records = providerFor(resource.type).recordsOwnership !== false;
+  if (how.moved_from && records) ownership[OWNERSHIP_KEYS.name] = resource.name;
+  if (records && resource.protect !== live.protected) {
     changes.push({ path: "protect", before: live.protected, after: resource.protect });
   }
-  if (resource.deleteOnPrune !== live.deleteOnPrune) {
+  if (records && resource.deleteOnPrune !== live.deleteOnPrune) {
     const word = (d: boolean) => (d ? "delete" : "archive");
     changes.push({ path: "on_prune", before: word(live.deleteOnPrune), after: word(resource.deleteOnPrune) });
   }
-  if (!how.adopting && lifecycleOf(resource) !== lifecycleOf(live)) {
+  if (records && !how.adopting && lifecycleOf(resource) !== lifecycleOf(live)) {
     ownership[OWNERSHIP_KEYS.lifecycle] = lifecycleOf(resource);
   }
   const writer = how.adopting ? undefined : lastWriter(live, cx.options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS);
   const outside = writer?.by === "outside" ? writer.evidence : undefined;
   if (outside) restoreSecrets(resource, changes, outside, cx);
-  if (changes.length === 0 && !how.adopting && !how.moved_from) return null;
+  if (changes.length === 0 && !how.adopting && (!how.moved_from || !records)) return null;
 
   const action: PlannedAction = {
     address: resource.address,

@@ -3,6 +3,7 @@ import { atPath, type DataPath, locate } from "./position.js";
 import { multiagentReferenceErrors, resolveMultiagent } from "./resolve-agent-multiagent.js";
 import { resolveMemoryStore } from "./resolve-memory-store.js";
 import { resolveAgentSkills, resolveSkill } from "./resolve-skill.js";
+import { resolveTunnel, toolsetTunnel } from "./resolve-tunnel.js";
 import { didYouMean } from "./suggest.js";
 import { readSystemFile } from "./system-file.js";
 import type {
@@ -51,6 +52,9 @@ export function parseSecretRef(ref: string): SecretRef {
  * - two toolsets of one agent with the same `server_name` (the API wants unique `mcp_servers[].name`);
  * - an agent's `multiagent:` naming no Agent spec, or calls forming a cycle (see `resolve-agent-multiagent.ts`);
  * - a credential whose `toolset` URL and `mcp_server_url` disagree, or that names no MCP server at all;
+ * - a credential whose `toolset` URL and `mcp_server_url` disagree, or that names no MCP server at all, or names a
+ *   toolset behind a tunnel (its URL is known only after apply);
+ * - a toolset's `tunnel` naming no Tunnel spec, a Tunnel with `on_prune: delete` (see `resolve-tunnel.ts`);
  * - `system_file` outside the repository, missing, not a file, not UTF-8 text, or longer than the API's 100,000
  *   characters (see `readSystemFile`);
  * - an agent with more than 256 tools across its toolsets (`MAX_TOOLS`, `toolCount`);
@@ -95,7 +99,16 @@ export async function resolveSpecs(
   const renameErrors = previousNameErrors(unique, declared);
   const callErrors = multiagentReferenceErrors(unique, declared.get("Agent") ?? new Set(), skipped);
   const skills: ResolvedSkill[] = [];
-  const result: DesiredSpecs = { agents: [], environments: [], vaults: [], toolsets: [], memory_stores: [], skills };
+  const tunnels: NonNullable<DesiredSpecs["tunnels"]> = [];
+  const result: DesiredSpecs = {
+    agents: [],
+    environments: [],
+    vaults: [],
+    toolsets: [],
+    memory_stores: [],
+    skills,
+    tunnels,
+  };
   const toolsets = new Map<string, ResolvedMcpToolset>();
   const refs: References = {
     toolsets,
@@ -105,7 +118,7 @@ export async function resolveSpecs(
   };
   for (const spec of unique) {
     if (spec.kind !== "McpToolset") continue;
-    const toolset = collect(errors, resolveToolset(spec));
+    const toolset = collect(errors, resolveToolset(spec, declared.get("Tunnel") ?? new Set(), skipped));
     if (toolset) toolsets.set(toolset.name, toolset);
     else skipped.add(`McpToolset/${spec.spec.name}`);
   }
@@ -134,6 +147,7 @@ export async function resolveSpecs(
       push(result.agents, collect(errors, { ...outcome, errors: [...outcome.errors, ...calls] }));
     }
     if (spec.kind === "Skill") push(skills, collect(errors, agentOutcomes[i] as Outcome<ResolvedSkill>));
+    if (spec.kind === "Tunnel") push(tunnels, collect(errors, resolveTunnel(spec)));
   }
   for (const list of Object.values(result) as Array<Array<{ name: string }>>) {
     list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -281,8 +295,14 @@ function metadataOf(metadata: Record<string, string | undefined> | undefined): R
   return out;
 }
 
-function resolveToolset(spec: Extract<ValidatedSpec, { kind: "McpToolset" }>): Outcome<ResolvedMcpToolset> {
+function resolveToolset(
+  spec: Extract<ValidatedSpec, { kind: "McpToolset" }>,
+  declaredTunnels: ReadonlySet<string>,
+  skipped: ReadonlySet<string>,
+): Outcome<ResolvedMcpToolset> {
   const s = spec.spec;
+  const invalidTunnels = new Set([...declaredTunnels].filter((name) => skipped.has(`Tunnel/${name}`)));
+  const behind = toolsetTunnel(spec, declaredTunnels, invalidTunnels);
   const defaultPolicy = s.default_permission_policy ?? DEFAULT_PERMISSION_POLICY;
   const errors = repeats(s.tools ?? [], (t) => t.name).map(({ index, first }) =>
     errorAt(
@@ -291,6 +311,8 @@ function resolveToolset(spec: Extract<ValidatedSpec, { kind: "McpToolset" }>): O
       `tool "${s.tools?.[index]?.name}" is listed twice (first at line ${lineOf(spec, ["tools", first])})`,
     ),
   );
+  errors.push(...behind.errors);
+  if (behind.skip) return { errors }; // its Tunnel is invalid: the toolset is left out, like what refers to it
   const tools: ToolsetTool[] | null = s.tools
     ? s.tools
         .map((t) => ({ name: t.name, permission_policy: t.permission_policy ?? defaultPolicy }))
@@ -301,7 +323,8 @@ function resolveToolset(spec: Extract<ValidatedSpec, { kind: "McpToolset" }>): O
     value: {
       name: s.name,
       server_name: s.server_name ?? s.name,
-      url: s.url,
+      url: s.url ?? null,
+      ...(behind.tunnel ? { tunnel: behind.tunnel } : {}),
       tools,
       default_permission_policy: defaultPolicy,
       source: spec.document.location,
@@ -396,6 +419,16 @@ function mcpServerUrl(
       const hint = didYouMean(auth.toolset, refs.declaredToolsets);
       errors.push(errorAt(spec, [...path, "toolset"], `unknown McpToolset "${auth.toolset}"${hint}`));
     }
+    return undefined;
+  }
+  if (toolset.url === null) {
+    errors.push(
+      errorAt(
+        spec,
+        [...path, "toolset"],
+        `the toolset "${toolset.name}" is behind tunnel "${toolset.tunnel?.name}", whose URL is known only after apply; a credential cannot name it yet: remove \`toolset\` and set \`mcp_server_url\` to the server's URL once the tunnel exists`,
+      ),
+    );
     return undefined;
   }
   if (auth.mcp_server_url !== undefined && !sameUrl(auth.mcp_server_url, toolset.url)) {

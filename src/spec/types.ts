@@ -8,10 +8,18 @@
  */
 
 /** The spec kinds a repository may declare (the `kind:` field of a document). */
-export type SpecKind = "Agent" | "Environment" | "Vault" | "McpToolset" | "MemoryStore" | "Skill";
+export type SpecKind = "Agent" | "Environment" | "Vault" | "McpToolset" | "MemoryStore" | "Skill" | "Tunnel";
 
 /** Every spec kind, in the order validate reports and resolve processes them. */
-export const SPEC_KINDS: readonly SpecKind[] = ["McpToolset", "Environment", "Vault", "MemoryStore", "Skill", "Agent"];
+export const SPEC_KINDS: readonly SpecKind[] = [
+  "McpToolset",
+  "Environment",
+  "Vault",
+  "MemoryStore",
+  "Skill",
+  "Agent",
+  "Tunnel",
+];
 
 /** The format version every document declares in `apiVersion:`. */
 export const API_VERSION = "reconcile/v1";
@@ -56,6 +64,19 @@ export interface ToolsetTool {
 }
 
 /**
+ * Where a toolset's MCP server is when it sits behind a `Tunnel`: its URL is `https://<host>.<domain><path>`, the
+ * tunnel's API-assigned `domain` known only once the tunnel exists (built by `tunnelServerUrl`, src/providers/tunnel.ts).
+ */
+export interface ToolsetTunnel {
+  /** The Tunnel spec name. */
+  name: string;
+  /** DNS labels below the tunnel's domain (`db`). */
+  host: string;
+  /** The URL path, `""` for none (`/mcp`). */
+  path: string;
+}
+
+/**
  * A resolved `McpToolset` spec: one MCP server and what an agent may call on it. It has no API resource of its own;
  * each agent that names it gets an `mcp_servers` entry and an `mcp_toolset` tool generated from it.
  */
@@ -63,7 +84,10 @@ export interface ResolvedMcpToolset {
   name: string;
   /** `mcp_servers[].name` in the API; defaults to the spec name. */
   server_name: string;
-  url: string;
+  /** The server's URL; null when the server is behind a tunnel (`tunnel`), whose domain is known only after apply. */
+  url: string | null;
+  /** Set instead of `url` for a server behind a Tunnel. */
+  tunnel?: ToolsetTunnel;
   /** The allowlist. `null` means every tool of the server, with `default_permission_policy`. */
   tools: ToolsetTool[] | null;
   /** Policy for tools the allowlist does not name (only relevant when `tools` is null). Default `always_ask`. */
@@ -224,6 +248,20 @@ export interface ResolvedMemoryStore {
 }
 
 /**
+ * A resolved `Tunnel` spec (SDK `TunnelCreateParams`). `display_name` defaults to the spec name. The API can neither
+ * update nor delete a tunnel: `on_prune` is always `archive`.
+ */
+export interface ResolvedTunnel {
+  kind: "Tunnel";
+  name: string;
+  display_name: string;
+  protect: boolean;
+  on_prune: "archive";
+  previous_names: string[];
+  source: SourceLocation;
+}
+
+/**
  * A resolved `Skill` spec: the folder read, checked and ready to upload (`src/providers/skill-content.ts`).
  * `display_name` defaults to the spec name; reconcile's ownership marker is added by the provider.
  */
@@ -253,4 +291,6 @@ export interface DesiredSpecs {
   memory_stores?: ResolvedMemoryStore[];
   /** Absent is the same as none (resolve always sets it). */
   skills?: ResolvedSkill[];
+  /** Absent where a caller builds specs without tunnels (tests); `resolveSpecs` always sets it. */
+  tunnels?: ResolvedTunnel[];
 }

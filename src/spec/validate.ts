@@ -8,6 +8,7 @@ import type {
   McpToolsetSpec,
   MemoryStoreSpec,
   SkillSpec,
+  TunnelSpec,
   VaultSpec,
 } from "../generated/index.js";
 import { describeAjvErrors, type Problem } from "./ajv-messages.js";
@@ -23,6 +24,7 @@ export type ValidatedSpec =
   | { kind: "Environment"; spec: EnvironmentSpec; document: LoadedDocument }
   | { kind: "McpToolset"; spec: McpToolsetSpec; document: LoadedDocument }
   | { kind: "Skill"; spec: SkillSpec; document: LoadedDocument }
+  | { kind: "Tunnel"; spec: TunnelSpec; document: LoadedDocument }
   | { kind: "Vault"; spec: VaultSpec; document: LoadedDocument }
   | { kind: "MemoryStore"; spec: MemoryStoreSpec; document: LoadedDocument };
 

@@ -90,8 +90,8 @@ describe("the benchmark", () => {
     });
     expect(result.checks.filter((c) => !c.pass)).toEqual([]);
     const noop = result.steps.noop_plan;
-    // 1 page each of agents, environments, vaults and skills, and one credential list per vault.
-    expect(noop.min?.requests).toBe(3 + 2 + 1);
+    // 1 page each of agents, environments, vaults, skills and tunnels, and one credential list per vault.
+    expect(noop.min?.requests).toBe(4 + 2 + 1);
     expect(noop.requests).toBeLessThanOrEqual(Math.floor(1.2 * (noop.min?.requests ?? 0)));
     expect(result.steps.change_apply.requests).toBe(2);
   });

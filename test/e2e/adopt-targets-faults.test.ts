@@ -150,7 +150,10 @@ describe("targets", () => {
     const agentSpec = join(dir, "agents", "ops-agent.yaml");
     await writeFile(agentSpec, (await readFile(agentSpec, "utf8")).replace("id: claude-opus-4-7", "id: ${var:model}"));
     const toolset = join(dir, "toolsets", "internal-db.yaml");
-    await writeFile(toolset, (await readFile(toolset, "utf8")).replace(/^url: .*$/m, "url: ${var:db_url}"));
+    await writeFile(
+      toolset,
+      (await readFile(toolset, "utf8")).replace(/^tunnel: .*\nhost: .*\npath: .*$/m, "url: ${var:db_url}"),
+    );
 
     expect((await runCli(["validate", "--dir", dir], env)).stdout).toContain("Valid for targets staging, prod");
     expect((await runCli(["apply", "--auto-approve", "--dir", dir], env)).code).toBe(0);

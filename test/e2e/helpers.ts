@@ -15,6 +15,7 @@ export const FLEET = [
   "vaults",
   "toolsets",
   "memory-stores",
+  "tunnels",
   "prompts",
   "skills",
   "reconcile.yaml",

@@ -7,6 +7,7 @@ import type Anthropic from "@anthropic-ai/sdk";
 import { expect } from "vitest";
 import { ownershipMetadata } from "../../src/providers/ownership.js";
 import { parseSkillLabel, SKILLS_BETAS } from "../../src/providers/skill.js";
+import { tunnelMetadata } from "../../src/providers/tunnel.js";
 import { type CliResult, REPO } from "./helpers.js";
 
 /** A CLI run we can watch and kill. */
@@ -69,6 +70,7 @@ export async function ownedCounts(client: Anthropic): Promise<Map<string, number
     if (owner) count("skill", ownershipMetadata(owner.stack, owner.name));
   }
   for await (const m of client.beta.memoryStores.list({ limit: 100 })) count("memory_store", m.metadata);
+  for await (const t of client.beta.tunnels.list({ limit: 100 })) count("tunnel", tunnelMetadata(t as never));
   return counts;
 }
 

@@ -106,7 +106,7 @@ describe("prune and protect", () => {
       "apiVersion: reconcile/v1\nkind: Environment\nname: guarded\nconfig:\n  type: cloud\n",
     );
     expect((await cli(["apply", "--auto-approve"])).code).toBe(0); // protection off
-    for (const folder of ["agents", "environments", "vaults", "toolsets", "memory-stores"])
+    for (const folder of ["agents", "environments", "vaults", "toolsets", "memory-stores", "tunnels"])
       await rm(join(dir, folder), { recursive: true });
     const refused = await cli(["plan", "--prune"]);
     expect(refused.code).toBe(1);
@@ -171,5 +171,5 @@ describe("two stacks in one workspace", () => {
         .sort(),
     ).toEqual(["email-meeting-manager", "export-support", "ops-agent"]);
     expect((await runCli(["plan", "--detailed-exitcode", "--dir", a], env)).code).toBe(0);
-  }, 120_000);
+  }, 120_000); // seven CLI runs: slow on a loaded 2-core machine
 });

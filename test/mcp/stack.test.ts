@@ -19,6 +19,7 @@ function observed(agents: Record<string, { id: string; version: number; model?: 
     credentials: { "mail/token": { id: "vcrd_1", vault_id: "vlt_1" } },
     memory_stores: { notes: { id: "memstore_1" } },
     skills: {},
+    tunnels: {},
     pending: [],
     orphaned: [],
   };

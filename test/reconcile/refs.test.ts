@@ -198,8 +198,9 @@ describe("applying references (emulator, SDK)", () => {
   let dir: string;
   let client: Anthropic;
   let agents: DesiredResource[];
-  // The fleet's skills, which an agent names: always part of the desired state below.
-  let skills: DesiredResource[];
+  // What the agents refer to besides each other: the fleet's skills (an agent names one) and tunnel corp (ops-agent's
+  // toolset is behind it). Always part of the desired state below.
+  let support: DesiredResource[];
   const ctx: ProviderContext = { stack: "refs", secrets: envSecrets({}) };
 
   beforeAll(async () => {
@@ -208,7 +209,7 @@ describe("applying references (emulator, SDK)", () => {
     client = new Anthropic({ apiKey: "k", baseURL: emulator.url, maxRetries: 0 });
     const project = await loadSpecs(dir);
     agents = desiredResources(project.specs, ctx).filter((d) => d.type === "agent");
-    skills = desiredResources(project.specs, ctx).filter((d) => d.type === "skill");
+    support = desiredResources(project.specs, ctx).filter((d) => d.type === "skill" || d.type === "tunnel");
   });
   afterAll(async () => {
     await emulator.close();
@@ -216,15 +217,15 @@ describe("applying references (emulator, SDK)", () => {
   });
 
   const run = async (agentsOnly: DesiredResource[]): Promise<Plan> => {
-    const desired = [...skills, ...agentsOnly];
+    const desired = [...agentsOnly, ...support];
     const live = await observe(client, ctx);
     const plan = buildPlan(desired, live, { stack: ctx.stack, target: "t" });
     const result = await applyPlan(client, plan, desired, live, ctx);
     expect(result.outcomes.filter((o) => o.status !== "done")).toEqual([]);
     return plan;
   };
-  const replan = async (agentsOnly: DesiredResource[]) =>
-    buildPlan([...skills, ...agentsOnly], await observe(client, ctx), { stack: ctx.stack, target: "t" });
+  const replan = async (desired: DesiredResource[]) =>
+    buildPlan([...desired, ...support], await observe(client, ctx), { stack: ctx.stack, target: "t" });
   const metadataOf = async (name: string) => {
     for await (const agent of client.beta.agents.list()) {
       if (agent.metadata["reconcile/name"] === name) {

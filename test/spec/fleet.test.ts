@@ -7,7 +7,7 @@ import { loadProject } from "../../src/spec/index.js";
 import { FIXTURE_ROOT } from "./helpers.js";
 
 /** The fleet's folders, copied so that YAML elsewhere in the repository (other tests' fixtures) cannot interfere. */
-const FLEET = ["agents", "environments", "memory-stores", "prompts", "skills", "toolsets", "vaults"];
+const FLEET = ["agents", "environments", "memory-stores", "prompts", "skills", "toolsets", "tunnels", "vaults"];
 
 describe("the test fleet (a copy of the example)", async () => {
   const root = await mkdtemp(path.join(tmpdir(), "reconcile-fleet-"));
@@ -33,6 +33,7 @@ describe("the test fleet (a copy of the example)", async () => {
       "toolsets/internal-db.yaml",
       "toolsets/support-desk.yaml",
       "toolsets/workspace-mail-calendar.yaml",
+      "tunnels/corp.yaml",
       "vaults/email-meeting-manager.yaml",
     ]);
     expect(specs.agents.map((a) => a.name)).toEqual(["email-meeting-manager", "export-support", "ops-agent"]);
@@ -54,6 +55,7 @@ describe("the test fleet (a copy of the example)", async () => {
       skills: "skill",
       "memory-stores": "memory-store",
       toolsets: "mcp-toolset",
+      tunnels: "tunnel",
       vaults: "vault",
     };
     for (const file of project.files) {

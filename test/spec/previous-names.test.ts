@@ -106,7 +106,7 @@ describe("previous_names", () => {
     ).toEqual([
       "a.yaml:5:18: Agent/a: previous_names[0]: must be 1-64 lowercase letters, digits and '-', starting and ending with a letter or digit",
       'a.yaml:5:31: Agent/a: previous_names: "x" is listed twice (items 2 and 3)',
-      't.yaml:5:1: McpToolset/t: unknown field "previous_names" (allowed: apiVersion, kind, name, description, url, server_name, default_permission_policy, tools)',
+      't.yaml:5:1: McpToolset/t: unknown field "previous_names" (allowed: apiVersion, kind, name, description, url, tunnel, host, path, server_name, default_permission_policy, tools)',
     ]);
   });
 });

@@ -40,6 +40,7 @@ describe("loadProject", () => {
       toolsets: [expect.objectContaining({ name: "ok" })],
       memory_stores: [],
       skills: [],
+      tunnels: [],
     });
     expect(files).toEqual([
       "agents/a.yaml",
@@ -52,7 +53,7 @@ describe("loadProject", () => {
 
   test("an empty repository has no specs and no errors", async () => {
     expect(await loadProject(await writeRepo({}))).toEqual({
-      specs: { agents: [], environments: [], vaults: [], toolsets: [], memory_stores: [], skills: [] },
+      specs: { agents: [], environments: [], vaults: [], toolsets: [], memory_stores: [], skills: [], tunnels: [] },
       errors: [],
       files: [],
     });

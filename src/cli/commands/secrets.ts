@@ -5,6 +5,7 @@
  *   secret fingerprint differs from the variables' values (or that do not exist yet), and nothing else, under the
  *   apply lock; one line per credential (rotated / unchanged / created / skipped / failed, with durations, never a
  *   value); other pending changes in one line. Exit 0 all good, 1 if any credential failed or was skipped.
+ *   With `--tunnels [NAME...]`, rotates tunnel connector tokens instead (`runRotateTunnels`, commands/tunnel.ts).
  * - `status [--json]`: every declared credential's secret health (`secretHealth`: due after `rotation.max_age`,
  *   `mcp_oauth` expiring within 24 h or expired). Exit 0 all fine, 2 some need a rotation, 1 error.
  * - `check [--json]`: the API's OAuth validation of every live `mcp_oauth` credential (valid / invalid / unknown with
@@ -25,6 +26,7 @@ import { type PreparedPlan, preparePlan } from "../../reconcile/workflow.js";
 import { withLockedProject } from "../apply-lock.js";
 import type { Output } from "../output.js";
 import { type ProjectFlags, projectOptions, withProject } from "../session.js";
+import { runRotateTunnels } from "./tunnel.js";
 
 /** Flags of `secrets rotate`. */
 export interface RotateFlags extends ProjectFlags {
@@ -33,6 +35,8 @@ export interface RotateFlags extends ProjectFlags {
   json?: boolean;
   /** `--lock-timeout`, in ms. */
   lockTimeout?: number;
+  /** `--tunnels [NAME...]`: rotate tunnel tokens instead (`true`: every declared tunnel). */
+  tunnels?: string[] | boolean;
 }
 
 /** Flags of `secrets status` and `secrets check`. */
@@ -83,6 +87,15 @@ function results(entries: readonly RotationEntry[], outcomes: readonly ApplyOutc
 
 /** Runs `secrets rotate` and returns the exit code. */
 export function runRotate(flags: RotateFlags, output: Output): Promise<number> {
+  if (flags.tunnels !== undefined) {
+    if (flags.only || flags.force) {
+      output.err(
+        "Error: --tunnels rotates tunnel tokens only; --only and --force are for credentials. Run them apart.\n",
+      );
+      return Promise.resolve(1);
+    }
+    return runRotateTunnels(Array.isArray(flags.tunnels) ? flags.tunnels : [], flags, output);
+  }
   const lock = { operation: "secrets rotate", timeoutMs: flags.lockTimeout ?? 0 };
   return withLockedProject(flags, output, lock, async (project, connection, signal) => {
     // Rotation reads the real variables, also with --local: a placeholder is nothing to rotate.
@@ -237,6 +250,10 @@ export function secretsCommand(output: Output, setExit: (code: number) => void):
         .option("--only <vault/credential...>", "only these credentials (repeat, or separate with commas)", collect)
         .option("--force", "rewrite secrets whose fingerprint matches too (a broker that reissues the same token)")
         .option("--json", "print only the results as JSON")
+        .option(
+          "--tunnels [name...]",
+          "rotate the connector tokens of these tunnels (every declared tunnel without names) instead of credential secrets; prints only the new token ids",
+        )
         .option(
           "--lock-timeout <duration>",
           "wait this long for the stack's lock (0, 30s, 5m, 1h; default 0)",

@@ -122,6 +122,7 @@ export class ToolsetCatalog {
   ) {
     this.names = new NameBook(existing.map((t) => t.name));
     for (const t of existing) {
+      if (t.url === null) continue; // behind a tunnel: its URL is not known here, so no live server matches it
       this.entries.push({
         name: t.name,
         server_name: t.server_name,
