@@ -3,9 +3,10 @@ import { randomBytes } from "node:crypto";
 /**
  * Resource id prefixes, as in the SDK's doc examples (`agent_011CZkYpogX7uDKUyvBTophP`,
  * `env_011CZkZ9X2dpNyB7HsEFoRfW`, `vlt_011CZkZDLs7fYzm1hXNPeRjv`, `vcrd_011CZkZEMt8gZan2iYPQfSkw`,
- * `sesn_011CZkZAtmR3yMPDzynEDxu7`) plus `sevt_` for session events and `req_` for request ids.
+ * `sesn_011CZkZAtmR3yMPDzynEDxu7`, `depl_011CZkZcDH3vPqd7xnEfwTai`, and `drun_` from the SDK's deployment run doc) plus
+ * `sevt_` for session events and `req_` for request ids.
  */
-export type IdPrefix = "agent" | "env" | "vlt" | "vcrd" | "sesn" | "sevt" | "req";
+export type IdPrefix = "agent" | "env" | "vlt" | "vcrd" | "sesn" | "sevt" | "req" | "depl" | "drun";
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 

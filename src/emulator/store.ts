@@ -2,6 +2,8 @@ import { createHmac, randomBytes } from "node:crypto";
 import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { BetaManagedAgentsAgent } from "@anthropic-ai/sdk/resources/beta/agents/agents.js";
+import type { BetaManagedAgentsDeploymentRun } from "@anthropic-ai/sdk/resources/beta/deployment-runs.js";
+import type { BetaManagedAgentsDeployment } from "@anthropic-ai/sdk/resources/beta/deployments.js";
 import type { BetaEnvironment } from "@anthropic-ai/sdk/resources/beta/environments/environments.js";
 import type { BetaManagedAgentsSessionEvent } from "@anthropic-ai/sdk/resources/beta/sessions/events.js";
 import type { BetaManagedAgentsSession } from "@anthropic-ai/sdk/resources/beta/sessions/sessions.js";
@@ -109,6 +111,10 @@ export interface Workspace {
   vaults: Map<string, BetaManagedAgentsVault>;
   credentials: Map<string, CredentialRecord>;
   sessions: Map<string, SessionRecord>;
+  /** Deployments (`deployments.ts`), stored as returned except `schedule.upcoming_runs_at`, computed when read. */
+  deployments: Map<string, BetaManagedAgentsDeployment>;
+  /** Deployment runs (`deployments.ts`): append-only records of each run. */
+  deploymentRuns: Map<string, BetaManagedAgentsDeploymentRun>;
   /** The digest the store keeps of a secret value (`Store.sealSecret`); not part of the state file. */
   sealSecret: (value: string) => string;
 }
@@ -131,6 +137,10 @@ export interface StateFileV1 {
       credentials: CredentialRecord[];
       /** Absent in files written before sessions existed. */
       sessions?: SessionRecord[];
+      /** Absent in files written before deployments existed. */
+      deployments?: BetaManagedAgentsDeployment[];
+      /** Absent in files written before deployments existed. */
+      deployment_runs?: BetaManagedAgentsDeploymentRun[];
     }
   >;
 }
@@ -142,6 +152,8 @@ function emptyWorkspace(sealSecret: (value: string) => string): Workspace {
     vaults: new Map(),
     credentials: new Map(),
     sessions: new Map(),
+    deployments: new Map(),
+    deploymentRuns: new Map(),
     sealSecret,
   };
 }
@@ -195,6 +207,17 @@ function readWorkspace(raw: unknown, name: string, sealSecret: (value: string) =
     if (!isObj(item) || !hasId(item.session) || !Array.isArray(item.events) || !isObj(item.script))
       return `workspace ${JSON.stringify(name)}: sessions[${i}] is not a session record`;
     ws.sessions.set(item.session.id, item as unknown as SessionRecord);
+  }
+  for (const [section, map] of [
+    ["deployments", ws.deployments],
+    ["deployment_runs", ws.deploymentRuns],
+  ] as const) {
+    const list = raw[section] ?? [];
+    if (!Array.isArray(list)) return `workspace ${JSON.stringify(name)}: "${section}" is not an array`;
+    for (const [i, item] of list.entries()) {
+      if (!hasId(item)) return `workspace ${JSON.stringify(name)}: ${section}[${i}] has no id`;
+      (map as Map<string, unknown>).set(item.id, item);
+    }
   }
   return ws;
 }
@@ -300,6 +323,8 @@ export class Store {
         vaults: [...ws.vaults.values()],
         credentials: [...ws.credentials.values()],
         sessions: [...ws.sessions.values()],
+        deployments: [...ws.deployments.values()],
+        deployment_runs: [...ws.deploymentRuns.values()],
       };
     }
     return { format: STATE_FORMAT, version: STATE_VERSION, workspaces };

@@ -1,5 +1,6 @@
 import type { agent, vault } from "../generated/index.js";
 import { atPath, type DataPath, locate } from "./position.js";
+import { resolveDeployment } from "./resolve-deployment.js";
 import { didYouMean } from "./suggest.js";
 import { readSystemFile } from "./system-file.js";
 import type {
@@ -88,7 +89,7 @@ export async function resolveSpecs(
   }
 
   const renameErrors = previousNameErrors(unique, declared);
-  const result: DesiredSpecs = { agents: [], environments: [], vaults: [], toolsets: [] };
+  const result: DesiredSpecs = { agents: [], environments: [], vaults: [], toolsets: [], deployments: [] };
   const toolsets = new Map<string, ResolvedMcpToolset>();
   const refs: References = { toolsets, declaredToolsets: declared.get("McpToolset") ?? new Set(), skipped };
   for (const spec of unique) {
@@ -112,6 +113,16 @@ export async function resolveSpecs(
     if (spec.kind === "Environment") push(result.environments, collect(errors, resolveEnvironment(spec)));
     if (spec.kind === "Vault") push(result.vaults, collect(errors, resolveVault(spec, refs)));
     if (spec.kind === "Agent") push(result.agents, collect(errors, agentOutcomes[i] as Outcome<ResolvedAgent>));
+  }
+  // Deployments refer to the kinds above by name: resolved after them (src/spec/resolve-deployment.ts).
+  const resolved = new Map<SpecKind, Set<string>>([
+    ["Agent", new Set(result.agents.map((a) => a.name))],
+    ["Environment", new Set(result.environments.map((e) => e.name))],
+    ["Vault", new Set(result.vaults.map((v) => v.name))],
+  ]);
+  for (const spec of unique) {
+    if (spec.kind !== "Deployment" || renameErrors.has(spec)) continue;
+    push(result.deployments, collect(errors, resolveDeployment(spec, { resolved, declared })));
   }
   for (const list of Object.values(result) as Array<Array<{ name: string }>>) {
     list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -36,7 +36,14 @@ const env = (config: ResolvedEnvironment["config"]): ResolvedEnvironment => ({
 });
 
 function specs(overrides: Partial<DesiredSpecs> = {}): DesiredSpecs {
-  return { agents: [], environments: [env({ type: "cloud" })], vaults: [vaultSpec()], toolsets: [], ...overrides };
+  return {
+    agents: [],
+    environments: [env({ type: "cloud" })],
+    vaults: [vaultSpec()],
+    toolsets: [],
+    deployments: [],
+    ...overrides,
+  };
 }
 
 function desired(s: DesiredSpecs, c: ProviderContext): DesiredResource[] {

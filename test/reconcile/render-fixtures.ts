@@ -72,6 +72,7 @@ const specs = (agents: ResolvedAgent[]): DesiredSpecs => ({
   environments: [],
   vaults: [vaultSpec()],
   toolsets: [],
+  deployments: [],
 });
 
 /**

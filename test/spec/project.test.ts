@@ -50,7 +50,7 @@ describe("loadProject", () => {
 
   test("an empty repository has no specs and no errors", async () => {
     expect(await loadProject(await writeRepo({}))).toEqual({
-      specs: { agents: [], environments: [], vaults: [], toolsets: [] },
+      specs: { agents: [], environments: [], vaults: [], toolsets: [], deployments: [] },
       errors: [],
       files: [],
     });
