@@ -87,8 +87,10 @@ export function timeZoneProblem(timezone: string): string | undefined {
 
 /**
  * The next `count` times the schedule fires after `from` (exclusive), as Dates (UTC instants), computed in the
- * schedule's time zone. Literal wall-clock matching, as the API describes it (SDK `BetaManagedAgentsCronScheduleParams`):
- * a time skipped by a daylight-saving change does not fire that day.
+ * schedule's time zone ("Literal wall-clock matching in the configured timezone", SDK
+ * `BetaManagedAgentsCronScheduleParams`). Around daylight-saving changes croner behaves like classic cron: a time that
+ * occurs twice fires at its first occurrence, a time skipped by the change fires right after the gap (02:30 on the
+ * night clocks jump from 02:00 to 03:00 fires at 03:00). The API does not document its choice there.
  * @throws Error when the expression or the zone is invalid (check them first with `cronExpressionProblem` and
  *   `timeZoneProblem`)
  */
