@@ -4,12 +4,19 @@
  */
 import { agentProvider } from "./agent.js";
 import { credentialProvider } from "./credential.js";
+import { deploymentProvider } from "./deployment.js";
 import { environmentProvider } from "./environment.js";
 import type { Provider, ResourceType } from "./types.js";
 import { vaultProvider } from "./vault.js";
 
 /** Every provider, parents before children. */
-export const PROVIDERS: readonly Provider[] = [environmentProvider, vaultProvider, credentialProvider, agentProvider];
+export const PROVIDERS: readonly Provider[] = [
+  environmentProvider,
+  vaultProvider,
+  credentialProvider,
+  agentProvider,
+  deploymentProvider,
+];
 
 /** The provider of `type`. @throws Error for an unknown type (a bug, not user input). */
 export function providerFor(type: ResourceType): Provider {

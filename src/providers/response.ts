@@ -32,12 +32,16 @@ export class UnexpectedResponseError extends Error {
   }
 }
 
-/** The id prefix of each resource type (SDK doc examples: `agent_011C…`, `env_011C…`, `vlt_011C…`, `vcrd_011C…`). */
+/**
+ * The id prefix of each resource type (SDK doc examples: `agent_011C…`, `env_011C…`, `vlt_011C…`, `vcrd_011C…`,
+ * `depl_011C…`).
+ */
 export const ID_PREFIX: Record<ResourceType, string> = {
   agent: "agent",
   environment: "env",
   vault: "vlt",
   credential: "vcrd",
+  deployment: "depl",
 };
 
 /** The largest response body read, in bytes (a page of 100 agents with long prompts is a few MiB). */
@@ -88,6 +92,29 @@ const OBJECT_FIELDS: Record<ResourceType, { required: string[]; properties: Reco
     },
   },
   vault: { required: ["display_name"], properties: { display_name: { type: "string" } } },
+  deployment: {
+    required: ["name", "agent", "environment_id", "initial_events", "status"],
+    properties: {
+      name: { type: "string" },
+      description: nullableString,
+      agent: {
+        type: "object",
+        required: ["id", "version"],
+        properties: { id: { type: "string" }, version: { type: "integer", minimum: 1 } },
+      },
+      environment_id: { type: "string" },
+      vault_ids: { type: "array", items: { type: "string" } },
+      resources: objects(["type"], { type: { type: "string" } }),
+      initial_events: objects(["type"], { type: { type: "string" } }),
+      budget: { type: ["object", "null"] },
+      schedule: {
+        type: ["object", "null"],
+        required: ["expression", "timezone"],
+        properties: { expression: { type: "string" }, timezone: { type: "string" } },
+      },
+      status: { enum: ["active", "paused"] },
+    },
+  },
   credential: {
     required: ["auth"],
     properties: {
@@ -133,6 +160,37 @@ const VALIDATORS = Object.fromEntries(
   }),
 ) as Record<ResourceType, { object: ValidateFunction; ref: ValidateFunction }>;
 
+/**
+ * Objects that are not resources of a kind but that commands read: a deployment run (SDK
+ * `BetaManagedAgentsDeploymentRun`, id `drun_…`), checked for the fields `reconcile deploy` prints.
+ */
+const RECORD_VALIDATORS = {
+  deployment_run: ajv.compile({
+    type: "object",
+    required: ["id", "deployment_id", "created_at", "agent", "trigger_context"],
+    properties: {
+      id: { type: "string", pattern: "^drun_[A-Za-z0-9_-]{1,128}$" },
+      deployment_id: { type: "string" },
+      created_at: { type: "string" },
+      session_id: nullableString,
+      error: {
+        type: ["object", "null"],
+        required: ["type"],
+        properties: { type: { type: "string" }, message: { type: "string" } },
+      },
+      agent: {
+        type: "object",
+        required: ["id", "version"],
+        properties: { id: { type: "string" }, version: { type: "integer" } },
+      },
+      trigger_context: { type: "object", required: ["type"], properties: { type: { type: "string" } } },
+    },
+  }),
+} as const;
+
+/** The records `RECORD_VALIDATORS` knows. */
+export type RecordKind = keyof typeof RECORD_VALIDATORS;
+
 const validatePage = ajv.compile({
   type: "object",
   required: ["data"],
@@ -150,7 +208,9 @@ function firstProblem(validate: ValidateFunction): string {
 /** What a response is checked as: a full object of a type (reads), an id reference (writes), or a list page. */
 export type Shape =
   | { kind: "object" | "ref"; type: ResourceType }
-  | { kind: "page"; type: ResourceType; limit: number };
+  | { kind: "page"; type: ResourceType; limit: number }
+  | { kind: "record"; record: RecordKind }
+  | { kind: "records"; record: RecordKind; limit: number };
 
 /** A page of a list: its items (each checked as a full object) and the cursor of the next page, if any. */
 export interface Page {
@@ -164,6 +224,7 @@ export interface Page {
  * @throws UnexpectedResponseError naming `request` and the first problem (`data[3].id must match pattern "^agent_…"`)
  */
 export function checkShape(body: unknown, shape: Shape, request: string): ApiObject | Page {
+  if (shape.kind === "record" || shape.kind === "records") return checkRecords(body, shape, request);
   const a = /^[aeiou]/.test(shape.type) ? "an" : "a";
   if (shape.kind === "page") {
     if (!validatePage(body))
@@ -183,6 +244,30 @@ export function checkShape(body: unknown, shape: Shape, request: string): ApiObj
   const validate = VALIDATORS[shape.type][shape.kind];
   if (!validate(body)) throw new UnexpectedResponseError(request, `not ${a} ${shape.type}: ${firstProblem(validate)}`);
   return body as ApiObject;
+}
+
+/** `checkShape` for records: one (`record`) or a page of them (`records`). */
+function checkRecords(
+  body: unknown,
+  shape: Extract<Shape, { kind: "record" | "records" }>,
+  request: string,
+): ApiObject | Page {
+  const validate = RECORD_VALIDATORS[shape.record];
+  const what = shape.record.replace(/_/g, " ");
+  if (shape.kind === "record") {
+    if (!validate(body)) throw new UnexpectedResponseError(request, `not a ${what}: ${firstProblem(validate)}`);
+    return body as unknown as ApiObject;
+  }
+  if (!validatePage(body)) throw new UnexpectedResponseError(request, `not a list page: ${firstProblem(validatePage)}`);
+  const page = body as { data: unknown[]; next_page?: string | null };
+  if (page.data.length > shape.limit) {
+    throw new UnexpectedResponseError(request, `${page.data.length} items on a page of at most ${shape.limit}`);
+  }
+  page.data.forEach((item, i) => {
+    if (!validate(item))
+      throw new UnexpectedResponseError(request, `item ${i} is not a ${what}: ${firstProblem(validate)}`);
+  });
+  return { data: page.data as ApiObject[], next_page: page.next_page ?? null };
 }
 
 /**

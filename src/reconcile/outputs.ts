@@ -29,6 +29,7 @@ export interface Outputs {
   vaults: Record<string, OutputEntry>;
   /** Keyed `vault/credential`, like plan addresses. */
   credentials: Record<string, OutputEntry>;
+  deployments: Record<string, OutputEntry>;
   /** Declared addresses with no live resource yet (apply has not created them). */
   pending: string[];
   /** Addresses the stack owns live but no spec declares any more (prune candidates); not in the maps above. */
@@ -36,11 +37,12 @@ export interface Outputs {
 }
 
 /** The outputs map each resource type fills. */
-const SECTION: Record<ResourceType, "agents" | "environments" | "vaults" | "credentials"> = {
+const SECTION: Record<ResourceType, "agents" | "environments" | "vaults" | "credentials" | "deployments"> = {
   agent: "agents",
   environment: "environments",
   vault: "vaults",
   credential: "credentials",
+  deployment: "deployments",
 };
 
 function entry(live: LiveResource): OutputEntry {
@@ -69,6 +71,7 @@ export function buildOutputs(
     environments: {},
     vaults: {},
     credentials: {},
+    deployments: {},
     pending: [],
     orphaned: [],
   };

@@ -37,7 +37,7 @@ async function check(root: string, target: string | undefined) {
 /**
  * Runs validate for `dir` and returns the exit code. With `json`, stdout holds only JSON: the error report
  * (schemas/errors.schema.json) on failure, `{"ok": true, "targets", "files", "agents", "environments", "vaults",
- * "toolsets"}` (counts) when valid.
+ * "toolsets", "deployments"}` (counts) when valid.
  */
 export async function runValidate(
   options: { dir?: string; target?: string; json?: boolean },
@@ -54,9 +54,8 @@ export async function runValidate(
     const s = specs as DesiredSpecs;
     if (options.json) {
       const counts = { agents: s.agents.length, environments: s.environments.length, vaults: s.vaults.length };
-      output.out(
-        `${JSON.stringify({ ok: true, targets, files: files.length, ...counts, toolsets: s.toolsets.length })}\n`,
-      );
+      const more = { toolsets: s.toolsets.length, deployments: s.deployments.length };
+      output.out(`${JSON.stringify({ ok: true, targets, files: files.length, ...counts, ...more })}\n`);
       return 0;
     }
     const counts = [
@@ -64,6 +63,7 @@ export async function runValidate(
       plural(s.environments.length, "environment"),
       plural(s.vaults.length, "vault"),
       plural(s.toolsets.length, "toolset"),
+      ...(s.deployments.length > 0 ? [plural(s.deployments.length, "deployment")] : []),
     ].join(", ");
     const where = targets.length > 1 ? ` for targets ${targets.join(", ")}` : "";
     output.out(`Valid${where}: ${plural(files.length, "file")} (${counts}).\n`);
