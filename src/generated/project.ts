@@ -88,7 +88,7 @@ export interface TargetConfigFile {
  */
 export interface AdoptEntryFile {
   /**
-   * The plan address of the spec: `agent.NAME`, `environment.NAME`, `vault.NAME` or `credential.VAULT/NAME`.
+   * The plan address of the spec: `agent.NAME`, `environment.NAME`, `vault.NAME`, `memory_store.NAME`, `skill.NAME`, `deployment.NAME`, `tunnel.NAME` or `credential.VAULT/NAME`.
    */
   address: string;
   /**

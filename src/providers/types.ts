@@ -91,12 +91,16 @@ export interface LiveResource {
   updated_at?: string;
   /** What the `reconcile/applied` key says about reconcile's last write; absent when it has none (or none readable). */
   applied?: AppliedStamp;
+  /** Outputs besides `id` and `version` that other resources may refer to (`Provider.outputs`: a tunnel's `domain`). */
+  outputs?: Record<string, Json>;
 }
 
 /** What create/update return: enough to continue (a credential needs its vault's id). */
 export interface AppliedRef {
   id: string;
   version?: number;
+  /** Outputs the write made known (a created tunnel's `domain`), for references resolved later in the same apply. */
+  outputs?: Record<string, Json>;
 }
 
 /** A raw API object as listed (`BetaManagedAgentsAgent`, `BetaEnvironment`, ...). */
@@ -159,8 +163,29 @@ export interface Provider {
     request: UpdateRequest,
     ctx: ProviderContext,
   ): Promise<AppliedRef>;
-  /** Archives the live resource (reversible; the API keeps it readable). */
-  archive(client: Anthropic, live: LiveResource): Promise<void>;
+  /**
+   * Archives the live resource (reversible; the API keeps it readable). Absent for kinds the API can only delete
+   * (skills): prune, duplicates and the old half of a replace then delete instead.
+   */
+  archive?(client: Anthropic, live: LiveResource): Promise<void>;
   /** Deletes the live resource, for kinds the API can delete (`on_prune: delete`). Absent: the kind cannot. */
   delete?(client: Anthropic, live: LiveResource): Promise<void>;
+  /**
+   * Outputs of a live object besides `id` and `version` that other resources refer to with an `OutputRef` (a
+   * tunnel's API-assigned `domain`). Observe stores them in `LiveResource.outputs`.
+   */
+  outputs?(object: ApiObject): Record<string, Json>;
+  /** The outputs an update changes (references to them are `(known after apply)` while one is planned). Default `["version"]`. */
+  readonly outputsChangedByUpdate?: readonly string[];
+  /**
+   * The metadata ownership is read from (default: `object.metadata`). A kind without a metadata field (skills)
+   * rebuilds the ownership keys (`ownershipMetadata`) from what it can store, such as a display-name convention.
+   */
+  metadataOf?(object: ApiObject): Record<string, string> | undefined;
+  /**
+   * False for a kind that cannot write ownership after creation (no metadata, no update of the field that carries
+   * it). An `adopt:` entry of such a kind makes observe treat the object as owned for as long as the entry stays in
+   * reconcile.yaml, instead of planning an adopt that could never be recorded. Default true.
+   */
+  readonly recordsOwnership?: boolean;
 }

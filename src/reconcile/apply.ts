@@ -13,13 +13,15 @@
 import Anthropic from "@anthropic-ai/sdk";
 import pLimit from "p-limit";
 import { APPLIED_KEY, formatAppliedStamp, lifecycleOf, ownerOf, ownershipMetadata } from "../providers/ownership.js";
+import { resolveRefs } from "../providers/refs.js";
 import { providerFor } from "../providers/registry.js";
 import { DEFAULT_RETRY, type RetryPolicy, verifiedWrite } from "../providers/retry.js";
-import type { AppliedRef, DesiredResource, LiveResource, Provider, ProviderContext } from "../providers/types.js";
+import type { AppliedRef, DesiredResource, Json, LiveResource, Provider, ProviderContext } from "../providers/types.js";
 import { diffState, pathsOverlap } from "./diff.js";
 import { settleDuplicates } from "./duplicates.js";
-import type { LiveState } from "./observe.js";
-import { type ActionKind, actionKey, changedFields, type Plan, type PlannedAction } from "./plan.js";
+import { type LiveState, metadataOf } from "./observe.js";
+import { dependencyOrder } from "./order.js";
+import { type ActionKind, actionKey, changedFields, liveOutput, type Plan, type PlannedAction } from "./plan.js";
 
 /** The outcome of one action. */
 export interface ApplyOutcome {
@@ -116,11 +118,36 @@ async function findCreated(
 ): Promise<AppliedRef | undefined> {
   const objects = await provider.list(client, parentId);
   const match = objects.find((o) => {
-    const owner = ownerOf(o.metadata);
+    const owner = ownerOf(metadataOf(provider, o));
     return !exclude.has(o.id) && owner?.stack === ctx.stack && owner.name === desired.name;
   });
   if (!match) return undefined;
-  return { id: match.id, ...(typeof match.version === "number" ? { version: match.version } : {}) };
+  const outputs = provider.outputs?.(match);
+  return {
+    id: match.id,
+    ...(typeof match.version === "number" ? { version: match.version } : {}),
+    ...(outputs ? { outputs } : {}),
+  };
+}
+
+/**
+ * Retires a live resource the way its kind allows: archive, or delete for kinds the API cannot archive (skills).
+ * @throws Error for a kind that can do neither (a provider bug)
+ */
+async function retire(client: Anthropic, provider: Provider, live: LiveResource): Promise<void> {
+  if (provider.archive) await provider.archive(client, live);
+  else if (provider.delete) await provider.delete(client, live);
+  else throw new Error(`${live.type} resources can be neither archived nor deleted`);
+}
+
+/** A reference that apply could not resolve: the resource it names was not applied (failed, skipped, or left out). */
+class UnresolvedReference extends Error {
+  constructor(address: string, unresolved: string[]) {
+    super(
+      `${address} refers to ${unresolved.join(", ")}, which is not known: that resource was not created or updated by this apply; fix it and apply again`,
+    );
+    this.name = "UnresolvedReference";
+  }
 }
 
 /** The live object already holds `desired`'s state and the requested ownership keys: the update landed. */
@@ -175,6 +202,30 @@ export async function applyPlan(
     return applied?.id ?? live.resources.get(parent)?.id ?? live.adoptions.get(parent)?.id;
   };
 
+  const outcomeOf = new Map<string, AppliedRef | null>();
+  // The value of an output of `address` now: from its action in this apply (awaited: dependencies start first), else
+  // from the live resource.
+  const applied = (address: string, output: string): Json | undefined => {
+    const known = live.resources.get(address) ?? live.adoptions.get(address);
+    const ref = outcomeOf.get(address);
+    if (ref) {
+      if (output === "id") return ref.id;
+      if (output === "version" && ref.version !== undefined) return ref.version;
+      if (ref.outputs && output in ref.outputs) return ref.outputs[output];
+      // An update keeps the outputs it did not change; a create has only what it returned.
+      return known && ref.id === known.id ? liveOutput(known, output) : undefined;
+    }
+    return known ? liveOutput(known, output) : undefined;
+  };
+  const resolved = (resource: DesiredResource): DesiredResource => {
+    if (resource.dependsOn.length === 0) return resource;
+    const state = resolveRefs(resource.state, applied, null);
+    const spec = resolveRefs(resource.spec, applied, null);
+    const unresolved = [...new Set([...state.unresolved, ...spec.unresolved])];
+    if (unresolved.length > 0) throw new UnresolvedReference(resource.address, unresolved);
+    return { ...resource, state: state.value, spec: spec.value };
+  };
+
   const liveFor = (action: PlannedAction): LiveResource => {
     const found = liveById.get(action.id ?? "");
     if (!found) throw new Error(`internal: no live resource ${action.id} for ${action.address}`);
@@ -193,7 +244,9 @@ export async function applyPlan(
 
   const execute = async (action: PlannedAction, counter: { attempts: number }): Promise<AppliedRef | null> => {
     const provider = providerFor(action.type);
-    const resource = desiredBy.get(action.address);
+    const declared = desiredBy.get(action.address);
+    const resource =
+      declared && action.action !== "archive" && action.action !== "delete" ? resolved(declared) : declared;
     const create = async () => {
       // Objects that claimed the address before this create are never mistaken for the one it made.
       const exclude = new Set([
@@ -232,7 +285,7 @@ export async function applyPlan(
       case "replace": {
         const current = liveFor(action);
         if (provider.replaceOrder === "archive-first") {
-          await provider.archive(client, current);
+          await retire(client, provider, current);
           try {
             return await create();
           } catch (error) {
@@ -240,12 +293,12 @@ export async function applyPlan(
           }
         }
         const created = await create();
-        if (provider.replaceOrder === "create-first") await provider.archive(client, current);
+        if (provider.replaceOrder === "create-first") await retire(client, provider, current);
         return created;
       }
       case "archive":
         counter.attempts++;
-        await provider.archive(client, liveFor(action));
+        await retire(client, provider, liveFor(action));
         return null;
       case "delete":
         counter.attempts++;
@@ -287,12 +340,13 @@ export async function applyPlan(
         throw new Error(`dependency ${failedDep} ${why}`);
       }
       try {
-        const applied = await limit(() => {
+        const done = await limit(() => {
           options.signal?.throwIfAborted();
           return execute(action, counter);
         });
-        record({ status: "done", ...(applied ? { id: applied.id } : action.id ? { id: action.id } : {}) });
-        return applied;
+        if (done && !action.duplicate_of) outcomeOf.set(action.address, done);
+        record({ status: "done", ...(done ? { id: done.id } : action.id ? { id: action.id } : {}) });
+        return done;
       } catch (error) {
         if (error instanceof ReplaceIncomplete) {
           record({ status: "failed", error: error.message, id: error.archivedId, archived: error.archivedId });
@@ -305,8 +359,12 @@ export async function applyPlan(
     return promise;
   };
 
-  const todo = plan.actions.filter((a) => a.action !== "keep");
-  // Plans list parents before children (provider table order), so dependencies are registered first.
+  // Dependencies first, so each action finds the actions it waits for registered (an agent calling another agent).
+  const todo = dependencyOrder(
+    plan.actions.filter((a) => a.action !== "keep"),
+    actionKey,
+    (a) => a.depends_on,
+  );
   await Promise.allSettled(todo.map(start));
   const count = (status: ApplyOutcome["status"]) => outcomes.filter((o) => o.status === status).length;
   return { outcomes, done: count("done"), failed: count("failed"), skipped: count("skipped") };

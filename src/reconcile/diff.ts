@@ -15,10 +15,26 @@ export interface FieldChange {
   after?: Json;
   /** The values are secrets (or fingerprints of them) and are shown only as `(sensitive)`. */
   sensitive?: boolean;
+  /**
+   * The desired value depends on another resource's output that this plan changes (an id it creates, a version its
+   * update produces): `after` holds `(known after apply)` where that output goes (see `src/providers/refs.ts`).
+   */
+  unknown?: boolean;
 }
 
 /** The text a masked value shows everywhere: plans, comments, logs, saved plan files. */
 export const SENSITIVE = "(sensitive)";
+
+/** What a desired value shows where it holds an output known only once apply has run (Terraform's wording). */
+export const UNKNOWN = "(known after apply)";
+
+/** True when `value` is or contains the `UNKNOWN` marker. */
+export function containsUnknown(value: Json | undefined): boolean {
+  if (value === UNKNOWN) return true;
+  if (Array.isArray(value)) return value.some(containsUnknown);
+  if (typeof value === "object" && value !== null) return Object.values(value).some(containsUnknown);
+  return false;
+}
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
@@ -85,6 +101,7 @@ export function diffState(
     walk("", before, after, out);
   }
   return out.map((change) => {
+    if (containsUnknown(change.after)) change.unknown = true;
     if (!sensitive.some((s) => pathsOverlap(change.path, s))) return change;
     const masked: FieldChange = { path: change.path, sensitive: true };
     if ("before" in change) masked.before = SENSITIVE;

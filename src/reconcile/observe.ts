@@ -51,8 +51,10 @@ export function liveResource(
   name: string,
   parentId: string | undefined,
 ): LiveResource {
-  const owner = ownerOf(object.metadata);
-  const applied = parseAppliedStamp(object.metadata?.[APPLIED_KEY]);
+  const metadata = metadataOf(provider, object);
+  const owner = ownerOf(metadata);
+  const applied = parseAppliedStamp(metadata?.[APPLIED_KEY]);
+  const outputs = provider.outputs?.(object);
   return {
     type: provider.type,
     name,
@@ -61,19 +63,25 @@ export function liveResource(
     ...(parentId ? { parentId } : {}),
     ...(typeof object.version === "number" ? { version: object.version } : {}),
     state: provider.state(object),
-    metadata: object.metadata ?? {},
+    metadata: metadata ?? {},
     protected: owner?.lifecycle === "protect",
     deleteOnPrune: owner?.lifecycle === "delete",
     created_at: String(object.created_at),
     ...(typeof object.updated_at === "string" ? { updated_at: object.updated_at } : {}),
     ...(applied ? { applied } : {}),
+    ...(outputs ? { outputs } : {}),
   };
+}
+
+/** The metadata ownership is read from: the provider's view (`Provider.metadataOf`, for kinds without metadata) or the object's. */
+export function metadataOf(provider: Provider, object: ApiObject): Record<string, string> | undefined {
+  return provider.metadataOf ? provider.metadataOf(object) : object.metadata;
 }
 
 function owned(provider: Provider, objects: ApiObject[], stack: string, parentId?: string): LiveResource[] {
   const out: LiveResource[] = [];
   for (const object of objects) {
-    const owner = ownerOf(object.metadata);
+    const owner = ownerOf(metadataOf(provider, object));
     if (owner?.stack === stack) out.push(liveResource(provider, object, owner.name, parentId));
   }
   return out;
@@ -111,7 +119,7 @@ async function adopt(
   if (object.archived_at) return `${request.id} is archived, and archived resources cannot be changed`;
   if (isLockAgent(object.metadata))
     return `${request.id} is reconcile's apply lock, not a resource; it cannot be adopted`;
-  const owner = ownerOf(object.metadata);
+  const owner = ownerOf(metadataOf(provider, object));
   if (owner && owner.stack !== ctx.stack) {
     return `${request.id} belongs to stack "${owner.stack}" (as ${owner.name}); remove it there first, or leave it alone`;
   }
@@ -176,7 +184,11 @@ export async function observe(
     if (current) continue; // already ours: the entry is a no-op (the plan warns if it names another id)
     const result = await adopt(client, request, providers, ctx, found);
     if (typeof result === "string") adoptionErrors.set(request.address, result);
-    else {
+    else if (providerOfAddress(request.address, providers)?.recordsOwnership === false) {
+      // The kind cannot record ownership (docs/adr/0024): the entry itself is the record, for as long as it stays.
+      resources.set(request.address, result);
+      found.set(request.address, result);
+    } else {
       adoptions.set(request.address, result);
       found.set(request.address, result);
     }

@@ -4,6 +4,7 @@
  * specs are not compared, other owned resources are neither kept nor pruned. The plan says so in a warning, and
  * records the addresses in `options.only`, so `apply FILE` rebuilds exactly the same partial plan.
  */
+import { PROVIDERS } from "../providers/registry.js";
 import type { DesiredResource } from "../providers/types.js";
 import type { LiveState } from "./observe.js";
 
@@ -11,7 +12,7 @@ import type { LiveState } from "./observe.js";
 export class UnknownOnlyAddressError extends Error {
   constructor(addresses: string[]) {
     super(
-      `--only ${addresses.join(", ")}: no spec and no live resource of this stack has ${addresses.length === 1 ? "this address" : "these addresses"}; addresses look like agent.NAME, environment.NAME, vault.NAME or credential.VAULT/NAME (see \`reconcile plan\`)`,
+      `--only ${addresses.join(", ")}: no spec and no live resource of this stack has ${addresses.length === 1 ? "this address" : "these addresses"}; addresses look like ${PROVIDERS.map((p) => `${p.type}.NAME`).join(", ")} (a credential is credential.VAULT/NAME; see \`reconcile plan\`)`,
     );
     this.name = "UnknownOnlyAddressError";
   }

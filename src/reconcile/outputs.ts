@@ -5,7 +5,7 @@
  * `reconcile plan` to get that state, so outputs and plans can never disagree about which live object a spec is.
  */
 import type Anthropic from "@anthropic-ai/sdk";
-import type { DesiredResource, LiveResource, ProviderContext, ResourceType } from "../providers/types.js";
+import type { DesiredResource, Json, LiveResource, ProviderContext, ResourceType } from "../providers/types.js";
 import { desiredResources } from "./desired.js";
 import { type LiveState, observe } from "./observe.js";
 import type { LoadedProject } from "./workflow.js";
@@ -17,6 +17,8 @@ export interface OutputEntry {
   version?: number;
   /** Credentials only: the id of the vault holding it. */
   vault_id?: string;
+  /** What else the kind publishes for references (`Provider.outputs`: a tunnel's `domain`). */
+  outputs?: Record<string, Json>;
 }
 
 /** The outputs document (schemas/outputs.schema.json, `format_version` 1). */
@@ -29,27 +31,23 @@ export interface Outputs {
   vaults: Record<string, OutputEntry>;
   /** Keyed `vault/credential`, like plan addresses. */
   credentials: Record<string, OutputEntry>;
-  deployments: Record<string, OutputEntry>;
   /** Declared addresses with no live resource yet (apply has not created them). */
   pending: string[];
   /** Addresses the stack owns live but no spec declares any more (prune candidates); not in the maps above. */
   orphaned: string[];
+  /** Every other kind, by its plural (`memory_stores`, `skills`, `deployments`, `tunnels`), present when declared. */
+  [section: string]: unknown;
 }
 
-/** The outputs map each resource type fills. */
-const SECTION: Record<ResourceType, "agents" | "environments" | "vaults" | "credentials" | "deployments"> = {
-  agent: "agents",
-  environment: "environments",
-  vault: "vaults",
-  credential: "credentials",
-  deployment: "deployments",
-};
+/** The outputs map a resource type fills: its plural (`agent` → `agents`, `memory_store` → `memory_stores`). */
+const sectionOf = (type: ResourceType): string => `${type}s`;
 
 function entry(live: LiveResource): OutputEntry {
   return {
     id: live.id,
     ...(live.version !== undefined ? { version: live.version } : {}),
     ...(live.type === "credential" && live.parentId ? { vault_id: live.parentId } : {}),
+    ...(live.outputs && Object.keys(live.outputs).length > 0 ? { outputs: live.outputs } : {}),
   };
 }
 
@@ -71,7 +69,6 @@ export function buildOutputs(
     environments: {},
     vaults: {},
     credentials: {},
-    deployments: {},
     pending: [],
     orphaned: [],
   };
@@ -79,8 +76,11 @@ export function buildOutputs(
   for (const resource of [...desired].sort((a, b) => a.address.localeCompare(b.address))) {
     declared.add(resource.address);
     const found = live.resources.get(resource.address);
-    if (found) out[SECTION[resource.type]][resource.name] = entry(found);
-    else out.pending.push(resource.address);
+    if (found) {
+      const section = sectionOf(resource.type);
+      out[section] ??= {};
+      (out[section] as Record<string, OutputEntry>)[resource.name] = entry(found);
+    } else out.pending.push(resource.address);
   }
   out.orphaned = [...live.resources.keys()].filter((address) => !declared.has(address)).sort();
   return out;

@@ -10,12 +10,14 @@
  */
 import { createHash } from "node:crypto";
 import { lifecycleOf, OWNERSHIP_KEYS, ownershipMetadata } from "../providers/ownership.js";
+import { resolveRefs } from "../providers/refs.js";
 import { PROVIDERS, providerFor } from "../providers/registry.js";
-import type { ComparableState, DesiredResource, LiveResource, ResourceType } from "../providers/types.js";
+import type { ComparableState, DesiredResource, Json, LiveResource, ResourceType } from "../providers/types.js";
 import type { SourceLocation } from "../spec/types.js";
-import { diffState, type FieldChange, pathsOverlap, SENSITIVE, topField } from "./diff.js";
+import { diffState, type FieldChange, pathsOverlap, SENSITIVE, topField, UNKNOWN } from "./diff.js";
 import { settleDuplicates, specChanges } from "./duplicates.js";
 import type { LiveState } from "./observe.js";
+import { DependencyCycleError, dependencyOrder } from "./order.js";
 import { DEFAULT_CLOCK_SKEW_MS, lastWriter } from "./origin.js";
 
 /** What apply does to one resource. `keep` is a no-op that a plan still reports (no longer declared, not pruned). */
@@ -298,8 +300,16 @@ function planUndeclared(live: LiveResource, cx: Context): PlannedAction {
       `${live.address} (${live.id}) is protected and no longer declared; pruning would archive it. Declare it again, or remove its protection first (set protect: false and apply)`,
     );
   }
-  if (live.deleteOnPrune && providerFor(live.type).delete) {
+  const provider = providerFor(live.type);
+  if (live.deleteOnPrune && provider.delete) {
     return { ...base, action: "delete", reason: "no longer declared in the specs; on_prune: delete" };
+  }
+  if (!provider.archive) {
+    return {
+      ...base,
+      action: "delete",
+      reason: `no longer declared in the specs; ${live.type} resources cannot be archived`,
+    };
   }
   return { ...base, action: "archive", reason: "no longer declared in the specs" };
 }
@@ -323,7 +333,7 @@ function planDuplicates(live: LiveState, inputs: Record<string, PlanInput>): Pla
       address: duplicate.address,
       type: duplicate.type,
       name: duplicate.name,
-      action: "archive",
+      action: providerFor(duplicate.type).archive ? "archive" : "delete",
       id: duplicate.id,
       duplicate_of: kept.id,
       changes: [],
@@ -333,6 +343,74 @@ function planDuplicates(live: LiveState, inputs: Record<string, PlanInput>): Pla
   }
   for (const [address, digests] of claims) inputs[address] = { ...inputs[address], duplicates: digest(digests.sort()) };
   return actions;
+}
+
+/** What the plan decided for one declared address, as references to it see it. */
+interface Planned {
+  type: ResourceType;
+  /** null: no change. */
+  action: ActionKind | null;
+  /** The live resource the address maps to (owned, moved or adopted); absent for a create. */
+  live?: LiveResource;
+}
+
+/** The value of `output` (`id`, `version`, or a provider output) of a live resource, if it has one. */
+export function liveOutput(live: LiveResource, output: string): Json | undefined {
+  if (output === "id") return live.id;
+  if (output === "version") return live.version;
+  return live.outputs?.[output];
+}
+
+/**
+ * What a reference to `output` of `address` resolves to while planning: the live value, unless an action of this
+ * plan changes it (a create or replace changes every output, an update those in the provider's
+ * `outputsChangedByUpdate`, default `version`); then undefined, shown as `(known after apply)`.
+ */
+function plannedOutput(
+  address: string,
+  output: string,
+  planned: ReadonlyMap<string, Planned>,
+  live: LiveState,
+): Json | undefined {
+  const entry = planned.get(address);
+  if (!entry) {
+    const found = live.resources.get(address) ?? live.adoptions.get(address);
+    return found ? liveOutput(found, output) : undefined;
+  }
+  if (!entry.live || entry.action === "create" || entry.action === "replace") return undefined;
+  if (entry.action === "update" || entry.action === "adopt") {
+    const changed = providerFor(entry.type).outputsChangedByUpdate ?? ["version"];
+    if (changed.includes(output)) return undefined;
+  }
+  return liveOutput(entry.live, output);
+}
+
+/** `resource` with the `OutputRef`s of its state resolved by `lookup` (unknown ones as `(known after apply)`). */
+function withResolvedRefs(
+  resource: DesiredResource,
+  lookup: (address: string, output: string) => Json | undefined,
+): DesiredResource {
+  if (resource.dependsOn.length === 0) return resource;
+  return { ...resource, state: resolveRefs(resource.state, lookup, UNKNOWN).value };
+}
+
+/**
+ * The desired resources in dependency order (see `order.ts`).
+ * @throws PlanRefused naming the cycle when resources depend on each other in a circle
+ */
+function inDependencyOrder(desired: readonly DesiredResource[]): DesiredResource[] {
+  try {
+    return dependencyOrder(
+      desired,
+      (d) => d.address,
+      (d) => d.dependsOn,
+    );
+  } catch (error) {
+    if (!(error instanceof DependencyCycleError)) throw error;
+    throw new PlanRefused([
+      `the specs refer to each other in a cycle (${error.cycle.join(" -> ")}); no order can create them: remove one of the references`,
+    ]);
+  }
 }
 
 /** The identity of an action within a plan: its address, or for the archive of a duplicate `address#id`. */
@@ -356,9 +434,12 @@ export function buildPlan(desired: readonly DesiredResource[], observed: LiveSta
   let unchanged = 0;
   const declared = new Set(desired.map((d) => d.address));
   const movedFrom = new Set<string>();
+  const planned = new Map<string, Planned>();
+  const lookup = (address: string, output: string) => plannedOutput(address, output, planned, live);
 
-  for (const resource of desired) {
-    inputs[resource.address] = desiredInput(resource);
+  for (const original of inDependencyOrder(desired)) {
+    inputs[original.address] = desiredInput(original);
+    const resource = withResolvedRefs(original, lookup);
     const owned = live.resources.get(resource.address);
     const previous = owned
       ? undefined
@@ -368,6 +449,7 @@ export function buildPlan(desired: readonly DesiredResource[], observed: LiveSta
     if (adoptionError && !owned && !previous) cx.refusals.push(`adopt ${resource.address}: ${adoptionError}`);
     const current = owned ?? (previous ? live.resources.get(previous) : undefined) ?? adoption;
     if (!current) {
+      planned.set(resource.address, { type: resource.type, action: "create" });
       if (resource.missingSecrets.length > 0) {
         cx.warnings.push(`${resource.address}: apply needs ${envList(resource.missingSecrets)}, which is not set here`);
       }
@@ -391,6 +473,7 @@ export function buildPlan(desired: readonly DesiredResource[], observed: LiveSta
       { ...(previous ? { moved_from: previous } : {}), adopting: !!adoption },
       cx,
     );
+    planned.set(resource.address, { type: resource.type, action: action?.action ?? null, live: current });
     if (action) actions.push(action);
     else unchanged++;
   }

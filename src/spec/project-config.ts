@@ -48,7 +48,7 @@ export interface TargetConfig {
 
 /** An `adopt:` entry: take over the live resource `id` as the spec at `address` (like a Terraform import block). */
 export interface AdoptEntry {
-  /** A plan address: `agent.NAME`, `environment.NAME`, `vault.NAME` or `credential.VAULT/NAME`. */
+  /** A plan address: `agent.NAME`, `environment.NAME`, `vault.NAME`, `memory_store.NAME`, `skill.NAME`, `deployment.NAME`, `tunnel.NAME` or `credential.VAULT/NAME`. */
   address: string;
   id: string;
   /** The target the id exists in (`target:`); absent: the default target (see `adoptEntriesFor`). */
@@ -402,7 +402,7 @@ export function selectTarget(config: ProjectConfig, name: string | undefined): T
   }
   const target = config.targets.find((t) => t.name === wanted);
   if (target) return target;
-  if (/^(agent|environment|vault|credential)\./.test(wanted)) {
+  if (/^(agent|environment|vault|credential|memory_store|skill|deployment|tunnel)\./.test(wanted)) {
     throw new Error(
       `--target selects a target (workspace) from reconcile.yaml, and "${wanted}" is a resource address; to plan or apply only some resources (Terraform's -target), use --only ${wanted}`,
     );

@@ -211,7 +211,7 @@ describe("loadProjectConfig", () => {
         ),
       ),
     ).toEqual([
-      "reconcile.yaml:5:14: adopt[1].address: must be a plan address: agent.NAME, environment.NAME, vault.NAME or credential.VAULT/NAME, with spec names",
+      "reconcile.yaml:5:14: adopt[1].address: must be a plan address: agent.NAME, environment.NAME, vault.NAME, memory_store.NAME, skill.NAME, deployment.NAME, tunnel.NAME or credential.VAULT/NAME, with spec names",
       "reconcile.yaml:6:9: adopt[1].id: must be a Managed Agents resource id, like agent_011CZkq8mD1fJ3rXcE6Tw9hV",
       'reconcile.yaml:7:14: adopt[2].address: "agent.export-support" is adopted twice (first at line 3)',
       'reconcile.yaml:10:9: adopt[3].id: "agent_011A" is adopted twice (first at line 3, as agent.export-support): one live resource can back one spec only',
@@ -370,7 +370,7 @@ describe("addAdoptEntry and removeAdoptEntries", () => {
 
     await writeFile(path.join(root, "reconcile.yaml"), original);
     await expect(addAdoptEntry(root, "robot.a", "agent_011A")).rejects.toThrow(
-      'cannot adopt "robot.a": address: must be a plan address: agent.NAME, environment.NAME, vault.NAME or credential.VAULT/NAME, with spec names',
+      'cannot adopt "robot.a": address: must be a plan address: agent.NAME, environment.NAME, vault.NAME, memory_store.NAME, skill.NAME, deployment.NAME, tunnel.NAME or credential.VAULT/NAME, with spec names',
     );
     await expect(addAdoptEntry(root, "agent.a", "")).rejects.toThrow(
       'cannot adopt "agent.a": id: must be a Managed Agents resource id',
