@@ -145,7 +145,7 @@ export function runDeployRun(name: string, flags: DeployRunFlags, output: Output
         const detail = run.session_id
           ? `started session ${run.session_id} (agent ${run.agent.id} version ${run.agent.version})`
           : `did not start a session: ${outcome(run).replace(/^failed: /, "")}`;
-        output.out(escapeControl(`Run ${run.id} of deployment.${name} (${deployment.id}) ${detail}.\n`));
+        output.out(`${escapeControl(`Run ${run.id} of deployment.${name} (${deployment.id}) ${detail}.`)}\n`);
       }
       return run.session_id ? 0 : 1;
     },
