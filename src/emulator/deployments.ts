@@ -197,7 +197,7 @@ function parseResources(ws: Workspace, v: unknown): BetaManagedAgentsSessionReso
     }
     onlyKeys(o, ["type", "memory_store_id", "access", "instructions"], path);
     const id = str(required(o, "memory_store_id", path), at(path, "memory_store_id"), { min: 1 });
-    if (!memoryStoreExists(ws, id)) throw notFound(`memory store '${id}' not found`);
+    if (!ws.memoryStores.has(id)) throw notFound(`memory store '${id}' not found`);
     return {
       type,
       memory_store_id: id,
@@ -211,12 +211,6 @@ function parseResources(ws: Workspace, v: unknown): BetaManagedAgentsSessionReso
           : str(o.instructions, at(path, "instructions"), { max: 4096 }),
     };
   });
-}
-
-/** Whether the workspace holds the memory store `id` (archived or not). */
-function memoryStoreExists(ws: Workspace, id: string): boolean {
-  const stores = (ws as { memoryStores?: Map<string, unknown> }).memoryStores;
-  return stores?.has(id) ?? false;
 }
 
 /** `schedule` params: `{type: "cron", expression, timezone}`, both checked (`src/spec/schedule.ts`). */
@@ -390,10 +384,9 @@ function runBlocker(ws: Workspace, deployment: Deployment): Run["error"] {
     if (!vault) return { type: "vault_not_found_error", message: `vault '${vaultId}' no longer exists` };
     if (vault.archived_at !== null) return { type: "vault_archived_error", message: `vault '${vaultId}' is archived` };
   }
-  const stores = (ws as { memoryStores?: Map<string, { archived_at: string | null }> }).memoryStores;
   for (const resource of deployment.resources) {
     if (resource.type !== "memory_store") continue;
-    const store = stores?.get(resource.memory_store_id);
+    const store = ws.memoryStores.get(resource.memory_store_id);
     if (!store) {
       return {
         type: "session_resource_not_found_error",

@@ -3,10 +3,24 @@ import { randomBytes } from "node:crypto";
 /**
  * Resource id prefixes, as in the SDK's doc examples (`agent_011CZkYpogX7uDKUyvBTophP`,
  * `env_011CZkZ9X2dpNyB7HsEFoRfW`, `vlt_011CZkZDLs7fYzm1hXNPeRjv`, `vcrd_011CZkZEMt8gZan2iYPQfSkw`,
- * `sesn_011CZkZAtmR3yMPDzynEDxu7`, `depl_011CZkZcDH3vPqd7xnEfwTai`, and `drun_` from the SDK's deployment run doc) plus
- * `sevt_` for session events and `req_` for request ids.
+ * `sesn_011CZkZAtmR3yMPDzynEDxu7`) plus `sevt_` for session events and `req_` for request ids; memory stores,
+ * memories and memory versions are `memstore_`, `mem_` and `memver_` (SDK `BetaManagedAgentsMemoryStore.id`,
+ * `BetaManagedAgentsMemory.id`, `.memory_version_id` doc comments); deployments and their runs `depl_` and `drun_`
+ * (`depl_011CZkZcDH3vPqd7xnEfwTai` in the SDK's deployment examples, `drun_...` in `BetaManagedAgentsDeploymentRun.id`).
  */
-export type IdPrefix = "agent" | "env" | "vlt" | "vcrd" | "sesn" | "sevt" | "req" | "depl" | "drun";
+export type IdPrefix =
+  | "agent"
+  | "env"
+  | "vlt"
+  | "vcrd"
+  | "sesn"
+  | "sevt"
+  | "req"
+  | "memstore"
+  | "mem"
+  | "memver"
+  | "depl"
+  | "drun";
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 

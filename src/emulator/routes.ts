@@ -29,6 +29,17 @@ import {
   retrieveEnvironment,
   updateEnvironment,
 } from "./environments.js";
+import {
+  archiveMemoryStore,
+  createMemory,
+  createMemoryStore,
+  deleteMemoryStore,
+  listMemories,
+  listMemoryStores,
+  MEMORY_BETA,
+  retrieveMemoryStore,
+  updateMemoryStore,
+} from "./memory-stores.js";
 import type { PageRequest } from "./pagination.js";
 import { listEvents, MAX_EVENTS_PAGE_SIZE, sendEvents, streamEvents } from "./session-events.js";
 import type { SessionRuntime } from "./session-runtime.js";
@@ -78,8 +89,8 @@ export interface RouteSpec {
  * The beta the SDK sends for every Managed Agents resource the emulator serves: `agents`, `agents.versions`,
  * `environments`, `vaults`, `vaults.credentials`, `sessions`, `sessions.events`, `deployments`, `deploymentRuns` all set
  * `managed-agents-2026-04-01` (SDK 1.11 `resources/beta/{agents,environments,vaults,sessions}/*.js`,
- * `deployments.js`, `deployment-runs.js`). Other resources use their own beta (skills:
- * `skills-2025-10-02`, memory stores: `agent-memory-2026-07-22`) and are not served here.
+ * `deployments.js`, `deployment-runs.js`). Other resources use their own beta (skills: `skills-2025-10-02`, memory
+ * stores: `agent-memory-2026-07-22`, see `memory-stores.ts`).
  */
 export const MANAGED_AGENTS_BETA = "managed-agents-2026-04-01";
 
@@ -94,6 +105,7 @@ const VAULT = "/v1/vaults/:vault_id";
 const CRED = "/v1/vaults/:vault_id/credentials/:credential_id";
 const SESSION = "/v1/sessions/:session_id";
 const DEPLOYMENT = "/v1/deployments/:deployment_id";
+const MEMSTORE = "/v1/memory_stores/:memory_store_id";
 
 /** Reads a path parameter that the route pattern guarantees. */
 function p(ctx: RouteContext, name: string): string {
@@ -194,6 +206,54 @@ export const ROUTES: readonly RouteSpec[] = [
     method: "GET",
     url: "/v1/deployment_runs/:deployment_run_id",
     handler: (c) => retrieveDeploymentRun(c.ws, p(c, "deployment_run_id")),
+  },
+  {
+    method: "POST",
+    url: "/v1/memory_stores",
+    beta: MEMORY_BETA,
+    handler: (c) => createMemoryStore(c.ws, c.body, c.now),
+  },
+  {
+    method: "GET",
+    url: "/v1/memory_stores",
+    beta: MEMORY_BETA,
+    handler: (c) => listMemoryStores(c.ws, c.query, c.page()),
+  },
+  {
+    method: "GET",
+    url: MEMSTORE,
+    beta: MEMORY_BETA,
+    handler: (c) => retrieveMemoryStore(c.ws, p(c, "memory_store_id")),
+  },
+  {
+    method: "POST",
+    url: MEMSTORE,
+    beta: MEMORY_BETA,
+    handler: (c) => updateMemoryStore(c.ws, p(c, "memory_store_id"), c.body, c.now),
+  },
+  {
+    method: "DELETE",
+    url: MEMSTORE,
+    beta: MEMORY_BETA,
+    handler: (c) => deleteMemoryStore(c.ws, p(c, "memory_store_id")),
+  },
+  {
+    method: "POST",
+    url: `${MEMSTORE}/archive`,
+    beta: MEMORY_BETA,
+    handler: (c) => archiveMemoryStore(c.ws, p(c, "memory_store_id"), c.now),
+  },
+  {
+    method: "POST",
+    url: `${MEMSTORE}/memories`,
+    beta: MEMORY_BETA,
+    handler: (c) => createMemory(c.ws, p(c, "memory_store_id"), c.query, c.body, c.now),
+  },
+  {
+    method: "GET",
+    url: `${MEMSTORE}/memories`,
+    beta: MEMORY_BETA,
+    handler: (c) => listMemories(c.ws, p(c, "memory_store_id"), c.query, c.page()),
   },
 
   { method: "POST", url: "/v1/sessions", handler: (c) => createSession(c.ws, c.runtime, c.body, c.now) },

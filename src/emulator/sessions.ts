@@ -9,6 +9,7 @@ import type {
 import { checkToolServerReferences, parseMcpServers, parseTools } from "./agent-tools.js";
 import { badRequest, conflict, notFound } from "./errors.js";
 import { newId } from "./ids.js";
+import { parseSessionResources } from "./memory-stores.js";
 import { parseMetadata, patchMetadata } from "./metadata.js";
 import type { Page, PageRequest, SortKey } from "./pagination.js";
 import { paginate, queryBool, queryValue } from "./pagination.js";
@@ -44,7 +45,8 @@ import {
  * snapshot's `tools` / `mcp_servers`, and records a `session.updated` event; `vault_ids` updates are rejected ("not
  * yet supported"). Archived sessions are read-only and refuse events; a running session cannot be archived (interrupt
  * it first). Deleting ends its open streams with `session.deleted`. Not emulated (400 with a clear message):
- * `agent_with_overrides`, `resources`, multiagent agents, `user.define_outcome`.
+ * `agent_with_overrides`, `resources` other than memory stores (`memory-stores.ts#parseSessionResources`), multiagent
+ * agents, `user.define_outcome`.
  */
 
 type Session = BetaManagedAgentsSession;
@@ -183,9 +185,7 @@ export function createSession(ws: Workspace, runtime: SessionRuntime, body: unkn
   const agent = snapshot(resolveAgent(ws, required(o, "agent", "")));
   const environment_id = checkEnvironment(ws, required(o, "environment_id", ""));
   const vault_ids = o.vault_ids === undefined ? [] : checkVaults(ws, o.vault_ids);
-  if (o.resources !== undefined && arr(o.resources, "resources").length > 0) {
-    throw fieldError("resources", "mounting resources is not supported by the emulator; omit 'resources'");
-  }
+  const resources = o.resources === undefined || o.resources === null ? [] : parseSessionResources(ws, o.resources);
   const initial = o.initial_events === undefined ? [] : arr(o.initial_events, "initial_events", 50);
   initial.forEach((e, i) => {
     if (isObj(e) && e.type !== "user.message") {
@@ -203,7 +203,7 @@ export function createSession(ws: Workspace, runtime: SessionRuntime, body: unkn
     metadata: o.metadata === undefined ? {} : parseMetadata(o.metadata),
     budget: o.budget === undefined || o.budget === null ? null : parseBudget(o.budget),
     status: "idle",
-    resources: [],
+    resources,
     outcome_evaluations: [],
     stats: { active_seconds: 0, duration_seconds: 0 },
     usage: {
@@ -358,7 +358,11 @@ export function listSessions(
     .filter((s) => agentId === undefined || rawVersion === undefined || s.agent.version === Number(rawVersion))
     .filter((s) => statuses === undefined || statuses.includes(s.status))
     .filter((s) => deploymentId === undefined || s.deployment_id === deploymentId)
-    .filter(() => memoryStoreId === undefined)
+    .filter(
+      (s) =>
+        memoryStoreId === undefined ||
+        s.resources.some((r) => r.type === "memory_store" && r.memory_store_id === memoryStoreId),
+    )
     .filter((s) => inTime(s.created_at));
   const key = (s: Session): SortKey =>
     order === "desc" ? [micros(s.created_at), s.id] : [-micros(s.created_at), s.id];

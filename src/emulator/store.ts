@@ -5,6 +5,8 @@ import type { BetaManagedAgentsAgent } from "@anthropic-ai/sdk/resources/beta/ag
 import type { BetaManagedAgentsDeploymentRun } from "@anthropic-ai/sdk/resources/beta/deployment-runs.js";
 import type { BetaManagedAgentsDeployment } from "@anthropic-ai/sdk/resources/beta/deployments.js";
 import type { BetaEnvironment } from "@anthropic-ai/sdk/resources/beta/environments/environments.js";
+import type { BetaManagedAgentsMemory } from "@anthropic-ai/sdk/resources/beta/memory-stores/memories.js";
+import type { BetaManagedAgentsMemoryStore } from "@anthropic-ai/sdk/resources/beta/memory-stores/memory-stores.js";
 import type { BetaManagedAgentsSessionEvent } from "@anthropic-ai/sdk/resources/beta/sessions/events.js";
 import type { BetaManagedAgentsSession } from "@anthropic-ai/sdk/resources/beta/sessions/sessions.js";
 import type { BetaManagedAgentsCredential } from "@anthropic-ai/sdk/resources/beta/vaults/credentials.js";
@@ -92,6 +94,9 @@ export interface CredentialRecord {
   secrets: CredentialSecrets;
 }
 
+/** A memory as stored (`memory-stores.ts`): the API object with its content always present. */
+export type StoredMemory = BetaManagedAgentsMemory & { content: string };
+
 /** A session, its event history (oldest first) and the scripted agent's state (see `session-script.ts`). */
 export interface SessionRecord {
   session: BetaManagedAgentsSession;
@@ -115,6 +120,9 @@ export interface Workspace {
   deployments: Map<string, BetaManagedAgentsDeployment>;
   /** Deployment runs (`deployments.ts`): append-only records of each run. */
   deploymentRuns: Map<string, BetaManagedAgentsDeploymentRun>;
+  memoryStores: Map<string, BetaManagedAgentsMemoryStore>;
+  /** The memories of every memory store of the workspace, by memory id. */
+  memories: Map<string, StoredMemory>;
   /** The digest the store keeps of a secret value (`Store.sealSecret`); not part of the state file. */
   sealSecret: (value: string) => string;
 }
@@ -141,6 +149,10 @@ export interface StateFileV1 {
       deployments?: BetaManagedAgentsDeployment[];
       /** Absent in files written before deployments existed. */
       deployment_runs?: BetaManagedAgentsDeploymentRun[];
+      /** Absent in files written before memory stores existed. */
+      memory_stores?: BetaManagedAgentsMemoryStore[];
+      /** Absent in files written before memory stores existed. */
+      memories?: StoredMemory[];
     }
   >;
 }
@@ -154,6 +166,8 @@ function emptyWorkspace(sealSecret: (value: string) => string): Workspace {
     sessions: new Map(),
     deployments: new Map(),
     deploymentRuns: new Map(),
+    memoryStores: new Map(),
+    memories: new Map(),
     sealSecret,
   };
 }
@@ -207,6 +221,15 @@ function readWorkspace(raw: unknown, name: string, sealSecret: (value: string) =
     if (!isObj(item) || !hasId(item.session) || !Array.isArray(item.events) || !isObj(item.script))
       return `workspace ${JSON.stringify(name)}: sessions[${i}] is not a session record`;
     ws.sessions.set(item.session.id, item as unknown as SessionRecord);
+  }
+  for (const section of ["memory_stores", "memories"] as const) {
+    const list = raw[section] ?? [];
+    if (!Array.isArray(list)) return `workspace ${JSON.stringify(name)}: "${section}" is not an array`;
+    for (const [i, item] of list.entries()) {
+      if (!hasId(item)) return `workspace ${JSON.stringify(name)}: ${section}[${i}] has no id`;
+      if (section === "memory_stores") ws.memoryStores.set(item.id, item as unknown as BetaManagedAgentsMemoryStore);
+      else ws.memories.set(item.id, item as unknown as StoredMemory);
+    }
   }
   for (const [section, map] of [
     ["deployments", ws.deployments],
@@ -325,6 +348,8 @@ export class Store {
         sessions: [...ws.sessions.values()],
         deployments: [...ws.deployments.values()],
         deployment_runs: [...ws.deploymentRuns.values()],
+        memory_stores: [...ws.memoryStores.values()],
+        memories: [...ws.memories.values()],
       };
     }
     return { format: STATE_FORMAT, version: STATE_VERSION, workspaces };

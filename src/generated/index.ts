@@ -6,18 +6,20 @@ import type { AgentSpec } from "./agent.js";
 import type { DeploymentSpec } from "./deployment.js";
 import type { EnvironmentSpec } from "./environment.js";
 import type { McpToolsetSpec } from "./mcp-toolset.js";
+import type { MemoryStoreSpec } from "./memory-store.js";
 import type { ProjectConfigFile } from "./project.js";
 import type { VaultSpec } from "./vault.js";
 
-export type { AgentSpec, DeploymentSpec, EnvironmentSpec, McpToolsetSpec, ProjectConfigFile, VaultSpec };
+export type { AgentSpec, DeploymentSpec, EnvironmentSpec, McpToolsetSpec, MemoryStoreSpec, ProjectConfigFile, VaultSpec };
 
 /** Every type of one schema, by schema file. */
 export type * as agent from "./agent.js";
 export type * as deployment from "./deployment.js";
 export type * as environment from "./environment.js";
 export type * as mcpToolset from "./mcp-toolset.js";
+export type * as memoryStore from "./memory-store.js";
 export type * as project from "./project.js";
 export type * as vault from "./vault.js";
 
 /** A spec document of any kind, discriminated by `kind`. */
-export type Spec = AgentSpec | DeploymentSpec | EnvironmentSpec | McpToolsetSpec | VaultSpec;
+export type Spec = AgentSpec | DeploymentSpec | EnvironmentSpec | McpToolsetSpec | MemoryStoreSpec | VaultSpec;

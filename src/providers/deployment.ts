@@ -98,7 +98,7 @@ function desiredState(spec: ResolvedDeployment): ComparableState {
     vault_ids: spec.vaults.map((name) => outputRef(addressOf("vault", name))),
     resources: spec.memory_stores.map((m) => ({
       type: "memory_store",
-      memory_store_id: outputRef(addressOf("memory_store" as never, m.name)),
+      memory_store_id: outputRef(addressOf("memory_store", m.name)),
       access: m.access,
       instructions: m.instructions,
     })),
@@ -165,7 +165,7 @@ export const deploymentProvider: Provider = {
   replaceOn: [],
   desired(specs) {
     const now = new Date();
-    return specs.deployments.map(
+    return (specs.deployments ?? []).map(
       (spec): DesiredResource => ({
         ...desiredResource({
           type: "deployment",

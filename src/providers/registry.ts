@@ -6,6 +6,7 @@ import { agentProvider } from "./agent.js";
 import { credentialProvider } from "./credential.js";
 import { deploymentProvider } from "./deployment.js";
 import { environmentProvider } from "./environment.js";
+import { memoryStoreProvider } from "./memory-store.js";
 import type { Provider, ResourceType } from "./types.js";
 import { vaultProvider } from "./vault.js";
 
@@ -14,6 +15,7 @@ export const PROVIDERS: readonly Provider[] = [
   environmentProvider,
   vaultProvider,
   credentialProvider,
+  memoryStoreProvider,
   agentProvider,
   deploymentProvider,
 ];

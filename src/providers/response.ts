@@ -5,8 +5,8 @@
  * again).
  *
  * The shapes follow the SDK types (`BetaManagedAgentsAgent`, `BetaEnvironment`, `BetaManagedAgentsVault`,
- * `BetaManagedAgentsCredential`, `PageCursor`), restricted to the fields the providers read (`state()`, ownership
- * metadata, `created_at`, `version`). Id prefixes are the API's (`agent_`, `env_`, `vlt_`, `vcrd_`: the SDK's doc
+ * `BetaManagedAgentsCredential`, `BetaManagedAgentsMemoryStore`, `PageCursor`), restricted to the fields the providers read (`state()`, ownership
+ * metadata, `created_at`, `version`). Id prefixes are the API's (`agent_`, `env_`, `vlt_`, `vcrd_`, `memstore_`: the SDK's doc
  * examples, and `src/emulator/ids.ts`). Checked with ajv; error messages name the request and the first problem,
  * never a response value (a server can echo a request, and a request may carry a secret), except a short excerpt of
  * a non-JSON body of a request that carries no secret.
@@ -42,6 +42,7 @@ export const ID_PREFIX: Record<ResourceType, string> = {
   vault: "vlt",
   credential: "vcrd",
   deployment: "depl",
+  memory_store: "memstore",
 };
 
 /** The largest response body read, in bytes (a page of 100 agents with long prompts is a few MiB). */
@@ -114,6 +115,10 @@ const OBJECT_FIELDS: Record<ResourceType, { required: string[]; properties: Reco
       },
       status: { enum: ["active", "paused"] },
     },
+  },
+  memory_store: {
+    required: ["name", "description"],
+    properties: { name: { type: "string" }, description: { type: "string" } },
   },
   credential: {
     required: ["auth"],

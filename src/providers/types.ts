@@ -10,7 +10,7 @@ import type { DesiredSpecs, SecretSource, SourceLocation } from "../spec/types.j
 import type { AppliedStamp } from "./ownership.js";
 
 /** API resource types, lower-case as in plan addresses (`agent.export-support`). */
-export type ResourceType = "agent" | "environment" | "vault" | "credential" | "deployment";
+export type ResourceType = "agent" | "environment" | "vault" | "credential" | "memory_store" | "deployment";
 
 /** A JSON value as it appears in comparable state and in plans. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

@@ -20,10 +20,11 @@ export class ImportError extends Error {
   }
 }
 
-/** The resource types `import` takes, from a user's spelling (`agent`, `Agent`, `vault`...). */
+/** The resource types `import` takes, from a user's spelling (`agent`, `Agent`, `memory_store`, `MemoryStore`...). */
 export function parseResourceType(kind: string): ResourceType {
-  const type = kind.toLowerCase() as ResourceType;
-  if (PROVIDERS.some((p) => p.type === type)) return type;
+  const wanted = kind.toLowerCase().replace(/_/g, "");
+  const provider = PROVIDERS.find((p) => p.type.replace(/_/g, "") === wanted);
+  if (provider) return provider.type;
   if (kind.toLowerCase() === "mcptoolset") {
     throw new ImportError("an McpToolset has no API resource of its own; import the agent that uses it");
   }

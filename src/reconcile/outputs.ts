@@ -31,6 +31,7 @@ export interface Outputs {
   vaults: Record<string, OutputEntry>;
   /** Keyed `vault/credential`, like plan addresses. */
   credentials: Record<string, OutputEntry>;
+  memory_stores: Record<string, OutputEntry>;
   /** Declared addresses with no live resource yet (apply has not created them). */
   pending: string[];
   /** Addresses the stack owns live but no spec declares any more (prune candidates); not in the maps above. */
@@ -69,6 +70,7 @@ export function buildOutputs(
     environments: {},
     vaults: {},
     credentials: {},
+    memory_stores: {},
     pending: [],
     orphaned: [],
   };

@@ -65,7 +65,7 @@ export function resolveDeployment(
   const stores = s.memory_stores ?? [];
   const seen = new Map<string, number>();
   for (const [index, store] of stores.entries()) {
-    check("MemoryStore" as SpecKind, store.name, ["memory_stores", index, "name"]);
+    check("MemoryStore", store.name, ["memory_stores", index, "name"]);
     const first = seen.get(store.name);
     if (first !== undefined) {
       const line = locate(document, ["memory_stores", first]).line;

@@ -1,6 +1,7 @@
 import type { agent, vault } from "../generated/index.js";
 import { atPath, type DataPath, locate } from "./position.js";
 import { resolveDeployment } from "./resolve-deployment.js";
+import { resolveMemoryStore } from "./resolve-memory-store.js";
 import { didYouMean } from "./suggest.js";
 import { readSystemFile } from "./system-file.js";
 import type {
@@ -89,7 +90,14 @@ export async function resolveSpecs(
   }
 
   const renameErrors = previousNameErrors(unique, declared);
-  const result: DesiredSpecs = { agents: [], environments: [], vaults: [], toolsets: [], deployments: [] };
+  const result: DesiredSpecs = {
+    agents: [],
+    environments: [],
+    vaults: [],
+    toolsets: [],
+    memory_stores: [],
+    deployments: [],
+  };
   const toolsets = new Map<string, ResolvedMcpToolset>();
   const refs: References = { toolsets, declaredToolsets: declared.get("McpToolset") ?? new Set(), skipped };
   for (const spec of unique) {
@@ -112,6 +120,7 @@ export async function resolveSpecs(
     }
     if (spec.kind === "Environment") push(result.environments, collect(errors, resolveEnvironment(spec)));
     if (spec.kind === "Vault") push(result.vaults, collect(errors, resolveVault(spec, refs)));
+    if (spec.kind === "MemoryStore") push(result.memory_stores ?? [], collect(errors, resolveMemoryStore(spec)));
     if (spec.kind === "Agent") push(result.agents, collect(errors, agentOutcomes[i] as Outcome<ResolvedAgent>));
   }
   // Deployments refer to the kinds above by name: resolved after them (src/spec/resolve-deployment.ts).
@@ -119,10 +128,11 @@ export async function resolveSpecs(
     ["Agent", new Set(result.agents.map((a) => a.name))],
     ["Environment", new Set(result.environments.map((e) => e.name))],
     ["Vault", new Set(result.vaults.map((v) => v.name))],
+    ["MemoryStore", new Set((result.memory_stores ?? []).map((m) => m.name))],
   ]);
   for (const spec of unique) {
     if (spec.kind !== "Deployment" || renameErrors.has(spec)) continue;
-    push(result.deployments, collect(errors, resolveDeployment(spec, { resolved, declared })));
+    push(result.deployments ?? [], collect(errors, resolveDeployment(spec, { resolved, declared })));
   }
   for (const list of Object.values(result) as Array<Array<{ name: string }>>) {
     list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

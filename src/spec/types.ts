@@ -8,10 +8,17 @@
  */
 
 /** The spec kinds a repository may declare (the `kind:` field of a document). */
-export type SpecKind = "Agent" | "Environment" | "Vault" | "McpToolset" | "Deployment";
+export type SpecKind = "Agent" | "Environment" | "Vault" | "McpToolset" | "MemoryStore" | "Deployment";
 
 /** Every spec kind, in the order validate reports and resolve processes them. */
-export const SPEC_KINDS: readonly SpecKind[] = ["McpToolset", "Environment", "Vault", "Agent", "Deployment"];
+export const SPEC_KINDS: readonly SpecKind[] = [
+  "McpToolset",
+  "Environment",
+  "Vault",
+  "MemoryStore",
+  "Agent",
+  "Deployment",
+];
 
 /** The format version every document declares in `apiVersion:`. */
 export const API_VERSION = "reconcile/v1";
@@ -201,11 +208,31 @@ export interface ResolvedDeployment {
   source: SourceLocation;
 }
 
+/**
+ * A resolved `MemoryStore` spec (SDK `MemoryStoreCreateParams`). `display_name` (the API's `name`) defaults to the
+ * spec name; `description` is `""` when unset, as the API stores it. The memories inside are not part of the spec.
+ */
+export interface ResolvedMemoryStore {
+  kind: "MemoryStore";
+  name: string;
+  display_name: string;
+  description: string;
+  metadata: Record<string, string>;
+  protect: boolean;
+  /** What prune does once the spec is removed (`on_prune:`); default `archive`. Deleting deletes its memories too. */
+  on_prune: "archive" | "delete";
+  previous_names: string[];
+  source: SourceLocation;
+}
+
 /** The whole desired state of a repository, as resolve returns it. Each list is sorted by name. */
 export interface DesiredSpecs {
   agents: ResolvedAgent[];
   environments: ResolvedEnvironment[];
   vaults: ResolvedVault[];
   toolsets: ResolvedMcpToolset[];
-  deployments: ResolvedDeployment[];
+  /** Absent is none (desired states built by hand, in tests, before memory stores existed); resolve always sets it. */
+  memory_stores?: ResolvedMemoryStore[];
+  /** Absent is none, like `memory_stores`; resolve always sets it. */
+  deployments?: ResolvedDeployment[];
 }

@@ -2,7 +2,14 @@ import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Ajv2020, type AnySchemaObject, type ValidateFunction } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
-import type { AgentSpec, DeploymentSpec, EnvironmentSpec, McpToolsetSpec, VaultSpec } from "../generated/index.js";
+import type {
+  AgentSpec,
+  DeploymentSpec,
+  EnvironmentSpec,
+  McpToolsetSpec,
+  MemoryStoreSpec,
+  VaultSpec,
+} from "../generated/index.js";
 import { describeAjvErrors, type Problem } from "./ajv-messages.js";
 import { classifyApiVersion } from "./api-version.js";
 import type { LoadedDocument } from "./load.js";
@@ -16,6 +23,7 @@ export type ValidatedSpec =
   | { kind: "Environment"; spec: EnvironmentSpec; document: LoadedDocument }
   | { kind: "McpToolset"; spec: McpToolsetSpec; document: LoadedDocument }
   | { kind: "Vault"; spec: VaultSpec; document: LoadedDocument }
+  | { kind: "MemoryStore"; spec: MemoryStoreSpec; document: LoadedDocument }
   | { kind: "Deployment"; spec: DeploymentSpec; document: LoadedDocument };
 
 /** What `validateDocuments` returns. */

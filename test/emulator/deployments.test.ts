@@ -189,6 +189,27 @@ describe("deployments: create and read", () => {
     expect("budget" in plain).toBe(false);
   });
 
+  it("memory store resources: defaults filled, echoed in order; a run fails once the store is archived", async () => {
+    const notes = await client.beta.memoryStores.create({ name: "ops-notes" });
+    const runbooks = await client.beta.memoryStores.create({ name: "runbooks" });
+    const d = await client.beta.deployments.create(
+      params({
+        resources: [
+          { type: "memory_store", memory_store_id: runbooks.id, access: "read_only", instructions: "Read first." },
+          { type: "memory_store", memory_store_id: notes.id },
+        ],
+      }),
+    );
+    expect(d.resources).toEqual([
+      { type: "memory_store", memory_store_id: runbooks.id, access: "read_only", instructions: "Read first." },
+      { type: "memory_store", memory_store_id: notes.id, access: "read_write", instructions: null },
+    ]);
+    await client.beta.memoryStores.archive(notes.id);
+    const run = await client.beta.deployments.run(d.id);
+    expect(run.session_id).toBeNull();
+    expect(run.error).toMatchObject({ type: "memory_store_archived_error" });
+  });
+
   it("memory store resources must name a memory store of the workspace; other resource types are not emulated", async () => {
     await expectApiError(
       client.beta.deployments.create(

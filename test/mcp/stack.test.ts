@@ -17,6 +17,7 @@ function observed(agents: Record<string, { id: string; version: number; model?: 
     environments: { sandbox: { id: "env_1" } },
     vaults: { mail: { id: "vlt_1" } },
     credentials: { "mail/token": { id: "vcrd_1", vault_id: "vlt_1" } },
+    memory_stores: { notes: { id: "memstore_1" } },
     pending: [],
     orphaned: [],
   };

@@ -42,13 +42,7 @@ const env = (description: string | null): ResolvedEnvironment => ({
 });
 
 function desired(description: string | null = null): DesiredResource[] {
-  const specs: DesiredSpecs = {
-    agents: [],
-    environments: [env(description)],
-    vaults: [vaultSpec()],
-    toolsets: [],
-    deployments: [],
-  };
+  const specs: DesiredSpecs = { agents: [], environments: [env(description)], vaults: [vaultSpec()], toolsets: [] };
   return [environmentProvider, vaultProvider, credentialProvider].flatMap((p) => p.desired(specs, ctx));
 }
 
@@ -186,13 +180,7 @@ describe("plan and drift with stamps", () => {
 
   it("a changed credential whose secret is not set here warns instead of writing", () => {
     const bare: ProviderContext = { stack: "test", secrets: () => undefined };
-    const specs: DesiredSpecs = {
-      agents: [],
-      environments: [env(null)],
-      vaults: [vaultSpec()],
-      toolsets: [],
-      deployments: [],
-    };
+    const specs: DesiredSpecs = { agents: [], environments: [env(null)], vaults: [vaultSpec()], toolsets: [] };
     const d = [environmentProvider, vaultProvider, credentialProvider].flatMap((p) => p.desired(specs, bare));
     const p = plan(d, live(d, stamp, "2026-11-21T12:00:00.000Z"));
     expect(p.actions.find((a) => a.type === "credential")).toBeUndefined();

@@ -36,14 +36,7 @@ const env = (config: ResolvedEnvironment["config"]): ResolvedEnvironment => ({
 });
 
 function specs(overrides: Partial<DesiredSpecs> = {}): DesiredSpecs {
-  return {
-    agents: [],
-    environments: [env({ type: "cloud" })],
-    vaults: [vaultSpec()],
-    toolsets: [],
-    deployments: [],
-    ...overrides,
-  };
+  return { agents: [], environments: [env({ type: "cloud" })], vaults: [vaultSpec()], toolsets: [], ...overrides };
 }
 
 function desired(s: DesiredSpecs, c: ProviderContext): DesiredResource[] {

@@ -19,7 +19,6 @@ const specs = (vault: ResolvedVault = vaultSpec()): DesiredSpecs => ({
   environments: [],
   vaults: [vault],
   toolsets: [],
-  deployments: [],
 });
 const desired = (s: DesiredSpecs, c: ProviderContext): DesiredResource[] =>
   [vaultProvider, credentialProvider].flatMap((p) => p.desired(s, c));

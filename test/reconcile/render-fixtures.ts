@@ -72,7 +72,6 @@ const specs = (agents: ResolvedAgent[]): DesiredSpecs => ({
   environments: [],
   vaults: [vaultSpec()],
   toolsets: [],
-  deployments: [],
 });
 
 /**

@@ -28,7 +28,7 @@ const sandbox = (description: string | null): ResolvedEnvironment => ({
 });
 const desired = (description: string | null): DesiredResource[] =>
   environmentProvider.desired(
-    { agents: [], environments: [sandbox(description)], vaults: [], toolsets: [], deployments: [] },
+    { agents: [], environments: [sandbox(description)], vaults: [], toolsets: [] },
     { stack: "test", secrets: () => undefined },
   );
 

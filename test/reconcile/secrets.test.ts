@@ -33,7 +33,7 @@ function vault(maxAge: number | null, oauthExpires?: string): ResolvedVault {
 }
 
 function desired(v: ResolvedVault, env: Record<string, string>): DesiredResource[] {
-  const specs: DesiredSpecs = { agents: [], environments: [], vaults: [v], toolsets: [], deployments: [] };
+  const specs: DesiredSpecs = { agents: [], environments: [], vaults: [v], toolsets: [] };
   return credentialProvider.desired(specs, { stack: "s", secrets: (ref) => env[ref.name] });
 }
 

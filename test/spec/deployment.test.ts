@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { loadProject } from "../../src/spec/index.js";
 import { cronExpressionProblem, formatInZone, nextRunTimes, timeZoneProblem } from "../../src/spec/schedule.js";
+import type { ResolvedDeployment } from "../../src/spec/types.js";
 import { errorLines, writeRepo, yaml } from "./helpers.js";
 
 const BASE = {
@@ -35,7 +36,7 @@ describe("Deployment specs", () => {
     const { specs, errors } = await loadProject(root);
     expect(errors).toEqual([]);
     expect(specs.deployments).toHaveLength(1);
-    const { source, ...rest } = specs.deployments[0] as NonNullable<(typeof specs.deployments)[0]>;
+    const { source, ...rest } = (specs.deployments ?? [])[0] as ResolvedDeployment;
     expect(source).toEqual({ file: "deployments/nightly.yaml", line: 1, col: 1 });
     expect(rest).toEqual({
       kind: "Deployment",
@@ -144,7 +145,7 @@ describe("Deployment specs", () => {
       ...BASE,
       "deployments/a.yaml": deployment("agent: ops-agent", "environment: ops", "message: go", "agent_version: 3"),
     });
-    expect((await loadProject(root)).specs.deployments[0]?.agent_version).toBe(3);
+    expect((await loadProject(root)).specs.deployments?.[0]?.agent_version).toBe(3);
   });
 });
 

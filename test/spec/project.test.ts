@@ -38,6 +38,7 @@ describe("loadProject", () => {
       environments: [],
       vaults: [],
       toolsets: [expect.objectContaining({ name: "ok" })],
+      memory_stores: [],
     });
     expect(files).toEqual([
       "agents/a.yaml",
@@ -50,7 +51,7 @@ describe("loadProject", () => {
 
   test("an empty repository has no specs and no errors", async () => {
     expect(await loadProject(await writeRepo({}))).toEqual({
-      specs: { agents: [], environments: [], vaults: [], toolsets: [], deployments: [] },
+      specs: { agents: [], environments: [], vaults: [], toolsets: [], memory_stores: [], deployments: [] },
       errors: [],
       files: [],
     });

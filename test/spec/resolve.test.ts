@@ -50,7 +50,6 @@ describe("defaults", () => {
       system: null,
       model: { id: "claude-haiku-4-5" },
       toolsets: [],
-      deployments: [],
       tools: [],
       skills: [],
       metadata: {},

@@ -102,7 +102,14 @@ describe("${var:NAME}", () => {
       't.yaml:4:6: McpToolset/t: url: ${var:path} is not defined for target "staging" (define it under targets.staging.values in reconcile.yaml)',
     ]);
     // The toolset is invalid, so the agent that names it is not resolved, and not reported again.
-    expect(specs).toEqual({ agents: [], environments: [], vaults: [], toolsets: [], deployments: [] });
+    expect(specs).toEqual({
+      agents: [],
+      environments: [],
+      vaults: [],
+      toolsets: [],
+      memory_stores: [],
+      deployments: [],
+    });
   });
 
   test("is refused in secret fields, names, and when malformed", async () => {

@@ -74,7 +74,7 @@ export async function findDeployment(
   const found = live.resources.get(addressOf("deployment", name));
   if (found) return { name, id: found.id };
   const where = `stack ${project.config.stack}, target ${project.target.name}`;
-  if (project.specs.deployments.some((d) => d.name === name)) {
+  if ((project.specs.deployments ?? []).some((d) => d.name === name)) {
     throw new UnknownDeploymentError(
       `deployment "${name}" is declared but does not exist on ${where} yet: run reconcile apply first`,
     );

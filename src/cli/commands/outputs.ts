@@ -32,6 +32,7 @@ export function renderOutputsText(outputs: Outputs): string {
   add("environment", outputs.environments);
   add("vault", outputs.vaults);
   add("credential", outputs.credentials);
+  add("memory_store", outputs.memory_stores);
   if (rows.length === 0) return "No live resources yet: run `reconcile apply` first.\n";
   const width = Math.max(...rows.map(([address]) => address.length));
   return rows.map(([address, id]) => `${address.padEnd(width)}  ${id}\n`).join("");

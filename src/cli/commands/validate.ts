@@ -54,7 +54,11 @@ export async function runValidate(
     const s = specs as DesiredSpecs;
     if (options.json) {
       const counts = { agents: s.agents.length, environments: s.environments.length, vaults: s.vaults.length };
-      const more = { toolsets: s.toolsets.length, deployments: s.deployments.length };
+      const more = {
+        toolsets: s.toolsets.length,
+        memory_stores: s.memory_stores?.length ?? 0,
+        deployments: s.deployments?.length ?? 0,
+      };
       output.out(`${JSON.stringify({ ok: true, targets, files: files.length, ...counts, ...more })}\n`);
       return 0;
     }
@@ -63,7 +67,8 @@ export async function runValidate(
       plural(s.environments.length, "environment"),
       plural(s.vaults.length, "vault"),
       plural(s.toolsets.length, "toolset"),
-      ...(s.deployments.length > 0 ? [plural(s.deployments.length, "deployment")] : []),
+      ...(s.memory_stores?.length ? [plural(s.memory_stores.length, "memory store")] : []),
+      ...(s.deployments?.length ? [plural(s.deployments.length, "deployment")] : []),
     ].join(", ");
     const where = targets.length > 1 ? ` for targets ${targets.join(", ")}` : "";
     output.out(`Valid${where}: ${plural(files.length, "file")} (${counts}).\n`);
