@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 /** What a fleet is made of: its spec folders and `reconcile.yaml`. */
-export const FLEET = ["agents", "environments", "vaults", "toolsets", "prompts", "reconcile.yaml"];
+export const FLEET = ["agents", "environments", "vaults", "toolsets", "deployments", "prompts", "reconcile.yaml"];
 
 /**
  * The test fleet (`test/fixtures/fleet`): a frozen copy of the example fleet, so that users editing the example at the

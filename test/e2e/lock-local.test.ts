@@ -90,7 +90,7 @@ describe("a held state file lock", () => {
       // plan --local does not wait for the lock, and never writes the state file
       const plan = await runCli(["plan", "--local", "--dir", dir], env);
       expect(plan.code).toBe(0);
-      expect(plan.stdout).toContain("Plan: 7 to create");
+      expect(plan.stdout).toContain("Plan: 8 to create");
 
       const waiting = startCli(["apply", "--local", "--auto-approve", "--lock-timeout", "1m", "--dir", dir], env);
       await waiting.sees("Waiting for the lock of .reconcile/local-state.json (held by");

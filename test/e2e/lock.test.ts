@@ -95,7 +95,7 @@ describe("two applies of one stack, against an API", () => {
 
   it("a second apply while the first holds the lock fails at once, naming the holder", async () => {
     const first = startCli(["apply", "--auto-approve", "--dir", dir], gated);
-    await first.sees("Plan: 7 to create");
+    await first.sees("Plan: 8 to create");
     gate.close(); // the first holds the lock and its writes wait
     const second = await runCli(["apply", "--auto-approve", "--dir", dir], env);
     gate.open();
@@ -132,7 +132,7 @@ describe("a holder that dies or is stopped", () => {
 
   it("kill -9 blocks the next apply, naming the holder, until force-unlock ID --force; then apply converges", async () => {
     const holder = startCli(["apply", "--auto-approve", "--dir", dir], gated);
-    await holder.sees("Plan: 7 to create");
+    await holder.sees("Plan: 8 to create");
     gate.close(); // its writes never arrive
     holder.child.kill("SIGKILL");
     await holder.done;
@@ -173,7 +173,7 @@ describe("a holder that dies or is stopped", () => {
 
   it("an expired lease is taken over without force-unlock", async () => {
     const holder = startCli(["apply", "--auto-approve", "--dir", dir], { ...gated, RECONCILE_LOCK_TTL: "10s" });
-    await holder.sees("Plan: 7 to create");
+    await holder.sees("Plan: 8 to create");
     gate.close();
     holder.child.kill("SIGKILL");
     await holder.done;
@@ -188,7 +188,7 @@ describe("a holder that dies or is stopped", () => {
 
   it("SIGTERM starts no new write, lets writes in flight land, then releases the lock", async () => {
     const holder = startCli(["apply", "--auto-approve", "--dir", dir], gated);
-    await holder.sees("Plan: 7 to create");
+    await holder.sees("Plan: 8 to create");
     gate.close();
     holder.child.kill("SIGTERM");
     await holder.sees("Interrupted (SIGTERM): no new write starts");
@@ -220,7 +220,7 @@ describe("while apply runs", () => {
       ...env,
       RECONCILE_LOCK_TTL: "6s",
     });
-    await holder.sees("Plan: 27 to create");
+    await holder.sees("Plan: 28 to create");
     const [lock] = await lockAgents(client);
     await forceUnlock(client, { stack: "example-fleet", target: "default" }, lock?.metadata[LOCK_KEYS.id] ?? "");
     const result = await holder.done;

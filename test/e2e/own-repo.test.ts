@@ -137,7 +137,7 @@ describe("apply FILE uses the target and local-ness the plan was made with", () 
 
       const applied = await runCli(["apply", file, "--dir", dir], noKey);
       expect(applied.code, applied.stderr).toBe(0);
-      expect(applied.stdout).toContain("Apply complete: 7 resources changed.");
+      expect(applied.stdout).toContain("Apply complete: 8 resources changed.");
       // One state file per target: production's own, the default target's untouched.
       expect(existsSync(join(dir, ".reconcile", "local-state.production.json"))).toBe(true);
       expect(existsSync(join(dir, ".reconcile", "local-state.json"))).toBe(false);
@@ -148,7 +148,7 @@ describe("apply FILE uses the target and local-ness the plan was made with", () 
       expect(again.code).toBe(0);
       const staging = await runCli(["plan", "--local", "--detailed-exitcode", "--dir", dir], noKey);
       expect(staging.code).toBe(2);
-      expect(staging.stdout).toMatch(/Plan: 7 to create/);
+      expect(staging.stdout).toMatch(/Plan: 8 to create/);
     },
     SLOW_MS,
   );
@@ -171,7 +171,7 @@ describe("targets are separate", () => {
       expect(JSON.parse(prod.stdout).summary).toMatchObject({ adopt: 1, create: 6 });
       const staging = await runCli(["plan", "--json", "--dir", dir], remote());
       expect(staging.code, staging.stderr).toBe(0);
-      expect(JSON.parse(staging.stdout).summary).toMatchObject({ adopt: 0, create: 7 });
+      expect(JSON.parse(staging.stdout).summary).toMatchObject({ adopt: 0, create: 8 });
       expect(JSON.parse(staging.stdout).warnings.join("\n")).not.toContain(live.id);
 
       const imported = await runCli(
