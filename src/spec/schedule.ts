@@ -53,12 +53,16 @@ export function cronExpressionProblem(expression: string): string | undefined {
       return EXTENDED.test(word) ? extended : `${shown} is not a cron field: use numbers, ranges, lists and steps`;
     }
   }
+  let parsed: Cron;
   try {
-    cron(trimmed, "UTC");
+    parsed = cron(trimmed, "UTC");
   } catch (error) {
     const reason = (error as Error).message.replace(/^CronPattern:\s*/, "").slice(0, 160);
     return `is not a valid cron expression: ${reason}`;
   }
+  // The API lists upcoming runs for every active or paused deployment, so a schedule must fire at least once.
+  if (parsed.nextRun() === null)
+    return "never fires: no date matches its day-of-month and month (like 30 2 for February 30)";
   return undefined;
 }
 

@@ -164,6 +164,8 @@ describe("schedule rules (src/spec/schedule.ts)", () => {
     expect(cronExpressionProblem("61 * * * *")).toMatch(/minute/);
     expect(cronExpressionProblem("0 0 * * FOO")).toMatch(/not a cron field/);
     expect(cronExpressionProblem("*/0 * * * *")).toMatch(/not a valid cron expression/);
+    expect(cronExpressionProblem("0 0 30 2 *")).toMatch(/never fires/);
+    expect(cronExpressionProblem("0 0 29 2 *")).toBeUndefined();
     expect(cronExpressionProblem(`${"1,".repeat(200)}1 * * * *`)).toMatch(/longer than/);
   });
 
