@@ -277,3 +277,21 @@ describe("deployments: checked before any API call", () => {
     SLOW,
   );
 });
+
+describe("deployments: --local, two runs at once", () => {
+  it(
+    "two deploy run --local started together both record their run in the state file",
+    async () => {
+      const s = await setup();
+      const local = (...args: string[]) => runCli([...args, "--local", "--dir", s.dir], { WORKSPACE_MCP_TOKEN: "t" });
+      expect((await local("apply", "--auto-approve")).code).toBe(0);
+      const [a, b] = await Promise.all([local("deploy", "run", "ops-nightly"), local("deploy", "run", "ops-nightly")]);
+      expect([a.code, b.code], a.stderr + b.stderr).toEqual([0, 0]);
+      const ids = [a.stdout, b.stdout].map((out) => /Run (drun_\w+)/.exec(out)?.[1]);
+      const listed = JSON.parse((await local("deploy", "runs", "ops-nightly", "--json")).stdout);
+      expect(listed.runs.map((r: { id: string }) => r.id).sort()).toEqual([...ids].sort());
+      expect(s.log).toEqual([]);
+    },
+    SLOW,
+  );
+});

@@ -61,13 +61,14 @@ export async function ownedCounts(client: Anthropic): Promise<Map<string, number
     count("vault", v.metadata);
     for await (const c of client.beta.vaults.credentials.list(v.id, { limit: 100 })) count("credential", c.metadata);
   }
+  for await (const d of client.beta.deployments.list({ limit: 100 })) count("deployment", d.metadata);
   return counts;
 }
 
-/** Asserts one live object per address, and the example fleet's 7 addresses. */
+/** Asserts one live object per address, and the example fleet's 8 addresses. */
 export function expectNoDuplicates(counts: Map<string, number>): void {
   expect([...counts].filter(([, c]) => c > 1)).toEqual([]);
-  expect(counts.size).toBe(7); // the example fleet
+  expect(counts.size).toBe(8); // the example fleet
 }
 
 /** A loopback HTTP proxy in front of `target` that can hold every request until it is opened again. */

@@ -52,7 +52,7 @@ describe("two applies of one stack, against an API", () => {
   it("started together: exactly one applies, nothing is duplicated, the lock agent never shows", async () => {
     const runs = [0, 1].map(() => startCli(["apply", "--auto-approve", "--dir", dir], env));
     const results = await Promise.all(runs.map((r) => r.done));
-    const winner = results.findIndex((r) => r.stdout.includes("Apply complete: 7 resources changed."));
+    const winner = results.findIndex((r) => r.stdout.includes("Apply complete: 8 resources changed."));
     expect(winner).toBeGreaterThanOrEqual(0);
     expect(results[winner]?.code).toBe(0);
     const other = results[1 - winner];
@@ -110,7 +110,7 @@ describe("two applies of one stack, against an API", () => {
     expect(second.stdout).toBe(""); // nothing observed, planned or written
     const result = await first.done;
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain("Apply complete: 7 resources changed.");
+    expect(result.stdout).toContain("Apply complete: 8 resources changed.");
     expectNoDuplicates(await ownedCounts(client));
   }, 120_000);
 
@@ -121,7 +121,7 @@ describe("two applies of one stack, against an API", () => {
     await holder.release();
     const results = await Promise.all(runs.map((r) => r.done));
     expect(results.map((r) => r.code)).toEqual([0, 0]);
-    expect(results.filter((r) => r.stdout.includes("Apply complete: 7 resources changed."))).toHaveLength(1);
+    expect(results.filter((r) => r.stdout.includes("Apply complete: 8 resources changed."))).toHaveLength(1);
     expect(results.filter((r) => r.stdout.includes("No changes. Live state matches the specs."))).toHaveLength(1);
     expectNoDuplicates(await ownedCounts(client));
   }, 120_000);

@@ -168,7 +168,7 @@ describe("targets are separate", () => {
       );
       const prod = await runCli(["plan", "--json", "--target", "production", "--dir", dir], remote());
       expect(prod.code, prod.stderr).toBe(0);
-      expect(JSON.parse(prod.stdout).summary).toMatchObject({ adopt: 1, create: 6 });
+      expect(JSON.parse(prod.stdout).summary).toMatchObject({ adopt: 1, create: 7 });
       const staging = await runCli(["plan", "--json", "--dir", dir], remote());
       expect(staging.code, staging.stderr).toBe(0);
       expect(JSON.parse(staging.stdout).summary).toMatchObject({ adopt: 0, create: 8 });
@@ -226,7 +226,7 @@ describe("targets are separate", () => {
       expect(applied.code, applied.stderr).toBe(0);
       expect(applied.stdout).toContain("Apply complete: 2 resources changed.");
       const rest = await runCli(["plan", "--local", "--json", "--dir", dir], noKey);
-      expect(JSON.parse(rest.stdout).summary).toMatchObject({ create: 5, unchanged: 2 });
+      expect(JSON.parse(rest.stdout).summary).toMatchObject({ create: 6, unchanged: 2 });
 
       const unknown = await runCli(["plan", "--local", "--only", "agent.nope", "--dir", dir], noKey);
       expect(unknown.code).toBe(1);

@@ -31,6 +31,9 @@ import type { Connection } from "../connect.js";
 import type { Output } from "../output.js";
 import { type ProjectFlags, projectOptions, withProject } from "../session.js";
 
+/** How long `deploy run --local` waits for the local state file's lock held by another command (30s). */
+export const LOCAL_LOCK_WAIT_MS = 30_000;
+
 /** Flags of `deploy run`. */
 export interface DeployRunFlags extends ProjectFlags {
   json?: boolean;
@@ -149,7 +152,8 @@ export function runDeployRun(name: string, flags: DeployRunFlags, output: Output
       }
       return run.session_id ? 0 : 1;
     },
-    { operation: "deploy run", timeoutMs: 0 },
+    // With --local the run writes the emulator's state file: wait a little for another command's lock.
+    { operation: "deploy run", timeoutMs: LOCAL_LOCK_WAIT_MS },
   );
 }
 
