@@ -14,9 +14,10 @@ import {
 } from "../../src/providers/deployment.js";
 import { resolveRefs } from "../../src/providers/refs.js";
 import type { DesiredResource, LiveResource, ProviderContext } from "../../src/providers/types.js";
+import { buildDriftReport } from "../../src/reconcile/drift.js";
 import { specChanges } from "../../src/reconcile/duplicates.js";
 import type { LiveState } from "../../src/reconcile/observe.js";
-import { buildPlan, planAnnotations } from "../../src/reconcile/plan.js";
+import { buildPlan, type Plan, planAnnotations } from "../../src/reconcile/plan.js";
 import { planDigest } from "../../src/reconcile/plan-digest.js";
 import type { DesiredSpecs, ResolvedDeployment } from "../../src/spec/types.js";
 
@@ -310,5 +311,39 @@ describe("deployment runs: what a hostile or broken server answers", () => {
     expect(text.trimEnd().split("\n")).toHaveLength(2);
     expect(text).toContain("2026-11-26 01:02:03 UTC");
     expect(text).toContain("failed: unknown_error: boom\\u001b[31m red \\u202e evil\\u000anext");
+  });
+});
+
+describe("drift of a deployment that only follows its agent", () => {
+  it("an update whose every change is known after apply is not drift; a changed pin is", () => {
+    const action = (address: string, changes: Plan["actions"][number]["changes"]) => ({
+      address,
+      type: address.split(".")[0] as "agent" | "deployment",
+      name: address.split(".")[1] as string,
+      action: "update" as const,
+      id: `${address}-id`,
+      changes,
+      depends_on: [],
+    });
+    const plan: Plan = {
+      format_version: 1,
+      stack: "s",
+      target: "default",
+      created_at: "2026-11-26T00:00:00Z",
+      options: { prune: false, allow_mass_prune: false },
+      actions: [
+        action("agent.ops", [{ path: "description", before: "console", after: "spec" }]),
+        action("deployment.nightly", [
+          { path: "agent.version", before: 4, after: "(known after apply)", unknown: true },
+        ]),
+        action("deployment.pinned", [{ path: "agent.version", before: 4, after: 2 }]),
+      ],
+      summary: { adopt: 0, create: 0, update: 3, replace: 0, archive: 0, delete: 0, keep: 0, unchanged: 0 },
+      warnings: [],
+      inputs: {},
+    };
+    const empty: LiveState = { resources: new Map(), duplicates: [], adoptions: new Map(), adoptionErrors: new Map() };
+    const report = buildDriftReport(plan, empty, { clockSkewMs: 0 });
+    expect(report.resources.map((r) => r.address)).toEqual(["agent.ops", "deployment.pinned"]);
   });
 });
