@@ -38,6 +38,7 @@ async function liveState(): Promise<{ counts: Map<string, number>; ids: Set<stri
       ids.add(v.id);
       for await (const c of client.beta.vaults.credentials.list(v.id, { limit: 100 })) ids.add(c.id);
     }
+    for await (const d of client.beta.deployments.list({ limit: 100 })) ids.add(d.id);
     return { counts: await ownedCounts(client), ids };
   } finally {
     await emulator.close();
