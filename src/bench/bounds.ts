@@ -5,7 +5,13 @@
  */
 
 import { LIST_PAGE_SIZE as PAGE_SIZE } from "../providers/comparable.js";
+import { PROVIDERS } from "../providers/registry.js";
 import { CHILD_LIST_CONCURRENCY } from "../reconcile/observe.js";
+
+/** Top-level kinds the benchmark fleet leaves empty (memory stores, deployments, ...): one list page each. */
+export const EMPTY_KINDS = PROVIDERS.filter(
+  (p) => !p.parent && !["agent", "environment", "vault"].includes(p.type),
+).length;
 
 /** Sizes of the fleet as the bounds see them. */
 export interface FleetShape {
@@ -33,7 +39,7 @@ export function pages(n: number): number {
  */
 export function observeBound(live: FleetShape, childConcurrency = CHILD_LIST_CONCURRENCY): Bound {
   const credentialPages = live.vaults * pages(live.credentialsPerVault);
-  const requests = pages(live.agents) + pages(live.environments) + pages(live.vaults) + credentialPages;
+  const requests = pages(live.agents) + pages(live.environments) + pages(live.vaults) + credentialPages + EMPTY_KINDS;
   const credentialRounds =
     live.vaults === 0 ? 0 : Math.ceil(live.vaults / childConcurrency) * pages(live.credentialsPerVault);
   const rounds = Math.max(pages(live.agents), pages(live.environments), pages(live.vaults) + credentialRounds);

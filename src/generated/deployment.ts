@@ -99,8 +99,13 @@ export interface DeploymentMemoryStore {
  * A user message (text blocks).
  */
 export interface UserMessageEvent {
+  /**
+   * `user.message`.
+   */
   type: "user.message";
   /**
+   * The message's text blocks.
+   *
    * @minItems 1
    */
   content: TextBlock[];
@@ -109,15 +114,26 @@ export interface UserMessageEvent {
  * A text content block.
  */
 export interface TextBlock {
+  /**
+   * `text`.
+   */
   type: "text";
+  /**
+   * The text.
+   */
   text: string;
 }
 /**
  * Privileged context appended to the session's system context (text blocks).
  */
 export interface SystemMessageEvent {
+  /**
+   * `system.message`.
+   */
   type: "system.message";
   /**
+   * The context's text blocks.
+   *
    * @minItems 1
    */
   content: TextBlock[];
@@ -126,6 +142,9 @@ export interface SystemMessageEvent {
  * An outcome the agent works toward, graded by a rubric.
  */
 export interface DefineOutcomeEvent {
+  /**
+   * `user.define_outcome`.
+   */
   type: "user.define_outcome";
   /**
    * What the agent should produce.
@@ -141,11 +160,23 @@ export interface DefineOutcomeEvent {
   max_iterations?: number;
 }
 export interface TextRubric {
+  /**
+   * `text`: the rubric inline.
+   */
   type: "text";
+  /**
+   * The rubric, plain text or Markdown (at most 262,144 characters).
+   */
   content: string;
 }
 export interface FileRubric {
+  /**
+   * `file`: the rubric in an uploaded file.
+   */
   type: "file";
+  /**
+   * The id of the uploaded rubric file.
+   */
   file_id: string;
 }
 /**

@@ -39,6 +39,7 @@ describe("loadProject", () => {
       vaults: [],
       toolsets: [expect.objectContaining({ name: "ok" })],
       memory_stores: [],
+      deployments: [],
     });
     expect(files).toEqual([
       "agents/a.yaml",
