@@ -5,7 +5,16 @@
  */
 
 import { LIST_PAGE_SIZE as PAGE_SIZE } from "../providers/comparable.js";
+import { PROVIDERS } from "../providers/registry.js";
 import { CHILD_LIST_CONCURRENCY } from "../reconcile/observe.js";
+
+/**
+ * Top-level kinds the bounds do not size (memory stores, deployments, ...): one list page each, as the benchmark fleet
+ * leaves them empty. Skills and tunnels are sized by `FleetShape`.
+ */
+export const EMPTY_KINDS = PROVIDERS.filter(
+  (p) => !p.parent && !["agent", "environment", "vault", "skill", "tunnel"].includes(p.type),
+).length;
 
 /** Sizes of the fleet as the bounds see them. */
 export interface FleetShape {
@@ -47,7 +56,8 @@ export function observeBound(live: FleetShape, childConcurrency = CHILD_LIST_CON
     tunnelPages +
     credentialPages +
     pages(skills) +
-    skills;
+    skills +
+    EMPTY_KINDS;
   const credentialRounds =
     live.vaults === 0 ? 0 : Math.ceil(live.vaults / childConcurrency) * pages(live.credentialsPerVault);
   const skillRounds = pages(skills) + Math.ceil(skills / childConcurrency);

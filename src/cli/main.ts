@@ -4,6 +4,7 @@
 import { Command, CommanderError } from "commander";
 import { emulatorCommand } from "../emulator/cli.js";
 import { applyCommand } from "./commands/apply.js";
+import { deployCommand } from "./commands/deploy.js";
 import { driftCommand } from "./commands/drift.js";
 import { exportCommand } from "./commands/export.js";
 import { forceUnlockCommand } from "./commands/force-unlock.js";
@@ -49,6 +50,7 @@ export async function run(argv: string[]): Promise<number> {
     exportCommand(output, setExit),
     forceUnlockCommand(output, setExit),
     outputsCommand(output, setExit),
+    deployCommand(output, setExit),
     secretsCommand(output, setExit),
     tunnelCommand(output, setExit),
     mcpCommand(output, setExit, VERSION),

@@ -7,7 +7,8 @@ import { randomBytes } from "node:crypto";
  * request ids and `tnltok_` for tunnel token ids (assumed: the SDK gives no prefix for `BetaTunnelToken.id`); memory
  * stores, memories and memory versions are `memstore_`, `mem_` and `memver_` (SDK `BetaManagedAgentsMemoryStore.id`,
  * `BetaManagedAgentsMemory.id`, `.memory_version_id` doc comments); `skill_` as in the skills docs
- * (`skill_01AbCdEfGhIjKlMnOpQrStUv`).
+ * (`skill_01AbCdEfGhIjKlMnOpQrStUv`); deployments and their runs `depl_` and `drun_` (`depl_011CZkZcDH3vPqd7xnEfwTai`
+ * in the SDK's deployment examples, `drun_...` in `BetaManagedAgentsDeploymentRun.id`).
  */
 export type IdPrefix =
   | "agent"
@@ -22,7 +23,9 @@ export type IdPrefix =
   | "memver"
   | "skill"
   | "tnl"
-  | "tnltok";
+  | "tnltok"
+  | "depl"
+  | "drun";
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 

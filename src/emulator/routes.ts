@@ -11,6 +11,17 @@ import {
   validateCredential,
 } from "./credentials.js";
 import {
+  archiveDeployment,
+  createDeployment,
+  listDeploymentRuns,
+  listDeployments,
+  retrieveDeployment,
+  retrieveDeploymentRun,
+  runDeployment,
+  setDeploymentPaused,
+  updateDeployment,
+} from "./deployments.js";
+import {
   archiveEnvironment,
   createEnvironment,
   deleteEnvironment,
@@ -105,9 +116,10 @@ export interface RouteSpec {
 
 /**
  * The beta the SDK sends for every Managed Agents resource the emulator serves: `agents`, `agents.versions`,
- * `environments`, `vaults`, `vaults.credentials`, `sessions`, `sessions.events` all set `managed-agents-2026-04-01`
- * (SDK 1.11 `resources/beta/{agents,environments,vaults,sessions}/*.js`). Other resources use their own beta (skills:
- * `skills-2025-10-02`, which their routes set; memory stores: `agent-memory-2026-07-22`).
+ * `environments`, `vaults`, `vaults.credentials`, `sessions`, `sessions.events`, `deployments`, `deploymentRuns` all set
+ * `managed-agents-2026-04-01` (SDK 1.11 `resources/beta/{agents,environments,vaults,sessions}/*.js`,
+ * `deployments.js`, `deployment-runs.js`). Other resources use their own beta (skills: `skills-2025-10-02`, memory
+ * stores: `agent-memory-2026-07-22`, see `memory-stores.ts`).
  */
 export const MANAGED_AGENTS_BETA = "managed-agents-2026-04-01";
 
@@ -121,6 +133,7 @@ const ENV = "/v1/environments/:environment_id";
 const VAULT = "/v1/vaults/:vault_id";
 const CRED = "/v1/vaults/:vault_id/credentials/:credential_id";
 const SESSION = "/v1/sessions/:session_id";
+const DEPLOYMENT = "/v1/deployments/:deployment_id";
 const MEMSTORE = "/v1/memory_stores/:memory_store_id";
 const SKILL = "/v1/skills/:skill_id";
 const SKILL_VERSION = "/v1/skills/:skill_id/versions/:version";
@@ -196,6 +209,36 @@ export const ROUTES: readonly RouteSpec[] = [
     handler: (c) => secretMatches(c.ws, p(c, "vault_id"), p(c, "credential_id"), c.body),
   },
 
+  { method: "POST", url: "/v1/deployments", handler: (c) => createDeployment(c.ws, c.body, c.now) },
+  { method: "GET", url: "/v1/deployments", handler: (c) => listDeployments(c.ws, c.query, c.page(), c.now) },
+  { method: "GET", url: DEPLOYMENT, handler: (c) => retrieveDeployment(c.ws, p(c, "deployment_id"), c.now) },
+  { method: "POST", url: DEPLOYMENT, handler: (c) => updateDeployment(c.ws, p(c, "deployment_id"), c.body, c.now) },
+  {
+    method: "POST",
+    url: `${DEPLOYMENT}/archive`,
+    handler: (c) => archiveDeployment(c.ws, p(c, "deployment_id"), c.now),
+  },
+  {
+    method: "POST",
+    url: `${DEPLOYMENT}/pause`,
+    handler: (c) => setDeploymentPaused(c.ws, p(c, "deployment_id"), true, c.now),
+  },
+  {
+    method: "POST",
+    url: `${DEPLOYMENT}/unpause`,
+    handler: (c) => setDeploymentPaused(c.ws, p(c, "deployment_id"), false, c.now),
+  },
+  {
+    method: "POST",
+    url: `${DEPLOYMENT}/run`,
+    handler: (c) => runDeployment(c.ws, c.runtime, p(c, "deployment_id"), c.now),
+  },
+  { method: "GET", url: "/v1/deployment_runs", handler: (c) => listDeploymentRuns(c.ws, c.query, c.page()) },
+  {
+    method: "GET",
+    url: "/v1/deployment_runs/:deployment_run_id",
+    handler: (c) => retrieveDeploymentRun(c.ws, p(c, "deployment_run_id")),
+  },
   {
     method: "POST",
     url: "/v1/memory_stores",

@@ -87,7 +87,8 @@ function parseTitle(v: unknown): string | null {
   return v === null ? null : str(v, "title", { max: 1000 });
 }
 
-function parseBudget(v: unknown): BetaManagedAgentsBudgetLimit {
+/** A `BetaManagedAgentsBudgetLimit` param (`{type: "limit", max_list_cost: {amount, currency: "USD"}}`). @throws 400. */
+export function parseBudget(v: unknown): BetaManagedAgentsBudgetLimit {
   const o = obj(v, "budget");
   tag(o, "budget", ["limit"] as const);
   onlyKeys(o, ["type", "max_list_cost"], "budget");

@@ -2,6 +2,8 @@ import { createHmac, randomBytes } from "node:crypto";
 import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { BetaManagedAgentsAgent } from "@anthropic-ai/sdk/resources/beta/agents/agents.js";
+import type { BetaManagedAgentsDeploymentRun } from "@anthropic-ai/sdk/resources/beta/deployment-runs.js";
+import type { BetaManagedAgentsDeployment } from "@anthropic-ai/sdk/resources/beta/deployments.js";
 import type { BetaEnvironment } from "@anthropic-ai/sdk/resources/beta/environments/environments.js";
 import type { BetaManagedAgentsMemory } from "@anthropic-ai/sdk/resources/beta/memory-stores/memories.js";
 import type { BetaManagedAgentsMemoryStore } from "@anthropic-ai/sdk/resources/beta/memory-stores/memory-stores.js";
@@ -138,6 +140,10 @@ export interface Workspace {
   vaults: Map<string, BetaManagedAgentsVault>;
   credentials: Map<string, CredentialRecord>;
   sessions: Map<string, SessionRecord>;
+  /** Deployments (`deployments.ts`), stored as returned except `schedule.upcoming_runs_at`, computed when read. */
+  deployments: Map<string, BetaManagedAgentsDeployment>;
+  /** Deployment runs (`deployments.ts`): append-only records of each run. */
+  deploymentRuns: Map<string, BetaManagedAgentsDeploymentRun>;
   memoryStores: Map<string, BetaManagedAgentsMemoryStore>;
   /** The memories of every memory store of the workspace, by memory id. */
   memories: Map<string, StoredMemory>;
@@ -166,6 +172,10 @@ export interface StateFileV1 {
       credentials: CredentialRecord[];
       /** Absent in files written before sessions existed. */
       sessions?: SessionRecord[];
+      /** Absent in files written before deployments existed. */
+      deployments?: BetaManagedAgentsDeployment[];
+      /** Absent in files written before deployments existed. */
+      deployment_runs?: BetaManagedAgentsDeploymentRun[];
       /** Absent in files written before memory stores existed. */
       memory_stores?: BetaManagedAgentsMemoryStore[];
       /** Absent in files written before memory stores existed. */
@@ -185,6 +195,8 @@ function emptyWorkspace(sealSecret: (value: string) => string): Workspace {
     vaults: new Map(),
     credentials: new Map(),
     sessions: new Map(),
+    deployments: new Map(),
+    deploymentRuns: new Map(),
     memoryStores: new Map(),
     memories: new Map(),
     skills: new Map(),
@@ -268,6 +280,17 @@ function readWorkspace(raw: unknown, name: string, sealSecret: (value: string) =
     if (!isObj(item) || !hasId(item.tunnel) || !tokenOk)
       return `workspace ${JSON.stringify(name)}: tunnels[${i}] is not a tunnel record`;
     ws.tunnels.set(item.tunnel.id, item as unknown as TunnelRecord);
+  }
+  for (const [section, map] of [
+    ["deployments", ws.deployments],
+    ["deployment_runs", ws.deploymentRuns],
+  ] as const) {
+    const list = raw[section] ?? [];
+    if (!Array.isArray(list)) return `workspace ${JSON.stringify(name)}: "${section}" is not an array`;
+    for (const [i, item] of list.entries()) {
+      if (!hasId(item)) return `workspace ${JSON.stringify(name)}: ${section}[${i}] has no id`;
+      (map as Map<string, unknown>).set(item.id, item);
+    }
   }
   return ws;
 }
@@ -373,6 +396,8 @@ export class Store {
         vaults: [...ws.vaults.values()],
         credentials: [...ws.credentials.values()],
         sessions: [...ws.sessions.values()],
+        deployments: [...ws.deployments.values()],
+        deployment_runs: [...ws.deploymentRuns.values()],
         memory_stores: [...ws.memoryStores.values()],
         memories: [...ws.memories.values()],
         skills: [...ws.skills.values()],

@@ -3,6 +3,7 @@
  */
 
 import type { AgentSpec } from "./agent.js";
+import type { DeploymentSpec } from "./deployment.js";
 import type { EnvironmentSpec } from "./environment.js";
 import type { McpToolsetSpec } from "./mcp-toolset.js";
 import type { MemoryStoreSpec } from "./memory-store.js";
@@ -11,10 +12,11 @@ import type { SkillSpec } from "./skill.js";
 import type { TunnelSpec } from "./tunnel.js";
 import type { VaultSpec } from "./vault.js";
 
-export type { AgentSpec, EnvironmentSpec, McpToolsetSpec, MemoryStoreSpec, ProjectConfigFile, SkillSpec, TunnelSpec, VaultSpec };
+export type { AgentSpec, DeploymentSpec, EnvironmentSpec, McpToolsetSpec, MemoryStoreSpec, ProjectConfigFile, SkillSpec, TunnelSpec, VaultSpec };
 
 /** Every type of one schema, by schema file. */
 export type * as agent from "./agent.js";
+export type * as deployment from "./deployment.js";
 export type * as environment from "./environment.js";
 export type * as mcpToolset from "./mcp-toolset.js";
 export type * as memoryStore from "./memory-store.js";
@@ -24,4 +26,4 @@ export type * as tunnel from "./tunnel.js";
 export type * as vault from "./vault.js";
 
 /** A spec document of any kind, discriminated by `kind`. */
-export type Spec = AgentSpec | EnvironmentSpec | McpToolsetSpec | MemoryStoreSpec | SkillSpec | TunnelSpec | VaultSpec;
+export type Spec = AgentSpec | DeploymentSpec | EnvironmentSpec | McpToolsetSpec | MemoryStoreSpec | SkillSpec | TunnelSpec | VaultSpec;

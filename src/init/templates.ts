@@ -12,8 +12,8 @@ export interface TemplateFile {
 }
 
 /**
- * The specs: one per kind (McpToolset, Vault with a credential, Environment, MemoryStore, Agent), referring to each
- * other.
+ * The specs: one per kind (McpToolset, Vault with a credential, Environment, MemoryStore, Agent, a paused Deployment),
+ * referring to each other.
  */
 export const SPEC_TEMPLATES: readonly TemplateFile[] = [
   {
@@ -88,6 +88,25 @@ system: |
   the documentation does not cover the question.
 toolsets:
   - docs
+`,
+  },
+  {
+    path: "deployments/assistant-daily.yaml",
+    text: `# yaml-language-server: $schema={{SCHEMAS}}/deployment.schema.json
+apiVersion: reconcile/v1
+kind: Deployment
+name: assistant-daily
+description: Runs the assistant every weekday morning. Starts paused; run it by hand with \`reconcile deploy run\`.
+agent: assistant # pinned to the version this apply leaves the agent at
+environment: sandbox
+vaults:
+  - assistant
+message: List the documentation pages changed yesterday and summarise what changed for the support team.
+schedule:
+  cron: "0 8 * * 1-5" # minute hour day-of-month month day-of-week
+  timezone: UTC # an IANA time zone name, such as Europe/Paris
+# Set to false (and apply) once the message and the schedule are right; a paused deployment never fires on its own.
+paused: true
 `,
   },
 ];

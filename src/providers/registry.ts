@@ -4,6 +4,7 @@
  */
 import { agentProvider } from "./agent.js";
 import { credentialProvider } from "./credential.js";
+import { deploymentProvider } from "./deployment.js";
 import { environmentProvider } from "./environment.js";
 import { memoryStoreProvider } from "./memory-store.js";
 import { skillProvider } from "./skill.js";
@@ -20,6 +21,7 @@ export const PROVIDERS: readonly Provider[] = [
   skillProvider,
   tunnelProvider,
   agentProvider,
+  deploymentProvider,
 ];
 
 /** The provider of `type`. @throws Error for an unknown type (a bug, not user input). */

@@ -33,14 +33,15 @@ export class UnexpectedResponseError extends Error {
 }
 
 /**
- * The id prefix of each resource type (SDK doc examples: `agent_011C…`, `env_011C…`, `vlt_011C…`, `vcrd_011C…`; a
- * tunnel's `tnl_`: SDK `BetaTunnel.id`, "prefixed with `tnl_`").
+ * The id prefix of each resource type (SDK doc examples: `agent_011C…`, `env_011C…`, `vlt_011C…`, `vcrd_011C…`,
+ * `depl_011C…`; a tunnel's `tnl_`: SDK `BetaTunnel.id`, "prefixed with `tnl_`").
  */
 export const ID_PREFIX: Record<ResourceType, string> = {
   agent: "agent",
   environment: "env",
   vault: "vlt",
   credential: "vcrd",
+  deployment: "depl",
   memory_store: "memstore",
   skill: "skill",
   tunnel: "tnl",
@@ -107,6 +108,29 @@ const OBJECT_FIELDS: Record<
     },
   },
   vault: { required: ["display_name"], properties: { display_name: { type: "string" } } },
+  deployment: {
+    required: ["name", "agent", "environment_id", "initial_events", "status"],
+    properties: {
+      name: { type: "string" },
+      description: nullableString,
+      agent: {
+        type: "object",
+        required: ["id", "version"],
+        properties: { id: { type: "string" }, version: { type: "integer", minimum: 1 } },
+      },
+      environment_id: { type: "string" },
+      vault_ids: { type: "array", items: { type: "string" } },
+      resources: objects(["type"], { type: { type: "string" } }),
+      initial_events: objects(["type"], { type: { type: "string" } }),
+      budget: { type: ["object", "null"] },
+      schedule: {
+        type: ["object", "null"],
+        required: ["expression", "timezone"],
+        properties: { expression: { type: "string" }, timezone: { type: "string" } },
+      },
+      status: { enum: ["active", "paused"] },
+    },
+  },
   memory_store: {
     required: ["name", "description"],
     properties: { name: { type: "string" }, description: { type: "string" } },
@@ -181,6 +205,36 @@ const validateSkillVersion = ajv.compile({
     type: { const: "skill_version" },
   },
 });
+/**
+ * Objects that are not resources of a kind but that commands read: a deployment run (SDK
+ * `BetaManagedAgentsDeploymentRun`, id `drun_…`), checked for the fields `reconcile deploy` prints.
+ */
+const RECORD_VALIDATORS = {
+  deployment_run: ajv.compile({
+    type: "object",
+    required: ["id", "deployment_id", "created_at", "agent", "trigger_context"],
+    properties: {
+      id: { type: "string", pattern: "^drun_[A-Za-z0-9_-]{1,128}$" },
+      deployment_id: { type: "string" },
+      created_at: { type: "string" },
+      session_id: nullableString,
+      error: {
+        type: ["object", "null"],
+        required: ["type"],
+        properties: { type: { type: "string" }, message: { type: "string" } },
+      },
+      agent: {
+        type: "object",
+        required: ["id", "version"],
+        properties: { id: { type: "string" }, version: { type: "integer" } },
+      },
+      trigger_context: { type: "object", required: ["type"], properties: { type: { type: "string" } } },
+    },
+  }),
+} as const;
+
+/** The records `RECORD_VALIDATORS` knows. */
+export type RecordKind = keyof typeof RECORD_VALIDATORS;
 
 const validatePage = ajv.compile({
   type: "object",
@@ -204,7 +258,9 @@ export type Shape =
   | { kind: "object" | "ref"; type: ResourceType }
   | { kind: "page"; type: ResourceType; limit: number }
   | { kind: "skill_version" }
-  | { kind: "custom"; what: string; validate: ValidateFunction };
+  | { kind: "custom"; what: string; validate: ValidateFunction }
+  | { kind: "record"; record: RecordKind }
+  | { kind: "records"; record: RecordKind; limit: number };
 
 /** A validator of an answer that is not a resource object (a tunnel token), for a `custom` shape. */
 export function compileShape(schema: Record<string, unknown>): ValidateFunction {
@@ -235,6 +291,7 @@ export function checkShape(body: unknown, shape: Shape, request: string): ApiObj
     }
     return body as ApiObject;
   }
+  if (shape.kind === "record" || shape.kind === "records") return checkRecords(body, shape, request);
   const a = /^[aeiou]/.test(shape.type) ? "an" : "a";
   if (shape.kind === "page") {
     if (!validatePage(body))
@@ -254,6 +311,30 @@ export function checkShape(body: unknown, shape: Shape, request: string): ApiObj
   const validate = VALIDATORS[shape.type][shape.kind];
   if (!validate(body)) throw new UnexpectedResponseError(request, `not ${a} ${shape.type}: ${firstProblem(validate)}`);
   return body as ApiObject;
+}
+
+/** `checkShape` for records: one (`record`) or a page of them (`records`). */
+function checkRecords(
+  body: unknown,
+  shape: Extract<Shape, { kind: "record" | "records" }>,
+  request: string,
+): ApiObject | Page {
+  const validate = RECORD_VALIDATORS[shape.record];
+  const what = shape.record.replace(/_/g, " ");
+  if (shape.kind === "record") {
+    if (!validate(body)) throw new UnexpectedResponseError(request, `not a ${what}: ${firstProblem(validate)}`);
+    return body as unknown as ApiObject;
+  }
+  if (!validatePage(body)) throw new UnexpectedResponseError(request, `not a list page: ${firstProblem(validatePage)}`);
+  const page = body as { data: unknown[]; next_page?: string | null };
+  if (page.data.length > shape.limit) {
+    throw new UnexpectedResponseError(request, `${page.data.length} items on a page of at most ${shape.limit}`);
+  }
+  page.data.forEach((item, i) => {
+    if (!validate(item))
+      throw new UnexpectedResponseError(request, `item ${i} is not a ${what}: ${firstProblem(validate)}`);
+  });
+  return { data: page.data as ApiObject[], next_page: page.next_page ?? null };
 }
 
 /**

@@ -10,7 +10,15 @@ import type { DesiredSpecs, SecretSource, SourceLocation } from "../spec/types.j
 import type { AppliedStamp } from "./ownership.js";
 
 /** API resource types, lower-case as in plan addresses (`agent.export-support`). */
-export type ResourceType = "agent" | "environment" | "vault" | "credential" | "memory_store" | "skill" | "tunnel";
+export type ResourceType =
+  | "agent"
+  | "environment"
+  | "vault"
+  | "credential"
+  | "memory_store"
+  | "skill"
+  | "tunnel"
+  | "deployment";
 
 /** A JSON value as it appears in comparable state and in plans. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -62,6 +70,11 @@ export interface DesiredResource {
   source?: SourceLocation;
   /** Provider-private: the resolved spec this resource came from. */
   spec: unknown;
+  /**
+   * Lines the plan prints under this resource's action, for the reviewer (a schedule's next run times). Never
+   * compared, never applied, and not part of the plan digest (they may depend on the time the plan is made).
+   */
+  annotations?: string[];
 }
 
 /** One resource observed in the live API (owned by this stack, or named by an `adopt:` entry). */

@@ -9,7 +9,8 @@
  * - `not_applied`: reconcile's stamp is the last write, so the specs hold changes that were never applied (a spec
  *   added, edited or removed under prune, an `adopt:` entry not yet applied);
  * - `unknown`: the resource carries no stamp (written before reconcile recorded its writes), or it is a duplicate.
- * Resources kept because prune is off are listed, but are not drift.
+ * Resources kept because prune is off are listed, but are not drift, and neither is an update that only follows
+ * another resource's change (every change `(known after apply)`).
  */
 import type { LiveResource, ResourceType } from "../providers/types.js";
 import type { LiveState } from "./observe.js";
@@ -139,6 +140,9 @@ export function buildDriftReport(plan: Plan, live: LiveState, options: DriftOpti
       kept.push({ address: action.address, id: action.id ?? "" });
       continue;
     }
+    // An update whose every change is `(known after apply)` only follows a change of what it refers to (a deployment
+    // repointed to the version an agent update produces): not drift of its own; the resource it follows is reported.
+    if (action.action === "update" && action.changes.length > 0 && action.changes.every((c) => c.unknown)) continue;
     const current = action.id ? liveOf(action, live) : undefined;
     const { cause, reason } = classify(action, current, options.clockSkewMs);
     const stamp = current?.applied;

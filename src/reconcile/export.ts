@@ -145,6 +145,7 @@ function declaredFiles(specs: DesiredSpecs): Map<string, string> {
   for (const s of specs.environments) out.set(`Environment/${s.name}`, s.source.file);
   for (const s of specs.vaults) out.set(`Vault/${s.name}`, s.source.file);
   for (const s of specs.toolsets) out.set(`McpToolset/${s.name}`, s.source.file);
+  for (const s of specs.deployments ?? []) out.set(`Deployment/${s.name}`, s.source.file);
   for (const s of specs.memory_stores ?? []) out.set(`MemoryStore/${s.name}`, s.source.file);
   return out;
 }

@@ -115,6 +115,12 @@ export interface Plan {
    */
   secret_variables?: Record<string, string[]>;
   /**
+   * Provider-supplied lines shown under an action (`DesiredResource.annotations`: a schedule's next run times), by
+   * address, for addresses with an action. For the reviewer only: not compared, not in the digest. Set by
+   * `preparePlan`; absent when no action has any.
+   */
+  annotations?: Record<string, string[]>;
+  /**
    * `planDigest` of the plan, written by `renderPlanJson` (so `plan --out` files and `plan --json` carry it) and
    * checked when a saved plan is read. Absent on a plan that was only built.
    */
@@ -541,6 +547,19 @@ export function buildPlan(desired: readonly DesiredResource[], observed: LiveSta
     warnings: cx.warnings,
     inputs: Object.fromEntries(Object.entries(inputs).sort(([a], [b]) => a.localeCompare(b))),
   };
+}
+
+/** The `Plan.annotations` of `plan`'s actions (kept resources excluded), from the desired resources; undefined if none. */
+export function planAnnotations(
+  desired: readonly DesiredResource[],
+  plan: Pick<Plan, "actions">,
+): Record<string, string[]> | undefined {
+  const acted = new Set(plan.actions.filter((a) => a.action !== "keep").map((a) => a.address));
+  const entries = desired
+    .filter((d) => acted.has(d.address) && (d.annotations?.length ?? 0) > 0)
+    .map((d): [string, string[]] => [d.address, [...(d.annotations ?? [])]])
+    .sort(([a], [b]) => a.localeCompare(b));
+  return entries.length > 0 ? Object.fromEntries(entries) : undefined;
 }
 
 /** True when the plan would change anything (kept resources are not changes). */

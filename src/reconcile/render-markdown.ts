@@ -230,20 +230,23 @@ function fieldItems(change: FieldChange): Item[] {
   ];
 }
 
-function actionSection(action: PlannedAction): Section {
+function actionSection(action: PlannedAction, annotations: readonly string[] = []): Section {
   const note = actionNote(action);
   const address = htmlCode(`${SYMBOL[action.action]} ${action.address}`, NAME_MAX);
   const summary = `${address} ${action.action}${note ? ` (${htmlText(note, NAME_MAX)})` : ""}`;
+  const notes: Item[] = annotations.length > 0 ? [{ kind: "fence", info: "", lines: [...annotations] }] : [];
   return {
     open: `<details>\n<summary>${summary}</summary>`,
     openContinued: `<details>\n<summary>${summary} (continued)</summary>`,
     close: "</details>",
-    items: changeItems(action),
+    items: [...changeItems(action), ...notes],
   };
 }
 
 function planSections(plan: Plan): Section[] {
-  const sections = plan.actions.filter((a) => a.action !== "keep").map(actionSection);
+  const sections = plan.actions
+    .filter((a) => a.action !== "keep")
+    .map((a) => actionSection(a, plan.annotations?.[a.address]));
   const kept = plan.actions.filter((a) => a.action === "keep");
   if (kept.length > 0) {
     const summary = `${kept.length} no longer declared in the specs, kept (archive them with <code>--prune</code>)`;

@@ -211,6 +211,7 @@ export function renderPlanText(plan: Plan, options: TextOptions): string {
       const why = note ? c.dim(`  (${safe(note)})`) : "";
       out.push(`${paint(c, action.action, `  ${SYMBOL[action.action]} ${safe(action.address)}`)}${why}`);
       out.push(...changeLines(c, action, "      "));
+      for (const line of plan.annotations?.[action.address] ?? []) out.push(c.dim(`      # ${safe(line)}`));
       out.push("");
     }
   }

@@ -19,7 +19,7 @@ import { settleDuplicates } from "./duplicates.js";
 import { type LiveState, observe } from "./observe.js";
 import { partialPlanWarning, restrictTo } from "./only.js";
 import { clockSkewMs } from "./origin.js";
-import { buildPlan, firstActionDifference, type Plan, type StaleInput, staleInputs } from "./plan.js";
+import { buildPlan, firstActionDifference, type Plan, planAnnotations, type StaleInput, staleInputs } from "./plan.js";
 import { healthWarnings, secretHealth, secretVariables } from "./secrets-health.js";
 
 /** Thrown when the specs or the project configuration have errors: nothing is observed, nothing is written. */
@@ -137,6 +137,8 @@ export async function preparePlan(options: PrepareOptions): Promise<PreparedPlan
   // Secret health and the variables credentials read: for the reviewer, not actions (issue 9 item 2, issue 7 item 5).
   plan.warnings.push(...healthWarnings(secretHealth(desired, live, { now: new Date() })));
   plan.secret_variables = secretVariables(desired);
+  const annotations = planAnnotations(desired, plan);
+  if (annotations) plan.annotations = annotations;
   return { plan, desired, live, ctx };
 }
 

@@ -1,6 +1,7 @@
 import type { agent, vault } from "../generated/index.js";
 import { atPath, type DataPath, locate } from "./position.js";
 import { multiagentReferenceErrors, resolveMultiagent } from "./resolve-agent-multiagent.js";
+import { resolveDeployment } from "./resolve-deployment.js";
 import { resolveMemoryStore } from "./resolve-memory-store.js";
 import { resolveAgentSkills, resolveSkill } from "./resolve-skill.js";
 import { resolveTunnel, toolsetTunnel } from "./resolve-tunnel.js";
@@ -108,6 +109,7 @@ export async function resolveSpecs(
     memory_stores: [],
     skills,
     tunnels,
+    deployments: [],
   };
   const toolsets = new Map<string, ResolvedMcpToolset>();
   const refs: References = {
@@ -148,6 +150,17 @@ export async function resolveSpecs(
     }
     if (spec.kind === "Skill") push(skills, collect(errors, agentOutcomes[i] as Outcome<ResolvedSkill>));
     if (spec.kind === "Tunnel") push(tunnels, collect(errors, resolveTunnel(spec)));
+  }
+  // Deployments refer to the kinds above by name: resolved after them (src/spec/resolve-deployment.ts).
+  const resolved = new Map<SpecKind, Set<string>>([
+    ["Agent", new Set(result.agents.map((a) => a.name))],
+    ["Environment", new Set(result.environments.map((e) => e.name))],
+    ["Vault", new Set(result.vaults.map((v) => v.name))],
+    ["MemoryStore", new Set((result.memory_stores ?? []).map((m) => m.name))],
+  ]);
+  for (const spec of unique) {
+    if (spec.kind !== "Deployment" || renameErrors.has(spec)) continue;
+    push(result.deployments ?? [], collect(errors, resolveDeployment(spec, { resolved, declared })));
   }
   for (const list of Object.values(result) as Array<Array<{ name: string }>>) {
     list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -8,7 +8,15 @@
  */
 
 /** The spec kinds a repository may declare (the `kind:` field of a document). */
-export type SpecKind = "Agent" | "Environment" | "Vault" | "McpToolset" | "MemoryStore" | "Skill" | "Tunnel";
+export type SpecKind =
+  | "Agent"
+  | "Environment"
+  | "Vault"
+  | "McpToolset"
+  | "MemoryStore"
+  | "Skill"
+  | "Tunnel"
+  | "Deployment";
 
 /** Every spec kind, in the order validate reports and resolve processes them. */
 export const SPEC_KINDS: readonly SpecKind[] = [
@@ -19,6 +27,7 @@ export const SPEC_KINDS: readonly SpecKind[] = [
   "Skill",
   "Agent",
   "Tunnel",
+  "Deployment",
 ];
 
 /** The format version every document declares in `apiVersion:`. */
@@ -231,6 +240,38 @@ export interface ResolvedVault {
 }
 
 /**
+ * A resolved `Deployment` spec (schemas/deployment.schema.json). Other specs stay named by their spec names (the
+ * provider turns them into references to their live ids); `message` became `initial_events`; `schedule.cron` is the
+ * API's `expression`, already checked (`src/spec/schedule.ts`).
+ */
+export interface ResolvedDeployment {
+  kind: "Deployment";
+  name: string;
+  description: string | null;
+  /** The Agent spec it runs. */
+  agent: string;
+  /** `pinned` (the version this apply leaves the agent at), `latest` (the API's agent-id form), or a version. */
+  agent_version: "pinned" | "latest" | number;
+  /** The Environment spec. */
+  environment: string;
+  /** Vault spec names, sorted. */
+  vaults: string[];
+  /** MemoryStore spec names with the mount options (`access` defaults to the API's `read_write`), sorted by name. */
+  memory_stores: Array<{ name: string; access: "read_write" | "read_only"; instructions: string | null }>;
+  /** The SDK's `BetaManagedAgentsDeploymentInitialEventParams`, in spec order. */
+  initial_events: Array<Record<string, unknown>>;
+  /** The SDK's `BetaManagedAgentsBudgetLimit`, or null for none. */
+  budget: { type: "limit"; max_list_cost: { amount: string; currency: "USD" } } | null;
+  /** The cron schedule (the SDK's `BetaManagedAgentsCronScheduleParams` without `type`), or null for manual only. */
+  schedule: { expression: string; timezone: string } | null;
+  paused: boolean;
+  metadata: Record<string, string>;
+  protect: boolean;
+  previous_names: string[];
+  source: SourceLocation;
+}
+
+/**
  * A resolved `MemoryStore` spec (SDK `MemoryStoreCreateParams`). `display_name` (the API's `name`) defaults to the
  * spec name; `description` is `""` when unset, as the API stores it. The memories inside are not part of the spec.
  */
@@ -293,4 +334,6 @@ export interface DesiredSpecs {
   skills?: ResolvedSkill[];
   /** Absent where a caller builds specs without tunnels (tests); `resolveSpecs` always sets it. */
   tunnels?: ResolvedTunnel[];
+  /** Absent is none, like `memory_stores`; resolve always sets it. */
+  deployments?: ResolvedDeployment[];
 }

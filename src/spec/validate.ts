@@ -4,6 +4,7 @@ import { Ajv2020, type AnySchemaObject, type ValidateFunction } from "ajv/dist/2
 import addFormats from "ajv-formats";
 import type {
   AgentSpec,
+  DeploymentSpec,
   EnvironmentSpec,
   McpToolsetSpec,
   MemoryStoreSpec,
@@ -26,7 +27,8 @@ export type ValidatedSpec =
   | { kind: "Skill"; spec: SkillSpec; document: LoadedDocument }
   | { kind: "Tunnel"; spec: TunnelSpec; document: LoadedDocument }
   | { kind: "Vault"; spec: VaultSpec; document: LoadedDocument }
-  | { kind: "MemoryStore"; spec: MemoryStoreSpec; document: LoadedDocument };
+  | { kind: "MemoryStore"; spec: MemoryStoreSpec; document: LoadedDocument }
+  | { kind: "Deployment"; spec: DeploymentSpec; document: LoadedDocument };
 
 /** What `validateDocuments` returns. */
 export interface ValidationResult {

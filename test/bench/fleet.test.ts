@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { runBenchmark } from "../../src/bench/bench.js";
+import { EMPTY_KINDS } from "../../src/bench/bounds.js";
 import { changeAgentPrompts, type FleetOptions, generateFleet } from "../../src/bench/fleet.js";
 import { loadProject } from "../../src/spec/index.js";
 import { loadProjectConfig } from "../../src/spec/project-config.js";
@@ -90,8 +91,9 @@ describe("the benchmark", () => {
     });
     expect(result.checks.filter((c) => !c.pass)).toEqual([]);
     const noop = result.steps.noop_plan;
-    // 1 page each of agents, environments, vaults, skills and tunnels, and one credential list per vault.
-    expect(noop.min?.requests).toBe(4 + 2 + 1);
+    // 1 page each of agents, environments, vaults, skills and tunnels, one credential list per vault, one page per
+    // other kind.
+    expect(noop.min?.requests).toBe(5 + 2 + EMPTY_KINDS);
     expect(noop.requests).toBeLessThanOrEqual(Math.floor(1.2 * (noop.min?.requests ?? 0)));
     expect(result.steps.change_apply.requests).toBe(2);
   });

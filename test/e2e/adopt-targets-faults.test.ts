@@ -114,11 +114,18 @@ describe("rename", () => {
       spec,
       (await readFile(spec, "utf8")).replace("name: ops-agent", "name: ops-assistant\nprevious_names: [ops-agent]"),
     );
+    // The nightly deployment follows the rename: it is repointed to the version the rename produces.
+    const deployment = join(dir, "deployments", "ops-nightly.yaml");
+    await writeFile(
+      deployment,
+      (await readFile(deployment, "utf8")).replace("agent: ops-agent", "agent: ops-assistant"),
+    );
     const plan = await runCli(["plan", "--detailed-exitcode", "--dir", dir], env);
     expect(plan.code).toBe(2);
     expect(plan.stdout).toContain("~ agent.ops-assistant  (moved from agent.ops-agent)");
     expect(plan.stdout).toContain('~ name: "ops-agent" → "ops-assistant"');
-    expect(plan.stdout).toContain("Plan: 0 to create, 1 to update, 0 to replace, 0 to archive.");
+    expect(plan.stdout).toContain("~ deployment.ops-nightly");
+    expect(plan.stdout).toContain("Plan: 0 to create, 2 to update, 0 to replace, 0 to archive.");
     expect((await runCli(["apply", "--auto-approve", "--dir", dir], env)).code).toBe(0);
     const after = await client.beta.agents.retrieve(before?.id ?? "");
     expect(after.name).toBe("ops-assistant");

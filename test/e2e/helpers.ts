@@ -16,6 +16,7 @@ export const FLEET = [
   "toolsets",
   "memory-stores",
   "tunnels",
+  "deployments",
   "prompts",
   "skills",
   "reconcile.yaml",

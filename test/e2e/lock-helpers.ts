@@ -71,6 +71,7 @@ export async function ownedCounts(client: Anthropic): Promise<Map<string, number
   }
   for await (const m of client.beta.memoryStores.list({ limit: 100 })) count("memory_store", m.metadata);
   for await (const t of client.beta.tunnels.list({ limit: 100 })) count("tunnel", tunnelMetadata(t as never));
+  for await (const d of client.beta.deployments.list({ limit: 100 })) count("deployment", d.metadata);
   return counts;
 }
 

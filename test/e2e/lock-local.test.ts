@@ -42,6 +42,7 @@ async function liveState(): Promise<{ counts: Map<string, number>; ids: Set<stri
     for await (const s of client.beta.skills.list({ limit: 100, source: "custom", betas: SKILLS_BETAS })) ids.add(s.id);
     for await (const m of client.beta.memoryStores.list({ limit: 100 })) ids.add(m.id);
     for await (const t of client.beta.tunnels.list({ limit: 100 })) ids.add(t.id);
+    for await (const d of client.beta.deployments.list({ limit: 100 })) ids.add(d.id);
     return { counts: await ownedCounts(client), ids };
   } finally {
     await emulator.close();

@@ -93,11 +93,12 @@ describe("reconcile outputs", () => {
 
   it("shows an owned resource whose spec was removed as orphaned, not as an output", async () => {
     await rm(join(dir, "agents", "ops-agent.yaml"));
+    await rm(join(dir, "deployments", "ops-nightly.yaml")); // it runs ops-agent
     const result = await cli(["outputs", "--json"]);
     expect(result.code).toBe(0);
     const outputs = JSON.parse(result.stdout);
     expect(outputs.agents["ops-agent"]).toBeUndefined();
-    expect(outputs.orphaned).toEqual(["agent.ops-agent"]);
+    expect(outputs.orphaned).toEqual(["agent.ops-agent", "deployment.ops-nightly"]);
     expect(result.stderr).toContain("agent.ops-agent");
   });
 

@@ -267,13 +267,16 @@ describe("your own repository", () => {
         "vaults/assistant.yaml",
         "toolsets/docs.yaml",
         "memory-stores/assistant-notes.yaml",
+        "deployments/assistant-daily.yaml",
         "reconcile.yaml",
       ]) {
         const schema = (await readFile(join(dir, file), "utf8")).match(/\$schema=(\S+)/)?.[1] ?? "";
         expect(existsSync(resolve(dirname(join(dir, file)), schema)), `${file}: ${schema}`).toBe(true);
       }
       const validate = await runCli(["validate", "--dir", dir], {});
-      expect(validate.stdout).toContain("Valid: 5 files (1 agent, 1 environment, 1 vault, 1 toolset, 1 memory store)");
+      expect(validate.stdout).toContain(
+        "Valid: 6 files (1 agent, 1 environment, 1 vault, 1 toolset, 1 memory store, 1 deployment)",
+      );
       const applied = await runCli(["apply", "--local", "--auto-approve", "--dir", dir], {});
       expect(applied.code, applied.stderr).toBe(0);
       expect(applied.stdout).toContain("Apply complete: 5 resources changed.");

@@ -106,7 +106,7 @@ describe("prune and protect", () => {
       "apiVersion: reconcile/v1\nkind: Environment\nname: guarded\nconfig:\n  type: cloud\n",
     );
     expect((await cli(["apply", "--auto-approve"])).code).toBe(0); // protection off
-    for (const folder of ["agents", "environments", "vaults", "toolsets", "memory-stores", "tunnels"])
+    for (const folder of ["agents", "environments", "vaults", "toolsets", "memory-stores", "tunnels", "deployments"])
       await rm(join(dir, folder), { recursive: true });
     const refused = await cli(["plan", "--prune"]);
     expect(refused.code).toBe(1);
@@ -156,7 +156,7 @@ describe("two stacks in one workspace", () => {
     expect((await runCli(["plan", "--detailed-exitcode", "--dir", a], env)).code).toBe(0);
     expect((await runCli(["plan", "--detailed-exitcode", "--dir", b], env)).code).toBe(0);
 
-    for (const folder of ["agents", "environments", "vaults", "toolsets"])
+    for (const folder of ["agents", "environments", "vaults", "toolsets", "deployments"])
       await rm(join(b, folder), { recursive: true });
     const wiped = await runCli(["apply", "--prune", "--allow-mass-prune", "--auto-approve", "--dir", b], env);
     expect(wiped.code).toBe(0);

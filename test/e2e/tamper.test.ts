@@ -57,10 +57,11 @@ beforeAll(async () => {
   env = { ANTHROPIC_API_KEY: "k", ANTHROPIC_BASE_URL: emulator.url, WORKSPACE_MCP_TOKEN: "token" };
   client = new Anthropic({ apiKey: "k", baseURL: emulator.url, maxRetries: 0 });
   expect((await runCli(["apply", "--auto-approve", "--dir", dir], env)).code).toBe(0);
-  // The plan under review: one update (a prompt), one kept resource (a removed spec, prune off).
+  // The plan under review: one update (a prompt), kept resources (removed specs, prune off).
   const prompt = join(dir, "prompts", "export-support.md");
   await writeFile(prompt, `${await readFile(prompt, "utf8")}\nBe concise.\n`);
   await rm(join(dir, "agents", "ops-agent.yaml"));
+  await rm(join(dir, "deployments", "ops-nightly.yaml")); // it runs ops-agent: kept too
 });
 
 afterAll(async () => {

@@ -7,7 +7,17 @@ import { loadProject } from "../../src/spec/index.js";
 import { FIXTURE_ROOT } from "./helpers.js";
 
 /** The fleet's folders, copied so that YAML elsewhere in the repository (other tests' fixtures) cannot interfere. */
-const FLEET = ["agents", "environments", "memory-stores", "prompts", "skills", "toolsets", "tunnels", "vaults"];
+const FLEET = [
+  "agents",
+  "deployments",
+  "environments",
+  "memory-stores",
+  "prompts",
+  "skills",
+  "toolsets",
+  "tunnels",
+  "vaults",
+];
 
 describe("the test fleet (a copy of the example)", async () => {
   const root = await mkdtemp(path.join(tmpdir(), "reconcile-fleet-"));
@@ -25,6 +35,7 @@ describe("the test fleet (a copy of the example)", async () => {
       "agents/email-meeting-manager.yaml",
       "agents/export-support.yaml",
       "agents/ops-agent.yaml",
+      "deployments/ops-nightly.yaml",
       "environments/export-sandbox.yaml",
       "environments/ops.yaml",
       "skills/incident-runbook.yaml",
@@ -51,6 +62,7 @@ describe("the test fleet (a copy of the example)", async () => {
   test("every file starts with a yaml-language-server line naming its kind's schema, by a path that resolves", async () => {
     const schemaOf: Record<string, string> = {
       agents: "agent",
+      deployments: "deployment",
       environments: "environment",
       skills: "skill",
       "memory-stores": "memory-store",
@@ -123,6 +135,20 @@ describe("the test fleet (a copy of the example)", async () => {
         previous_names: [],
         source: { file: "vaults/email-meeting-manager.yaml", line: 9, col: 5 },
       },
+    ]);
+  });
+
+  test("ops-nightly runs ops-agent, pinned, every night at 02:00 Paris time, with a budget", () => {
+    expect(specs.deployments).toEqual([
+      expect.objectContaining({
+        name: "ops-nightly",
+        agent: "ops-agent",
+        agent_version: "pinned",
+        environment: "ops",
+        schedule: { expression: "0 2 * * *", timezone: "Europe/Paris" },
+        budget: { type: "limit", max_list_cost: { amount: "2500", currency: "USD" } },
+        paused: false,
+      }),
     ]);
   });
 

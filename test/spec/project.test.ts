@@ -41,6 +41,7 @@ describe("loadProject", () => {
       memory_stores: [],
       skills: [],
       tunnels: [],
+      deployments: [],
     });
     expect(files).toEqual([
       "agents/a.yaml",
@@ -53,7 +54,16 @@ describe("loadProject", () => {
 
   test("an empty repository has no specs and no errors", async () => {
     expect(await loadProject(await writeRepo({}))).toEqual({
-      specs: { agents: [], environments: [], vaults: [], toolsets: [], memory_stores: [], skills: [], tunnels: [] },
+      specs: {
+        agents: [],
+        environments: [],
+        vaults: [],
+        toolsets: [],
+        memory_stores: [],
+        skills: [],
+        tunnels: [],
+        deployments: [],
+      },
       errors: [],
       files: [],
     });

@@ -7,13 +7,13 @@ const V1 = "apiVersion: reconcile/v1";
 describe("kind", () => {
   test("an unknown kind names the kinds we know, with a suggestion", async () => {
     expect(await errorLines({ "a.yaml": yaml(V1, "kind: Agnet", "name: a", "model: m") })).toEqual([
-      'a.yaml:2:7: unknown kind "Agnet"; expected one of Agent, Environment, McpToolset, MemoryStore, Skill, Tunnel, Vault (did you mean "Agent"?)',
+      'a.yaml:2:7: unknown kind "Agnet"; expected one of Agent, Deployment, Environment, McpToolset, MemoryStore, Skill, Tunnel, Vault (did you mean "Agent"?)',
     ]);
   });
 
   test("a missing kind is an error at the document", async () => {
     expect(await errorLines({ "a.yaml": yaml("# x", V1, "name: a") })).toEqual([
-      'a.yaml:2:1: missing required field "kind" (one of Agent, Environment, McpToolset, MemoryStore, Skill, Tunnel, Vault)',
+      'a.yaml:2:1: missing required field "kind" (one of Agent, Deployment, Environment, McpToolset, MemoryStore, Skill, Tunnel, Vault)',
     ]);
   });
 });

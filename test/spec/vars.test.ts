@@ -110,6 +110,7 @@ describe("${var:NAME}", () => {
       memory_stores: [],
       skills: [],
       tunnels: [],
+      deployments: [],
     });
   });
 

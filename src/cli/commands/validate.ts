@@ -37,7 +37,7 @@ async function check(root: string, target: string | undefined) {
 /**
  * Runs validate for `dir` and returns the exit code. With `json`, stdout holds only JSON: the error report
  * (schemas/errors.schema.json) on failure, `{"ok": true, "targets", "files", "agents", "environments", "vaults",
- * "toolsets"}` (counts) when valid.
+ * "toolsets", "deployments"}` (counts) when valid.
  */
 export async function runValidate(
   options: { dir?: string; target?: string; json?: boolean },
@@ -54,7 +54,11 @@ export async function runValidate(
     const s = specs as DesiredSpecs;
     if (options.json) {
       const counts = { agents: s.agents.length, environments: s.environments.length, vaults: s.vaults.length };
-      const more = { toolsets: s.toolsets.length, memory_stores: s.memory_stores?.length ?? 0 };
+      const more = {
+        toolsets: s.toolsets.length,
+        memory_stores: s.memory_stores?.length ?? 0,
+        deployments: s.deployments?.length ?? 0,
+      };
       output.out(`${JSON.stringify({ ok: true, targets, files: files.length, ...counts, ...more })}\n`);
       return 0;
     }
@@ -64,6 +68,7 @@ export async function runValidate(
       plural(s.vaults.length, "vault"),
       plural(s.toolsets.length, "toolset"),
       ...(s.memory_stores?.length ? [plural(s.memory_stores.length, "memory store")] : []),
+      ...(s.deployments?.length ? [plural(s.deployments.length, "deployment")] : []),
     ].join(", ");
     const where = targets.length > 1 ? ` for targets ${targets.join(", ")}` : "";
     output.out(`Valid${where}: ${plural(files.length, "file")} (${counts}).\n`);
