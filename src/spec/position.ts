@@ -8,8 +8,78 @@ export type DataPath = ReadonlyArray<string | number>;
 export interface SourceDocument {
   /** The file, relative to the repository root, with POSIX separators. */
   file: string;
-  doc: Document.Parsed;
+  /** The parsed document, when it was parsed in this thread; otherwise `tree` stands for it. */
+  doc?: Document.Parsed;
+  /** The document's positions without the document (parsed in a worker thread, see `documentTree`). */
+  tree?: DocumentTree;
   lineCounter: LineCounter;
+}
+
+/**
+ * The positions of a YAML node, as plain data that can cross threads (`postMessage` keeps shared references, so an
+ * alias points at the very object of its anchor): where it starts, and its entries (map: key text, key position,
+ * value) or items (sequence), or for an alias the node it resolves to.
+ */
+export interface PositionNode {
+  at?: number;
+  pairs?: Array<{ key?: string; keyAt?: number; value: PositionNode | null }>;
+  items?: Array<PositionNode | null>;
+  alias?: PositionNode | null;
+}
+
+/** A document's positions: where its content starts (`documentLocation`) and its root node. */
+export interface DocumentTree {
+  start: number;
+  root: PositionNode | null;
+}
+
+function keyText(key: unknown): string | undefined {
+  if (isScalar(key)) return String(key.value);
+  return undefined;
+}
+
+/**
+ * The positions of `doc` (see `PositionNode`): everything `locate` and `documentLocation` read, computed once per
+ * node (an alias shares its anchor's node, so a "billion laughs" document stays linear).
+ */
+export function documentTree(doc: Document.Parsed): DocumentTree {
+  const memo = new Map<unknown, PositionNode>();
+  const convert = (node: unknown): PositionNode | null => {
+    if (node === null || node === undefined) return null;
+    const known = memo.get(node);
+    if (known) return known;
+    const out: PositionNode = {};
+    const range = (node as { range?: [number, number, number] }).range;
+    if (range) out.at = range[0];
+    memo.set(node, out);
+    if (isAlias(node)) out.alias = convert(node.resolve(doc) ?? null);
+    else if (isMap(node)) {
+      out.pairs = node.items.map((pair) => {
+        const key = pair.key as Node | null;
+        const entry: NonNullable<PositionNode["pairs"]>[number] = { value: convert(pair.value) };
+        const text = keyText(key);
+        if (text !== undefined) entry.key = text;
+        if (key?.range) entry.keyAt = key.range[0];
+        return entry;
+      });
+    } else if (isSeq(node)) out.items = node.items.map((item) => convert(item));
+    return out;
+  };
+  return { start: doc.contents?.range[0] ?? doc.range[0], root: convert(doc.contents) };
+}
+
+const trees = new WeakMap<Document.Parsed, DocumentTree>();
+
+/** The positions of `source`: its `tree`, or one made from its `doc` (once per document). */
+function treeOf(source: SourceDocument): DocumentTree {
+  if (source.tree) return source.tree;
+  const doc = source.doc as Document.Parsed;
+  let tree = trees.get(doc);
+  if (!tree) {
+    tree = documentTree(doc);
+    trees.set(doc, tree);
+  }
+  return tree;
 }
 
 /** The 1-based location of a character offset of the document's file. */
@@ -20,41 +90,34 @@ export function locationAt(source: SourceDocument, offset: number): SourceLocati
 
 /** Where the document's content starts (its first key), or the document itself when it is empty. */
 export function documentLocation(source: SourceDocument): SourceLocation {
-  const start = source.doc.contents?.range[0] ?? source.doc.range[0];
-  return locationAt(source, start);
-}
-
-function keyText(key: unknown): string | undefined {
-  if (isScalar(key)) return String(key.value);
-  return undefined;
+  if (source.doc) return locationAt(source, source.doc.contents?.range[0] ?? source.doc.range[0]);
+  return locationAt(source, treeOf(source).start);
 }
 
 /**
  * The location of the node at `path` in the document. With `at: "key"`, a path ending in a map key points at the key
  * (`foo:`), which is where an editor's cursor should go for "unknown field" or "missing field inside foo"; otherwise
  * it points at the value. A path that leaves the document (a key that is absent, an alias merged from elsewhere)
- * stops at the closest node that exists. Aliases are followed.
+ * stops at the closest node that exists. Aliases are followed. Reads the document's positions (`documentTree`), so a
+ * document parsed in a worker thread locates exactly as one parsed here.
  */
 export function locate(source: SourceDocument, path: DataPath, at: "key" | "value" = "value"): SourceLocation {
-  const { doc } = source;
-  let node: Node | null | undefined = doc.contents as Node | null;
-  let offset = node?.range?.[0] ?? doc.range[0];
+  const tree = treeOf(source);
+  let node: PositionNode | null = tree.root;
+  let offset = node?.at ?? tree.start;
   for (const [i, segment] of path.entries()) {
-    if (isAlias(node)) node = node.resolve(doc) ?? null;
-    if (isMap(node)) {
-      const pair = node.items.find((p) => keyText(p.key) === String(segment));
+    if (node?.alias !== undefined) node = node.alias;
+    if (node?.pairs) {
+      const pair = node.pairs.find((p) => p.key === String(segment));
       if (!pair) break;
-      const key = pair.key as Node | null;
-      const value = pair.value as Node | null;
-      const isLast = i === path.length - 1;
-      if (isLast && at === "key" && key?.range) return locationAt(source, key.range[0]);
-      node = value;
-      offset = value?.range?.[0] ?? key?.range?.[0] ?? offset;
-    } else if (isSeq(node) && typeof segment === "number") {
-      const item = node.items[segment] as Node | null | undefined;
+      if (i === path.length - 1 && at === "key" && pair.keyAt !== undefined) return locationAt(source, pair.keyAt);
+      node = pair.value;
+      offset = pair.value?.at ?? pair.keyAt ?? offset;
+    } else if (node?.items && typeof segment === "number") {
+      const item = node.items[segment];
       if (!item) break;
       node = item;
-      offset = item.range?.[0] ?? offset;
+      offset = item.at ?? offset;
     } else {
       break;
     }
