@@ -1,5 +1,5 @@
-import { existsSync } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
+import { readdir } from "node:fs/promises";
 import path from "node:path";
 import picomatch from "picomatch";
 import { LineCounter } from "yaml";
@@ -250,9 +250,15 @@ export async function loadSpecFiles(root: string, options: LoadFilesOptions = {}
   const ignore = options.ignore ?? [];
   const result: LoadResult = { documents: [], errors: [], files: [] };
   const files = await findSpecFiles(root);
-  const contents = await Promise.all(
-    files.map((file) => readFile(path.join(root, ...file.split("/"))).catch((e: unknown) => e as Error)),
-  );
+  // Read one after another, synchronously: for many small files this is several times faster than as many
+  // concurrent reads on libuv's thread pool (measured on the benchmark fleet), and blocks only for a few milliseconds.
+  const contents = files.map((file) => {
+    try {
+      return readFileSync(path.join(root, ...file.split("/")));
+    } catch (error) {
+      return error as Error;
+    }
+  });
   /** Per file, in order: its errors without parsing, or the index of its text in `texts`. */
   const outcomes: Array<{ errors: SpecError[] } | { text: number }> = [];
   const texts: string[] = [];

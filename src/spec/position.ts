@@ -68,18 +68,42 @@ export function documentTree(doc: Document.Parsed): DocumentTree {
   return { start: doc.contents?.range[0] ?? doc.range[0], root: convert(doc.contents) };
 }
 
-const trees = new WeakMap<Document.Parsed, DocumentTree>();
-
-/** The positions of `source`: its `tree`, or one made from its `doc` (once per document). */
+/** The positions of a document parsed in a worker thread (`tree`); a programming error for any other. */
 function treeOf(source: SourceDocument): DocumentTree {
-  if (source.tree) return source.tree;
-  const doc = source.doc as Document.Parsed;
-  let tree = trees.get(doc);
-  if (!tree) {
-    tree = documentTree(doc);
-    trees.set(doc, tree);
+  if (!source.tree) throw new Error(`no positions for ${source.file}: neither its document nor its tree`);
+  return source.tree;
+}
+
+/** `locate` on a document parsed in this thread: walks its nodes. */
+function locateInDocument(
+  source: SourceDocument,
+  doc: Document.Parsed,
+  path: DataPath,
+  at: "key" | "value",
+): SourceLocation {
+  let node: Node | null | undefined = doc.contents as Node | null;
+  let offset = node?.range?.[0] ?? doc.range[0];
+  for (const [i, segment] of path.entries()) {
+    if (isAlias(node)) node = node.resolve(doc) ?? null;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => keyText(p.key) === String(segment));
+      if (!pair) break;
+      const key = pair.key as Node | null;
+      const value = pair.value as Node | null;
+      const isLast = i === path.length - 1;
+      if (isLast && at === "key" && key?.range) return locationAt(source, key.range[0]);
+      node = value;
+      offset = value?.range?.[0] ?? key?.range?.[0] ?? offset;
+    } else if (isSeq(node) && typeof segment === "number") {
+      const item = node.items[segment] as Node | null | undefined;
+      if (!item) break;
+      node = item;
+      offset = item.range?.[0] ?? offset;
+    } else {
+      break;
+    }
   }
-  return tree;
+  return locationAt(source, offset);
 }
 
 /** The 1-based location of a character offset of the document's file. */
@@ -98,10 +122,12 @@ export function documentLocation(source: SourceDocument): SourceLocation {
  * The location of the node at `path` in the document. With `at: "key"`, a path ending in a map key points at the key
  * (`foo:`), which is where an editor's cursor should go for "unknown field" or "missing field inside foo"; otherwise
  * it points at the value. A path that leaves the document (a key that is absent, an alias merged from elsewhere)
- * stops at the closest node that exists. Aliases are followed. Reads the document's positions (`documentTree`), so a
- * document parsed in a worker thread locates exactly as one parsed here.
+ * stops at the closest node that exists. Aliases are followed. A document parsed in a worker thread has only its
+ * positions (`documentTree`), which are walked the same way (test/spec/parse-workers.test.ts checks both agree on
+ * every path).
  */
 export function locate(source: SourceDocument, path: DataPath, at: "key" | "value" = "value"): SourceLocation {
+  if (source.doc) return locateInDocument(source, source.doc, path, at);
   const tree = treeOf(source);
   let node: PositionNode | null = tree.root;
   let offset = node?.at ?? tree.start;
