@@ -74,6 +74,7 @@ export async function withProject(
     await connection?.close();
   }
 }
+
 /**
  * `withProject` for a command that reads and plans (`plan`, `drift`): it observes while the specs load, and `body`
  * gets the live state's promise (`PrepareOptions.observed`).
