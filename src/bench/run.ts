@@ -1,20 +1,33 @@
 /**
- * `npm run bench` (`node dist/bench/run.js [--latency MS] [--concurrency N] [--json] [--keep] [--in-process-emulator]`): runs the benchmark
- * of `bench.ts` on the issue's fleet (1,000 agents, 100 environments, 50 vaults × 4 credentials, 50 toolsets) and
- * prints a table on stdout (or, with `--json`, the figures as JSON only); progress goes to stderr. No colour.
- * Exit 0 when every target and check passed, 1 when one missed, 2 on a usage error or a crash.
+ * `npm run bench` (`node dist/bench/run.js [--latency MS] [--concurrency N] [--probes N] [--factor F] [--scale N]
+ * [--json] [--keep] [--in-process-emulator]`): runs the benchmark of `bench.ts` on the issue's fleet (1,000 agents,
+ * 100 environments, 50 vaults × 4 credentials, 50 toolsets; times `--factor`) and prints a table on stdout (or, with
+ * `--json`, the figures as JSON only); progress goes to stderr. No colour.
+ *
+ * `--scale N` (issue 10 item 6) runs the benchmark twice, each in a fresh process so peak memory is its own: on the
+ * fleet (1×) and on N times the fleet (`--scale 10`: 10,000 agents), and reports how validate, the no-op plan and
+ * peak memory grow (ratios to the 1× run) and whether each grows no faster than linearly (`growth`).
+ *
+ * Exit 0 when every target and check passed (and, with `--scale`, growth is at most linear), 1 when one missed, 2 on
+ * a usage error or a crash.
  */
+import { execFile } from "node:child_process";
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import { parseArgs, promisify } from "node:util";
 import { SpecErrorsFound } from "../reconcile/workflow.js";
 import { formatSpecError } from "../spec/index.js";
 import { type BenchResult, DEFAULT_BENCH, runBenchmark, type StepResult } from "./bench.js";
+import { DEFAULT_FLEET, type FleetOptions } from "./fleet.js";
 
-const USAGE = `usage: node dist/bench/run.js [--latency MS] [--concurrency N] [--json] [--keep] [--in-process-emulator]
+const USAGE = `usage: node dist/bench/run.js [--latency MS] [--concurrency N] [--probes N] [--factor F] [--scale N] [--json] [--keep] [--in-process-emulator]
 
   --latency MS      delay the emulator adds to every request (default ${DEFAULT_BENCH.latencyMs})
   --concurrency N   apply concurrency (default ${DEFAULT_BENCH.concurrency}, as \`reconcile apply\`)
+  --probes N        cold runs of the bare parse and of validate, median taken (default 3)
+  --factor F        multiply the fleet's sizes by F (default 1: 1,000 agents); each size stays at least 1
+  --scale N         also run N times the fleet, each run in its own process, and report how validate, the no-op
+                    plan and peak memory grow (ratios to the 1× run), and whether that is at most linear
   --json            print the figures as JSON only (progress still goes to stderr)
   --keep            keep the generated fleet directory (its path is printed on stderr)
   --in-process-emulator
@@ -29,6 +42,18 @@ export function formatMs(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 1 : 0)} ms`;
 }
 
+/** The default fleet with every size multiplied by `factor` (rounded, at least 1; credentials per vault unchanged). */
+export function scaledFleet(factor: number, base: FleetOptions = DEFAULT_FLEET): FleetOptions {
+  const times = (n: number) => Math.max(1, Math.round(n * factor));
+  return {
+    ...base,
+    agents: times(base.agents),
+    environments: times(base.environments),
+    vaults: times(base.vaults),
+    toolsets: times(base.toolsets),
+  };
+}
+
 /** The human-readable report: the steps table, peak memory, targets and checks. */
 export function formatTable(r: BenchResult): string {
   const f = r.fleet;
@@ -36,6 +61,7 @@ export function formatTable(r: BenchResult): string {
   lines.push(
     `reconcile benchmark: ${num(f.agents)} agents, ${num(f.environments)} environments, ${num(f.vaults)} vaults × ${f.credentialsPerVault} credentials, ${num(f.toolsets)} toolsets (seed ${f.seed})`,
     `emulator (${r.emulator === "worker" ? "worker thread" : "same event loop"}) latency ${r.latency_ms} ms per request; apply concurrency ${r.concurrency}`,
+    `parse and validate: median of cold runs, ${r.probe === "process" ? "each in a fresh process" : "in this process (no compiled probe)"}`,
     `"minimum" = fewest possible requests; "bound" = latency-bound time (critical path of sequential requests × latency)`,
     "",
   );
@@ -50,7 +76,17 @@ export function formatTable(r: BenchResult): string {
     s.min && s.requests !== undefined && s.min.requests > 0 ? `${(s.requests / s.min.requests).toFixed(2)}` : "-",
   ];
   const st = r.steps;
-  for (const s of [st.validate, st.initial_apply, st.noop_plan, st.change_plan, st.change_apply]) rows.push(row(s));
+  for (const s of [
+    st.bare_parse,
+    st.validate,
+    st.validate_one_thread,
+    st.initial_apply,
+    st.noop_plan,
+    st.change_plan,
+    st.change_apply,
+  ]) {
+    rows.push(row(s));
+  }
   rows.push([
     "peak memory (RSS, incl. emulator)",
     `${Math.round(r.peak_rss_bytes / (1024 * 1024))} MB`,
@@ -63,6 +99,9 @@ export function formatTable(r: BenchResult): string {
   for (const [n, cells] of rows.entries()) {
     lines.push(cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  "));
     if (n === 0) lines.push(widths.map((w) => "-".repeat(w)).join("  "));
+  }
+  for (const s of [st.bare_parse, st.validate, st.validate_one_thread]) {
+    if (s.runs) lines.push(`  ${s.label}: runs ${s.runs.map(formatMs).join(", ")}`);
   }
   for (const s of [st.noop_plan, st.change_plan]) {
     if (s.parts) {
@@ -81,6 +120,71 @@ export function formatTable(r: BenchResult): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** How one figure grew from the 1× run to the N× run. */
+export interface Growth {
+  base: number;
+  scaled: number;
+  /** `scaled / base`. */
+  ratio: number;
+  /** `log(ratio) / log(N)`: 1 is linear, below 1 sublinear. */
+  exponent: number;
+  /** `ratio ≤ N × GROWTH_NOISE`: no faster than linear, with room for the noise of one run. */
+  linear: boolean;
+}
+
+/** Room for noise when judging growth: a ratio up to N × this still counts as linear. */
+export const GROWTH_NOISE = 1.1;
+
+/** What `--scale` reports: both runs and the growth of each figure. */
+export interface ScaleReport {
+  factor: number;
+  runs: [BenchResult, BenchResult];
+  growth: { validate_ms: Growth; noop_plan_ms: Growth; peak_rss_bytes: Growth };
+  pass: boolean;
+}
+
+/** The growth of each figure from `base` to `scaled`, `factor` times the fleet. */
+export function scaleReport(base: BenchResult, scaled: BenchResult, factor: number): ScaleReport {
+  const growth = (a: number, b: number): Growth => {
+    const ratio = b / a;
+    return {
+      base: a,
+      scaled: b,
+      ratio,
+      exponent: Math.log(ratio) / Math.log(factor),
+      linear: ratio <= factor * GROWTH_NOISE,
+    };
+  };
+  const g = {
+    validate_ms: growth(base.steps.validate.ms, scaled.steps.validate.ms),
+    noop_plan_ms: growth(base.steps.noop_plan.ms, scaled.steps.noop_plan.ms),
+    peak_rss_bytes: growth(base.peak_rss_bytes, scaled.peak_rss_bytes),
+  };
+  return {
+    factor,
+    runs: [base, scaled],
+    growth: g,
+    pass: base.pass && scaled.pass && Object.values(g).every((x) => x.linear),
+  };
+}
+
+/** The growth section of the `--scale` report. */
+export function formatGrowth(report: ScaleReport): string {
+  const [base, scaled] = report.runs;
+  const lines = [
+    `growth from ${num(base.fleet.agents)} to ${num(scaled.fleet.agents)} agents (${report.factor}×); linear = ratio ≤ ${report.factor} × ${GROWTH_NOISE}:`,
+  ];
+  const show = (name: string, g: Growth, unit: (n: number) => string) =>
+    lines.push(
+      `  ${g.linear ? "PASS" : "FAIL"}  ${name}: ${unit(g.base)} → ${unit(g.scaled)}, ${g.ratio.toFixed(2)}× (exponent ${g.exponent.toFixed(2)}; ${g.linear ? "no faster than linear" : "faster than linear"})`,
+    );
+  show("validate", report.growth.validate_ms, formatMs);
+  show("no-op plan", report.growth.noop_plan_ms, formatMs);
+  show("peak memory", report.growth.peak_rss_bytes, (b) => `${Math.round(b / (1024 * 1024))} MB`);
+  lines.push("", report.pass ? "scale result: PASS" : "scale result: FAIL");
+  return `${lines.join("\n")}\n`;
+}
+
 function positiveNumber(flag: string, value: string | undefined, fallback: number, integer: boolean): number {
   if (value === undefined) return fallback;
   const n = Number(value);
@@ -88,6 +192,23 @@ function positiveNumber(flag: string, value: string | undefined, fallback: numbe
     throw new Error(`${flag}: expected ${integer ? "a whole number ≥ 1" : "a number ≥ 0"}, got "${value}"`);
   }
   return n;
+}
+
+const exec = promisify(execFile);
+
+/** Runs this script again with `args` and `--json`, in a fresh process, and returns its result. */
+async function runChild(args: string[], progress: (line: string) => void): Promise<BenchResult> {
+  const child = exec(process.execPath, [fileURLToPath(import.meta.url), ...args, "--json"], {
+    maxBuffer: 64 << 20,
+  });
+  child.child.stderr?.on("data", (d: Buffer) => progress(d.toString().trimEnd()));
+  try {
+    return JSON.parse((await child).stdout) as BenchResult;
+  } catch (error) {
+    const out = (error as { stdout?: string }).stdout;
+    if (out) return JSON.parse(out) as BenchResult; // exit 1: a missed target still reports its figures
+    throw error;
+  }
 }
 
 /** Parses `argv`, runs the benchmark, prints, and returns the exit code. */
@@ -98,6 +219,9 @@ export async function main(argv: string[]): Promise<number> {
       options: {
         latency: { type: "string" },
         concurrency: { type: "string" },
+        probes: { type: "string" },
+        factor: { type: "string" },
+        scale: { type: "string" },
         json: { type: "boolean" },
         keep: { type: "boolean" },
         "in-process-emulator": { type: "boolean" },
@@ -108,10 +232,17 @@ export async function main(argv: string[]): Promise<number> {
   let flags: ReturnType<typeof parse>;
   let latencyMs: number;
   let concurrency: number;
+  let probes: number;
+  let factor: number;
+  let scale: number | undefined;
   try {
     flags = parse(argv);
     latencyMs = positiveNumber("--latency", flags.values.latency, DEFAULT_BENCH.latencyMs, false);
     concurrency = positiveNumber("--concurrency", flags.values.concurrency, DEFAULT_BENCH.concurrency, true);
+    probes = positiveNumber("--probes", flags.values.probes, 3, true);
+    factor = positiveNumber("--factor", flags.values.factor, 1, false);
+    if (factor === 0) throw new Error('--factor: expected a number > 0, got "0"');
+    scale = flags.values.scale === undefined ? undefined : positiveNumber("--scale", flags.values.scale, 1, true);
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
     return 2;
@@ -120,14 +251,39 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
+  const progress = (line: string) =>
+    process.stderr.write(`[bench ${(performance.now() / 1000).toFixed(1)}s] ${line}\n`);
   try {
+    if (scale !== undefined) {
+      const passed = [
+        "--latency",
+        String(latencyMs),
+        "--concurrency",
+        String(concurrency),
+        "--probes",
+        String(probes),
+        ...(flags.values["in-process-emulator"] ? ["--in-process-emulator"] : []),
+      ];
+      progress(`scale step: the fleet ×${factor}, then ×${factor * scale}, each in its own process`);
+      const base = await runChild([...passed, "--factor", String(factor)], progress);
+      const scaled = await runChild([...passed, "--factor", String(factor * scale)], progress);
+      const report = scaleReport(base, scaled, scale);
+      process.stdout.write(
+        flags.values.json
+          ? `${JSON.stringify(report, null, 2)}\n`
+          : `${formatTable(base)}\n${formatTable(scaled)}\n${formatGrowth(report)}`,
+      );
+      return report.pass ? 0 : 1;
+    }
     const result = await runBenchmark({
       ...DEFAULT_BENCH,
+      fleet: scaledFleet(factor),
       latencyMs,
       concurrency,
+      probes,
       keep: flags.values.keep === true,
       emulator: flags.values["in-process-emulator"] ? "in-process" : "worker",
-      progress: (line) => process.stderr.write(`[bench ${(performance.now() / 1000).toFixed(1)}s] ${line}\n`),
+      progress,
     });
     process.stdout.write(flags.values.json ? `${JSON.stringify(result, null, 2)}\n` : formatTable(result));
     return result.pass ? 0 : 1;

@@ -4,9 +4,11 @@
  */
 import { type Command, InvalidArgumentError } from "commander";
 import ms from "ms";
-import { type LoadedProject, loadSpecs } from "../reconcile/workflow.js";
+import type { LiveState } from "../reconcile/observe.js";
+import { type LoadedProject, loadProjectHead, loadSpecsFor } from "../reconcile/workflow.js";
 import { type Connection, connect } from "./connect.js";
 import { reportError } from "./errors.js";
+import { type EarlyObserve, observeEarly } from "./observe-early.js";
 import type { Output } from "./output.js";
 import { findProjectRoot } from "./root.js";
 
@@ -26,37 +28,69 @@ export interface ProjectFlags {
 /**
  * Runs `body` with the loaded project and an open connection. A command that may write passes `lock` (see
  * `ConnectOptions.lock`: with `--local` the state file is locked for the run; otherwise it is opened read-only).
+ *
+ * A command that only reads and plans passes `early: true`: the connection is opened and the observe started as
+ * soon as `reconcile.yaml` is read, while the specs load (`observeEarly`); `body` gets the live state's promise to
+ * hand to `preparePlan`. Errors are reported in the same order either way: `reconcile.yaml`, the specs (the observe
+ * is then abandoned and nothing else is reported), the connection, then whatever `body` throws.
  * @returns `body`'s exit code, or 1 after printing the error
  */
 export async function withProject(
   flags: ProjectFlags,
   output: Output,
-  body: (project: LoadedProject, connection: Connection) => Promise<number>,
+  body: (project: LoadedProject, connection: Connection, observed?: Promise<LiveState>) => Promise<number>,
   lock?: { operation: string; timeoutMs: number },
+  early = false,
 ): Promise<number> {
   let connection: Connection | undefined;
+  let started: EarlyObserve | undefined;
   try {
     const root = findProjectRoot(flags.dir);
-    const project = await loadSpecs(root, flags.target);
-    connection = await connect({
-      root,
-      local: flags.local === true,
-      target: project.target,
-      defaultTarget: project.config.default_target,
-      warn: output.err,
-      ...(flags.timeout ? { timeoutMs: flags.timeout } : {}),
-      insecureBaseUrl: flags.insecureBaseUrl === true,
-      lock,
-    });
+    const head = await loadProjectHead(root, flags.target);
+    const open = () =>
+      connect({
+        root,
+        local: flags.local === true,
+        target: head.target,
+        defaultTarget: head.config.default_target,
+        warn: output.err,
+        ...(flags.timeout ? { timeoutMs: flags.timeout } : {}),
+        insecureBaseUrl: flags.insecureBaseUrl === true,
+        lock,
+      });
+    started = early && !lock ? observeEarly(head, open) : undefined;
+    const project = await loadSpecsFor(head);
+    connection = await (started ? started.connection : open());
     if (process.stderr.isTTY) {
       output.err(`Stack ${project.config.stack}, target ${project.target.name}: ${connection.describe}\n`);
     }
-    return await body(project, connection);
+    return await body(project, connection, started?.observed);
   } catch (error) {
     return reportError(error, output, flags.json === true);
   } finally {
+    // An observe still pending (the specs had errors, or `body` stopped before using it) is stopped first, so the
+    // connection closes with no request in flight.
+    if (started) connection = (await started.abandon()) ?? connection;
     await connection?.close();
   }
+}
+
+/**
+ * `withProject` for a command that reads and plans (`plan`, `drift`): it observes while the specs load, and `body`
+ * gets the live state's promise (`PrepareOptions.observed`).
+ */
+export function withProjectObserving(
+  flags: ProjectFlags,
+  output: Output,
+  body: (project: LoadedProject, connection: Connection, observed: Promise<LiveState>) => Promise<number>,
+): Promise<number> {
+  return withProject(
+    flags,
+    output,
+    (project, connection, observed) => body(project, connection, observed as Promise<LiveState>),
+    undefined,
+    true,
+  );
 }
 
 /**

@@ -7,7 +7,7 @@ import type Anthropic from "@anthropic-ai/sdk";
 import { buildDriftReport, type DriftReport, driftMarker, renderDriftIssue } from "../reconcile/drift.js";
 import type { Plan } from "../reconcile/plan.js";
 import { needsRotation, secretHealth } from "../reconcile/secrets-health.js";
-import { type LoadedProject, preparePlan } from "../reconcile/workflow.js";
+import { type LoadedProject, type PrepareOptions, preparePlan } from "../reconcile/workflow.js";
 import type { SecretSource } from "../spec/types.js";
 import { type DriftIssueResult, type RepoRef, syncDriftIssue } from "./drift-issue.js";
 import type { GitHub } from "./octokit.js";
@@ -21,6 +21,8 @@ export interface DriftCheckOptions {
   clockSkewMs: number;
   /** The commit the specs come from, when known (shown in the report and the closing note). */
   commit?: string;
+  /** The live state when the caller started observing early (`PrepareOptions.observed`). */
+  observed?: PrepareOptions["observed"];
 }
 
 /**
@@ -35,6 +37,7 @@ export async function checkDrift(options: DriftCheckOptions): Promise<{ report: 
     secrets: options.secrets,
     // Nothing is written, so a mass archive is reported rather than refused.
     allowMassPrune: true,
+    observed: options.observed,
   });
   // Credentials due for rotation or expiring (issue 9 item 2) count as drift too.
   const health = secretHealth(desired, live, { now: new Date() })

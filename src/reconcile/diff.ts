@@ -71,13 +71,19 @@ export function jsonEqual(a: Json | undefined, b: Json | undefined): boolean {
   return false;
 }
 
+/**
+ * Appends the changes from `before` to `after` under `path`. Two objects are walked key by key without comparing
+ * them whole first (an equal subtree yields no change either way; comparing at every level made the walk quadratic
+ * in the depth); anything else is compared whole, once.
+ */
 function walk(path: string, before: Json | undefined, after: Json | undefined, out: FieldChange[]): void {
-  if (jsonEqual(before, after)) return;
+  if (before === after) return;
   if (isObject(before) && isObject(after)) {
     const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
     for (const key of keys) walk(joinPath(path, key), before[key], after[key], out);
     return;
   }
+  if (jsonEqual(before, after)) return;
   const change: FieldChange = { path };
   if (before !== undefined) change.before = before;
   if (after !== undefined) change.after = after;

@@ -14,6 +14,7 @@ import { resolveRefs } from "../providers/refs.js";
 import { PROVIDERS, providerFor } from "../providers/registry.js";
 import type { ComparableState, DesiredResource, Json, LiveResource, ResourceType } from "../providers/types.js";
 import type { SourceLocation } from "../spec/types.js";
+import { canonicalJson } from "./canonical.js";
 import { diffState, type FieldChange, pathsOverlap, SENSITIVE, topField, UNKNOWN } from "./diff.js";
 import { settleDuplicates, specChanges } from "./duplicates.js";
 import type { LiveState } from "./observe.js";
@@ -159,16 +160,12 @@ export class PlanRefused extends Error {
   }
 }
 
-const canonical = (value: unknown): string =>
-  JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
-      : v,
-  );
-
-/** A short, stable digest of a JSON value (sha256, hex, 32 characters), independent of key order. */
+/**
+ * A short, stable digest of a JSON value (sha256, hex, 32 characters), independent of key order (`canonicalJson`,
+ * byte-identical to the original definition, so digests in saved plans stay valid).
+ */
 export function digest(value: unknown): string {
-  return createHash("sha256").update(canonical(value)).digest("hex").slice(0, 32);
+  return createHash("sha256").update(canonicalJson(value)).digest("hex").slice(0, 32);
 }
 
 function withoutSensitive(state: ComparableState, sensitive: readonly string[]): ComparableState {

@@ -71,12 +71,52 @@ export interface LoadedProject {
  * @throws Error from `selectTarget` when the target is unknown or must be chosen
  */
 export async function loadSpecs(root: string, targetName?: string): Promise<LoadedProject> {
+  return loadSpecsFor(await loadProjectHead(root, targetName));
+}
+
+/** What `reconcile.yaml` alone says: the stack's configuration and the chosen target (see `loadProjectHead`). */
+export interface ProjectHead {
+  root: string;
+  config: ProjectConfig;
+  target: TargetConfig;
+}
+
+/**
+ * The first half of `loadSpecs`: reads `reconcile.yaml` and chooses the target. Enough to connect and observe (the
+ * stack, the target's workspace and `adopt:` entries), so a command can start observing while the specs load.
+ * @throws SpecErrorsFound when `reconcile.yaml` has errors
+ * @throws Error from `selectTarget` when the target is unknown or must be chosen
+ */
+export async function loadProjectHead(root: string, targetName?: string): Promise<ProjectHead> {
   const { config, errors: configErrors } = await loadProjectConfig(root);
   if (configErrors.length > 0) throw new SpecErrorsFound(configErrors);
-  const target = selectTarget(config, targetName);
+  return { root, config, target: selectTarget(config, targetName) };
+}
+
+/**
+ * The second half of `loadSpecs`: loads and checks the specs for `head`'s target.
+ * @throws SpecErrorsFound with every error at once, sorted by file:line:col
+ */
+export async function loadSpecsFor(head: ProjectHead): Promise<LoadedProject> {
+  const { root, config, target } = head;
   const project = await loadProject(root, { target, ignore: config.ignore });
   if (project.errors.length > 0) throw new SpecErrorsFound(project.errors);
   return { root, config, target, specs: project.specs, files: project.files };
+}
+
+/**
+ * Observes what `head`'s stack owns and what its target's `adopt:` entries name: the observe `preparePlan` makes,
+ * startable before the specs are loaded (it needs only `reconcile.yaml`). Reads only.
+ * @throws what `observe` throws
+ */
+export function observeFor(
+  client: Anthropic,
+  head: Omit<ProjectHead, "root">,
+  secrets: SecretSource,
+): Promise<LiveState> {
+  const ctx: ProviderContext = { stack: head.config.stack, secrets };
+  const adopt = adoptEntriesFor(head.config, head.target.name).map(({ address, id }) => ({ address, id }));
+  return observe(client, ctx, { adopt });
 }
 
 /** Everything a plan was built from, so apply executes against exactly the same inputs. */
@@ -101,6 +141,11 @@ export interface PrepareOptions {
   local?: boolean;
   /** `--only`: plan these addresses and their dependencies only (`restrictTo`); recorded in `options.only`. */
   only?: readonly string[];
+  /**
+   * The live state, when the caller started observing before the specs were loaded (`observeFor` with the same
+   * client, project head and secrets); otherwise `preparePlan` observes.
+   */
+  observed?: Promise<LiveState>;
 }
 
 /**
@@ -113,7 +158,7 @@ export async function preparePlan(options: PrepareOptions): Promise<PreparedPlan
   const ctx: ProviderContext = { stack: config.stack, secrets: options.secrets };
   const all = desiredResources(specs, ctx);
   const adoptAll = adoptEntriesFor(config, target.name).map(({ address, id }) => ({ address, id }));
-  const observed = await observe(options.client, ctx, { adopt: adoptAll });
+  const observed = await (options.observed ?? observeFor(options.client, options.project, options.secrets));
   const only = options.only && options.only.length > 0 ? [...new Set(options.only)].sort() : undefined;
   const partial = only ? restrictTo(all, observed, only) : undefined;
   const desired = partial?.desired ?? all;

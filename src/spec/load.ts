@@ -1,9 +1,11 @@
-import { existsSync } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
+import { readdir } from "node:fs/promises";
 import path from "node:path";
 import picomatch from "picomatch";
-import { LineCounter, parseAllDocuments } from "yaml";
+import { LineCounter } from "yaml";
 import { BARE_VERSION, classifyApiVersion } from "./api-version.js";
+import { lineCounterOf, type ParsedYamlFile, parseYamlText } from "./parse.js";
+import { parseYamlTexts } from "./parse-pool.js";
 import { documentLocation, locationAt, type SourceDocument } from "./position.js";
 import { type IgnoreEntry, PROJECT_CONFIG_FILE } from "./project-config.js";
 import { decodeUtf8 } from "./text.js";
@@ -147,26 +149,39 @@ export function parseSpecFile(
   absolutePath: string,
   text: string,
 ): { documents: LoadedDocument[]; errors: SpecError[] } {
-  const lineCounter = new LineCounter();
-  const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false, merge: true, uniqueKeys: true });
-  const docs = Array.isArray(parsed) ? parsed : [];
+  return specDocuments(file, absolutePath, parseYamlText(text, false));
+}
+
+/**
+ * What reconcile makes of a parsed file (`parseYamlText`, here or in a worker thread): its reconcile documents and
+ * the errors, as `parseSpecFile` describes.
+ */
+export function specDocuments(
+  file: string,
+  absolutePath: string,
+  parsed: ParsedYamlFile,
+): { documents: LoadedDocument[]; errors: SpecError[] } {
+  const lineCounter = lineCounterOf(parsed.lineStarts);
   const documents: LoadedDocument[] = [];
   const errors: SpecError[] = [];
-  for (const [index, doc] of docs.entries()) {
-    const source: SourceDocument = { file, doc, lineCounter };
-    if (doc.errors.length > 0) {
-      for (const e of doc.errors) {
-        errors.push({ location: locationAt(source, e.pos[0]), message: `invalid YAML: ${e.message}` });
+  for (const [index, yaml] of parsed.documents.entries()) {
+    const source: SourceDocument = {
+      file,
+      ...(yaml.doc ? { doc: yaml.doc } : {}),
+      ...(yaml.tree ? { tree: yaml.tree } : {}),
+      lineCounter,
+    };
+    if (yaml.errors.length > 0) {
+      for (const e of yaml.errors) {
+        errors.push({ location: locationAt(source, e.pos), message: `invalid YAML: ${e.message}` });
       }
       continue;
     }
-    let data: unknown;
-    try {
-      data = doc.toJS({ maxAliasCount: 100 });
-    } catch (e) {
-      errors.push({ location: documentLocation(source), message: `invalid YAML: ${(e as Error).message}` });
+    if (yaml.toJsError !== undefined) {
+      errors.push({ location: documentLocation(source), message: `invalid YAML: ${yaml.toJsError}` });
       continue;
     }
+    const { data } = yaml;
     const kind = classifyDocument(data);
     if (kind.type === "error") errors.push({ location: documentLocation(source), message: kind.message });
     if (kind.type === "spec") {
@@ -227,24 +242,29 @@ export function skippedSpecErrors(file: string, text: string, reason: SkipReason
 /**
  * Finds and parses every spec file under `root` (see `findSpecFiles`). A file an `ignore` entry matches, and a
  * hidden file (`.pre-commit-config.yaml`, `.gitlab-ci.yml`), is not parsed, only searched for reconcile documents
- * (see `skippedSpecErrors`). Never throws for bad input: unreadable
- * files, files that are not UTF-8 text, and invalid files become errors. Throws only when `root` cannot be read.
+ * (see `skippedSpecErrors`). Large repositories are parsed in worker threads (`parseYamlTexts`), with the same
+ * documents, errors and locations. Never throws for bad input: unreadable files, files that are not UTF-8 text, and
+ * invalid files become errors. Throws only when `root` cannot be read.
  */
 export async function loadSpecFiles(root: string, options: LoadFilesOptions = {}): Promise<LoadResult> {
   const ignore = options.ignore ?? [];
   const result: LoadResult = { documents: [], errors: [], files: [] };
   const files = await findSpecFiles(root);
-  const contents = await Promise.all(
-    files.map((file) => readFile(path.join(root, ...file.split("/"))).catch((e: unknown) => e as Error)),
-  );
+  // Read one after another, synchronously: for many small files this is several times faster than as many
+  // concurrent reads on libuv's thread pool (measured on the benchmark fleet), and blocks only for a few milliseconds.
+  const contents = files.map((file) => {
+    try {
+      return readFileSync(path.join(root, ...file.split("/")));
+    } catch (error) {
+      return error as Error;
+    }
+  });
+  /** Per file, in order: its errors without parsing, or the index of its text in `texts`. */
+  const outcomes: Array<{ errors: SpecError[] } | { text: number }> = [];
+  const texts: string[] = [];
   for (const [i, file] of files.entries()) {
-    const absolutePath = path.join(root, ...file.split("/"));
     const bytes = contents[i] as Buffer | Error;
-    const at = { file, line: 1, col: 1 };
-    const fail = (message: string) => {
-      result.errors.push({ location: at, message });
-      result.files.push(file);
-    };
+    const fail = (message: string) => outcomes.push({ errors: [{ location: { file, line: 1, col: 1 }, message }] });
     const entry = isIgnored(file, ignore);
     const skip: SkipReason | undefined = entry
       ? { type: "ignore", entry }
@@ -252,12 +272,9 @@ export async function loadSpecFiles(root: string, options: LoadFilesOptions = {}
         ? { type: "hidden" }
         : undefined;
     if (skip) {
-      if (bytes instanceof Error) continue;
-      const errors = skippedSpecErrors(file, new TextDecoder().decode(bytes), skip);
-      if (errors.length > 0) {
-        result.errors.push(...errors);
-        result.files.push(file);
-      }
+      outcomes.push({
+        errors: bytes instanceof Error ? [] : skippedSpecErrors(file, new TextDecoder().decode(bytes), skip),
+      });
       continue;
     }
     if (bytes instanceof Error) {
@@ -270,7 +287,19 @@ export async function loadSpecFiles(root: string, options: LoadFilesOptions = {}
       fail(`the file ${decoded.message}; ${IGNORE_HINT}`);
       continue;
     }
-    const { documents, errors } = parseSpecFile(file, absolutePath, decoded.text);
+    outcomes.push({ text: texts.length });
+    texts.push(decoded.text);
+  }
+  const parsed = await parseYamlTexts(texts);
+  for (const [i, file] of files.entries()) {
+    const outcome = outcomes[i] as { errors: SpecError[] } | { text: number };
+    if ("errors" in outcome) {
+      result.errors.push(...outcome.errors);
+      if (outcome.errors.length > 0) result.files.push(file);
+      continue;
+    }
+    const absolutePath = path.join(root, ...file.split("/"));
+    const { documents, errors } = specDocuments(file, absolutePath, parsed[outcome.text] as ParsedYamlFile);
     result.documents.push(...documents);
     result.errors.push(...errors);
     if (documents.length > 0 || errors.length > 0) result.files.push(file);

@@ -8,20 +8,29 @@ export type DataPath = ReadonlyArray<string | number>;
 export interface SourceDocument {
   /** The file, relative to the repository root, with POSIX separators. */
   file: string;
-  doc: Document.Parsed;
+  /** The parsed document, when it was parsed in this thread; otherwise `tree` stands for it. */
+  doc?: Document.Parsed;
+  /** The document's positions without the document (parsed in a worker thread, see `documentTree`). */
+  tree?: DocumentTree;
   lineCounter: LineCounter;
 }
 
-/** The 1-based location of a character offset of the document's file. */
-export function locationAt(source: SourceDocument, offset: number): SourceLocation {
-  const { line, col } = source.lineCounter.linePos(offset);
-  return { file: source.file, line, col };
+/**
+ * The positions of a YAML node, as plain data that can cross threads (`postMessage` keeps shared references, so an
+ * alias points at the very object of its anchor): where it starts, and its entries (map: key text, key position,
+ * value) or items (sequence), or for an alias the node it resolves to.
+ */
+export interface PositionNode {
+  at?: number;
+  pairs?: Array<{ key?: string; keyAt?: number; value: PositionNode | null }>;
+  items?: Array<PositionNode | null>;
+  alias?: PositionNode | null;
 }
 
-/** Where the document's content starts (its first key), or the document itself when it is empty. */
-export function documentLocation(source: SourceDocument): SourceLocation {
-  const start = source.doc.contents?.range[0] ?? source.doc.range[0];
-  return locationAt(source, start);
+/** A document's positions: where its content starts (`documentLocation`) and its root node. */
+export interface DocumentTree {
+  start: number;
+  root: PositionNode | null;
 }
 
 function keyText(key: unknown): string | undefined {
@@ -30,13 +39,48 @@ function keyText(key: unknown): string | undefined {
 }
 
 /**
- * The location of the node at `path` in the document. With `at: "key"`, a path ending in a map key points at the key
- * (`foo:`), which is where an editor's cursor should go for "unknown field" or "missing field inside foo"; otherwise
- * it points at the value. A path that leaves the document (a key that is absent, an alias merged from elsewhere)
- * stops at the closest node that exists. Aliases are followed.
+ * The positions of `doc` (see `PositionNode`): everything `locate` and `documentLocation` read, computed once per
+ * node (an alias shares its anchor's node, so a "billion laughs" document stays linear).
  */
-export function locate(source: SourceDocument, path: DataPath, at: "key" | "value" = "value"): SourceLocation {
-  const { doc } = source;
+export function documentTree(doc: Document.Parsed): DocumentTree {
+  const memo = new Map<unknown, PositionNode>();
+  const convert = (node: unknown): PositionNode | null => {
+    if (node === null || node === undefined) return null;
+    const known = memo.get(node);
+    if (known) return known;
+    const out: PositionNode = {};
+    const range = (node as { range?: [number, number, number] }).range;
+    if (range) out.at = range[0];
+    memo.set(node, out);
+    if (isAlias(node)) out.alias = convert(node.resolve(doc) ?? null);
+    else if (isMap(node)) {
+      out.pairs = node.items.map((pair) => {
+        const key = pair.key as Node | null;
+        const entry: NonNullable<PositionNode["pairs"]>[number] = { value: convert(pair.value) };
+        const text = keyText(key);
+        if (text !== undefined) entry.key = text;
+        if (key?.range) entry.keyAt = key.range[0];
+        return entry;
+      });
+    } else if (isSeq(node)) out.items = node.items.map((item) => convert(item));
+    return out;
+  };
+  return { start: doc.contents?.range[0] ?? doc.range[0], root: convert(doc.contents) };
+}
+
+/** The positions of a document parsed in a worker thread (`tree`); a programming error for any other. */
+function treeOf(source: SourceDocument): DocumentTree {
+  if (!source.tree) throw new Error(`no positions for ${source.file}: neither its document nor its tree`);
+  return source.tree;
+}
+
+/** `locate` on a document parsed in this thread: walks its nodes. */
+function locateInDocument(
+  source: SourceDocument,
+  doc: Document.Parsed,
+  path: DataPath,
+  at: "key" | "value",
+): SourceLocation {
   let node: Node | null | undefined = doc.contents as Node | null;
   let offset = node?.range?.[0] ?? doc.range[0];
   for (const [i, segment] of path.entries()) {
@@ -55,6 +99,51 @@ export function locate(source: SourceDocument, path: DataPath, at: "key" | "valu
       if (!item) break;
       node = item;
       offset = item.range?.[0] ?? offset;
+    } else {
+      break;
+    }
+  }
+  return locationAt(source, offset);
+}
+
+/** The 1-based location of a character offset of the document's file. */
+export function locationAt(source: SourceDocument, offset: number): SourceLocation {
+  const { line, col } = source.lineCounter.linePos(offset);
+  return { file: source.file, line, col };
+}
+
+/** Where the document's content starts (its first key), or the document itself when it is empty. */
+export function documentLocation(source: SourceDocument): SourceLocation {
+  if (source.doc) return locationAt(source, source.doc.contents?.range[0] ?? source.doc.range[0]);
+  return locationAt(source, treeOf(source).start);
+}
+
+/**
+ * The location of the node at `path` in the document. With `at: "key"`, a path ending in a map key points at the key
+ * (`foo:`), which is where an editor's cursor should go for "unknown field" or "missing field inside foo"; otherwise
+ * it points at the value. A path that leaves the document (a key that is absent, an alias merged from elsewhere)
+ * stops at the closest node that exists. Aliases are followed. A document parsed in a worker thread has only its
+ * positions (`documentTree`), which are walked the same way (test/spec/parse-workers.test.ts checks both agree on
+ * every path).
+ */
+export function locate(source: SourceDocument, path: DataPath, at: "key" | "value" = "value"): SourceLocation {
+  if (source.doc) return locateInDocument(source, source.doc, path, at);
+  const tree = treeOf(source);
+  let node: PositionNode | null = tree.root;
+  let offset = node?.at ?? tree.start;
+  for (const [i, segment] of path.entries()) {
+    if (node?.alias !== undefined) node = node.alias;
+    if (node?.pairs) {
+      const pair = node.pairs.find((p) => p.key === String(segment));
+      if (!pair) break;
+      if (i === path.length - 1 && at === "key" && pair.keyAt !== undefined) return locationAt(source, pair.keyAt);
+      node = pair.value;
+      offset = pair.value?.at ?? pair.keyAt ?? offset;
+    } else if (node?.items && typeof segment === "number") {
+      const item = node.items[segment];
+      if (!item) break;
+      node = item;
+      offset = item.at ?? offset;
     } else {
       break;
     }

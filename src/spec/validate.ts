@@ -1,7 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Ajv2020, type AnySchemaObject, type ValidateFunction } from "ajv/dist/2020.js";
-import addFormats from "ajv-formats";
+import type { AnySchemaObject, ValidateFunction } from "ajv";
 import type {
   AgentSpec,
   DeploymentSpec,
@@ -12,6 +11,7 @@ import type {
   TunnelSpec,
   VaultSpec,
 } from "../generated/index.js";
+import { VALIDATORS } from "../generated/validators/standalone.js";
 import { describeAjvErrors, type Problem } from "./ajv-messages.js";
 import { classifyApiVersion } from "./api-version.js";
 import type { LoadedDocument } from "./load.js";
@@ -53,40 +53,54 @@ export interface ValidationResult {
  */
 export const SCHEMA_DIR = fileURLToPath(new URL("../../schemas/", import.meta.url));
 
-/** Annotation keywords the schemas use for editors and for our messages; ajv must know them in strict mode. */
-const ANNOTATIONS = ["errorMessage", "patternErrorMessage", "tsType"];
-
 interface Validators {
+  /** Each kind's validator and the `$id` of its schema. */
   byKind: Map<string, { validate: ValidateFunction; id: string }>;
-  ajv: Ajv2020;
+  /** The raw schemas by `$id`: error wording and `secretFieldPaths` read them (`schemaAt`). */
+  raw: Map<string, AnySchemaObject>;
 }
 
 let cached: Validators | undefined;
 
 /**
- * Compiles every schema of `schemas/` once per process (ajv 2020-12, `allErrors`, formats, discriminators). A kind
- * schema is one whose `kind` property is a `const`; the same rule drives `scripts/gen-types.mjs`.
+ * The validators of every schema of `schemas/`, compiled at build time by `scripts/gen-validators.mjs` (ajv
+ * 2020-12, `allErrors`, `verbose`, formats, discriminators; `src/generated/validators/standalone.ts`), so nothing is
+ * compiled at run time. The raw schemas are read once per process (small JSON files) for what the validators do not
+ * carry: which schema is a kind (its `kind` property is a `const`; the same rule drives `scripts/gen-types.mjs`),
+ * and the targets of `$ref`s. `npm run gen:check` fails when the generated code is older than a schema.
  */
 function validators(): Validators {
   if (cached) return cached;
-  const ajv = new Ajv2020({ allErrors: true, verbose: true, discriminator: true });
-  addFormats.default(ajv);
-  ajv.addVocabulary(ANNOTATIONS);
-  const schemas: AnySchemaObject[] = readdirSync(SCHEMA_DIR)
+  const raw = new Map<string, AnySchemaObject>();
+  for (const file of readdirSync(SCHEMA_DIR)
     .filter((f) => f.endsWith(".schema.json"))
-    .sort()
-    .map((f) => JSON.parse(readFileSync(`${SCHEMA_DIR}${f}`, "utf8")) as AnySchemaObject);
-  ajv.addSchema(schemas);
-  const byKind = new Map<string, { validate: ValidateFunction; id: string }>();
-  for (const schema of schemas) {
-    const kind = (schema.properties as Record<string, AnySchemaObject> | undefined)?.kind?.const;
-    if (typeof kind === "string" && typeof schema.$id === "string") {
-      const validate = ajv.getSchema(schema.$id);
-      if (validate) byKind.set(kind, { validate, id: schema.$id });
-    }
+    .sort()) {
+    const schema = JSON.parse(readFileSync(`${SCHEMA_DIR}${file}`, "utf8")) as AnySchemaObject;
+    if (typeof schema.$id === "string") raw.set(new URL(schema.$id).href, schema);
   }
-  cached = { ajv, byKind };
+  const byKind = new Map<string, { validate: ValidateFunction; id: string }>();
+  for (const [id, schema] of raw) {
+    const kind = (schema.properties as Record<string, AnySchemaObject> | undefined)?.kind?.const;
+    const validate = VALIDATORS[id];
+    if (typeof kind === "string" && validate) byKind.set(kind, { validate, id });
+  }
+  cached = { byKind, raw };
   return cached;
+}
+
+/**
+ * The raw schema (or sub-schema) at `url`: a schema's `$id`, optionally with a JSON-pointer fragment
+ * (`...common.schema.json#/$defs/secret_ref`), as ajv's `getSchema(url).schema` gave it. Undefined when there is none.
+ */
+function schemaAt(url: string): AnySchemaObject | undefined {
+  const [base = "", fragment = ""] = url.split("#");
+  let node: unknown = validators().raw.get(base);
+  for (const segment of fragment.split("/").slice(1)) {
+    if (node === null || typeof node !== "object") return undefined;
+    const key = decodeURIComponent(segment).replaceAll("~1", "/").replaceAll("~0", "~");
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node !== null && typeof node === "object" ? (node as AnySchemaObject) : undefined;
 }
 
 /** The base URL of every schema's `$id`; a file name resolves against it (`project.schema.json#/$defs/target`). */
@@ -94,17 +108,17 @@ const SCHEMA_BASE = "https://reconcile.dev/schemas/v1/";
 
 /**
  * Validates `data` against a schema of `schemas/`, named by file and optional fragment, relative to the schemas'
- * `$id` base (`project.schema.json`, `project.schema.json#/$defs/adopt_entry`).
+ * `$id` base (`project.schema.json`, `project.schema.json#/$defs/adopt_entry`). Every schema and every `$defs` entry
+ * has a validator (`scripts/gen-validators.mjs`).
  * @returns the problems, worded by `describeAjvErrors` (empty when `data` is valid)
  * @throws when no such schema exists (a programming error)
  */
 export function schemaProblems(schema: string, data: unknown): Problem[] {
-  const { ajv } = validators();
   const id = new URL(schema, SCHEMA_BASE).href;
-  const validate = ajv.getSchema(id);
+  const validate = VALIDATORS[id];
   if (!validate) throw new Error(`no schema ${schema} in ${SCHEMA_DIR}`);
   if (validate(data)) return [];
-  const resolveRef = (ref: string) => ajv.getSchema(new URL(ref, id).href)?.schema as AnySchemaObject | undefined;
+  const resolveRef = (ref: string) => schemaAt(new URL(ref, id).href);
   return describeAjvErrors(validate.errors ?? [], data, resolveRef);
 }
 
@@ -135,7 +149,7 @@ const secretPathsByKind = new Map<string, PathPattern[]>();
 export function secretFieldPaths(kind: string): PathPattern[] {
   const cachedPaths = secretPathsByKind.get(kind);
   if (cachedPaths) return cachedPaths;
-  const { ajv, byKind } = validators();
+  const { byKind } = validators();
   const entry = byKind.get(kind);
   const out: PathPattern[] = [];
   const walk = (schema: unknown, base: string, path: string[], seen: ReadonlySet<string>): void => {
@@ -147,7 +161,7 @@ export function secretFieldPaths(kind: string): PathPattern[] {
         out.push(path);
         return;
       }
-      if (!seen.has(url)) walk(ajv.getSchema(url)?.schema, url.split("#")[0] ?? url, path, new Set([...seen, url]));
+      if (!seen.has(url)) walk(schemaAt(url), url.split("#")[0] ?? url, path, new Set([...seen, url]));
     }
     for (const [key, sub] of Object.entries((node.properties as Record<string, unknown> | undefined) ?? {})) {
       walk(sub, base, [...path, key], seen);
@@ -159,7 +173,7 @@ export function secretFieldPaths(kind: string): PathPattern[] {
       if (Array.isArray(branches)) for (const branch of branches) walk(branch, base, path, seen);
     }
   };
-  if (entry) walk(ajv.getSchema(entry.id)?.schema, entry.id, [], new Set());
+  if (entry) walk(schemaAt(entry.id), entry.id, [], new Set());
   secretPathsByKind.set(kind, out);
   return out;
 }
@@ -182,7 +196,7 @@ function isSpecKind(kind: unknown): kind is SpecKind {
  * node (see `describeAjvErrors` for the wording). Documents are independent: cross-references are resolve's job.
  */
 export function validateDocuments(documents: readonly LoadedDocument[]): ValidationResult {
-  const { ajv, byKind } = validators();
+  const { byKind } = validators();
   const result: ValidationResult = { specs: [], errors: [], invalid: [], failed: [] };
   const kinds = [...byKind.keys()].sort();
   for (const document of documents) {
@@ -219,7 +233,7 @@ export function validateDocuments(documents: readonly LoadedDocument[]): Validat
         result.specs.push({ kind, spec: data, document } as unknown as ValidatedSpec);
         continue;
       }
-      const resolveRef = (ref: string) => ajv.getSchema(new URL(ref, id).href)?.schema as AnySchemaObject | undefined;
+      const resolveRef = (ref: string) => schemaAt(new URL(ref, id).href);
       const errorPaths: DataPath[] = [];
       for (const problem of describeAjvErrors(validate.errors ?? [], data, resolveRef)) {
         fail(locate(document, problem.path, problem.at), problem.message);

@@ -1,12 +1,18 @@
+import { execFile } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import { afterAll, describe, expect, test } from "vitest";
 import { runBenchmark } from "../../src/bench/bench.js";
 import { EMPTY_KINDS } from "../../src/bench/bounds.js";
 import { changeAgentPrompts, type FleetOptions, generateFleet } from "../../src/bench/fleet.js";
+import type { ScaleReport } from "../../src/bench/run.js";
 import { loadProject } from "../../src/spec/index.js";
 import { loadProjectConfig } from "../../src/spec/project-config.js";
+import { REPO_ROOT } from "../spec/helpers.js";
+
+const run = promisify(execFile);
 
 const TINY: FleetOptions = { agents: 10, environments: 3, vaults: 2, credentialsPerVault: 4, toolsets: 5, seed: 7 };
 const dirs: string[] = [];
@@ -96,5 +102,53 @@ describe("the benchmark", () => {
     expect(noop.min?.requests).toBe(5 + 2 + EMPTY_KINDS);
     expect(noop.requests).toBeLessThanOrEqual(Math.floor(1.2 * (noop.min?.requests ?? 0)));
     expect(result.steps.change_apply.requests).toBe(2);
+    // The validate targets are ratios to a bare yaml parse measured in the same run.
+    for (const step of [result.steps.bare_parse, result.steps.validate, result.steps.validate_one_thread]) {
+      expect(step.runs?.length).toBe(3);
+      expect(step.ms).toBeGreaterThan(0);
+    }
+    expect(result.targets.map((t) => t.name)).toEqual([
+      "validate ≤ 1.5 × bare yaml parse",
+      "no-op plan ≤ latency bound + 300 ms",
+      "no-op plan requests ≤ 1.2 × minimum",
+    ]);
+    expect(Object.keys(noop.parts ?? {})).toEqual(["load", "observe_and_diff", "render"]);
+  });
+});
+
+describe("npm run bench --scale (dist/)", () => {
+  test("accepts --scale on a tiny fleet and reports each run and how validate, the no-op plan and memory grow", async () => {
+    const { stdout } = await run(
+      process.execPath,
+      ["dist/bench/run.js", "--json", "--scale", "2", "--factor", "0.01", "--probes", "1", "--latency", "0"],
+      { cwd: REPO_ROOT, maxBuffer: 16 << 20 },
+    ).catch((error: { stdout?: string; stderr?: string }) => {
+      // Exit 1 is a missed target (timing on a loaded machine): the report is still printed and checked below.
+      if (!error.stdout) throw new Error(`bench failed: ${error.stderr}`);
+      return { stdout: error.stdout };
+    });
+    const report = JSON.parse(stdout) as ScaleReport;
+    expect(report.factor).toBe(2);
+    const [base, scaled] = report.runs;
+    expect(base.fleet.agents).toBe(10);
+    expect(scaled.fleet.agents).toBe(20);
+    expect(base.probe).toBe("process");
+    for (const r of report.runs) expect(r.checks.filter((c) => !c.pass)).toEqual([]);
+    for (const key of ["validate_ms", "noop_plan_ms", "peak_rss_bytes"] as const) {
+      const g = report.growth[key];
+      expect(g.ratio).toBeCloseTo(g.scaled / g.base, 6);
+      expect(typeof g.linear).toBe("boolean");
+      expect(Number.isFinite(g.exponent)).toBe(true);
+    }
+    expect(report.growth.validate_ms.base).toBe(base.steps.validate.ms);
+    expect(report.growth.peak_rss_bytes.scaled).toBe(scaled.peak_rss_bytes);
+  }, 300_000);
+
+  test("refuses a --scale that is not a whole number ≥ 1", async () => {
+    const result = await run(process.execPath, ["dist/bench/run.js", "--scale", "0.5"], { cwd: REPO_ROOT }).catch(
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect((result as { code: number }).code).toBe(2);
+    expect((result as { stderr: string }).stderr).toContain("--scale: expected a whole number ≥ 1");
   });
 });

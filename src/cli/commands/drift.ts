@@ -16,7 +16,7 @@ import { escapeControl, escapeJsonText } from "../../reconcile/escape.js";
 import { clockSkewMs } from "../../reconcile/origin.js";
 import { currentCommit } from "../commit.js";
 import type { Output } from "../output.js";
-import { type ProjectFlags, projectOptions, withProject } from "../session.js";
+import { type ProjectFlags, projectOptions, withProjectObserving } from "../session.js";
 
 /** Flags of `drift`. */
 export interface DriftFlags extends ProjectFlags {
@@ -59,7 +59,7 @@ const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
 /** Runs drift and returns the exit code. */
 export function runDrift(flags: DriftFlags, output: Output, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  return withProject(flags, output, async (project, connection) => {
+  return withProjectObserving(flags, output, async (project, connection, observed) => {
     const github = flags.githubIssue ? githubTarget(env) : undefined;
     const skew = clockSkewMs(env);
     const commit = await currentCommit(project.root, env);
@@ -69,6 +69,7 @@ export function runDrift(flags: DriftFlags, output: Output, env: NodeJS.ProcessE
       secrets: connection.secrets,
       clockSkewMs: skew,
       ...(commit ? { commit } : {}),
+      observed,
     });
     output.out(
       flags.json

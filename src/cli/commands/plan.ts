@@ -17,7 +17,7 @@ import { renderPlanMarkdown } from "../../reconcile/render-markdown.js";
 import { renderPlanText } from "../../reconcile/render-text.js";
 import { preparePlan } from "../../reconcile/workflow.js";
 import type { Output } from "../output.js";
-import { onlyOption, type ProjectFlags, projectOptions, withProject } from "../session.js";
+import { onlyOption, type ProjectFlags, projectOptions, withProjectObserving } from "../session.js";
 
 /** Flags of `plan`. */
 export interface PlanFlags extends ProjectFlags {
@@ -78,7 +78,7 @@ export function markdownParts(parts: readonly string[]): string {
 
 /** Runs plan and returns the exit code. */
 export function runPlan(flags: PlanFlags, output: Output): Promise<number> {
-  return withProject(flags, output, async (project, connection) => {
+  return withProjectObserving(flags, output, async (project, connection, observed) => {
     if (flags.out) await checkOutDir(flags.out);
     const { plan } = await preparePlan({
       project,
@@ -88,6 +88,7 @@ export function runPlan(flags: PlanFlags, output: Output): Promise<number> {
       allowMassPrune: flags.allowMassPrune === true,
       local: flags.local === true,
       ...(flags.only ? { only: flags.only } : {}),
+      observed,
     });
     output.out(
       flags.json
