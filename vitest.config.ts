@@ -1,4 +1,9 @@
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
+
+// Most test files wait on child processes (the CLI) and loopback servers, not on their own CPU: vitest's default of
+// one worker per core minus one runs them one at a time on a 2-core CI machine. Two files per core keeps both busy.
+const workers = Math.max(2, availableParallelism() * 2 - 1);
 
 export default defineConfig({
   test: {
@@ -6,5 +11,6 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",
+    maxWorkers: workers,
   },
 });

@@ -10,11 +10,33 @@
  * layer does not count it as transient) and aborts the fetch in flight, so no timer or socket outlives the command.
  * `apply` does not observe early: it must hold the stack's lock before observing, and taking the lock is a write
  * that a spec error must prevent (docs/adr/0023-speed.md).
+ *
+ * Only a repository of at least `EARLY_OBSERVE_MIN_FILES` YAML files observes early: below that, loading takes less
+ * than a request's latency and there is nothing to win, while a spec error (an invalid cron expression, a typo) must
+ * stop the command before any request reaches the API (issue 11: "checked before any API call").
  */
 import type { Middleware } from "@anthropic-ai/sdk";
 import type { LiveState } from "../reconcile/observe.js";
 import { observeFor, type ProjectHead } from "../reconcile/workflow.js";
+import { findSpecFiles } from "../spec/load.js";
 import type { Connection } from "./connect.js";
+
+/**
+ * The fewest spec files (YAML files under the root) for which `plan` and `drift` observe while loading. The
+ * environment variable `RECONCILE_OBSERVE_EARLY_MIN_FILES` overrides it (tests set 0 to observe early always).
+ */
+export const EARLY_OBSERVE_MIN_FILES = 200;
+
+/**
+ * True when a repository at `root` is large enough for observing while loading to pay (see `EARLY_OBSERVE_MIN_FILES`).
+ * Lists the files only (no reads).
+ */
+export async function worthObservingEarly(root: string): Promise<boolean> {
+  const override = Number.parseInt(process.env.RECONCILE_OBSERVE_EARLY_MIN_FILES ?? "", 10);
+  const min = Number.isFinite(override) && override >= 0 ? override : EARLY_OBSERVE_MIN_FILES;
+  if (min === 0) return true;
+  return (await findSpecFiles(root)).length >= min;
+}
 
 /** The error every request of an abandoned observe fails with. Never shown: the command reports its spec errors. */
 export class ObserveAbandoned extends Error {

@@ -8,7 +8,7 @@ import type { LiveState } from "../reconcile/observe.js";
 import { type LoadedProject, loadProjectHead, loadSpecsFor } from "../reconcile/workflow.js";
 import { type Connection, connect } from "./connect.js";
 import { reportError } from "./errors.js";
-import { type EarlyObserve, observeEarly } from "./observe-early.js";
+import { type EarlyObserve, observeEarly, worthObservingEarly } from "./observe-early.js";
 import type { Output } from "./output.js";
 import { findProjectRoot } from "./root.js";
 
@@ -29,8 +29,9 @@ export interface ProjectFlags {
  * Runs `body` with the loaded project and an open connection. A command that may write passes `lock` (see
  * `ConnectOptions.lock`: with `--local` the state file is locked for the run; otherwise it is opened read-only).
  *
- * A command that only reads and plans passes `early: true`: the connection is opened and the observe started as
- * soon as `reconcile.yaml` is read, while the specs load (`observeEarly`); `body` gets the live state's promise to
+ * A command that only reads and plans passes `early: true`: in a large repository (`worthObservingEarly`) the
+ * connection is opened and the observe started as soon as `reconcile.yaml` is read, while the specs load
+ * (`observeEarly`); `body` gets the live state's promise to
  * hand to `preparePlan`. Errors are reported in the same order either way: `reconcile.yaml`, the specs (the observe
  * is then abandoned and nothing else is reported), the connection, then whatever `body` throws.
  * @returns `body`'s exit code, or 1 after printing the error
@@ -58,7 +59,7 @@ export async function withProject(
         insecureBaseUrl: flags.insecureBaseUrl === true,
         lock,
       });
-    started = early && !lock ? observeEarly(head, open) : undefined;
+    started = early && !lock && (await worthObservingEarly(root)) ? observeEarly(head, open) : undefined;
     const project = await loadSpecsFor(head);
     connection = await (started ? started.connection : open());
     if (process.stderr.isTTY) {

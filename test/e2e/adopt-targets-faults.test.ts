@@ -171,7 +171,7 @@ describe("targets", () => {
     const prodPlan = join(dir, "prod.plan.json");
     const planned = await runCli(["plan", "--target", "prod", "--out", prodPlan, "--dir", dir], prodEnv);
     expect(planned.code).toBe(0);
-    expect(planned.stdout).toMatch(/Plan: 8 to create/);
+    expect(planned.stdout).toMatch(/Plan: 11 to create/);
     const wrong = await runCli(["apply", prodPlan, "--target", "staging", "--dir", dir], prodEnv);
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain('the saved plan was made for target "prod", and --target staging asks for another');

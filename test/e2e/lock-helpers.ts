@@ -78,7 +78,7 @@ export async function ownedCounts(client: Anthropic): Promise<Map<string, number
 /** Asserts one live object per address, and the example fleet's 8 addresses. */
 export function expectNoDuplicates(counts: Map<string, number>): void {
   expect([...counts].filter(([, c]) => c > 1)).toEqual([]);
-  expect(counts.size).toBe(8); // the example fleet
+  expect(counts.size).toBe(11); // the example fleet
 }
 
 /** A loopback HTTP proxy in front of `target` that can hold every request until it is opened again. */

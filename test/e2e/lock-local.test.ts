@@ -55,7 +55,7 @@ describe("apply --local twice at once", () => {
     const results = await Promise.all(runs.map((r) => r.done));
     const { counts, ids } = await liveState();
     const created = results.flatMap((r) => createdIds(r.stdout));
-    expect(created).toHaveLength(8);
+    expect(created).toHaveLength(11);
     for (const id of created) expect(ids.has(id), `${id} was reported created but is not in the state`).toBe(true);
     expectNoDuplicates(counts);
     for (const r of results.filter((x) => x.code !== 0)) {
@@ -63,14 +63,14 @@ describe("apply --local twice at once", () => {
       expect(r.stderr).toContain("the local state file .reconcile/local-state.json is locked by");
       expect(r.stderr).toContain("(apply since");
     }
-    expect(results.filter((r) => r.stdout.includes("Apply complete: 8 resources changed."))).toHaveLength(1);
+    expect(results.filter((r) => r.stdout.includes("Apply complete: 11 resources changed."))).toHaveLength(1);
   }, 120_000);
 
   it("with --lock-timeout both succeed in turn: the second plans no changes", async () => {
     const args = ["apply", "--local", "--auto-approve", "--lock-timeout", "2m", "--dir", dir];
     const results = await Promise.all([0, 1].map(() => startCli(args, env).done));
     expect(results.map((r) => r.code)).toEqual([0, 0]);
-    expect(results.filter((r) => r.stdout.includes("Apply complete: 8 resources changed."))).toHaveLength(1);
+    expect(results.filter((r) => r.stdout.includes("Apply complete: 11 resources changed."))).toHaveLength(1);
     expect(results.filter((r) => r.stdout.includes("No changes. Live state matches the specs."))).toHaveLength(1);
     const { counts, ids } = await liveState();
     for (const id of results.flatMap((r) => createdIds(r.stdout))) expect(ids.has(id)).toBe(true);
@@ -95,14 +95,14 @@ describe("a held state file lock", () => {
       // plan --local does not wait for the lock, and never writes the state file
       const plan = await runCli(["plan", "--local", "--dir", dir], env);
       expect(plan.code).toBe(0);
-      expect(plan.stdout).toContain("Plan: 8 to create");
+      expect(plan.stdout).toContain("Plan: 11 to create");
 
       const waiting = startCli(["apply", "--local", "--auto-approve", "--lock-timeout", "1m", "--dir", dir], env);
       await waiting.sees("Waiting for the lock of .reconcile/local-state.json (held by");
       await release();
       const result = await waiting.done;
       expect(result.code).toBe(0);
-      expect(result.stdout).toContain("Apply complete: 8 resources changed.");
+      expect(result.stdout).toContain("Apply complete: 11 resources changed.");
     } finally {
       await release();
     }

@@ -52,7 +52,7 @@ describe("two applies of one stack, against an API", () => {
   it("started together: exactly one applies, nothing is duplicated, the lock agent never shows", async () => {
     const runs = [0, 1].map(() => startCli(["apply", "--auto-approve", "--dir", dir], env));
     const results = await Promise.all(runs.map((r) => r.done));
-    const winner = results.findIndex((r) => r.stdout.includes("Apply complete: 8 resources changed."));
+    const winner = results.findIndex((r) => r.stdout.includes("Apply complete: 11 resources changed."));
     expect(winner).toBeGreaterThanOrEqual(0);
     expect(results[winner]?.code).toBe(0);
     const other = results[1 - winner];
@@ -95,7 +95,7 @@ describe("two applies of one stack, against an API", () => {
 
   it("a second apply while the first holds the lock fails at once, naming the holder", async () => {
     const first = startCli(["apply", "--auto-approve", "--dir", dir], gated);
-    await first.sees("Plan: 8 to create");
+    await first.sees("Plan: 11 to create");
     gate.close(); // the first holds the lock and its writes wait
     const second = await runCli(["apply", "--auto-approve", "--dir", dir], env);
     gate.open();
@@ -110,7 +110,7 @@ describe("two applies of one stack, against an API", () => {
     expect(second.stdout).toBe(""); // nothing observed, planned or written
     const result = await first.done;
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain("Apply complete: 8 resources changed.");
+    expect(result.stdout).toContain("Apply complete: 11 resources changed.");
     expectNoDuplicates(await ownedCounts(client));
   }, 120_000);
 
@@ -121,7 +121,7 @@ describe("two applies of one stack, against an API", () => {
     await holder.release();
     const results = await Promise.all(runs.map((r) => r.done));
     expect(results.map((r) => r.code)).toEqual([0, 0]);
-    expect(results.filter((r) => r.stdout.includes("Apply complete: 8 resources changed."))).toHaveLength(1);
+    expect(results.filter((r) => r.stdout.includes("Apply complete: 11 resources changed."))).toHaveLength(1);
     expect(results.filter((r) => r.stdout.includes("No changes. Live state matches the specs."))).toHaveLength(1);
     expectNoDuplicates(await ownedCounts(client));
   }, 120_000);
@@ -132,7 +132,7 @@ describe("a holder that dies or is stopped", () => {
 
   it("kill -9 blocks the next apply, naming the holder, until force-unlock ID --force; then apply converges", async () => {
     const holder = startCli(["apply", "--auto-approve", "--dir", dir], gated);
-    await holder.sees("Plan: 8 to create");
+    await holder.sees("Plan: 11 to create");
     gate.close(); // its writes never arrive
     holder.child.kill("SIGKILL");
     await holder.done;
@@ -173,7 +173,7 @@ describe("a holder that dies or is stopped", () => {
 
   it("an expired lease is taken over without force-unlock", async () => {
     const holder = startCli(["apply", "--auto-approve", "--dir", dir], { ...gated, RECONCILE_LOCK_TTL: "10s" });
-    await holder.sees("Plan: 8 to create");
+    await holder.sees("Plan: 11 to create");
     gate.close();
     holder.child.kill("SIGKILL");
     await holder.done;
@@ -188,7 +188,7 @@ describe("a holder that dies or is stopped", () => {
 
   it("SIGTERM starts no new write, lets writes in flight land, then releases the lock", async () => {
     const holder = startCli(["apply", "--auto-approve", "--dir", dir], gated);
-    await holder.sees("Plan: 8 to create");
+    await holder.sees("Plan: 11 to create");
     gate.close();
     holder.child.kill("SIGTERM");
     await holder.sees("Interrupted (SIGTERM): no new write starts");
@@ -220,7 +220,7 @@ describe("while apply runs", () => {
       ...env,
       RECONCILE_LOCK_TTL: "6s",
     });
-    await holder.sees("Plan: 28 to create");
+    await holder.sees("Plan: 31 to create");
     const [lock] = await lockAgents(client);
     await forceUnlock(client, { stack: "example-fleet", target: "default" }, lock?.metadata[LOCK_KEYS.id] ?? "");
     const result = await holder.done;

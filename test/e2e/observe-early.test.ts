@@ -85,6 +85,7 @@ describe("observing while the specs load", () => {
         const result = await runCli([command, "--dir", dir, "--timeout", "60s"], {
           ANTHROPIC_API_KEY: "test-key",
           ANTHROPIC_BASE_URL: url,
+          RECONCILE_OBSERVE_EARLY_MIN_FILES: "0",
         });
         expect(result.code, result.stderr).toBe(1);
         expect(result.stderr).toContain("agents/broken.yaml:4:8");
@@ -99,7 +100,7 @@ describe("observing while the specs load", () => {
   it("spec errors are reported before a missing API key, as before observing early", async () => {
     await write("agents/broken.yaml", "apiVersion: reconcile/v1", "kind: Agent", "name: broken", "model: 42");
     try {
-      const result = await runCli(["plan", "--dir", dir]);
+      const result = await runCli(["plan", "--dir", dir], { RECONCILE_OBSERVE_EARLY_MIN_FILES: "0" });
       expect(result.code).toBe(1);
       expect(result.stderr).toContain("agents/broken.yaml:4:8");
       expect(result.stderr).not.toContain("ANTHROPIC_API_KEY");

@@ -137,7 +137,7 @@ describe("apply FILE uses the target and local-ness the plan was made with", () 
 
       const applied = await runCli(["apply", file, "--dir", dir], noKey);
       expect(applied.code, applied.stderr).toBe(0);
-      expect(applied.stdout).toContain("Apply complete: 8 resources changed.");
+      expect(applied.stdout).toContain("Apply complete: 11 resources changed.");
       // One state file per target: production's own, the default target's untouched.
       expect(existsSync(join(dir, ".reconcile", "local-state.production.json"))).toBe(true);
       expect(existsSync(join(dir, ".reconcile", "local-state.json"))).toBe(false);
@@ -148,7 +148,7 @@ describe("apply FILE uses the target and local-ness the plan was made with", () 
       expect(again.code).toBe(0);
       const staging = await runCli(["plan", "--local", "--detailed-exitcode", "--dir", dir], noKey);
       expect(staging.code).toBe(2);
-      expect(staging.stdout).toMatch(/Plan: 8 to create/);
+      expect(staging.stdout).toMatch(/Plan: 11 to create/);
     },
     SLOW_MS,
   );
@@ -168,10 +168,10 @@ describe("targets are separate", () => {
       );
       const prod = await runCli(["plan", "--json", "--target", "production", "--dir", dir], remote());
       expect(prod.code, prod.stderr).toBe(0);
-      expect(JSON.parse(prod.stdout).summary).toMatchObject({ adopt: 1, create: 7 });
+      expect(JSON.parse(prod.stdout).summary).toMatchObject({ adopt: 1, create: 10 });
       const staging = await runCli(["plan", "--json", "--dir", dir], remote());
       expect(staging.code, staging.stderr).toBe(0);
-      expect(JSON.parse(staging.stdout).summary).toMatchObject({ adopt: 0, create: 8 });
+      expect(JSON.parse(staging.stdout).summary).toMatchObject({ adopt: 0, create: 11 });
       expect(JSON.parse(staging.stdout).warnings.join("\n")).not.toContain(live.id);
 
       const imported = await runCli(
@@ -226,7 +226,7 @@ describe("targets are separate", () => {
       expect(applied.code, applied.stderr).toBe(0);
       expect(applied.stdout).toContain("Apply complete: 2 resources changed.");
       const rest = await runCli(["plan", "--local", "--json", "--dir", dir], noKey);
-      expect(JSON.parse(rest.stdout).summary).toMatchObject({ create: 6, unchanged: 2 });
+      expect(JSON.parse(rest.stdout).summary).toMatchObject({ create: 9, unchanged: 2 });
 
       const unknown = await runCli(["plan", "--local", "--only", "agent.nope", "--dir", dir], noKey);
       expect(unknown.code).toBe(1);
@@ -279,7 +279,7 @@ describe("your own repository", () => {
       );
       const applied = await runCli(["apply", "--local", "--auto-approve", "--dir", dir], {});
       expect(applied.code, applied.stderr).toBe(0);
-      expect(applied.stdout).toContain("Apply complete: 5 resources changed.");
+      expect(applied.stdout).toContain("Apply complete: 6 resources changed.");
 
       const twice = await runCli(["init", "--dir", dir], {});
       expect(twice.code).toBe(1);

@@ -111,12 +111,12 @@ describe("prune and protect", () => {
     const refused = await cli(["plan", "--prune"]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(
-      /this plan removes \(archives or deletes\) 7 of the 8 resources stack "prune-tests" owns \(more than max_prune_share 50%\)/,
+      /this plan removes \(archives or deletes\) 10 of the 11 resources stack "prune-tests" owns \(more than max_prune_share 50%\)/,
     );
     expect(refused.stderr).toContain("--allow-mass-prune");
     const allowed = await cli(["plan", "--prune", "--allow-mass-prune", "--detailed-exitcode"]);
     expect(allowed.code).toBe(2);
-    expect(allowed.stdout).toContain("7 to archive.");
+    expect(allowed.stdout).toContain("9 to archive.");
   });
 });
 

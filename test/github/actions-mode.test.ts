@@ -141,7 +141,7 @@ describe("reconcile github plan (pull_request)", { timeout: 240_000 }, () => {
     expect(comment?.user?.login).toBe(BOT);
     const meta = parsePlanMeta(comment?.body ?? "");
     expect(meta).toMatchObject({ part: 1, of: 1, head_sha: HEAD_1 });
-    expect(comment?.body).toContain("Plan: 8 to create");
+    expect(comment?.body).toContain("Plan: 11 to create");
     expect(first.stderr).toContain(`Plan digest: ${meta?.digest}`);
     const summaryText = await readFile(summary, "utf8");
     expect(summaryText).toContain(comment?.body ?? "-");
@@ -208,16 +208,16 @@ describe("reconcile github apply (push to the default branch)", { timeout: 240_0
     const result = await applyPush();
     expect(result.stderr).toContain("the plan matches the reviewed one");
     expect(result.code).toBe(0);
-    expect(await owned()).toBe(8);
+    expect(await owned()).toBe(11);
     const resultComment = bodies().find((b) => b.startsWith("<!-- reconcile-apply "));
-    expect(resultComment).toContain("Apply complete: 8 resources changed.");
+    expect(resultComment).toContain("Apply complete: 11 resources changed.");
     expect(resultComment).toMatch(/✓ `agent\.ops-agent`: created \(`agent_[A-Za-z0-9]+`\)/);
     await expectNoCanary(result);
     // A re-run (the job retried) has nothing to do and applies nothing twice.
     const again = await applyPush();
     expect(again.code).toBe(0);
     expect(again.stderr).toContain("no changes; nothing to apply");
-    expect(await owned()).toBe(8);
+    expect(await owned()).toBe(11);
   });
 
   it("refuses when the merge-commit plan differs: nothing written, the new plan posted on the pull request, exit 1", async () => {
@@ -248,7 +248,7 @@ describe("reconcile github apply (push to the default branch)", { timeout: 240_0
     expect(await owned()).toBe(0);
     const right = await dispatch(["--plan-digest", fresh]);
     expect(right.code).toBe(0);
-    expect(await owned()).toBe(8);
+    expect(await owned()).toBe(11);
     expect(bodies().find((b) => b.startsWith("<!-- reconcile-apply "))).toContain("Apply complete");
     await expectNoCanary(wrong, right);
   });
