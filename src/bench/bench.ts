@@ -384,13 +384,20 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       environments: f.environments,
       vaults: f.vaults,
       credentialsPerVault: f.credentialsPerVault,
+      skills: f.skills ?? 0,
+      tunnels: f.tunnels ?? 0,
+      memoryStores: f.memoryStores ?? 0,
+      deployments: fleet.deployments.length,
     };
+    // The longest chain of creates: a vault then its credential (2); a tunnel or skill, then the agent that refers to
+    // it, then the deployment pinning that agent (3).
+    const depth = fleet.deployments.length > 0 && (liveShape.skills > 0 || liveShape.tunnels > 0) ? 3 : 2;
     const initialApply: StepResult = {
       label: `initial apply (plan + ${num(fleet.resources)} creates)`,
       ms: initial.ms,
       requests: initial.requests,
       byRoute: initial.byRoute,
-      min: withMin(sequence(observeBound(EMPTY), writesBound(fleet.resources, concurrency, 2)), latencyMs),
+      min: withMin(sequence(observeBound(EMPTY), writesBound(fleet.resources, concurrency, depth)), latencyMs),
     };
     progress(`initial apply: ${round1(initial.ms)} ms, ${initial.requests} requests`);
 
@@ -414,6 +421,9 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
 
     // Change every 10th agent's prompt, plan (expect exactly that many updates), apply.
     const changed = await changeAgentPrompts(fleet, options.changeEvery);
+    // Deployments pinned to a changed agent are repointed to its new version in the same apply (issue 11).
+    const changedSet = new Set(changed);
+    const repointed = fleet.deployments.filter((d) => changedSet.has(d.agent)).map((d) => d.name);
     progress(`changed the system prompt of ${changed.length} agents; planning`);
     const change = await counted(plan);
     const s = change.value.prepared.plan.summary;
@@ -421,11 +431,12 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       change.value.prepared.plan.actions.filter((a) => a.action === "update").map((a) => a.address),
     );
     checks.push({
-      name: `plan after the change has exactly ${changed.length} agent updates`,
+      name: `plan after the change has exactly ${changed.length} agent updates and ${repointed.length} deployment repoints`,
       pass:
-        s.update === changed.length &&
+        s.update === changed.length + repointed.length &&
         s.create + s.replace + s.archive + s.keep === 0 &&
-        changed.every((name) => updatedAddresses.has(`agent.${name}`)),
+        changed.every((name) => updatedAddresses.has(`agent.${name}`)) &&
+        repointed.every((name) => updatedAddresses.has(`deployment.${name}`)),
       detail: actionCounts(change.value.prepared.plan),
     });
     const changePlan: StepResult = {
@@ -448,7 +459,10 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       ms: changeApplied.ms,
       requests: changeApplied.requests,
       byRoute: changeApplied.byRoute,
-      min: withMin(writesBound(changed.length, concurrency, 1), latencyMs),
+      min: withMin(
+        writesBound(changed.length + repointed.length, concurrency, repointed.length > 0 ? 2 : 1),
+        latencyMs,
+      ),
     };
     progress(`change apply: ${round1(changeApplied.ms)} ms, ${changeApplied.requests} requests`);
 

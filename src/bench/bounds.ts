@@ -9,11 +9,12 @@ import { PROVIDERS } from "../providers/registry.js";
 import { CHILD_LIST_CONCURRENCY } from "../reconcile/observe.js";
 
 /**
- * Top-level kinds the bounds do not size (memory stores, deployments, ...): one list page each, as the benchmark fleet
- * leaves them empty. Skills and tunnels are sized by `FleetShape`.
+ * Top-level kinds `FleetShape` does not size (none today; a kind added later): one list page each, as the benchmark
+ * fleet leaves them empty.
  */
 export const EMPTY_KINDS = PROVIDERS.filter(
-  (p) => !p.parent && !["agent", "environment", "vault", "skill", "tunnel"].includes(p.type),
+  (p) =>
+    !p.parent && !["agent", "environment", "vault", "skill", "tunnel", "memory_store", "deployment"].includes(p.type),
 ).length;
 
 /** Sizes of the fleet as the bounds see them. */
@@ -26,6 +27,10 @@ export interface FleetShape {
   skills?: number;
   /** Tunnels (a top-level list; absent: none, which still costs the one request of an empty list). */
   tunnels?: number;
+  /** Memory stores (a top-level list; absent: none). */
+  memoryStores?: number;
+  /** Deployments (a top-level list; absent: none). */
+  deployments?: number;
 }
 
 /** A floor: the fewest requests, and the fewest sequential request rounds (multiply by the latency for time). */
@@ -49,7 +54,11 @@ export function observeBound(live: FleetShape, childConcurrency = CHILD_LIST_CON
   const skills = live.skills ?? 0;
   const credentialPages = live.vaults * pages(live.credentialsPerVault);
   const tunnelPages = pages(live.tunnels ?? 0);
+  const storePages = pages(live.memoryStores ?? 0);
+  const deploymentPages = pages(live.deployments ?? 0);
   const requests =
+    storePages +
+    deploymentPages +
     pages(live.agents) +
     pages(live.environments) +
     pages(live.vaults) +
@@ -65,6 +74,8 @@ export function observeBound(live: FleetShape, childConcurrency = CHILD_LIST_CON
     pages(live.agents),
     pages(live.environments),
     tunnelPages,
+    storePages,
+    deploymentPages,
     pages(live.vaults) + credentialRounds,
     skillRounds,
   );

@@ -2,7 +2,8 @@
  * The benchmark's synthetic fleet: a repository of valid, realistic specs (agents with varied models, prompts of a
  * few hundred characters, 1-3 toolsets each and built-in tool overrides; limited-networking environments; vaults of
  * `static_bearer` and `environment_variable` credentials whose secrets are `${env:BENCH_SECRET_n}` references; MCP
- * toolsets with per-tool allowlists), written deterministically from a seed. Used by `npm run bench` and by
+ * toolsets with per-tool allowlists; with the issue 11 kinds: memory stores, skill folders, tunnels and deployments),
+ * written deterministically from a seed. Used by `npm run bench` and by
  * `test/bench/` (at a tiny size) so the generator cannot rot.
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
@@ -17,6 +18,14 @@ export interface FleetOptions {
   vaults: number;
   credentialsPerVault: number;
   toolsets: number;
+  /** Memory stores (issue 11); each deployment mounts one. Default 0. */
+  memoryStores?: number;
+  /** Custom skills, each a folder with a SKILL.md and a script; every 25th agent uses one. Default 0. */
+  skills?: number;
+  /** MCP tunnels; every 10th toolset is reached through one (`tunnel:` + `host:`). Default 0. */
+  tunnels?: number;
+  /** Deployments, each pinned to an agent that the benchmark's change step edits (so each is repointed). Default 0. */
+  deployments?: number;
   /** Same seed, same options → byte-identical files. */
   seed: number;
   /** The stack name written to `reconcile.yaml`; default `bench-fleet`. */
@@ -35,8 +44,10 @@ export interface GeneratedFleet {
   secretNames: string[];
   /** Number of spec files written (`reconcile.yaml` and prompt files not counted). */
   specFiles: number;
-  /** Resources an apply of this fleet creates: agents + environments + vaults + credentials. */
+  /** Resources an apply of this fleet creates: agents + environments + vaults + credentials + the issue 11 kinds. */
   resources: number;
+  /** Each deployment and the agent it pins (the change step's repoints). */
+  deployments: { name: string; agent: string }[];
 }
 
 /** The default sizes of `npm run bench` (the issue's fleet). */
@@ -46,6 +57,10 @@ export const DEFAULT_FLEET: FleetOptions = {
   vaults: 50,
   credentialsPerVault: 4,
   toolsets: 50,
+  memoryStores: 20,
+  skills: 10,
+  tunnels: 5,
+  deployments: 50,
   seed: 42,
 };
 
@@ -96,6 +111,19 @@ const RULES = [
   "Escalate anything that touches money, access rights or deletion to the on-call engineer.",
 ];
 
+/** The folders a fleet is written into. */
+const FOLDERS = [
+  "agents",
+  "environments",
+  "vaults",
+  "toolsets",
+  "prompts",
+  "memory-stores",
+  "skills",
+  "tunnels",
+  "deployments",
+];
+
 const pad = (n: number, width: number) => String(n).padStart(width, "0");
 const modeline = (schema: string) => `# yaml-language-server: $schema=../schemas/${schema}.schema.json\n`;
 
@@ -121,7 +149,13 @@ export async function generateFleet(dir: string, options: FleetOptions): Promise
   };
   const stack = options.stack ?? "bench-fleet";
   const root = path.resolve(dir);
-  for (const sub of ["agents", "environments", "vaults", "toolsets", "prompts"]) {
+  const counts = {
+    memoryStores: options.memoryStores ?? 0,
+    skills: options.skills ?? 0,
+    tunnels: options.tunnels ?? 0,
+    deployments: options.deployments ?? 0,
+  };
+  for (const sub of FOLDERS) {
     await mkdir(path.join(root, sub), { recursive: true });
   }
   const writes: Promise<void>[] = [];
@@ -129,20 +163,33 @@ export async function generateFleet(dir: string, options: FleetOptions): Promise
   const yaml = (value: unknown) => stringify(value, { lineWidth: 0 });
 
   // Toolsets: one MCP server each, mostly with an allowlist of read tools (allowed) and write tools (asked).
+  const tunnelNames: string[] = [];
+  for (let t = 0; t < counts.tunnels; t++) {
+    const name = `tunnel-${pad(t, 3)}`;
+    tunnelNames.push(name);
+    const spec = { apiVersion: "reconcile/v1", kind: "Tunnel", name, display_name: `Private network ${t}` };
+    write(`tunnels/${name}.yaml`, modeline("tunnel") + yaml(spec));
+  }
+
   const toolsetNames: string[] = [];
   const toolsetUrls: string[] = [];
+  // Toolsets a credential may name: not those behind a tunnel (their URL is known only after apply).
+  const urlToolsets: string[] = [];
   for (let i = 0; i < options.toolsets; i++) {
     const domain = DOMAINS[i % DOMAINS.length] as string;
     const name = `${domain}-tools-${pad(i, 3)}`;
     const url = `https://${domain}-${pad(i, 3)}.mcp.example.com/mcp`;
     toolsetNames.push(name);
     toolsetUrls.push(url);
+    const tunnel =
+      tunnelNames.length > 0 && i % 10 === 9 ? tunnelNames[Math.floor(i / 10) % tunnelNames.length] : undefined;
+    if (!tunnel) urlToolsets.push(name);
     const spec: Record<string, unknown> = {
       apiVersion: "reconcile/v1",
       kind: "McpToolset",
       name,
       description: `The ${domain} service's MCP server (synthetic toolset ${i}).`,
-      url,
+      ...(tunnel ? { tunnel, host: `${domain}-${pad(i, 3)}`, path: "/mcp" } : { url }),
     };
     if (chance(0.3)) spec.default_permission_policy = pick(["always_ask", "auto", "always_allow"]);
     if (i % 8 !== 7) {
@@ -164,6 +211,7 @@ export async function generateFleet(dir: string, options: FleetOptions): Promise
   }
 
   // Environments: mostly cloud with limited networking, some with packages, a few unrestricted or self-hosted.
+  const cloudEnvironments: string[] = [];
   for (let i = 0; i < options.environments; i++) {
     const domain = DOMAINS[i % DOMAINS.length] as string;
     const team = pick(TEAMS);
@@ -187,6 +235,7 @@ export async function generateFleet(dir: string, options: FleetOptions): Promise
         config.packages = { apt: sample(["jq", "curl", "postgresql-client", "ripgrep"], 1 + int(3)), pip: ["httpx"] };
       }
     }
+    if (config.type === "cloud") cloudEnvironments.push(name);
     const spec = {
       apiVersion: "reconcile/v1",
       kind: "Environment",
@@ -208,7 +257,7 @@ export async function generateFleet(dir: string, options: FleetOptions): Promise
   for (let v = 0; v < options.vaults; v++) {
     const team = TEAMS[v % TEAMS.length] as string;
     const name = `vault-${pad(v, 3)}-${team}`;
-    const bearerToolsets = toolsetNames.length >= 2 ? sample(toolsetNames, options.credentialsPerVault) : [];
+    const bearerToolsets = urlToolsets.length >= 2 ? sample(urlToolsets, options.credentialsPerVault) : [];
     const credentials: Record<string, unknown>[] = [];
     for (let c = 0; c < options.credentialsPerVault; c++) {
       const bearer = c % 2 === 0;
@@ -243,6 +292,42 @@ export async function generateFleet(dir: string, options: FleetOptions): Promise
       credentials,
     };
     write(`vaults/${name}.yaml`, modeline("vault") + yaml(spec));
+  }
+
+  // Skills: a folder each (SKILL.md with frontmatter and one script) and its spec beside it.
+  const skillNames: string[] = [];
+  for (let k = 0; k < counts.skills; k++) {
+    const domain = DOMAINS[k % DOMAINS.length] as string;
+    const name = `${domain}-runbook-${pad(k, 3)}`;
+    skillNames.push(name);
+    await mkdir(path.join(root, "skills", name, "scripts"), { recursive: true });
+    write(
+      `skills/${name}/SKILL.md`,
+      `---\nname: ${name}\ndescription: How the ${domain} team investigates an alert (synthetic skill ${k}).\n---\n\n# ${domain} runbook\n\n1. Read the alert.\n2. Run scripts/check.sh with the alert id.\n3. Write down what you found.\n`,
+    );
+    write(`skills/${name}/scripts/check.sh`, `#!/bin/sh\necho "checking ${domain} alert $1"\n`);
+    const spec = {
+      apiVersion: "reconcile/v1",
+      kind: "Skill",
+      name,
+      path: name,
+      display_name: `${domain} runbook ${k}`,
+    };
+    write(`skills/${name}.yaml`, modeline("skill") + yaml(spec));
+  }
+  const memoryStoreNames: string[] = [];
+  for (let m = 0; m < counts.memoryStores; m++) {
+    const team = TEAMS[m % TEAMS.length] as string;
+    const name = `notes-${pad(m, 3)}-${team}`;
+    memoryStoreNames.push(name);
+    const spec = {
+      apiVersion: "reconcile/v1",
+      kind: "MemoryStore",
+      name,
+      description: `The ${team} team's notes from past runs (synthetic store ${m}); read them before you start.`,
+      metadata: { team },
+    };
+    write(`memory-stores/${name}.yaml`, modeline("memory-store") + yaml(spec));
   }
 
   // Agents: varied models, prompts inline (or in prompts/ for every 7th), 1-3 toolsets, some tool overrides.
@@ -295,8 +380,31 @@ export async function generateFleet(dir: string, options: FleetOptions): Promise
       });
     }
     if (tools.length > 0) spec.tools = tools;
+    if (skillNames.length > 0 && a % 25 === 3)
+      spec.skills = [{ skill: skillNames[Math.floor(a / 25) % skillNames.length] }];
     spec.metadata = { team, owner: `${team}-automation`, tier: pick(["production", "staging", "experimental"]) };
     write(`agents/${name}.yaml`, modeline("agent") + yaml(spec));
+  }
+
+  // Deployments: each pins every 20th agent (agents the change step edits, so apply repoints them), a cloud
+  // environment and a memory store, with a nightly schedule.
+  const deployments: GeneratedFleet["deployments"] = [];
+  const deploymentCount = cloudEnvironments.length > 0 ? Math.min(counts.deployments, agentNames.length) : 0;
+  for (let d = 0; d < deploymentCount; d++) {
+    const agent = agentNames[(d * 20) % agentNames.length] as string;
+    const name = `nightly-${pad(d, 3)}`;
+    deployments.push({ name, agent });
+    const spec: Record<string, unknown> = {
+      apiVersion: "reconcile/v1",
+      kind: "Deployment",
+      name,
+      agent,
+      environment: cloudEnvironments[d % cloudEnvironments.length],
+      message: "Review what changed since the last run and write a short report.",
+      schedule: { cron: `${d % 60} 2 * * *`, timezone: "UTC" },
+    };
+    if (memoryStoreNames.length > 0) spec.memory_stores = [{ name: memoryStoreNames[d % memoryStoreNames.length] }];
+    write(`deployments/${name}.yaml`, modeline("deployment") + yaml(spec));
   }
 
   // The variables the credentials read are declared (secret_env), as every stack must.
@@ -311,8 +419,24 @@ export async function generateFleet(dir: string, options: FleetOptions): Promise
     agentNames,
     promptFiles,
     secretNames,
-    specFiles: options.agents + options.environments + options.vaults + options.toolsets,
-    resources: options.agents + options.environments + options.vaults * (1 + options.credentialsPerVault),
+    specFiles:
+      options.agents +
+      options.environments +
+      options.vaults +
+      options.toolsets +
+      tunnelNames.length +
+      skillNames.length +
+      memoryStoreNames.length +
+      deployments.length,
+    resources:
+      options.agents +
+      options.environments +
+      options.vaults * (1 + options.credentialsPerVault) +
+      tunnelNames.length +
+      skillNames.length +
+      memoryStoreNames.length +
+      deployments.length,
+    deployments,
   };
 }
 

@@ -51,6 +51,10 @@ export function scaledFleet(factor: number, base: FleetOptions = DEFAULT_FLEET):
     environments: times(base.environments),
     vaults: times(base.vaults),
     toolsets: times(base.toolsets),
+    ...(base.memoryStores ? { memoryStores: times(base.memoryStores) } : {}),
+    ...(base.skills ? { skills: times(base.skills) } : {}),
+    ...(base.tunnels ? { tunnels: times(base.tunnels) } : {}),
+    ...(base.deployments ? { deployments: times(base.deployments) } : {}),
   };
 }
 
@@ -59,7 +63,7 @@ export function formatTable(r: BenchResult): string {
   const f = r.fleet;
   const lines: string[] = [];
   lines.push(
-    `reconcile benchmark: ${num(f.agents)} agents, ${num(f.environments)} environments, ${num(f.vaults)} vaults × ${f.credentialsPerVault} credentials, ${num(f.toolsets)} toolsets (seed ${f.seed})`,
+    `reconcile benchmark: ${num(f.agents)} agents, ${num(f.environments)} environments, ${num(f.vaults)} vaults × ${f.credentialsPerVault} credentials, ${num(f.toolsets)} toolsets, ${num(f.memoryStores ?? 0)} memory stores, ${num(f.skills ?? 0)} skills, ${num(f.tunnels ?? 0)} tunnels, ${num(f.deployments ?? 0)} deployments (seed ${f.seed})`,
     `emulator (${r.emulator === "worker" ? "worker thread" : "same event loop"}) latency ${r.latency_ms} ms per request; apply concurrency ${r.concurrency}`,
     `parse and validate: median of cold runs, ${r.probe === "process" ? "each in a fresh process" : "in this process (no compiled probe)"}`,
     `"minimum" = fewest possible requests; "bound" = latency-bound time (critical path of sequential requests × latency)`,

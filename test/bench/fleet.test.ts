@@ -97,9 +97,9 @@ describe("the benchmark", () => {
     });
     expect(result.checks.filter((c) => !c.pass)).toEqual([]);
     const noop = result.steps.noop_plan;
-    // 1 page each of agents, environments, vaults, skills and tunnels, one credential list per vault, one page per
-    // other kind.
-    expect(noop.min?.requests).toBe(5 + 2 + EMPTY_KINDS);
+    // 1 page each of agents, environments, vaults, skills, tunnels, memory stores and deployments, one credential
+    // list per vault, one page per other kind.
+    expect(noop.min?.requests).toBe(7 + 2 + EMPTY_KINDS);
     expect(noop.requests).toBeLessThanOrEqual(Math.floor(1.2 * (noop.min?.requests ?? 0)));
     expect(result.steps.change_apply.requests).toBe(2);
     // The validate targets are ratios to a bare yaml parse measured in the same run.
