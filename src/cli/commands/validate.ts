@@ -37,7 +37,7 @@ async function check(root: string, target: string | undefined) {
 /**
  * Runs validate for `dir` and returns the exit code. With `json`, stdout holds only JSON: the error report
  * (schemas/errors.schema.json) on failure, `{"ok": true, "targets", "files", "agents", "environments", "vaults",
- * "toolsets", "deployments"}` (counts) when valid.
+ * "toolsets", "memory_stores", "skills", "tunnels", "deployments"}` (counts) when valid.
  */
 export async function runValidate(
   options: { dir?: string; target?: string; json?: boolean },
@@ -57,6 +57,8 @@ export async function runValidate(
       const more = {
         toolsets: s.toolsets.length,
         memory_stores: s.memory_stores?.length ?? 0,
+        skills: s.skills?.length ?? 0,
+        tunnels: s.tunnels?.length ?? 0,
         deployments: s.deployments?.length ?? 0,
       };
       output.out(`${JSON.stringify({ ok: true, targets, files: files.length, ...counts, ...more })}\n`);
@@ -68,6 +70,8 @@ export async function runValidate(
       plural(s.vaults.length, "vault"),
       plural(s.toolsets.length, "toolset"),
       ...(s.memory_stores?.length ? [plural(s.memory_stores.length, "memory store")] : []),
+      ...(s.skills?.length ? [plural(s.skills.length, "skill")] : []),
+      ...(s.tunnels?.length ? [plural(s.tunnels.length, "tunnel")] : []),
       ...(s.deployments?.length ? [plural(s.deployments.length, "deployment")] : []),
     ].join(", ");
     const where = targets.length > 1 ? ` for targets ${targets.join(", ")}` : "";
