@@ -205,7 +205,9 @@ describe("a server that answers writes with something that is not the API", () =
     const result = await runCli(["plan", "--dir", await fleetDir()], cliEnv(server.url));
     expect(result.code).toBe(1);
     expect(result.stdout).toBe("");
-    expect(result.stderr).toMatch(/Error: GET \/v1\/\w+(\?[\w=&]+)?: unexpected answer: 200 text\/html instead of JSON: "<html>/);
+    expect(result.stderr).toMatch(
+      /Error: GET \/v1\/\w+(\?[\w=&]+)?: unexpected answer: 200 text\/html instead of JSON: "<html>/,
+    );
     expect(server.requests.every((r) => r.startsWith("GET "))).toBe(true);
   });
 });
@@ -243,7 +245,9 @@ describe("a server that never answers", () => {
     expect(Date.now() - started).toBeLessThan(45_000);
     expect(result.stdout).toBe("");
     expect(result.stderr).toMatch(/Error: GET \/v1\/\w+(\?[\w=&]+)? got no answer within 1s/);
-    expect(result.stderr).toMatch(/Note: GET \/v1\/\w+(\?[\w=&]+)? got no answer within 1s; retrying \(attempt 2 of 5\)/);
+    expect(result.stderr).toMatch(
+      /Note: GET \/v1\/\w+(\?[\w=&]+)? got no answer within 1s; retrying \(attempt 2 of 5\)/,
+    );
     // Each read was tried 5 times (1 + 4 retries), and no more.
     expect(server.requests.filter((r) => r === "GET /v1/agents").length).toBeLessThanOrEqual(5);
   }, 60_000);
