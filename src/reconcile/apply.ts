@@ -19,9 +19,9 @@ import { DEFAULT_RETRY, type RetryPolicy, verifiedWrite } from "../providers/ret
 import type { AppliedRef, DesiredResource, Json, LiveResource, Provider, ProviderContext } from "../providers/types.js";
 import { diffState, pathsOverlap } from "./diff.js";
 import { settleDuplicates } from "./duplicates.js";
-import { type LiveState, metadataOf } from "./observe.js";
+import { type LiveState, liveOutput, metadataOf } from "./observe.js";
 import { dependencyOrder } from "./order.js";
-import { type ActionKind, actionKey, changedFields, liveOutput, type Plan, type PlannedAction } from "./plan.js";
+import { type ActionKind, actionKey, changedFields, type Plan, type PlannedAction } from "./plan.js";
 
 /** The outcome of one action. */
 export interface ApplyOutcome {

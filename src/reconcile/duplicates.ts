@@ -12,7 +12,7 @@ import { resolveRefs } from "../providers/refs.js";
 import { PROVIDERS } from "../providers/registry.js";
 import type { ComparableState, DesiredResource, LiveResource } from "../providers/types.js";
 import { diffState, type FieldChange, pathsOverlap, UNKNOWN } from "./diff.js";
-import type { LiveState } from "./observe.js";
+import { type LiveState, liveOutput } from "./observe.js";
 
 /**
  * The field changes that turn live `state` into `resource`'s desired state, leaving out fields the server fills
@@ -34,12 +34,6 @@ export interface SettledLive {
 
 const newestFirst = (a: LiveResource, b: LiveResource): number =>
   b.created_at.localeCompare(a.created_at) || b.id.localeCompare(a.id);
-
-/** The value of `output` (`id`, `version` or a provider output) of a live resource, if any. */
-function liveValue(resource: LiveResource | undefined, output: string) {
-  if (!resource) return undefined;
-  return output === "id" ? resource.id : output === "version" ? resource.version : resource.outputs?.[output];
-}
 
 /** True when `live` already holds `desired`'s state (a secret that cannot be read here does not count). */
 function matches(desired: DesiredResource, live: LiveResource): boolean {
@@ -92,7 +86,14 @@ export function settleDuplicates(desired: readonly DesiredResource[], live: Live
     // References (a tunnel's domain in an agent's URL) compare as the live values they stand for.
     const wanted = declared && {
       ...declared,
-      state: resolveRefs(declared.state, (a, output) => liveValue(live.resources.get(a), output), UNKNOWN).value,
+      state: resolveRefs(
+        declared.state,
+        (a, output) => {
+          const found = live.resources.get(a);
+          return found ? liveOutput(found, output) : undefined;
+        },
+        UNKNOWN,
+      ).value,
     };
     const kept =
       guarded[0] ??

@@ -18,7 +18,7 @@ import { isLockAgent } from "../providers/lock.js";
 import { APPLIED_KEY, ownerOf, parseAppliedStamp } from "../providers/ownership.js";
 import { PROVIDERS } from "../providers/registry.js";
 import { addressOf } from "../providers/resource.js";
-import type { ApiObject, LiveResource, Provider, ProviderContext, ResourceType } from "../providers/types.js";
+import type { ApiObject, Json, LiveResource, Provider, ProviderContext, ResourceType } from "../providers/types.js";
 
 /** An `adopt:` entry as observe needs it. */
 export interface AdoptRequest {
@@ -71,6 +71,16 @@ export function liveResource(
     ...(applied ? { applied } : {}),
     ...(outputs ? { outputs } : {}),
   };
+}
+
+/**
+ * The value of `output` (`id`, `version`, or a provider output) of a live resource, if it
+ * has one: what an `OutputRef` to it reads (src/providers/refs.ts).
+ */
+export function liveOutput(live: LiveResource, output: string): Json | undefined {
+  if (output === "id") return live.id;
+  if (output === "version") return live.version;
+  return live.outputs?.[output];
 }
 
 /** The metadata ownership is read from: the provider's view (`Provider.metadataOf`, for kinds without metadata) or the object's. */

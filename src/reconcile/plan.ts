@@ -17,7 +17,7 @@ import type { SourceLocation } from "../spec/types.js";
 import { canonicalJson } from "./canonical.js";
 import { diffState, type FieldChange, pathsOverlap, SENSITIVE, topField, UNKNOWN } from "./diff.js";
 import { settleDuplicates, specChanges } from "./duplicates.js";
-import type { LiveState } from "./observe.js";
+import { type LiveState, liveOutput } from "./observe.js";
 import { DependencyCycleError, dependencyOrder } from "./order.js";
 import { DEFAULT_CLOCK_SKEW_MS, lastWriter } from "./origin.js";
 
@@ -352,13 +352,6 @@ interface Planned {
   action: ActionKind | null;
   /** The live resource the address maps to (owned, moved or adopted); absent for a create. */
   live?: LiveResource;
-}
-
-/** The value of `output` (`id`, `version`, or a provider output) of a live resource, if it has one. */
-export function liveOutput(live: LiveResource, output: string): Json | undefined {
-  if (output === "id") return live.id;
-  if (output === "version") return live.version;
-  return live.outputs?.[output];
 }
 
 /**
