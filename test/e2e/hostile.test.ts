@@ -253,7 +253,13 @@ describe("a server that never answers", () => {
   }, 60_000);
 
   it("ends apply with an error naming the slow write, with no ✓ and no duplicate", async () => {
-    const server = await serve(emptyWorkspace(silent));
+    const created = new Set<string>();
+    const server = await serve(
+      emptyWorkspace((req, res, path, body) => {
+        if (path === "/v1/environments") created.add(String(JSON.parse(body).name));
+        silent(req, res, path, body);
+      }),
+    );
     const result = await runCli(
       ["apply", "--auto-approve", "--timeout", "1s", "--dir", await fleetDir()],
       cliEnv(server.url),
@@ -261,9 +267,20 @@ describe("a server that never answers", () => {
     expect(result.code).toBe(1);
     expect(output(result)).not.toContain("✓");
     expect(result.stdout).toMatch(/environment\.\S+: create failed: POST \/v1\/environments got no answer within 1s/);
-    // Before each retry of a create, apply looked for it first (a timed-out create may have landed).
-    const requests = server.requests.filter((r) => r.includes("/v1/environments")).join("\n");
-    expect(requests).toMatch(/POST \/v1\/environments\nGET \/v1\/environments\nPOST \/v1\/environments/);
+    // Before each retry of a create, apply looked for it first (a timed-out create may have landed). The fleet's
+    // environments are created at once, so their requests interleave: after the first POST, there are never more
+    // POSTs than environments plus the lookups made so far, and every environment was retried.
+    expect(created.size).toBeGreaterThanOrEqual(2);
+    const requests = server.requests.filter((r) => r.includes("/v1/environments"));
+    let posts = 0;
+    let lookups = 0;
+    for (const request of requests.slice(requests.indexOf("POST /v1/environments"))) {
+      if (request.startsWith("POST")) posts++;
+      else lookups++;
+      expect(posts, requests.join("\n")).toBeLessThanOrEqual(created.size + lookups);
+    }
+    expect(posts).toBeGreaterThan(created.size);
+    expect(lookups).toBeGreaterThanOrEqual(posts - created.size);
   }, 60_000);
 
   it("refuses a --timeout without a unit", async () => {
