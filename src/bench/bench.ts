@@ -8,7 +8,8 @@
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -57,6 +58,11 @@ export interface BenchOptions {
   probes?: number;
   /** Receives progress lines (no newline). */
   progress?: (line: string) => void;
+  /**
+   * Write a V8 CPU profile of the no-op plan step (the main thread only; the worker emulator is not in it) to
+   * `<profileDir>/noop-plan.cpuprofile`, readable by Chrome DevTools or `speedscope`.
+   */
+  profileDir?: string;
 }
 
 /** The emulator as the benchmark drives it, wherever it runs. */
@@ -272,6 +278,27 @@ async function runProbes(
 }
 
 /**
+ * Runs `fn` under the V8 CPU profiler of this thread (`node:inspector`) and writes the profile to
+ * `<dir>/<name>.cpuprofile` (the directory is created), the format of `node --cpu-prof`.
+ */
+async function profiled<T>(dir: string, name: string, fn: () => Promise<T>): Promise<T> {
+  const session = new Session();
+  session.connect();
+  try {
+    await session.post("Profiler.enable");
+    await session.post("Profiler.setSamplingInterval", { interval: 200 });
+    await session.post("Profiler.start");
+    const value = await fn();
+    const { profile } = await session.post("Profiler.stop");
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    return value;
+  } finally {
+    session.disconnect();
+  }
+}
+
+/**
  * Runs the whole benchmark and returns its figures and verdicts. Sets `BENCH_SECRET_n` in `process.env`. Never
  * throws for a missed target (see `pass`); throws when the fleet does not load or the emulator cannot start.
  */
@@ -403,7 +430,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
 
     // No-op plan.
     progress("no-op plan");
-    const noop = await counted(plan);
+    const noop = await counted(() => (options.profileDir ? profiled(options.profileDir, "noop-plan", plan) : plan()));
     const noopPlan: StepResult = {
       label: "no-op plan",
       ms: noop.ms,

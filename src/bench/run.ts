@@ -20,7 +20,7 @@ import { formatSpecError } from "../spec/index.js";
 import { type BenchResult, DEFAULT_BENCH, runBenchmark, type StepResult } from "./bench.js";
 import { DEFAULT_FLEET, type FleetOptions } from "./fleet.js";
 
-const USAGE = `usage: node dist/bench/run.js [--latency MS] [--concurrency N] [--probes N] [--factor F] [--scale N] [--json] [--keep] [--in-process-emulator]
+const USAGE = `usage: node dist/bench/run.js [--latency MS] [--concurrency N] [--probes N] [--factor F] [--scale N] [--json] [--keep] [--in-process-emulator] [--profile DIR]
 
   --latency MS      delay the emulator adds to every request (default ${DEFAULT_BENCH.latencyMs})
   --concurrency N   apply concurrency (default ${DEFAULT_BENCH.concurrency}, as \`reconcile apply\`)
@@ -33,6 +33,7 @@ const USAGE = `usage: node dist/bench/run.js [--latency MS] [--concurrency N] [-
   --in-process-emulator
                     run the emulator on the benchmark's own event loop instead of a worker thread
                     (its CPU time then counts in every figure)
+  --profile DIR     write a CPU profile of the no-op plan (main thread) to DIR/noop-plan.cpuprofile
 `;
 
 const num = (n: number) => n.toLocaleString("en-US");
@@ -229,6 +230,7 @@ export async function main(argv: string[]): Promise<number> {
         json: { type: "boolean" },
         keep: { type: "boolean" },
         "in-process-emulator": { type: "boolean" },
+        profile: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -287,6 +289,7 @@ export async function main(argv: string[]): Promise<number> {
       probes,
       keep: flags.values.keep === true,
       emulator: flags.values["in-process-emulator"] ? "in-process" : "worker",
+      ...(flags.values.profile ? { profileDir: flags.values.profile } : {}),
       progress,
     });
     process.stdout.write(flags.values.json ? `${JSON.stringify(result, null, 2)}\n` : formatTable(result));
