@@ -30,6 +30,7 @@ import {
   type PreparedPlan,
   preparePlan,
 } from "../reconcile/workflow.js";
+import { PARSE_CACHE_ENV } from "../spec/parse-cache.js";
 import { PARSE_WORKERS_ENV } from "../spec/parse-pool.js";
 import { type Bound, EMPTY, observeBound, sequence, writesBound } from "./bounds.js";
 import { changeAgentPrompts, DEFAULT_FLEET, type FleetOptions, generateFleet, setFleetSecrets } from "./fleet.js";
@@ -172,7 +173,10 @@ export interface BenchResult {
     /** The same, parsing in one thread (`RECONCILE_PARSE_WORKERS=0`). */
     validate_one_thread: StepResult;
     initial_apply: StepResult;
+    /** The no-op plan as a developer re-runs it: the parse cache holds every file (written by the plan before). */
     noop_plan: StepResult;
+    /** The same without the parse cache, as on a fresh clone (CI): every file parsed. */
+    noop_plan_no_cache: StepResult;
     change_plan: StepResult;
     change_apply: StepResult;
   };
@@ -246,6 +250,8 @@ async function runProbes(
     const env = { ...process.env };
     if (workers === undefined) delete env[PARSE_WORKERS_ENV];
     else env[PARSE_WORKERS_ENV] = workers;
+    // Validate parses every file, as on a fresh clone: the parse cache would make it skip the work compared.
+    env[PARSE_CACHE_ENV] = "off";
     if (where === "in-process") {
       const { probe } = await import("./probe.js");
       return probe(mode, dir);
@@ -356,14 +362,14 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
      * `reconcile plan`, as the CLI runs it: read reconcile.yaml, start observing (`observeEarly`), load the specs
      * meanwhile, then diff with the live state once it has arrived, and render.
      */
-    const plan = async () => {
+    const plan = async (parseCache = true) => {
       const parts: Record<string, number> = {};
       let s = performance.now();
       const head = await loadProjectHead(dir);
       const early = observeEarly(head, async () => connection);
       let project: LoadedProject;
       try {
-        project = await loadSpecsFor(head);
+        project = await loadSpecsFor(head, { parseCache });
       } catch (error) {
         await early.abandon();
         throw error;
@@ -430,7 +436,9 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
 
     // No-op plan.
     progress("no-op plan");
-    const noop = await counted(() => (options.profileDir ? profiled(options.profileDir, "noop-plan", plan) : plan()));
+    const noop = await counted(() =>
+      options.profileDir ? profiled(options.profileDir, "noop-plan", () => plan()) : plan(),
+    );
     const noopPlan: StepResult = {
       label: "no-op plan",
       ms: noop.ms,
@@ -445,6 +453,22 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       detail: actionCounts(noop.value.prepared.plan),
     });
     progress(`no-op plan: ${round1(noop.ms)} ms, ${noop.requests} requests`);
+    progress("no-op plan without the parse cache");
+    const noopCold = await counted(() => plan(false));
+    const noopPlanNoCache: StepResult = {
+      label: "no-op plan, no parse cache (fresh clone)",
+      ms: noopCold.ms,
+      requests: noopCold.requests,
+      byRoute: noopCold.byRoute,
+      min: withMin(observeBound(liveShape), latencyMs),
+      parts: noopCold.value.parts,
+    };
+    checks.push({
+      name: "no-op plan without the parse cache has no changes either",
+      pass: !planHasChanges(noopCold.value.prepared.plan),
+      detail: actionCounts(noopCold.value.prepared.plan),
+    });
+    progress(`no-op plan without the parse cache: ${round1(noopCold.ms)} ms`);
 
     // Change every 10th agent's prompt, plan (expect exactly that many updates), apply.
     const changed = await changeAgentPrompts(fleet, options.changeEvery);
@@ -452,7 +476,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
     const changedSet = new Set(changed);
     const repointed = fleet.deployments.filter((d) => changedSet.has(d.agent)).map((d) => d.name);
     progress(`changed the system prompt of ${changed.length} agents; planning`);
-    const change = await counted(plan);
+    const change = await counted(() => plan());
     const s = change.value.prepared.plan.summary;
     const updatedAddresses = new Set(
       change.value.prepared.plan.actions.filter((a) => a.action === "update").map((a) => a.address),
@@ -536,6 +560,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
         validate_one_thread: validateOneThread,
         initial_apply: initialApply,
         noop_plan: noopPlan,
+        noop_plan_no_cache: noopPlanNoCache,
         change_plan: changePlan,
         change_apply: changeApply,
       },

@@ -87,6 +87,7 @@ export function formatTable(r: BenchResult): string {
     st.validate_one_thread,
     st.initial_apply,
     st.noop_plan,
+    st.noop_plan_no_cache,
     st.change_plan,
     st.change_apply,
   ]) {
@@ -108,7 +109,7 @@ export function formatTable(r: BenchResult): string {
   for (const s of [st.bare_parse, st.validate, st.validate_one_thread]) {
     if (s.runs) lines.push(`  ${s.label}: runs ${s.runs.map(formatMs).join(", ")}`);
   }
-  for (const s of [st.noop_plan, st.change_plan]) {
+  for (const s of [st.noop_plan, st.noop_plan_no_cache, st.change_plan]) {
     if (s.parts) {
       const parts = Object.entries(s.parts)
         .map(([k, v]) => `${k} ${formatMs(v)}`)

@@ -133,7 +133,7 @@ export function appPipeline(options: AppWiringOptions): AppPipeline {
       for (const name of names) {
         if (ctx.signal.aborted) break;
         try {
-          const project: LoadedProject = await loadSpecs(dir, name);
+          const project: LoadedProject = await loadSpecs(dir, name, { parseCache: false });
           const drift = await host.open(project, false, (run) =>
             checkDrift({
               project,

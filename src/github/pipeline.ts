@@ -134,7 +134,7 @@ async function loadTargets(
   const invalid: string[] = [];
   for (const name of names) {
     try {
-      loaded.push(await loadSpecs(options.root, name));
+      loaded.push(await loadSpecs(options.root, name, { parseCache: false }));
     } catch (error) {
       options.host.log(`Target ${name}: invalid\n`);
       options.host.reportError(error);

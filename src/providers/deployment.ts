@@ -177,7 +177,7 @@ export const deploymentProvider: Provider = {
           source: spec.source,
           spec,
         }),
-        annotations: scheduleAnnotations(spec, now),
+        annotations: () => scheduleAnnotations(spec, now),
       }),
     );
   },

@@ -73,8 +73,10 @@ export interface DesiredResource {
   /**
    * Lines the plan prints under this resource's action, for the reviewer (a schedule's next run times). Never
    * compared, never applied, and not part of the plan digest (they may depend on the time the plan is made).
+   * Computed on demand, for the resources a plan acts on only (computing every schedule's run times was a good part
+   * of a no-op plan's time on the benchmark fleet).
    */
-  annotations?: string[];
+  annotations?: () => readonly string[];
 }
 
 /** One resource observed in the live API (owned by this stack, or named by an `adopt:` entry). */

@@ -19,31 +19,65 @@ const byLocale = (a: string, b: string): number => a.localeCompare(b);
 const ARRAY_INDEX = /^(?:0|[1-9][0-9]{0,9})$/;
 const isArrayIndex = (key: string): boolean => ARRAY_INDEX.test(key) && Number(key) < 4294967295;
 
-/** Object keys in the order the reference definition writes them (see the module comment). */
-function orderedKeys(object: object): string[] {
-  const keys = Object.keys(object).sort(byLocale);
-  if (!keys.some(isArrayIndex)) return keys;
-  const indexes = keys.filter(isArrayIndex).sort((a, b) => Number(a) - Number(b));
-  return [...indexes, ...keys.filter((k) => !isArrayIndex(k))];
+/** An object's keys in writing order, each with its JSON text (`"key"`) ready to write. */
+interface KeyOrder {
+  keys: string[];
+  quoted: string[];
 }
 
-/** The text of `input` held under `key`, or undefined when JSON has none for it (then omitted from an object). */
-function write(key: string, input: unknown): string | undefined {
+/**
+ * Key orders by object shape (its keys in insertion order, joined): plan states repeat a few shapes thousands of
+ * times, and sorting with `localeCompare` is most of what writing them costs. Emptied when it holds `SHAPE_LIMIT`
+ * shapes (keys that are data, such as metadata, make shapes without end).
+ */
+const shapes = new Map<string, KeyOrder>();
+const SHAPE_LIMIT = 4096;
+
+/** Object keys in the order the reference definition writes them (see the module comment). */
+function orderedKeys(object: object): KeyOrder {
+  const own = Object.keys(object);
+  // A key holding the separator could make two shapes one: such objects are sorted without the memo.
+  if (own.some((k) => k.includes("\u0000"))) return keyOrder(own);
+  const shape = `${own.length}:${own.join("\u0000")}`;
+  const known = shapes.get(shape);
+  if (known) return known;
+  const order = keyOrder(own);
+  if (shapes.size >= SHAPE_LIMIT) shapes.clear();
+  shapes.set(shape, order);
+  return order;
+}
+
+/** `keys` in the reference order: integer-like keys first in numeric order, then the rest by `localeCompare`. */
+function keyOrder(own: string[]): KeyOrder {
+  let keys = [...own].sort(byLocale);
+  if (keys.some(isArrayIndex)) {
+    const indexes = keys.filter(isArrayIndex).sort((a, b) => Number(a) - Number(b));
+    keys = [...indexes, ...keys.filter((k) => !isArrayIndex(k))];
+  }
+  return { keys, quoted: keys.map((k) => JSON.stringify(k)) };
+}
+
+/**
+ * The text of `input` held under `key` (an array index is passed as a number, and made a string only for a
+ * `toJSON`), or undefined when JSON has none for it (then omitted from an object).
+ */
+function write(key: string | number, input: unknown): string | undefined {
   let value = input;
   if (value !== null && (typeof value === "object" || typeof value === "bigint")) {
     const toJSON = (value as { toJSON?: unknown }).toJSON;
-    if (typeof toJSON === "function") value = toJSON.call(value, key);
+    if (typeof toJSON === "function") value = toJSON.call(value, String(key));
   }
   if (value === null || typeof value !== "object") return JSON.stringify(value);
   if (Array.isArray(value)) {
     let text = "[";
-    for (let i = 0; i < value.length; i++) text += `${i === 0 ? "" : ","}${write(String(i), value[i]) ?? "null"}`;
+    for (let i = 0; i < value.length; i++) text += `${i === 0 ? "" : ","}${write(i, value[i]) ?? "null"}`;
     return `${text}]`;
   }
   let text = "{";
-  for (const k of orderedKeys(value)) {
-    const item = write(k, (value as Record<string, unknown>)[k]);
-    if (item !== undefined) text += `${text.length === 1 ? "" : ","}${JSON.stringify(k)}:${item}`;
+  const { keys, quoted } = orderedKeys(value);
+  for (let i = 0; i < keys.length; i++) {
+    const item = write(keys[i] as string, (value as Record<string, unknown>)[keys[i] as string]);
+    if (item !== undefined) text += `${text.length === 1 ? "" : ","}${quoted[i]}:${item}`;
   }
   return `${text}}`;
 }

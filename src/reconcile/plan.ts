@@ -546,8 +546,9 @@ export function planAnnotations(
 ): Record<string, string[]> | undefined {
   const acted = new Set(plan.actions.filter((a) => a.action !== "keep").map((a) => a.address));
   const entries = desired
-    .filter((d) => acted.has(d.address) && (d.annotations?.length ?? 0) > 0)
-    .map((d): [string, string[]] => [d.address, [...(d.annotations ?? [])]])
+    .filter((d) => acted.has(d.address) && d.annotations)
+    .map((d): [string, string[]] => [d.address, [...(d.annotations?.() ?? [])]])
+    .filter(([, lines]) => lines.length > 0)
     .sort(([a], [b]) => a.localeCompare(b));
   return entries.length > 0 ? Object.fromEntries(entries) : undefined;
 }

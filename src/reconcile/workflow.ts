@@ -70,8 +70,21 @@ export interface LoadedProject {
  * @throws SpecErrorsFound with every error at once, sorted by file:line:col
  * @throws Error from `selectTarget` when the target is unknown or must be chosen
  */
-export async function loadSpecs(root: string, targetName?: string): Promise<LoadedProject> {
-  return loadSpecsFor(await loadProjectHead(root, targetName));
+export async function loadSpecs(
+  root: string,
+  targetName?: string,
+  options: SpecLoadOptions = {},
+): Promise<LoadedProject> {
+  return loadSpecsFor(await loadProjectHead(root, targetName), options);
+}
+
+/** How specs are read (`loadSpecs`, `loadSpecsFor`). */
+export interface SpecLoadOptions {
+  /**
+   * Use the repository's parse cache (`spec/parse-cache.ts`); default on unless `RECONCILE_PARSE_CACHE=off`. The
+   * GitHub commands turn it off: they run on fresh checkouts, where a cache restored from elsewhere is not trusted.
+   */
+  parseCache?: boolean;
 }
 
 /** What `reconcile.yaml` alone says: the stack's configuration and the chosen target (see `loadProjectHead`). */
@@ -97,9 +110,13 @@ export async function loadProjectHead(root: string, targetName?: string): Promis
  * The second half of `loadSpecs`: loads and checks the specs for `head`'s target.
  * @throws SpecErrorsFound with every error at once, sorted by file:line:col
  */
-export async function loadSpecsFor(head: ProjectHead): Promise<LoadedProject> {
+export async function loadSpecsFor(head: ProjectHead, options: SpecLoadOptions = {}): Promise<LoadedProject> {
   const { root, config, target } = head;
-  const project = await loadProject(root, { target, ignore: config.ignore });
+  const project = await loadProject(root, {
+    target,
+    ignore: config.ignore,
+    ...(options.parseCache !== undefined ? { parseCache: options.parseCache } : {}),
+  });
   if (project.errors.length > 0) throw new SpecErrorsFound(project.errors);
   return { root, config, target, specs: project.specs, files: project.files };
 }

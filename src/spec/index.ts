@@ -47,6 +47,8 @@ export interface LoadOptions {
    * must be a spec or a foreign manifest, so a caller that forgets it fails closed (errors), never silently.
    */
   ignore?: readonly IgnoreEntry[];
+  /** Use the root's parse cache (`parse-cache.ts`); default on unless `RECONCILE_PARSE_CACHE=off`. */
+  parseCache?: boolean;
 }
 
 /**
@@ -60,7 +62,10 @@ export interface LoadOptions {
  */
 export async function loadProject(root: string, options: LoadOptions = {}): Promise<LoadedProject> {
   const absoluteRoot = await directory(root);
-  const loaded = await loadSpecFiles(absoluteRoot, { ignore: options.ignore ?? [] });
+  const loaded = await loadSpecFiles(absoluteRoot, {
+    ignore: options.ignore ?? [],
+    ...(options.parseCache !== undefined ? { parseCache: options.parseCache } : {}),
+  });
   return (await checkSpecs(absoluteRoot, loaded, options.target)).project;
 }
 

@@ -5,8 +5,9 @@ import picomatch from "picomatch";
 import { LineCounter } from "yaml";
 import { BARE_VERSION, classifyApiVersion } from "./api-version.js";
 import { lineCounterOf, type ParsedYamlFile, parseYamlText } from "./parse.js";
+import { type CachedFile, cachedPositions, ParseCache, parseCacheEnabled, textKey } from "./parse-cache.js";
 import { parseYamlTexts } from "./parse-pool.js";
-import { documentLocation, locationAt, type SourceDocument } from "./position.js";
+import { type DocumentTree, documentLocation, locationAt, type SourceDocument } from "./position.js";
 import { type IgnoreEntry, PROJECT_CONFIG_FILE } from "./project-config.js";
 import { decodeUtf8 } from "./text.js";
 import { API_VERSION, type SourceLocation, SPEC_KINDS, type SpecError } from "./types.js";
@@ -40,6 +41,11 @@ export interface LoadResult {
 export interface LoadFilesOptions {
   /** `ignore:` of `reconcile.yaml`: files that are not specs. */
   ignore?: readonly IgnoreEntry[];
+  /**
+   * Whether to use the parse cache of the root (`parse-cache.ts`): read what unchanged files gave last time, and
+   * record what the others give. Default: on unless `RECONCILE_PARSE_CACHE=off`.
+   */
+  parseCache?: boolean;
 }
 
 /** Directory names never searched: dependencies and build output. Hidden directories are skipped as well. */
@@ -169,6 +175,8 @@ export function specDocuments(
       file,
       ...(yaml.doc ? { doc: yaml.doc } : {}),
       ...(yaml.tree ? { tree: yaml.tree } : {}),
+      ...(yaml.start !== undefined ? { start: yaml.start } : {}),
+      ...(yaml.positions ? { positions: yaml.positions } : {}),
       lineCounter,
     };
     if (yaml.errors.length > 0) {
@@ -240,6 +248,50 @@ export function skippedSpecErrors(file: string, text: string, reason: SkipReason
 }
 
 /**
+ * Parses `texts` (`parseYamlTexts`), taking from the root's parse cache what unchanged texts gave last time when
+ * `useCache`, and recording the others (see `parse-cache.ts`). The results are the same as without the cache, except
+ * that a document read from it carries `start` and `positions` (computed on demand) instead of its `doc` or `tree`.
+ */
+async function parseWithCache(root: string, texts: readonly string[], useCache: boolean): Promise<ParsedYamlFile[]> {
+  if (!useCache) return parseYamlTexts(texts);
+  const cache = ParseCache.open(root);
+  const keys = texts.map(textKey);
+  const out: Array<ParsedYamlFile | undefined> = keys.map((key, i) => {
+    const entry = cache.get(key);
+    return entry ? fromCache(entry, texts[i] as string) : undefined;
+  });
+  const missing = out.flatMap((file, i) => (file ? [] : [i]));
+  const parsed = await parseYamlTexts(missing.map((i) => texts[i] as string));
+  for (const [n, i] of missing.entries()) {
+    const file = parsed[n] as ParsedYamlFile;
+    out[i] = file;
+    cache.put(keys[i] as string, file);
+  }
+  await cache.save();
+  return out as ParsedYamlFile[];
+}
+
+/**
+ * A file read from the parse cache, whose documents' positions are read from it when asked (or, when the cache's
+ * positions cannot be read, from parsing `text` again).
+ */
+function fromCache(entry: CachedFile, text: string): ParsedYamlFile {
+  let trees: Array<DocumentTree | undefined> | undefined;
+  return {
+    lineStarts: entry.lineStarts,
+    documents: entry.documents.map(({ data, start }, index) => ({
+      data,
+      errors: [],
+      start,
+      positions: () => {
+        trees ??= cachedPositions(entry) ?? parseYamlText(text, true).documents.map((d) => d.tree);
+        return trees[index] ?? { start, root: null };
+      },
+    })),
+  };
+}
+
+/**
  * Finds and parses every spec file under `root` (see `findSpecFiles`). A file an `ignore` entry matches, and a
  * hidden file (`.pre-commit-config.yaml`, `.gitlab-ci.yml`), is not parsed, only searched for reconcile documents
  * (see `skippedSpecErrors`). Large repositories are parsed in worker threads (`parseYamlTexts`), with the same
@@ -290,7 +342,7 @@ export async function loadSpecFiles(root: string, options: LoadFilesOptions = {}
     outcomes.push({ text: texts.length });
     texts.push(decoded.text);
   }
-  const parsed = await parseYamlTexts(texts);
+  const parsed = await parseWithCache(root, texts, options.parseCache ?? parseCacheEnabled());
   for (const [i, file] of files.entries()) {
     const outcome = outcomes[i] as { errors: SpecError[] } | { text: number };
     if ("errors" in outcome) {

@@ -17,6 +17,10 @@ export interface ParsedYamlDocument {
   data?: unknown;
   /** Why `toJS` failed (too many aliases, ...). */
   toJsError?: string;
+  /** Where the content starts, for a document read from the parse cache (which has neither `doc` nor `tree`). */
+  start?: number;
+  /** The positions of a document read from the parse cache, computed on demand by parsing its file again. */
+  positions?: () => DocumentTree;
 }
 
 /** A parsed file: its documents and where its lines start (for `LineCounter`). */

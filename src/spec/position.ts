@@ -12,6 +12,10 @@ export interface SourceDocument {
   doc?: Document.Parsed;
   /** The document's positions without the document (parsed in a worker thread, see `documentTree`). */
   tree?: DocumentTree;
+  /** Where the content starts, when neither `doc` nor `tree` is at hand (a document read from the parse cache). */
+  start?: number;
+  /** The document's positions computed on demand, when neither `doc` nor `tree` is at hand (the parse cache). */
+  positions?: () => DocumentTree;
   lineCounter: LineCounter;
 }
 
@@ -68,8 +72,12 @@ export function documentTree(doc: Document.Parsed): DocumentTree {
   return { start: doc.contents?.range[0] ?? doc.range[0], root: convert(doc.contents) };
 }
 
-/** The positions of a document parsed in a worker thread (`tree`); a programming error for any other. */
+/**
+ * The positions of a document without its `doc`: parsed in a worker thread (`tree`), or read from the parse cache
+ * (`positions`, computed on first use and kept); a programming error for any other.
+ */
 function treeOf(source: SourceDocument): DocumentTree {
+  if (!source.tree && source.positions) source.tree = source.positions();
   if (!source.tree) throw new Error(`no positions for ${source.file}: neither its document nor its tree`);
   return source.tree;
 }
@@ -115,6 +123,7 @@ export function locationAt(source: SourceDocument, offset: number): SourceLocati
 /** Where the document's content starts (its first key), or the document itself when it is empty. */
 export function documentLocation(source: SourceDocument): SourceLocation {
   if (source.doc) return locationAt(source, source.doc.contents?.range[0] ?? source.doc.range[0]);
+  if (!source.tree && source.start !== undefined) return locationAt(source, source.start);
   return locationAt(source, treeOf(source).start);
 }
 
@@ -149,6 +158,32 @@ export function locate(source: SourceDocument, path: DataPath, at: "key" | "valu
     }
   }
   return locationAt(source, offset);
+}
+
+/**
+ * Calls `visit` with every string value of `data` (map values and list items, not keys) and its path, depth first in
+ * key order. The path is one array updated along the walk: copy it (`[...path]`) to keep it. Walks without a copy
+ * per value, which mattered when loading a large repository (issue 10 item 6).
+ */
+export function eachString(data: unknown, visit: (value: string, path: ReadonlyArray<string | number>) => void): void {
+  const path: Array<string | number> = [];
+  const walk = (value: unknown): void => {
+    if (typeof value === "string") visit(value, path);
+    else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        path.push(i);
+        walk(value[i]);
+        path.pop();
+      }
+    } else if (value !== null && typeof value === "object") {
+      for (const key of Object.keys(value)) {
+        path.push(key);
+        walk((value as Record<string, unknown>)[key]);
+        path.pop();
+      }
+    }
+  };
+  walk(data);
 }
 
 /**

@@ -24,6 +24,26 @@ const ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/;
 /** The longest expression or zone name looked at (a real one is a few dozen characters). */
 const MAX_LENGTH = 200;
 
+/** At most this many answers are remembered per memo below (a fleet repeats a handful of schedules and zones). */
+const MEMO_LIMIT = 1000;
+
+/**
+ * `fn` remembering its answers by key: the checks and run times below are pure and a fleet of deployments repeats
+ * the same few schedules, so each is computed once per process (issue 10 item 6: croner and `Intl` cost about a
+ * millisecond per call). The memo is emptied when full. Answers are strings or frozen arrays, never mutated.
+ */
+function memo<A extends unknown[], R>(key: (...args: A) => string, fn: (...args: A) => R): (...args: A) => R {
+  const known = new Map<string, R>();
+  return (...args: A) => {
+    const k = key(...args);
+    if (known.has(k)) return known.get(k) as R;
+    const value = fn(...args);
+    if (known.size >= MEMO_LIMIT) known.clear();
+    known.set(k, value);
+    return value;
+  };
+}
+
 /** croner's options for the API's semantics: five fields, day-of-month OR day-of-week (POSIX), never started. */
 function cron(expression: string, timezone: string): Cron {
   return new Cron(expression, { mode: "5-part", timezone, paused: true, domAndDow: false });
@@ -33,7 +53,12 @@ function cron(expression: string, timezone: string): Cron {
  * Why `expression` is not a schedule the API accepts, or undefined when it is one. The message is a sentence that
  * says what to write instead, and quotes no more of the input than a short field.
  */
-export function cronExpressionProblem(expression: string): string | undefined {
+export const cronExpressionProblem: (expression: string) => string | undefined = memo(
+  (expression) => expression,
+  cronProblem,
+);
+
+function cronProblem(expression: string): string | undefined {
   if (expression.length > MAX_LENGTH) return `is longer than ${MAX_LENGTH} characters; write 5 cron fields`;
   const trimmed = expression.trim();
   if (trimmed.startsWith("@")) {
@@ -71,7 +96,9 @@ export function cronExpressionProblem(expression: string): string | undefined {
  * that are not zone names are refused; a name in the wrong case gets the right one as a hint (`europe/paris` →
  * `Europe/Paris`).
  */
-export function timeZoneProblem(timezone: string): string | undefined {
+export const timeZoneProblem: (timezone: string) => string | undefined = memo((timezone) => timezone, zoneProblem);
+
+function zoneProblem(timezone: string): string | undefined {
   const hint = 'an IANA time zone name such as "Europe/Paris", "America/Los_Angeles" or "UTC"';
   if (timezone.length > MAX_LENGTH || !ZONE_NAME.test(timezone)) return `must be ${hint}`;
   let resolved: string;
@@ -99,23 +126,42 @@ export function timeZoneProblem(timezone: string): string | undefined {
  *   `timeZoneProblem`)
  */
 export function nextRunTimes(expression: string, timezone: string, count: number, from: Date): Date[] {
-  return cron(expression.trim(), timezone).nextRuns(count, from);
+  return runTimes(expression, timezone, count, from.getTime()).map((ms) => new Date(ms));
 }
+
+/** `nextRunTimes` as epoch milliseconds, remembered (see `memo`). */
+const runTimes = memo(
+  (expression: string, timezone: string, count: number, from: number) =>
+    `${expression}\n${timezone}\n${count}\n${from}`,
+  (expression: string, timezone: string, count: number, from: number): readonly number[] =>
+    Object.freeze(
+      cron(expression.trim(), timezone)
+        .nextRuns(count, new Date(from))
+        .map((d) => d.getTime()),
+    ),
+);
+
+/** One wall-clock formatter per zone (building an `Intl.DateTimeFormat` costs more than formatting with it). */
+const zoneFormatter = memo(
+  (timezone: string) => timezone,
+  (timezone: string) =>
+    new Intl.DateTimeFormat("en-CA", {
+      timeZone: timezone,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+    }),
+);
 
 /**
  * `instant` as wall-clock time in `timezone`, with the zone: `2026-11-27 02:00 Europe/Paris (01:00 UTC)`. The UTC
  * time is left out for zones at UTC.
  */
 export function formatInZone(instant: Date, timezone: string): string {
-  const parts = new Intl.DateTimeFormat("en-CA", {
-    timeZone: timezone,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-  }).formatToParts(instant);
+  const parts = zoneFormatter(timezone).formatToParts(instant);
   const part = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
   const local = `${part("year")}-${part("month")}-${part("day")} ${part("hour")}:${part("minute")}`;
   const utc = instant.toISOString().replace("T", " ").slice(0, 16);

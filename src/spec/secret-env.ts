@@ -4,7 +4,7 @@
  * variable the CI happens to hold (an API key, a GitHub token) and ship it to an MCP server of its choosing.
  */
 import type { LoadedDocument } from "./load.js";
-import { atPath, type DataPath, locate } from "./position.js";
+import { atPath, type DataPath, eachString, locate } from "./position.js";
 import { reservedEnvReason, type TargetConfig } from "./project-config.js";
 import type { SpecError } from "./types.js";
 import { matchesPath, secretFieldPaths } from "./validate.js";
@@ -30,30 +30,25 @@ export function secretEnvErrors(document: LoadedDocument, target: TargetConfig |
     if (name) error.name = name;
     errors.push(error);
   };
-  const walk = (value: unknown, path: DataPath): void => {
-    if (typeof value === "string") {
-      if (!matchesPath(path, secrets)) return;
-      const variable = SECRET_REF.exec(value)?.[1];
-      if (!variable) return; // malformed references are reported by `referenceErrors`
-      const reserved = reservedEnvReason(variable, target?.reserved_env ?? []);
-      if (reserved) {
-        fail(
-          path,
-          `\${env:${variable}} may not be read by a spec: ${reserved}. Give the credential its own variable (declared under secret_env: in reconcile.yaml)`,
-        );
-      } else if (target && !target.secret_env.includes(variable)) {
-        const where = target.source === null ? "secret_env:" : `secret_env: (or targets.${target.name}.secret_env:)`;
-        fail(
-          path,
-          `\${env:${variable}} is not a declared secret variable${target.source === null ? "" : ` of target "${target.name}"`}: add ${variable} to ${where} in reconcile.yaml, so reviewers see which variables the stack reads`,
-        );
-      }
-    } else if (Array.isArray(value)) {
-      for (const [i, item] of value.entries()) walk(item, [...path, i]);
-    } else if (value !== null && typeof value === "object") {
-      for (const [key, item] of Object.entries(value)) walk(item, [...path, key]);
+  eachString(document.data, (value, livePath) => {
+    if (!value.startsWith("${env:")) return; // not a well-formed reference (`SECRET_REF`)
+    const path = [...livePath];
+    if (!matchesPath(path, secrets)) return;
+    const variable = SECRET_REF.exec(value)?.[1];
+    if (!variable) return; // malformed references are reported by `referenceErrors`
+    const reserved = reservedEnvReason(variable, target?.reserved_env ?? []);
+    if (reserved) {
+      fail(
+        path,
+        `\${env:${variable}} may not be read by a spec: ${reserved}. Give the credential its own variable (declared under secret_env: in reconcile.yaml)`,
+      );
+    } else if (target && !target.secret_env.includes(variable)) {
+      const where = target.source === null ? "secret_env:" : `secret_env: (or targets.${target.name}.secret_env:)`;
+      fail(
+        path,
+        `\${env:${variable}} is not a declared secret variable${target.source === null ? "" : ` of target "${target.name}"`}: add ${variable} to ${where} in reconcile.yaml, so reviewers see which variables the stack reads`,
+      );
     }
-  };
-  walk(document.data, []);
+  });
   return errors;
 }

@@ -3,7 +3,7 @@
  * per target under `targets.<name>.values` in `reconcile.yaml`, are written into spec strings before validation.
  */
 import type { LoadedDocument } from "./load.js";
-import { atPath, type DataPath, locate } from "./position.js";
+import { atPath, type DataPath, eachString, locate } from "./position.js";
 import type { TargetConfig } from "./project-config.js";
 import type { SpecError } from "./types.js";
 import { matchesPath, type PathPattern, secretFieldPaths } from "./validate.js";
@@ -92,21 +92,16 @@ export function referenceErrors(document: LoadedDocument): SpecError[] {
   const name = typeof document.data.name === "string" ? document.data.name : undefined;
   const secrets = kind ? secretFieldPaths(kind) : [];
   const errors: SpecError[] = [];
-  const walk = (value: unknown, path: DataPath): void => {
-    if (typeof value === "string") {
-      const message = malformedReference(value, matchesPath(path, secrets));
-      if (message === undefined) return;
-      const error: SpecError = { location: locate(document, path), message: atPath(path, message) };
-      if (kind) error.kind = kind;
-      if (kind && name) error.name = name;
-      errors.push(error);
-    } else if (Array.isArray(value)) {
-      for (const [i, item] of value.entries()) walk(item, [...path, i]);
-    } else if (value !== null && typeof value === "object") {
-      for (const [key, item] of Object.entries(value)) walk(item, [...path, key]);
-    }
-  };
-  walk(document.data, []);
+  eachString(document.data, (value, path) => {
+    if (!value.includes("${")) return; // every malformed reference starts with "${"
+    const here = [...path];
+    const message = malformedReference(value, matchesPath(here, secrets));
+    if (message === undefined) return;
+    const error: SpecError = { location: locate(document, here), message: atPath(here, message) };
+    if (kind) error.kind = kind;
+    if (kind && name) error.name = name;
+    errors.push(error);
+  });
   return errors;
 }
 

@@ -173,11 +173,11 @@ describe("deployment provider: next run times", () => {
     const options = { stack: "s", target: "default", now: () => new Date("2026-11-26T00:00:00Z") };
     // The dependencies are not declared here: the plan would refuse them, so plan the deployment alone.
     const lone = { ...d, dependsOn: [], state: resolved(d) };
-    const first = buildPlan([{ ...lone, annotations: ["at one time"] }], empty, options);
-    const second = buildPlan([{ ...lone, annotations: ["at another"] }], empty, options);
+    const first = buildPlan([{ ...lone, annotations: () => ["at one time"] }], empty, options);
+    const second = buildPlan([{ ...lone, annotations: () => ["at another"] }], empty, options);
     expect(planDigest(first)).toBe(planDigest(second));
-    expect(planAnnotations([{ ...lone, annotations: ["x"] }], first)).toEqual({ "deployment.nightly": ["x"] });
-    expect(planAnnotations([{ ...lone, annotations: ["x"] }], { actions: [] })).toBeUndefined();
+    expect(planAnnotations([{ ...lone, annotations: () => ["x"] }], first)).toEqual({ "deployment.nightly": ["x"] });
+    expect(planAnnotations([{ ...lone, annotations: () => ["x"] }], { actions: [] })).toBeUndefined();
   });
 });
 

@@ -1,0 +1,278 @@
+/**
+ * The parse cache (`src/spec/parse-cache.ts`, ADR 27): a load that reads what unchanged files gave last time must
+ * give the same documents, errors and locations as a load that parses; an edited file must be parsed again; and a
+ * cache that is absent, truncated, garbage, unwritable, written by two runs at once or turned off must never change
+ * a result nor fail a load. It holds no secret value.
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { deserialize, serialize } from "node:v8";
+import { afterEach, describe, expect, it } from "vitest";
+import { loadSpecs } from "../../src/reconcile/workflow.js";
+import { loadProject } from "../../src/spec/index.js";
+import { type LoadResult, loadSpecFiles } from "../../src/spec/load.js";
+import { PARSE_CACHE_FILE, parseCacheEnabled, textKey } from "../../src/spec/parse-cache.js";
+import { type DataPath, locate } from "../../src/spec/position.js";
+import { copyFleet, removeDir, runCli } from "../e2e/helpers.js";
+
+const V1 = "apiVersion: reconcile/v1";
+
+/** Files without YAML errors (cached) and with (never cached), with anchors, merges, several documents, odd floats. */
+const FILES: Record<string, string> = {
+  "agents/anchors.yaml": [
+    V1,
+    "kind: Agent",
+    "name: anchors",
+    "model: &m {id: claude-sonnet-4-6, effort: [high]}",
+    "metadata: &meta",
+    "  team: platform",
+    "  tier: 7",
+    "tools:",
+    "  - &t {type: agent_toolset_20260401, configs: [{name: bash, permission_policy: sometimes}]}",
+    "  - *t",
+    "description: *m",
+    "",
+  ].join("\n"),
+  "agents/merge.yaml": [
+    V1,
+    "kind: Agent",
+    "name: merge",
+    "model: claude-haiku-4-5",
+    "base: &base {unknown_field: 1}",
+    "metadata:",
+    "  <<: *base",
+    "  team: x",
+    "---",
+    V1,
+    "kind: Agent",
+    "name: second",
+    "model: {id: 42}",
+    "toolsets: [nope]",
+    "---",
+    "# only a comment",
+    "",
+  ].join("\n"),
+  "agents/floats.yaml": `${V1}\nkind: Agent\nname: floats\nmodel: claude-haiku-4-5\nmetadata: {a: .nan, b: .inf, c: -.inf, d: -0.0, e: 0x1F}\n`,
+  "agents/syntax.yaml": `${V1}\nkind: Agent\nname: [unclosed\nmodel: x\n`,
+  "agents/dupe.yaml": `${V1}\nkind: Agent\nname: dupe\nname: again\nmodel: claude-haiku-4-5\n`,
+  "vaults/v.yaml": [
+    V1,
+    "kind: Vault",
+    "name: v",
+    "credentials:",
+    "  - name: c",
+    "    auth: {type: static_bearer, token: plain-text, toolset: missing}",
+    "",
+  ].join("\n"),
+  "environments/e.yaml": `${V1}\nkind: Environment\nname: e\nconfig: {type: cloud, networking: {type: limited, allowed_hosts: [1, 2]}}\n`,
+};
+
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const dir of dirs.splice(0)) await removeDir(dir);
+});
+
+async function repo(files: Record<string, string> = FILES): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "reconcile-parse-cache-"));
+  dirs.push(dir);
+  await writeFile(join(dir, "reconcile.yaml"), "stack: cache\n");
+  for (const [file, text] of Object.entries(files)) {
+    await mkdir(join(dir, file, ".."), { recursive: true });
+    await writeFile(join(dir, file), text);
+  }
+  return dir;
+}
+
+/** Every data path of a value, and one that leaves it, for each node. */
+function paths(value: unknown, base: DataPath = []): DataPath[] {
+  const out: DataPath[] = [base, [...base, "absent"]];
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) out.push(...paths(v, [...base, i]));
+  } else if (value !== null && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) out.push(...paths(v, [...base, k]));
+  }
+  return out;
+}
+
+/** The comparable content of a load: documents (file, index, data, location) and errors. */
+const content = (r: LoadResult) => ({
+  documents: r.documents.map((d) => [d.file, d.index, d.data, d.location]),
+  errors: r.errors,
+  files: r.files,
+});
+
+const cacheFile = (dir: string) => join(dir, PARSE_CACHE_FILE);
+
+interface Stored {
+  format: number;
+  versions: string;
+  entries: Record<string, { documents: Array<{ data: unknown }> }>;
+}
+const readCache = (dir: string) => deserialize(readFileSync(cacheFile(dir))) as Stored;
+
+describe("the parse cache", () => {
+  it("gives the same documents, errors and locations (every path, key and value) as parsing", async () => {
+    const dir = await repo();
+    const parsed = await loadSpecFiles(dir, { parseCache: false });
+    expect(existsSync(cacheFile(dir))).toBe(false);
+    const cold = await loadSpecFiles(dir, { parseCache: true });
+    expect(existsSync(cacheFile(dir))).toBe(true);
+    const warm = await loadSpecFiles(dir, { parseCache: true });
+    expect(content(cold)).toEqual(content(parsed));
+    expect(content(warm)).toEqual(content(parsed));
+    // The warm documents came from the cache: no YAML document, positions on demand.
+    expect(warm.documents.every((d) => d.doc === undefined)).toBe(true);
+    for (const [i, document] of parsed.documents.entries()) {
+      const cached = warm.documents[i];
+      if (!cached) throw new Error("missing document");
+      for (const path of paths(document.data)) {
+        for (const at of ["key", "value"] as const) {
+          expect(locate(cached, path, at), `${document.file} ${path.join(".")} ${at}`).toEqual(
+            locate(document, path, at),
+          );
+        }
+      }
+    }
+    // Values JSON cannot hold come back exactly.
+    const floats = warm.documents.find((d) => d.data.name === "floats")?.data.metadata as Record<string, number>;
+    expect(Number.isNaN(floats.a)).toBe(true);
+    expect([floats.b, floats.c, floats.e]).toEqual([Infinity, -Infinity, 31]);
+    expect(Object.is(floats.d, -0)).toBe(true);
+    // Files with YAML errors are not cached; the others are, one entry per file.
+    const entries = Object.keys(readCache(dir).entries);
+    expect(entries.sort()).toEqual(
+      Object.entries(FILES)
+        .filter(([file]) => !["agents/syntax.yaml", "agents/dupe.yaml"].includes(file))
+        .map(([, text]) => textKey(text))
+        .sort(),
+    );
+  });
+
+  it("reads an unchanged file from the cache and parses an edited one again", async () => {
+    const dir = await repo();
+    await loadSpecFiles(dir, { parseCache: true });
+    // Alter what the cache says about e.yaml: the next load must believe it (it did not parse the file)...
+    const stored = readCache(dir);
+    const key = textKey(FILES["environments/e.yaml"] as string);
+    const entry = stored.entries[key];
+    if (!entry) throw new Error("e.yaml is not cached");
+    (entry.documents[0]?.data as Record<string, unknown>).name = "from-the-cache";
+    await writeFile(cacheFile(dir), serialize(stored));
+    const names = async () => (await loadSpecFiles(dir, { parseCache: true })).documents.map((d) => d.data.name);
+    expect(await names()).toContain("from-the-cache");
+    // ...until the file changes, by one byte.
+    await writeFile(join(dir, "environments/e.yaml"), `${FILES["environments/e.yaml"]} `);
+    expect(await names()).not.toContain("from-the-cache");
+    expect(await names()).toContain("e");
+  });
+
+  it("ignores a cache that is garbage, truncated, empty, of another format or of the wrong shape, and rewrites it", async () => {
+    const dir = await repo();
+    const expected = content(await loadSpecFiles(dir, { parseCache: false }));
+    await loadSpecFiles(dir, { parseCache: true });
+    const good = readFileSync(cacheFile(dir));
+    const key = textKey(FILES["environments/e.yaml"] as string);
+    const bad: Array<[string, Uint8Array | string]> = [
+      ["garbage", randomBytes(4096)],
+      ["truncated", good.subarray(0, Math.floor(good.length / 2))],
+      ["empty", ""],
+      ["JSON", JSON.stringify({ format: 1, entries: {} })],
+      ["another format", serialize({ ...readCache(dir), format: 999 })],
+      ["entries of the wrong shape", serialize({ ...readCache(dir), entries: { [key]: { documents: "x" } } })],
+      ["positions that are not positions", serialize(withPositions(readCache(dir), key, serialize("nope")))],
+    ];
+    for (const [what, bytes] of bad) {
+      await writeFile(cacheFile(dir), bytes);
+      expect(content(await loadSpecFiles(dir, { parseCache: true })), what).toEqual(expected);
+      expect(readCache(dir).format, what).toBe(readCache(dir).format);
+      expect(content(await loadSpecFiles(dir, { parseCache: true })), what).toEqual(expected);
+    }
+  });
+
+  it("loads when the cache cannot be written, and when two loads write it at once", async () => {
+    const dir = await repo();
+    const expected = content(await loadSpecFiles(dir, { parseCache: false }));
+    // A file where the cache directory should be: mkdir fails (as a read-only checkout would).
+    await mkdir(join(dir, ".reconcile"), { recursive: true });
+    await writeFile(join(dir, ".reconcile", "cache"), "not a directory");
+    expect(content(await loadSpecFiles(dir, { parseCache: true }))).toEqual(expected);
+    await rm(join(dir, ".reconcile", "cache"));
+    const loads = await Promise.all(Array.from({ length: 6 }, () => loadSpecFiles(dir, { parseCache: true })));
+    for (const load of loads) expect(content(load)).toEqual(expected);
+    expect(Object.keys(readCache(dir).entries)).toHaveLength(5);
+    // No temporary file left behind.
+    expect(await readdir(join(dir, ".reconcile", "cache"))).toEqual(["parse.v8"]);
+  });
+
+  it("keeps only the entries of the current files", async () => {
+    const dir = await repo();
+    await loadSpecFiles(dir, { parseCache: true });
+    await rm(join(dir, "agents/anchors.yaml"));
+    await writeFile(
+      join(dir, "environments/e.yaml"),
+      FILES["environments/e.yaml"]?.replace("name: e", "name: f") ?? "",
+    );
+    await loadSpecFiles(dir, { parseCache: true });
+    const keys = Object.keys(readCache(dir).entries);
+    expect(keys).toHaveLength(4);
+    expect(keys).not.toContain(textKey(FILES["agents/anchors.yaml"] as string));
+    expect(keys).not.toContain(textKey(FILES["environments/e.yaml"] as string));
+  });
+
+  it("is off with RECONCILE_PARSE_CACHE=off and for the GitHub commands' loads", async () => {
+    expect(parseCacheEnabled({})).toBe(true);
+    for (const off of ["off", "0", "false", "NO", " Off "])
+      expect(parseCacheEnabled({ RECONCILE_PARSE_CACHE: off })).toBe(false);
+    expect(parseCacheEnabled({ RECONCILE_PARSE_CACHE: "on" })).toBe(true);
+    const dir = await copyFleet();
+    dirs.push(dir);
+    await loadSpecs(dir, undefined, { parseCache: false });
+    expect(existsSync(join(dir, ".reconcile"))).toBe(false);
+    const off = await runCli(["validate", "--dir", dir], { RECONCILE_PARSE_CACHE: "off" });
+    expect(off.code).toBe(0);
+    expect(existsSync(join(dir, ".reconcile"))).toBe(false);
+    const on = await runCli(["validate", "--dir", dir]);
+    expect(on).toEqual(off);
+    expect(existsSync(cacheFile(dir))).toBe(true);
+  }, 60_000);
+
+  it("holds no secret value, and the CLI prints the same with a cold cache, a warm one and none", async () => {
+    const dir = await copyFleet();
+    dirs.push(dir);
+    const CANARY = "canary-parse-cache-5d1f0a";
+    const env = { WORKSPACE_MCP_TOKEN: CANARY };
+    const first = await runCli(["plan", "--local", "--dir", dir], env);
+    expect(first.code).toBe(0);
+    const second = await runCli(["plan", "--local", "--dir", dir], env);
+    const none = await runCli(["plan", "--local", "--dir", dir], { ...env, RECONCILE_PARSE_CACHE: "off" });
+    const stable = (r: typeof first) => ({ ...r, stdout: r.stdout.replace(/\d{4}-\d\d-\d\d \d\d:\d\d/g, "T") });
+    expect(stable(second)).toEqual(stable(first));
+    expect(stable(none)).toEqual(stable(first));
+    const bytes = readFileSync(cacheFile(dir));
+    expect(bytes.includes(Buffer.from(CANARY))).toBe(false);
+    expect(bytes.includes(Buffer.from("${env:WORKSPACE_MCP_TOKEN}"))).toBe(true);
+  }, 60_000);
+
+  it("locates spec errors in cached files exactly as in parsed ones (validate, cold then warm)", async () => {
+    const dir = await repo();
+    const cold = await runCli(["validate", "--dir", dir]);
+    const warm = await runCli(["validate", "--dir", dir]);
+    const none = await runCli(["validate", "--dir", dir], { RECONCILE_PARSE_CACHE: "off" });
+    expect(cold.code).toBe(1);
+    expect(cold.stderr).toContain("agents/syntax.yaml:4:1: invalid YAML");
+    expect(cold.stderr).toMatch(/vaults\/v\.yaml:6:\d+/);
+    expect(warm).toEqual(cold);
+    expect(none).toEqual(cold);
+    const project = await loadProject(dir);
+    expect(project.errors.length).toBeGreaterThan(3);
+  }, 60_000);
+});
+
+/** `stored` with the positions of entry `key` replaced. */
+function withPositions(stored: Stored, key: string, positions: Uint8Array): Stored {
+  const entry = stored.entries[key];
+  return { ...stored, entries: { ...stored.entries, [key]: { ...entry, positions } as Stored["entries"][string] } };
+}
