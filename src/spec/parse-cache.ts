@@ -28,7 +28,7 @@ import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { deserialize, serialize } from "node:v8";
-import type { ParsedYamlFile } from "./parse.js";
+import { PARSE_OPTIONS, type ParsedYamlFile, TO_JS_OPTIONS } from "./parse.js";
 import { type DocumentTree, documentTree } from "./position.js";
 
 /** The cache file, relative to the repository root. */
@@ -37,7 +37,7 @@ export const PARSE_CACHE_FILE = path.join(".reconcile", "cache", "parse.v8");
 /** The environment variable that turns the cache off (`off`, `0`, `false`, `no`); any other value leaves it on. */
 export const PARSE_CACHE_ENV = "RECONCILE_PARSE_CACHE";
 
-/** Bumped when what is cached, or how it is parsed (`parse.ts`), changes. */
+/** Bumped when what is cached changes, or how it is parsed changes beyond `PARSE_OPTIONS` and `TO_JS_OPTIONS`. */
 const FORMAT = 1;
 
 /**
@@ -53,7 +53,7 @@ export interface CachedFile {
 
 interface CacheFileContent {
   format: number;
-  /** The versions the entries depend on: the `yaml` library's and Node.js's (which `v8.serialize` depends on). */
+  /** What the entries depend on: the `yaml` library's version and options, and Node.js's (for `v8.serialize`). */
   versions: string;
   entries: Record<string, CachedFile>;
 }
@@ -66,7 +66,8 @@ const yamlVersion = (): string => {
   }
 };
 
-const VERSIONS = `yaml ${yamlVersion()}; node ${process.versions.node}`;
+/** What the entries depend on besides the text: the parser, its options, and `v8.serialize`'s Node.js. */
+const VERSIONS = `yaml ${yamlVersion()} ${JSON.stringify(PARSE_OPTIONS)} ${JSON.stringify(TO_JS_OPTIONS)}; node ${process.versions.node}`;
 
 /** True unless `RECONCILE_PARSE_CACHE` turns the cache off. */
 export function parseCacheEnabled(env: NodeJS.ProcessEnv = process.env): boolean {

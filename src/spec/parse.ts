@@ -30,8 +30,11 @@ export interface ParsedYamlFile {
   lineStarts: number[];
 }
 
-/** The options every spec file is parsed with. */
-const PARSE_OPTIONS = { prettyErrors: false, merge: true, uniqueKeys: true } as const;
+/** The options every spec file is parsed with (part of the parse cache's header, `parse-cache.ts`). */
+export const PARSE_OPTIONS = { prettyErrors: false, merge: true, uniqueKeys: true } as const;
+
+/** The options documents are turned into data with (part of the parse cache's header). */
+export const TO_JS_OPTIONS = { maxAliasCount: 100 } as const;
 
 /**
  * Parses `text` (a decoded file) into its documents. With `detached`, each document is kept only as plain data and
@@ -48,7 +51,7 @@ export function parseYamlText(text: string, detached: boolean): ParsedYamlFile {
       return out;
     }
     try {
-      out.data = doc.toJS({ maxAliasCount: 100 });
+      out.data = doc.toJS(TO_JS_OPTIONS);
     } catch (e) {
       out.toJsError = (e as Error).message;
     }
