@@ -9,26 +9,22 @@ import type {
 import { cronExpressionProblem, nextRunTimes, timeZoneProblem } from "../spec/schedule.js";
 import { ApiError, badRequest, notFound } from "./errors.js";
 import { newId } from "./ids.js";
-import { parseMetadata, patchMetadata } from "./metadata.js";
-import { byCreatedAt, type Page, type PageRequest, paginate, queryBool, queryValue } from "./pagination.js";
-import type { SessionRuntime } from "./session-runtime.js";
-import { createSession, parseBudget, timeFilter } from "./sessions.js";
-import type { Workspace } from "./store.js";
+import { applyMetadataPatch, createdMetadata } from "./metadata.js";
 import {
-  arr,
-  at,
-  clone,
-  fieldError,
-  has,
-  int,
-  jsonEqual,
-  obj,
-  oneOf,
-  onlyKeys,
-  required,
-  str,
-  tag,
-} from "./validate.js";
+  ALL_CREATED_AT_BOUNDS,
+  byCreatedAt,
+  createdAtFilter,
+  type Page,
+  type PageRequest,
+  paginate,
+  queryBool,
+  queryValue,
+} from "./pagination.js";
+import { SimpleResource } from "./resource.js";
+import type { SessionRuntime } from "./session-runtime.js";
+import { createSession, parseBudget } from "./sessions.js";
+import type { Workspace } from "./store.js";
+import { arr, at, clone, fieldError, has, int, obj, oneOf, onlyKeys, required, str, tag } from "./validate.js";
 
 /**
  * Deployments (`/v1/deployments`) and their runs (`/v1/deployment_runs`): create, retrieve, update, list, archive,
@@ -80,11 +76,27 @@ const FIELDS = [
 /** How many upcoming fire times a schedule lists (SDK: "Up to 5 timestamps of upcoming cron occurrences"). */
 const UPCOMING_RUNS = 5;
 
+/**
+ * Deployments as a `SimpleResource`: `depl_` ids, newest first, shown through `view`; archiving also reports `active`
+ * ("Archived deployments report `active` with `archived_at` set"). An archived deployment stays updatable: the SDK
+ * says nothing against it. The list reads every `created_at` bound, as it did before `resource.ts` (the SDK's
+ * `DeploymentListParams` names `gte` and `lte`).
+ */
+const DEPLOYMENTS = new SimpleResource<Deployment>({
+  noun: "deployment",
+  type: "deployment",
+  idPrefix: "depl",
+  list: "deployments",
+  fields: FIELDS,
+  createdAtBounds: ALL_CREATED_AT_BOUNDS,
+  records: (ws) => ws.deployments,
+  view,
+  archived: (cur, now) => ({ ...clone(cur), status: "active", paused_reason: null, archived_at: now, updated_at: now }),
+});
+
 /** The deployment `id`. @throws 404. */
 function get(ws: Workspace, id: string): Deployment {
-  const deployment = ws.deployments.get(id);
-  if (!deployment) throw notFound(`deployment '${id}' not found`);
-  return deployment;
+  return DEPLOYMENTS.get(ws, id);
 }
 
 /** The deployment as the API returns it: a copy, with `upcoming_runs_at` as of `now`. */
@@ -236,36 +248,29 @@ function parseDescription(v: unknown): string | null {
  * @throws 400 invalid or missing field, archived agent; 404 unknown agent, version, environment, vault, memory store.
  */
 export function createDeployment(ws: Workspace, body: unknown, now: string): Deployment {
-  const o = obj(body ?? {}, "");
-  onlyKeys(o, FIELDS, "");
-  const name = str(required(o, "name", ""), "name", { min: 1 });
-  const agent = parseAgent(ws, required(o, "agent", ""));
-  const deployment: Deployment = {
-    type: "deployment",
-    id: newId("depl"),
-    name,
-    description: o.description === undefined ? null : parseDescription(o.description),
-    agent,
-    environment_id: parseEnvironment(ws, required(o, "environment_id", "")),
-    vault_ids: o.vault_ids === undefined || o.vault_ids === null ? [] : parseVaults(ws, o.vault_ids),
-    resources: o.resources === undefined || o.resources === null ? [] : parseResources(ws, o.resources),
-    initial_events: parseEvents(required(o, "initial_events", "")),
-    schedule: o.schedule === undefined || o.schedule === null ? null : parseSchedule(o.schedule),
-    metadata: o.metadata === undefined ? {} : parseMetadata(o.metadata),
-    status: "active",
-    paused_reason: null,
-    created_at: now,
-    updated_at: now,
-    archived_at: null,
-  };
-  if (o.budget !== undefined && o.budget !== null) deployment.budget = parseBudget(o.budget);
-  ws.deployments.set(deployment.id, deployment);
-  return view(deployment, now);
+  return DEPLOYMENTS.create(ws, body, now, (o) => {
+    const name = str(required(o, "name", ""), "name", { min: 1 });
+    const agent = parseAgent(ws, required(o, "agent", ""));
+    return {
+      name,
+      description: o.description === undefined ? null : parseDescription(o.description),
+      agent,
+      environment_id: parseEnvironment(ws, required(o, "environment_id", "")),
+      vault_ids: o.vault_ids === undefined || o.vault_ids === null ? [] : parseVaults(ws, o.vault_ids),
+      resources: o.resources === undefined || o.resources === null ? [] : parseResources(ws, o.resources),
+      initial_events: parseEvents(required(o, "initial_events", "")),
+      schedule: o.schedule === undefined || o.schedule === null ? null : parseSchedule(o.schedule),
+      metadata: createdMetadata(o),
+      status: "active",
+      paused_reason: null,
+      ...(o.budget === undefined || o.budget === null ? {} : { budget: parseBudget(o.budget) }),
+    };
+  });
 }
 
 /** Reads a deployment (`GET /v1/deployments/:id`), archived or not. @throws 404. */
 export function retrieveDeployment(ws: Workspace, id: string, now: string): Deployment {
-  return view(get(ws, id), now);
+  return DEPLOYMENTS.retrieve(ws, id, now);
 }
 
 /**
@@ -273,36 +278,29 @@ export function retrieveDeployment(ws: Workspace, id: string, now: string): Depl
  * @throws 404 unknown deployment (or a reference); 400 invalid field, a field that cannot be cleared.
  */
 export function updateDeployment(ws: Workspace, id: string, body: unknown, now: string): Deployment {
-  const cur = get(ws, id);
-  const o = obj(body ?? {}, "");
-  onlyKeys(o, FIELDS, "");
-  const next = clone(cur);
-  const cannotClear = (field: string) => {
-    if (has(o, field) && o[field] === null) throw fieldError(field, "cannot be cleared; omit it to keep the value");
-  };
-  for (const field of ["agent", "environment_id", "initial_events", "name"]) cannotClear(field);
-  if (o.name !== undefined) next.name = str(o.name, "name", { min: 1 });
-  if (o.agent !== undefined) next.agent = parseAgent(ws, o.agent);
-  if (o.environment_id !== undefined) next.environment_id = parseEnvironment(ws, o.environment_id);
-  if (o.initial_events !== undefined) next.initial_events = parseEvents(o.initial_events);
-  if (has(o, "description")) next.description = parseDescription(o.description);
-  if (has(o, "vault_ids")) next.vault_ids = o.vault_ids === null ? [] : parseVaults(ws, o.vault_ids);
-  if (has(o, "resources")) next.resources = o.resources === null ? [] : parseResources(ws, o.resources);
-  if (has(o, "schedule")) {
-    const schedule = o.schedule === null ? null : parseSchedule(o.schedule);
-    // A new schedule keeps the record of the last scheduled run ("preserved after the deployment is archived").
-    if (schedule && cur.schedule) schedule.last_run_at = cur.schedule.last_run_at ?? null;
-    next.schedule = schedule;
-  }
-  if (has(o, "budget")) {
-    if (o.budget === null) delete next.budget;
-    else next.budget = parseBudget(o.budget);
-  }
-  if (has(o, "metadata") && o.metadata !== null) next.metadata = patchMetadata(cur.metadata, o.metadata, false);
-  if (jsonEqual(next, cur)) return view(cur, now);
-  next.updated_at = now;
-  ws.deployments.set(id, next);
-  return view(next, now);
+  return DEPLOYMENTS.update(ws, id, body, now, (o, next, cur) => {
+    for (const field of ["agent", "environment_id", "initial_events", "name"]) {
+      if (has(o, field) && o[field] === null) throw fieldError(field, "cannot be cleared; omit it to keep the value");
+    }
+    if (o.name !== undefined) next.name = str(o.name, "name", { min: 1 });
+    if (o.agent !== undefined) next.agent = parseAgent(ws, o.agent);
+    if (o.environment_id !== undefined) next.environment_id = parseEnvironment(ws, o.environment_id);
+    if (o.initial_events !== undefined) next.initial_events = parseEvents(o.initial_events);
+    if (has(o, "description")) next.description = parseDescription(o.description);
+    if (has(o, "vault_ids")) next.vault_ids = o.vault_ids === null ? [] : parseVaults(ws, o.vault_ids);
+    if (has(o, "resources")) next.resources = o.resources === null ? [] : parseResources(ws, o.resources);
+    if (has(o, "schedule")) {
+      const schedule = o.schedule === null ? null : parseSchedule(o.schedule);
+      // A new schedule keeps the record of the last scheduled run ("preserved after the deployment is archived").
+      if (schedule && cur.schedule) schedule.last_run_at = cur.schedule.last_run_at ?? null;
+      next.schedule = schedule;
+    }
+    if (has(o, "budget")) {
+      if (o.budget === null) delete next.budget;
+      else next.budget = parseBudget(o.budget);
+    }
+    applyMetadataPatch(o, next, cur.metadata);
+  });
 }
 
 /**
@@ -315,30 +313,20 @@ export function listDeployments(
   page: PageRequest,
   now: string,
 ): Page<Deployment> {
-  const includeArchived = queryBool(query, "include_archived", false);
-  const rawStatus = queryValue(query, "status");
-  const status = rawStatus === undefined ? undefined : oneOf(rawStatus, "status", ["active", "paused"] as const);
-  if (status !== undefined && queryValue(query, "include_archived") !== undefined) {
-    throw badRequest("status and include_archived cannot be combined");
-  }
-  const agentId = queryValue(query, "agent_id");
-  const inTime = timeFilter(query);
-  const items = [...ws.deployments.values()]
-    .filter((d) => includeArchived || d.archived_at === null)
-    .filter((d) => status === undefined || d.status === status)
-    .filter((d) => agentId === undefined || d.agent.id === agentId)
-    .filter((d) => inTime(d.created_at));
-  const result = paginate(items, byCreatedAt, page, "deployments");
-  return { data: result.data.map((d) => view(d, now)), next_page: result.next_page };
+  return DEPLOYMENTS.list(ws, query, page, now, () => {
+    const rawStatus = queryValue(query, "status");
+    const status = rawStatus === undefined ? undefined : oneOf(rawStatus, "status", ["active", "paused"] as const);
+    if (status !== undefined && queryValue(query, "include_archived") !== undefined) {
+      throw badRequest("status and include_archived cannot be combined");
+    }
+    const agentId = queryValue(query, "agent_id");
+    return (d) => (status === undefined || d.status === status) && (agentId === undefined || d.agent.id === agentId);
+  });
 }
 
 /** Archives a deployment (`POST /v1/deployments/:id/archive`); idempotent. It reports `active` from then on. */
 export function archiveDeployment(ws: Workspace, id: string, now: string): Deployment {
-  const cur = get(ws, id);
-  if (cur.archived_at !== null) return view(cur, now);
-  const next: Deployment = { ...clone(cur), status: "active", paused_reason: null, archived_at: now, updated_at: now };
-  ws.deployments.set(id, next);
-  return view(next, now);
+  return DEPLOYMENTS.archive(ws, id, now);
 }
 
 /**
@@ -463,7 +451,7 @@ export function listDeploymentRuns(ws: Workspace, query: Record<string, unknown>
   const rawTrigger = queryValue(query, "trigger_type");
   const trigger =
     rawTrigger === undefined ? undefined : oneOf(rawTrigger, "trigger_type", ["schedule", "manual"] as const);
-  const inTime = timeFilter(query);
+  const inTime = createdAtFilter(query);
   const items = [...ws.deploymentRuns.values()]
     .filter((r) => deploymentId === undefined || r.deployment_id === deploymentId)
     .filter((r) => hasError === undefined || (r.error !== null) === hasError)

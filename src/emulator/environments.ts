@@ -10,26 +10,12 @@ import {
   defaultLimitedNetwork,
   defaultPackages,
 } from "./defaults.js";
-import { badRequest, conflict, notFound } from "./errors.js";
-import { newId } from "./ids.js";
-import { parseMetadata, patchMetadata } from "./metadata.js";
-import { byCreatedAt, type Page, type PageRequest, paginate, queryBool } from "./pagination.js";
+import { badRequest, conflict } from "./errors.js";
+import { applyMetadataPatch, createdMetadata, type MetadataPatchRule } from "./metadata.js";
+import type { Page, PageRequest } from "./pagination.js";
+import { SimpleResource } from "./resource.js";
 import type { Workspace } from "./store.js";
-import {
-  at,
-  bool,
-  clone,
-  fieldError,
-  has,
-  jsonEqual,
-  obj,
-  oneOf,
-  onlyKeys,
-  required,
-  str,
-  strArr,
-  tag,
-} from "./validate.js";
+import { at, bool, clone, fieldError, has, obj, oneOf, onlyKeys, required, str, strArr, tag } from "./validate.js";
 
 /**
  * Environments (`/v1/environments`): create, retrieve, update, list, archive, delete.
@@ -56,11 +42,20 @@ function sortStrings(list: string[]): string[] {
   return [...list].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-function get(ws: Workspace, id: string): Environment {
-  const env = ws.environments.get(id);
-  if (!env) throw notFound(`environment '${id}' not found`);
-  return env;
-}
+/** Environments as a `SimpleResource`: `env_` ids, newest first; no `created_at` bounds (`EnvironmentListParams`). */
+const ENVIRONMENTS = new SimpleResource<Environment>({
+  noun: "environment",
+  type: "environment",
+  idPrefix: "env",
+  list: "environments",
+  fields: FIELDS,
+  records: (ws) => ws.environments,
+  // Source: the SDK's `BetaEnvironmentArchivedError` ("The environment is archived, so it cannot be updated").
+  archivedUpdate: (id) => badRequest(`environment '${id}' is archived and cannot be updated`, "environment_archived"),
+});
+
+/** `EnvironmentUpdateParams.metadata`: `null` or `""` deletes a key; the field itself is not nullable. */
+const ENVIRONMENT_METADATA: MetadataPatchRule = { emptyStringDeletes: true, nullKeeps: false };
 
 function parseHosts(v: unknown, path: string): string[] {
   const hosts = strArr(v, path);
@@ -159,28 +154,18 @@ function parseDescription(v: unknown): string | null {
  * @throws 400 naming the field for invalid or unknown fields.
  */
 export function createEnvironment(ws: Workspace, body: unknown, now: string): Environment {
-  const o = obj(body ?? {}, "");
-  onlyKeys(o, FIELDS, "");
-  const name = str(required(o, "name", ""), "name", { min: 1, max: 256 });
-  const env: Environment = {
-    type: "environment",
-    id: newId("env"),
-    name,
+  return ENVIRONMENTS.create(ws, body, now, (o) => ({
+    name: str(required(o, "name", ""), "name", { min: 1, max: 256 }),
     description: o.description === undefined ? null : parseDescription(o.description),
     config: parseConfig(o.config, undefined),
-    metadata: o.metadata === undefined ? {} : parseMetadata(o.metadata),
+    metadata: createdMetadata(o),
     scope: parseScope(o.scope),
-    created_at: now,
-    updated_at: now,
-    archived_at: null,
-  };
-  ws.environments.set(env.id, env);
-  return clone(env);
+  }));
 }
 
 /** Reads an environment (`GET /v1/environments/:id`), archived or not. @throws 404 unknown id. */
-export function retrieveEnvironment(ws: Workspace, id: string): Environment {
-  return clone(get(ws, id));
+export function retrieveEnvironment(ws: Workspace, id: string, now: string): Environment {
+  return ENVIRONMENTS.retrieve(ws, id, now);
 }
 
 /**
@@ -190,41 +175,31 @@ export function retrieveEnvironment(ws: Workspace, id: string): Environment {
  * @throws 404 unknown id; 400 `environment_archived` when archived; 400 `invalid_config_type_change`; 400 invalid field.
  */
 export function updateEnvironment(ws: Workspace, id: string, body: unknown, now: string): Environment {
-  const cur = get(ws, id);
-  const o = obj(body ?? {}, "");
-  onlyKeys(o, FIELDS, "");
-  // Source: the SDK's `BetaEnvironmentArchivedError` ("The environment is archived, so it cannot be updated").
-  if (cur.archived_at !== null) {
-    throw badRequest(`environment '${id}' is archived and cannot be updated`, "environment_archived");
-  }
-  const next: Environment = clone(cur);
-  if (o.name !== undefined && o.name !== null) next.name = str(o.name, "name", { min: 1, max: 256 });
-  if (has(o, "description")) next.description = parseDescription(o.description);
-  if (has(o, "config")) next.config = parseConfig(o.config, cur.config);
-  if (has(o, "metadata")) next.metadata = patchMetadata(cur.metadata, o.metadata, true);
-  if (has(o, "scope")) next.scope = parseScope(o.scope);
-  if (jsonEqual(next, cur)) return clone(cur);
-  next.updated_at = now;
-  ws.environments.set(id, next);
-  return clone(next);
+  return ENVIRONMENTS.update(ws, id, body, now, (o, next, cur) => {
+    if (o.name !== undefined && o.name !== null) next.name = str(o.name, "name", { min: 1, max: 256 });
+    if (has(o, "description")) next.description = parseDescription(o.description);
+    if (has(o, "config")) next.config = parseConfig(o.config, cur.config);
+    applyMetadataPatch(o, next, cur.metadata, ENVIRONMENT_METADATA);
+    if (has(o, "scope")) next.scope = parseScope(o.scope);
+  });
 }
 
 /**
  * Lists environments (`GET /v1/environments`), newest first; archived ones only with `include_archived=true`.
  * @throws 400 bad `limit`, `page` or `include_archived`.
  */
-export function listEnvironments(ws: Workspace, query: Record<string, unknown>, page: PageRequest): Page<Environment> {
-  const includeArchived = queryBool(query, "include_archived", false);
-  const items = [...ws.environments.values()].filter((e) => includeArchived || e.archived_at === null);
-  const result = paginate(items, byCreatedAt, page, "environments");
-  return { data: result.data.map(clone), next_page: result.next_page };
+export function listEnvironments(
+  ws: Workspace,
+  query: Record<string, unknown>,
+  page: PageRequest,
+  now: string,
+): Page<Environment> {
+  return ENVIRONMENTS.list(ws, query, page, now);
 }
 
 /** Archives an environment (`POST /v1/environments/:id/archive`); idempotent. @throws 404 unknown id. */
 export function archiveEnvironment(ws: Workspace, id: string, now: string): Environment {
-  const cur = get(ws, id);
-  if (cur.archived_at === null) ws.environments.set(id, { ...cur, archived_at: now, updated_at: now });
-  return clone(get(ws, id));
+  return ENVIRONMENTS.archive(ws, id, now);
 }
 
 /**
@@ -232,13 +207,12 @@ export function archiveEnvironment(ws: Workspace, id: string, now: string): Envi
  * @throws 404 unknown id; 409 while sessions reference it.
  */
 export function deleteEnvironment(ws: Workspace, id: string): BetaEnvironmentDeleteResponse {
-  get(ws, id);
-  const users = [...ws.sessions.values()].filter((r) => r.session.environment_id === id).map((r) => r.session.id);
-  if (users.length > 0) {
-    throw conflict(
-      `environment '${id}' is used by ${users.length} session(s) (${users.slice(0, 3).join(", ")}${users.length > 3 ? ", …" : ""}); delete those sessions first, or archive the environment instead`,
-    );
-  }
-  ws.environments.delete(id);
-  return { id, type: "environment_deleted" };
+  return ENVIRONMENTS.delete(ws, id, () => {
+    const users = [...ws.sessions.values()].filter((r) => r.session.environment_id === id).map((r) => r.session.id);
+    if (users.length > 0) {
+      throw conflict(
+        `environment '${id}' is used by ${users.length} session(s) (${users.slice(0, 3).join(", ")}${users.length > 3 ? ", …" : ""}); delete those sessions first, or archive the environment instead`,
+      );
+    }
+  });
 }

@@ -129,7 +129,6 @@ export function routeBeta(route: RouteSpec): string {
 }
 
 const AGENT = "/v1/agents/:agent_id";
-const ENV = "/v1/environments/:environment_id";
 const VAULT = "/v1/vaults/:vault_id";
 const CRED = "/v1/vaults/:vault_id/credentials/:credential_id";
 const SESSION = "/v1/sessions/:session_id";
@@ -144,31 +143,75 @@ function p(ctx: RouteContext, name: string): string {
   return ctx.params[name] ?? "";
 }
 
+/** What each of a kind's usual endpoints answers: the handler, given the request and (on `/:id` routes) the id. */
+interface ResourceHandlers {
+  /** `POST <collection>` */
+  create?(c: RouteContext): unknown;
+  /** `GET <collection>` */
+  list?(c: RouteContext): unknown;
+  /** `GET <collection>/:id` */
+  retrieve?(c: RouteContext, id: string): unknown;
+  /** `POST <collection>/:id` (updates are POSTs, never PATCH: docs/api-notes.md "Requests") */
+  update?(c: RouteContext, id: string): unknown;
+  /** `DELETE <collection>/:id` */
+  delete?(c: RouteContext, id: string): unknown;
+  /** `POST <collection>/:id/archive` */
+  archive?(c: RouteContext, id: string): unknown;
+}
+
+/**
+ * The routes of a kind's usual endpoints (`resource.ts`), as the SDK calls them: `collection` is the list path
+ * (`/v1/memory_stores`), `param` the id's path parameter (`memory_store_id`), `beta` the beta the SDK sends for the
+ * kind (absent: `MANAGED_AGENTS_BETA`). Only the endpoints `handlers` names exist.
+ */
+function resourceRoutes(collection: string, param: string, beta: string | undefined, handlers: ResourceHandlers) {
+  const one = `${collection}/:${param}`;
+  const withId = (h: (c: RouteContext, id: string) => unknown) => (c: RouteContext) => h(c, p(c, param));
+  const routes: RouteSpec[] = [];
+  const add = (method: RouteSpec["method"], url: string, handler: ((c: RouteContext) => unknown) | undefined) => {
+    if (handler) routes.push({ method, url, ...(beta === undefined ? {} : { beta }), handler });
+  };
+  const { create, list, retrieve, update, delete: remove, archive } = handlers;
+  add("POST", collection, create);
+  add("GET", collection, list);
+  add("GET", one, retrieve && withId(retrieve));
+  add("POST", one, update && withId(update));
+  add("DELETE", one, remove && withId(remove));
+  add("POST", `${one}/archive`, archive && withId(archive));
+  return routes;
+}
+
 /**
  * Every endpoint of the emulator, as the SDK calls them (`resources/beta/{agents,environments,vaults,sessions}/**.js`):
  * updates are `POST /:id`, archives `POST /:id/archive`, deletes `DELETE /:id`.
  */
 export const ROUTES: readonly RouteSpec[] = [
-  { method: "POST", url: "/v1/agents", handler: (c) => createAgent(c.ws, c.body, c.now) },
-  { method: "GET", url: "/v1/agents", handler: (c) => listAgents(c.ws, c.query, c.page()) },
-  { method: "GET", url: AGENT, handler: (c) => retrieveAgent(c.ws, p(c, "agent_id"), c.query) },
-  { method: "POST", url: AGENT, handler: (c) => updateAgent(c.ws, p(c, "agent_id"), c.body, c.now) },
-  { method: "POST", url: `${AGENT}/archive`, handler: (c) => archiveAgent(c.ws, p(c, "agent_id"), c.now) },
+  ...resourceRoutes("/v1/agents", "agent_id", undefined, {
+    create: (c) => createAgent(c.ws, c.body, c.now),
+    list: (c) => listAgents(c.ws, c.query, c.page(), c.now),
+    retrieve: (c, id) => retrieveAgent(c.ws, id, c.query),
+    update: (c, id) => updateAgent(c.ws, id, c.body, c.now),
+    archive: (c, id) => archiveAgent(c.ws, id, c.now),
+  }),
   { method: "GET", url: `${AGENT}/versions`, handler: (c) => listAgentVersions(c.ws, p(c, "agent_id"), c.page()) },
 
-  { method: "POST", url: "/v1/environments", handler: (c) => createEnvironment(c.ws, c.body, c.now) },
-  { method: "GET", url: "/v1/environments", handler: (c) => listEnvironments(c.ws, c.query, c.page()) },
-  { method: "GET", url: ENV, handler: (c) => retrieveEnvironment(c.ws, p(c, "environment_id")) },
-  { method: "POST", url: ENV, handler: (c) => updateEnvironment(c.ws, p(c, "environment_id"), c.body, c.now) },
-  { method: "DELETE", url: ENV, handler: (c) => deleteEnvironment(c.ws, p(c, "environment_id")) },
-  { method: "POST", url: `${ENV}/archive`, handler: (c) => archiveEnvironment(c.ws, p(c, "environment_id"), c.now) },
+  ...resourceRoutes("/v1/environments", "environment_id", undefined, {
+    create: (c) => createEnvironment(c.ws, c.body, c.now),
+    list: (c) => listEnvironments(c.ws, c.query, c.page(), c.now),
+    retrieve: (c, id) => retrieveEnvironment(c.ws, id, c.now),
+    update: (c, id) => updateEnvironment(c.ws, id, c.body, c.now),
+    delete: (c, id) => deleteEnvironment(c.ws, id),
+    archive: (c, id) => archiveEnvironment(c.ws, id, c.now),
+  }),
 
-  { method: "POST", url: "/v1/vaults", handler: (c) => createVault(c.ws, c.body, c.now) },
-  { method: "GET", url: "/v1/vaults", handler: (c) => listVaults(c.ws, c.query, c.page()) },
-  { method: "GET", url: VAULT, handler: (c) => retrieveVault(c.ws, p(c, "vault_id")) },
-  { method: "POST", url: VAULT, handler: (c) => updateVault(c.ws, p(c, "vault_id"), c.body, c.now) },
-  { method: "DELETE", url: VAULT, handler: (c) => deleteVault(c.ws, p(c, "vault_id")) },
-  { method: "POST", url: `${VAULT}/archive`, handler: (c) => archiveVault(c.ws, p(c, "vault_id"), c.now) },
+  ...resourceRoutes("/v1/vaults", "vault_id", undefined, {
+    create: (c) => createVault(c.ws, c.body, c.now),
+    list: (c) => listVaults(c.ws, c.query, c.page(), c.now),
+    retrieve: (c, id) => retrieveVault(c.ws, id, c.now),
+    update: (c, id) => updateVault(c.ws, id, c.body, c.now),
+    delete: (c, id) => deleteVault(c.ws, id),
+    archive: (c, id) => archiveVault(c.ws, id, c.now),
+  }),
 
   {
     method: "POST",
@@ -209,15 +252,13 @@ export const ROUTES: readonly RouteSpec[] = [
     handler: (c) => secretMatches(c.ws, p(c, "vault_id"), p(c, "credential_id"), c.body),
   },
 
-  { method: "POST", url: "/v1/deployments", handler: (c) => createDeployment(c.ws, c.body, c.now) },
-  { method: "GET", url: "/v1/deployments", handler: (c) => listDeployments(c.ws, c.query, c.page(), c.now) },
-  { method: "GET", url: DEPLOYMENT, handler: (c) => retrieveDeployment(c.ws, p(c, "deployment_id"), c.now) },
-  { method: "POST", url: DEPLOYMENT, handler: (c) => updateDeployment(c.ws, p(c, "deployment_id"), c.body, c.now) },
-  {
-    method: "POST",
-    url: `${DEPLOYMENT}/archive`,
-    handler: (c) => archiveDeployment(c.ws, p(c, "deployment_id"), c.now),
-  },
+  ...resourceRoutes("/v1/deployments", "deployment_id", undefined, {
+    create: (c) => createDeployment(c.ws, c.body, c.now),
+    list: (c) => listDeployments(c.ws, c.query, c.page(), c.now),
+    retrieve: (c, id) => retrieveDeployment(c.ws, id, c.now),
+    update: (c, id) => updateDeployment(c.ws, id, c.body, c.now),
+    archive: (c, id) => archiveDeployment(c.ws, id, c.now),
+  }),
   {
     method: "POST",
     url: `${DEPLOYMENT}/pause`,
@@ -239,42 +280,14 @@ export const ROUTES: readonly RouteSpec[] = [
     url: "/v1/deployment_runs/:deployment_run_id",
     handler: (c) => retrieveDeploymentRun(c.ws, p(c, "deployment_run_id")),
   },
-  {
-    method: "POST",
-    url: "/v1/memory_stores",
-    beta: MEMORY_BETA,
-    handler: (c) => createMemoryStore(c.ws, c.body, c.now),
-  },
-  {
-    method: "GET",
-    url: "/v1/memory_stores",
-    beta: MEMORY_BETA,
-    handler: (c) => listMemoryStores(c.ws, c.query, c.page()),
-  },
-  {
-    method: "GET",
-    url: MEMSTORE,
-    beta: MEMORY_BETA,
-    handler: (c) => retrieveMemoryStore(c.ws, p(c, "memory_store_id")),
-  },
-  {
-    method: "POST",
-    url: MEMSTORE,
-    beta: MEMORY_BETA,
-    handler: (c) => updateMemoryStore(c.ws, p(c, "memory_store_id"), c.body, c.now),
-  },
-  {
-    method: "DELETE",
-    url: MEMSTORE,
-    beta: MEMORY_BETA,
-    handler: (c) => deleteMemoryStore(c.ws, p(c, "memory_store_id")),
-  },
-  {
-    method: "POST",
-    url: `${MEMSTORE}/archive`,
-    beta: MEMORY_BETA,
-    handler: (c) => archiveMemoryStore(c.ws, p(c, "memory_store_id"), c.now),
-  },
+  ...resourceRoutes("/v1/memory_stores", "memory_store_id", MEMORY_BETA, {
+    create: (c) => createMemoryStore(c.ws, c.body, c.now),
+    list: (c) => listMemoryStores(c.ws, c.query, c.page(), c.now),
+    retrieve: (c, id) => retrieveMemoryStore(c.ws, id, c.now),
+    update: (c, id) => updateMemoryStore(c.ws, id, c.body, c.now),
+    delete: (c, id) => deleteMemoryStore(c.ws, id),
+    archive: (c, id) => archiveMemoryStore(c.ws, id, c.now),
+  }),
   {
     method: "POST",
     url: `${MEMSTORE}/memories`,
@@ -287,15 +300,12 @@ export const ROUTES: readonly RouteSpec[] = [
     beta: MEMORY_BETA,
     handler: (c) => listMemories(c.ws, p(c, "memory_store_id"), c.query, c.page()),
   },
-  { method: "POST", url: "/v1/tunnels", beta: TUNNELS_BETA, handler: (c) => createTunnel(c.ws, c.body, c.now) },
-  { method: "GET", url: "/v1/tunnels", beta: TUNNELS_BETA, handler: (c) => listTunnels(c.ws, c.query, c.page()) },
-  { method: "GET", url: TUNNEL, beta: TUNNELS_BETA, handler: (c) => retrieveTunnel(c.ws, p(c, "tunnel_id")) },
-  {
-    method: "POST",
-    url: `${TUNNEL}/archive`,
-    beta: TUNNELS_BETA,
-    handler: (c) => archiveTunnel(c.ws, p(c, "tunnel_id"), c.now),
-  },
+  ...resourceRoutes("/v1/tunnels", "tunnel_id", TUNNELS_BETA, {
+    create: (c) => createTunnel(c.ws, c.body, c.now),
+    list: (c) => listTunnels(c.ws, c.query, c.page(), c.now),
+    retrieve: (c, id) => retrieveTunnel(c.ws, id, c.now),
+    archive: (c, id) => archiveTunnel(c.ws, id, c.now),
+  }),
   {
     method: "POST",
     url: `${TUNNEL}/reveal_token`,
@@ -318,12 +328,14 @@ export const ROUTES: readonly RouteSpec[] = [
     handler: (c) => tunnelTokenValid(c.ws, p(c, "tunnel_id"), c.body),
   },
 
-  { method: "POST", url: "/v1/sessions", handler: (c) => createSession(c.ws, c.runtime, c.body, c.now) },
-  { method: "GET", url: "/v1/sessions", handler: (c) => listSessions(c.ws, c.query, c.page()) },
-  { method: "GET", url: SESSION, handler: (c) => retrieveSession(c.ws, p(c, "session_id")) },
-  { method: "POST", url: SESSION, handler: (c) => updateSession(c.ws, c.runtime, p(c, "session_id"), c.body, c.now) },
-  { method: "DELETE", url: SESSION, handler: (c) => deleteSession(c.ws, c.runtime, p(c, "session_id"), c.now) },
-  { method: "POST", url: `${SESSION}/archive`, handler: (c) => archiveSession(c.ws, p(c, "session_id"), c.now) },
+  ...resourceRoutes("/v1/sessions", "session_id", undefined, {
+    create: (c) => createSession(c.ws, c.runtime, c.body, c.now),
+    list: (c) => listSessions(c.ws, c.query, c.page()),
+    retrieve: (c, id) => retrieveSession(c.ws, id),
+    update: (c, id) => updateSession(c.ws, c.runtime, id, c.body, c.now),
+    delete: (c, id) => deleteSession(c.ws, c.runtime, id, c.now),
+    archive: (c, id) => archiveSession(c.ws, id, c.now),
+  }),
   {
     method: "GET",
     url: `${SESSION}/events`,
@@ -344,9 +356,11 @@ export const ROUTES: readonly RouteSpec[] = [
     multipart: true,
     handler: (c) => createSkill(c.ws, c.body, c.now),
   },
-  { method: "GET", url: "/v1/skills", beta: SKILLS_BETA, handler: (c) => listSkills(c.ws, c.query, c.page()) },
-  { method: "GET", url: SKILL, beta: SKILLS_BETA, handler: (c) => retrieveSkill(c.ws, p(c, "skill_id")) },
-  { method: "DELETE", url: SKILL, beta: SKILLS_BETA, handler: (c) => deleteSkill(c.ws, p(c, "skill_id")) },
+  ...resourceRoutes("/v1/skills", "skill_id", SKILLS_BETA, {
+    list: (c) => listSkills(c.ws, c.query, c.page(), c.now),
+    retrieve: (c, id) => retrieveSkill(c.ws, id),
+    delete: (c, id) => deleteSkill(c.ws, id),
+  }),
   {
     method: "POST",
     url: `${SKILL}/versions`,

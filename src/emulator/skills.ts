@@ -4,7 +4,8 @@ import { zipSync } from "fflate";
 import { parse as parseYaml } from "yaml";
 import { ApiError, badRequest, notFound } from "./errors.js";
 import { newId } from "./ids.js";
-import { byCreatedAt, type Page, type PageRequest, paginate, queryValue } from "./pagination.js";
+import { type Page, type PageRequest, paginate, queryValue } from "./pagination.js";
+import { SimpleResource } from "./resource.js";
 import type { RawResponse } from "./session-runtime.js";
 import type { SkillRecord, StoredSkillFile, Workspace } from "./store.js";
 import { clone, fieldError, isObj } from "./validate.js";
@@ -110,12 +111,23 @@ function readOnly(id: string): ApiError {
   return badRequest(`skill '${id}' is an Anthropic skill: shared and read-only`);
 }
 
+/**
+ * Custom skills as a `SimpleResource`: `skill_` ids, newest first, no archive and no update; each record keeps the
+ * skill's versions. Anthropic's skills are not in the workspace: a write naming one is refused as read-only.
+ */
+const SKILLS = new SimpleResource<BetaSkill, SkillRecord>({
+  noun: "skill",
+  type: "skill",
+  idPrefix: "skill",
+  list: "skills",
+  records: (ws) => ws.skills,
+  object: (rec) => rec.skill,
+  missing: (id) => (anthropicSkill(id) ? readOnly(id) : notFound(`skill '${id}' not found`)),
+});
+
 /** The custom skill `id` of `ws`. @throws 404 (400 for an Anthropic skill, which is read-only). */
 function getSkill(ws: Workspace, id: string): SkillRecord {
-  const rec = ws.skills.get(id);
-  if (rec) return rec;
-  if (anthropicSkill(id)) throw readOnly(id);
-  throw notFound(`skill '${id}' not found`);
+  return SKILLS.get(ws, id);
 }
 
 /** A version id: the request's timestamp as epoch microseconds (docs: "Epoch timestamp: 1759178010641129"). */
@@ -299,7 +311,12 @@ export function retrieveSkill(ws: Workspace, id: string): BetaSkill {
  * Lists skills (`GET /v1/skills`), newest first: custom and Anthropic ones, or only those whose `source.type` equals
  * the `source` query ("custom", "anthropic"; SDK `SkillListParams.source`).
  */
-export function listSkills(ws: Workspace, query: Record<string, unknown>, page: PageRequest): Page<BetaSkill> {
+export function listSkills(
+  ws: Workspace,
+  query: Record<string, unknown>,
+  page: PageRequest,
+  now: string,
+): Page<BetaSkill> {
   const source = queryValue(query, "source");
   const all: BetaSkill[] = [
     ...[...ws.skills.values()].map((r) => r.skill),
@@ -308,15 +325,12 @@ export function listSkills(ws: Workspace, query: Record<string, unknown>, page: 
   const items = all.filter(
     (s) => source === undefined || source === "" || (s.source as BetaSkillSource).type === source,
   );
-  const result = paginate(items, byCreatedAt, page, `skills:${source ?? ""}`);
-  return { data: result.data.map(clone), next_page: result.next_page };
+  return SKILLS.page(items, page, now, `skills:${source ?? ""}`);
 }
 
 /** Deletes a custom skill and its versions (`DELETE /v1/skills/:id`; see the module comment). @throws 404, 400. */
 export function deleteSkill(ws: Workspace, id: string): BetaDeletedSkill {
-  getSkill(ws, id);
-  ws.skills.delete(id);
-  return { id, type: "skill_deleted" };
+  return SKILLS.delete(ws, id);
 }
 
 /**

@@ -2,51 +2,58 @@ import type {
   BetaManagedAgentsDeletedVault,
   BetaManagedAgentsVault,
 } from "@anthropic-ai/sdk/resources/beta/vaults/vaults.js";
-import { notFound } from "./errors.js";
-import { newId } from "./ids.js";
-import { parseMetadata, patchMetadata } from "./metadata.js";
-import { byCreatedAt, type Page, type PageRequest, paginate, queryBool } from "./pagination.js";
+import { applyMetadataPatch, createdMetadata } from "./metadata.js";
+import type { Page, PageRequest } from "./pagination.js";
+import { SimpleResource } from "./resource.js";
 import type { Workspace } from "./store.js";
-import { clone, has, jsonEqual, obj, onlyKeys, required, str } from "./validate.js";
+import { required, str } from "./validate.js";
 
 /**
  * Vaults (`/v1/vaults`): create, retrieve, update, list, archive, delete.
  * Request shapes: SDK `VaultCreateParams` / `VaultUpdateParams`; response: `BetaManagedAgentsVault`.
- * Archiving a vault archives its credentials; deleting it deletes them.
+ * Archiving a vault leaves its credentials as they are; deleting it deletes them.
  */
 
 type Vault = BetaManagedAgentsVault;
+
+const FIELDS = ["display_name", "metadata"] as const;
+
+/**
+ * Vaults as a `SimpleResource`: `vlt_` ids, newest first; no `created_at` bounds (`VaultListParams`). An archived
+ * vault is updatable: no source says otherwise (docs/adr/0020-emulator-rules-cite-sources.md).
+ */
+const VAULTS = new SimpleResource<Vault>({
+  noun: "vault",
+  type: "vault",
+  idPrefix: "vlt",
+  list: "vaults",
+  fields: FIELDS,
+  records: (ws) => ws.vaults,
+});
 
 /**
  * The vault `id` of workspace `ws`.
  * @throws 404 `vault '<id>' not found`.
  */
 export function getVault(ws: Workspace, id: string): Vault {
-  const vault = ws.vaults.get(id);
-  if (!vault) throw notFound(`vault '${id}' not found`);
-  return vault;
+  return VAULTS.get(ws, id);
+}
+
+function parseDisplayName(v: unknown): string {
+  return str(v, "display_name", { min: 1, max: 255 });
 }
 
 /** Creates a vault (`POST /v1/vaults`); `display_name` 1-255 characters, `metadata` defaults to `{}`. @throws 400. */
 export function createVault(ws: Workspace, body: unknown, now: string): Vault {
-  const o = obj(body ?? {}, "");
-  onlyKeys(o, ["display_name", "metadata"], "");
-  const vault: Vault = {
-    type: "vault",
-    id: newId("vlt"),
-    display_name: str(required(o, "display_name", ""), "display_name", { min: 1, max: 255 }),
-    metadata: o.metadata === undefined ? {} : parseMetadata(o.metadata),
-    created_at: now,
-    updated_at: now,
-    archived_at: null,
-  };
-  ws.vaults.set(vault.id, vault);
-  return clone(vault);
+  return VAULTS.create(ws, body, now, (o) => ({
+    display_name: parseDisplayName(required(o, "display_name", "")),
+    metadata: createdMetadata(o),
+  }));
 }
 
 /** Reads a vault (`GET /v1/vaults/:id`), archived or not. @throws 404. */
-export function retrieveVault(ws: Workspace, id: string): Vault {
-  return clone(getVault(ws, id));
+export function retrieveVault(ws: Workspace, id: string, now: string): Vault {
+  return VAULTS.retrieve(ws, id, now);
 }
 
 /**
@@ -56,26 +63,15 @@ export function retrieveVault(ws: Workspace, id: string): Vault {
  * @throws 404 unknown; 400 invalid field.
  */
 export function updateVault(ws: Workspace, id: string, body: unknown, now: string): Vault {
-  const cur = getVault(ws, id);
-  const o = obj(body ?? {}, "");
-  onlyKeys(o, ["display_name", "metadata"], "");
-  const next = clone(cur);
-  if (o.display_name !== undefined && o.display_name !== null) {
-    next.display_name = str(o.display_name, "display_name", { min: 1, max: 255 });
-  }
-  if (has(o, "metadata") && o.metadata !== null) next.metadata = patchMetadata(cur.metadata, o.metadata, false);
-  if (jsonEqual(next, cur)) return clone(cur);
-  next.updated_at = now;
-  ws.vaults.set(id, next);
-  return clone(next);
+  return VAULTS.update(ws, id, body, now, (o, next, cur) => {
+    if (o.display_name !== undefined && o.display_name !== null) next.display_name = parseDisplayName(o.display_name);
+    applyMetadataPatch(o, next, cur.metadata);
+  });
 }
 
 /** Lists vaults (`GET /v1/vaults`), newest first; archived only with `include_archived=true`. @throws 400. */
-export function listVaults(ws: Workspace, query: Record<string, unknown>, page: PageRequest): Page<Vault> {
-  const includeArchived = queryBool(query, "include_archived", false);
-  const items = [...ws.vaults.values()].filter((v) => includeArchived || v.archived_at === null);
-  const result = paginate(items, byCreatedAt, page, "vaults");
-  return { data: result.data.map(clone), next_page: result.next_page };
+export function listVaults(ws: Workspace, query: Record<string, unknown>, page: PageRequest, now: string): Page<Vault> {
+  return VAULTS.list(ws, query, page, now);
 }
 
 /**
@@ -84,9 +80,7 @@ export function listVaults(ws: Workspace, query: Record<string, unknown>, page: 
  * @throws 404.
  */
 export function archiveVault(ws: Workspace, id: string, now: string): Vault {
-  const cur = getVault(ws, id);
-  if (cur.archived_at === null) ws.vaults.set(id, { ...cur, archived_at: now, updated_at: now });
-  return clone(getVault(ws, id));
+  return VAULTS.archive(ws, id, now);
 }
 
 /**
@@ -94,10 +88,9 @@ export function archiveVault(ws: Workspace, id: string, now: string): Vault {
  * "Authenticate with vaults": "To revoke access, delete the vault or credential"). @throws 404.
  */
 export function deleteVault(ws: Workspace, id: string): BetaManagedAgentsDeletedVault {
-  getVault(ws, id);
-  ws.vaults.delete(id);
-  for (const [cid, rec] of ws.credentials) {
-    if (rec.credential.vault_id === id) ws.credentials.delete(cid);
-  }
-  return { id, type: "vault_deleted" };
+  return VAULTS.delete(ws, id, () => {
+    for (const [cid, rec] of ws.credentials) {
+      if (rec.credential.vault_id === id) ws.credentials.delete(cid);
+    }
+  });
 }
