@@ -68,32 +68,6 @@ const CONTENT_FIELDS = [
 const EFFORTS = ["low", "medium", "high", "xhigh", "max"] as const;
 const SPEEDS = ["standard", "fast"] as const;
 
-/**
- * Agents as a `SimpleResource`: `agent_` ids, newest first with the SDK's `created_at[gte]` / `[lte]` list bounds
- * (`AgentListParams`). Each record keeps the agent's version snapshots; archiving writes no version but moves the
- * latest snapshot's `updated_at` with the agent's. Update has its own rules (versions, preconditions): `updateAgent`.
- */
-const AGENTS = new SimpleResource<Agent, AgentRecord>({
-  noun: "agent",
-  type: "agent",
-  idPrefix: "agent",
-  list: "agents",
-  fields: CONTENT_FIELDS,
-  createdAtBounds: ["gte", "lte"],
-  records: (ws) => ws.agents,
-  object: (rec) => rec.agent,
-  toRecord: (agent) => ({ agent, versions: [clone(agent)] }),
-  archived: (rec, now) => {
-    const last = rec.versions[rec.versions.length - 1];
-    if (last) last.updated_at = now;
-    return { agent: { ...rec.agent, archived_at: now, updated_at: now }, versions: rec.versions };
-  },
-});
-
-function record(ws: Workspace, id: string): AgentRecord {
-  return AGENTS.get(ws, id);
-}
-
 /** A nullable text field: `null` and `""` clear (SDK: "send empty string or null to clear"). */
 function clearableText(v: unknown, path: string): string | null {
   if (v === null || v === "") return null;
@@ -223,11 +197,23 @@ function resolveToolsAndServers(
 }
 
 /**
- * Creates an agent (`POST /v1/agents`) at version 1 with every server default filled (see `defaults.ts`).
- * @throws 400 naming the field for any invalid or unknown field; `invalid_metadata` for metadata limits.
+ * Agents (`/v1/agents`). Create writes version 1 with every server default filled (`defaults.ts`; @throws 400 naming
+ * the field for any invalid or unknown field, `invalid_metadata` for metadata limits). Each record keeps the
+ * version snapshots; archiving writes no version but moves the latest snapshot's `updated_at` with the agent's. The
+ * list is newest first with `created_at[gte]` / `[lte]` (`AgentListParams`). Update (versions, the `version`
+ * precondition, archived agents read-only) and retrieve (`?version=N`) have their own rules: `updateAgent`,
+ * `retrieveAgent`.
  */
-export function createAgent(ws: Workspace, body: unknown, now: string): Agent {
-  return AGENTS.create(ws, body, now, (o, id) => {
+export const AGENTS = new SimpleResource<Agent, AgentRecord>({
+  noun: "agent",
+  type: "agent",
+  idPrefix: "agent",
+  collection: "agents",
+  fields: CONTENT_FIELDS,
+  createdAtBounds: ["gte", "lte"],
+  records: (ws) => ws.agents,
+  object: (rec) => rec.agent,
+  build: (o, id, ws) => {
     const name = str(required(o, "name", ""), "name", { min: 1, max: 256 });
     const model = parseModel(required(o, "model", ""), undefined);
     const { tools, mcp_servers } = resolveToolsAndServers(o, null);
@@ -245,7 +231,17 @@ export function createAgent(ws: Workspace, body: unknown, now: string): Agent {
       execution_identity: parseExecutionIdentity(o.execution_identity),
       version: 1,
     };
-  });
+  },
+  toRecord: (agent) => ({ agent, versions: [clone(agent)] }),
+  archived: (rec, now) => {
+    const last = rec.versions[rec.versions.length - 1];
+    if (last) last.updated_at = now;
+    return { agent: { ...rec.agent, archived_at: now, updated_at: now }, versions: rec.versions };
+  },
+});
+
+function record(ws: Workspace, id: string): AgentRecord {
+  return AGENTS.get(ws, id);
 }
 
 /**
@@ -314,24 +310,6 @@ export function updateAgent(ws: Workspace, id: string, body: unknown, now: strin
   rec.agent = agent;
   rec.versions.push(clone(agent));
   return clone(agent);
-}
-
-/**
- * Archives an agent (`POST /v1/agents/:id/archive`): sets `archived_at` (and `updated_at`). Archiving an archived
- * agent returns it unchanged. No version is written.
- * @throws 404 unknown agent.
- */
-export function archiveAgent(ws: Workspace, id: string, now: string): Agent {
-  return AGENTS.archive(ws, id, now);
-}
-
-/**
- * Lists agents (`GET /v1/agents`), newest first. Archived agents only with `include_archived=true`;
- * `created_at[gte]` / `created_at[lte]` filter by creation time (inclusive, RFC 3339, to the microsecond).
- * @throws 400 for a bad `limit`, `page`, `include_archived` or timestamp.
- */
-export function listAgents(ws: Workspace, query: Record<string, unknown>, page: PageRequest, now: string): Page<Agent> {
-  return AGENTS.list(ws, query, page, now);
 }
 
 /**

@@ -76,29 +76,6 @@ const FIELDS = [
 /** How many upcoming fire times a schedule lists (SDK: "Up to 5 timestamps of upcoming cron occurrences"). */
 const UPCOMING_RUNS = 5;
 
-/**
- * Deployments as a `SimpleResource`: `depl_` ids, newest first, shown through `view`; archiving also reports `active`
- * ("Archived deployments report `active` with `archived_at` set"). An archived deployment stays updatable: the SDK
- * says nothing against it. The list reads every `created_at` bound, as it did before `resource.ts` (the SDK's
- * `DeploymentListParams` names `gte` and `lte`).
- */
-const DEPLOYMENTS = new SimpleResource<Deployment>({
-  noun: "deployment",
-  type: "deployment",
-  idPrefix: "depl",
-  list: "deployments",
-  fields: FIELDS,
-  createdAtBounds: ALL_CREATED_AT_BOUNDS,
-  records: (ws) => ws.deployments,
-  view,
-  archived: (cur, now) => ({ ...clone(cur), status: "active", paused_reason: null, archived_at: now, updated_at: now }),
-});
-
-/** The deployment `id`. @throws 404. */
-function get(ws: Workspace, id: string): Deployment {
-  return DEPLOYMENTS.get(ws, id);
-}
-
 /** The deployment as the API returns it: a copy, with `upcoming_runs_at` as of `now`. */
 function view(deployment: Deployment, now: string): Deployment {
   const out = clone(deployment);
@@ -244,11 +221,24 @@ function parseDescription(v: unknown): string | null {
 }
 
 /**
- * Creates a deployment (`POST /v1/deployments`), `active`.
- * @throws 400 invalid or missing field, archived agent; 404 unknown agent, version, environment, vault, memory store.
+ * Deployments (`/v1/deployments`), with the rules of the module comment: create is `active` (@throws 400 invalid or
+ * missing field, archived agent; 404 unknown agent, version, environment, vault, memory store); update follows the
+ * SDK's omit/null rules per field (404 for an unknown reference; 400 for a field that cannot be cleared) and is
+ * allowed on an archived deployment (the SDK says nothing against it); archive also reports `active` ("Archived
+ * deployments report `active` with `archived_at` set"); no delete. The list filters by `status` and `agent_id`
+ * (`status` with `include_archived` is a 400) and reads every `created_at` bound (the SDK's `DeploymentListParams`
+ * names `gte` and `lte`; `gt` and `lt` are read too, as for sessions and runs).
  */
-export function createDeployment(ws: Workspace, body: unknown, now: string): Deployment {
-  return DEPLOYMENTS.create(ws, body, now, (o) => {
+export const DEPLOYMENTS = new SimpleResource<Deployment>({
+  noun: "deployment",
+  type: "deployment",
+  idPrefix: "depl",
+  collection: "deployments",
+  fields: FIELDS,
+  createdAtBounds: ALL_CREATED_AT_BOUNDS,
+  records: (ws) => ws.deployments,
+  view,
+  build: (o, _id, ws) => {
     const name = str(required(o, "name", ""), "name", { min: 1 });
     const agent = parseAgent(ws, required(o, "agent", ""));
     return {
@@ -265,20 +255,8 @@ export function createDeployment(ws: Workspace, body: unknown, now: string): Dep
       paused_reason: null,
       ...(o.budget === undefined || o.budget === null ? {} : { budget: parseBudget(o.budget) }),
     };
-  });
-}
-
-/** Reads a deployment (`GET /v1/deployments/:id`), archived or not. @throws 404. */
-export function retrieveDeployment(ws: Workspace, id: string, now: string): Deployment {
-  return DEPLOYMENTS.retrieve(ws, id, now);
-}
-
-/**
- * Updates a deployment (`POST /v1/deployments/:id`): see the module comment for what each field accepts.
- * @throws 404 unknown deployment (or a reference); 400 invalid field, a field that cannot be cleared.
- */
-export function updateDeployment(ws: Workspace, id: string, body: unknown, now: string): Deployment {
-  return DEPLOYMENTS.update(ws, id, body, now, (o, next, cur) => {
+  },
+  apply: (o, next, cur, ws) => {
     for (const field of ["agent", "environment_id", "initial_events", "name"]) {
       if (has(o, field) && o[field] === null) throw fieldError(field, "cannot be cleared; omit it to keep the value");
     }
@@ -300,11 +278,18 @@ export function updateDeployment(ws: Workspace, id: string, body: unknown, now: 
       else next.budget = parseBudget(o.budget);
     }
     applyMetadataPatch(o, next, cur.metadata);
-  });
+  },
+  archived: (cur, now) => ({ ...clone(cur), status: "active", paused_reason: null, archived_at: now, updated_at: now }),
+});
+
+/** The deployment `id`. @throws 404. */
+function get(ws: Workspace, id: string): Deployment {
+  return DEPLOYMENTS.get(ws, id);
 }
 
 /**
- * Lists deployments (`GET /v1/deployments`), newest first; archived ones only with `include_archived=true`.
+ * Lists deployments (`GET /v1/deployments`), newest first; archived ones only with `include_archived=true`; filters
+ * `status`, `agent_id`, `created_at[...]`.
  * @throws 400 for a bad parameter, or `status` together with `include_archived`.
  */
 export function listDeployments(
@@ -322,11 +307,6 @@ export function listDeployments(
     const agentId = queryValue(query, "agent_id");
     return (d) => (status === undefined || d.status === status) && (agentId === undefined || d.agent.id === agentId);
   });
-}
-
-/** Archives a deployment (`POST /v1/deployments/:id/archive`); idempotent. It reports `active` from then on. */
-export function archiveDeployment(ws: Workspace, id: string, now: string): Deployment {
-  return DEPLOYMENTS.archive(ws, id, now);
 }
 
 /**

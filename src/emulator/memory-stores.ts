@@ -3,10 +3,7 @@ import type {
   BetaManagedAgentsMemory,
   BetaManagedAgentsMemoryView,
 } from "@anthropic-ai/sdk/resources/beta/memory-stores/memories.js";
-import type {
-  BetaManagedAgentsDeletedMemoryStore,
-  BetaManagedAgentsMemoryStore,
-} from "@anthropic-ai/sdk/resources/beta/memory-stores/memory-stores.js";
+import type { BetaManagedAgentsMemoryStore } from "@anthropic-ai/sdk/resources/beta/memory-stores/memory-stores.js";
 import type { BetaManagedAgentsMemoryStoreResource } from "@anthropic-ai/sdk/resources/beta/sessions/resources.js";
 import { badRequest, conflict } from "./errors.js";
 import { newId } from "./ids.js";
@@ -43,37 +40,12 @@ type MemoryStore = BetaManagedAgentsMemoryStore;
 /** The beta the SDK sends for every memory store and memory call. */
 export const MEMORY_BETA = "agent-memory-2026-07-22";
 
-const FIELDS = ["name", "description", "metadata"] as const;
 /** Control characters (C0, DEL, C1): a store name may hold none (SDK `MemoryStoreCreateParams.name`). */
 const CONTROL = /\p{Cc}/u;
 /** The most bytes of a memory's content (SDK `BetaManagedAgentsMemory.content`: "100 kB (102,400 bytes)"). */
 const MAX_CONTENT_BYTES = 102_400;
 /** The most bytes of a memory's path (SDK `BetaManagedAgentsMemory.path`). */
 const MAX_PATH_BYTES = 1024;
-
-/**
- * Memory stores as a `SimpleResource`: `memstore_` ids, stores newest first with the SDK's
- * `created_at[gte]` / `[lte]` list bounds (`MemoryStoreListParams`).
- */
-const MEMORY_STORES = new SimpleResource<MemoryStore>({
-  noun: "memory store",
-  type: "memory_store",
-  idPrefix: "memstore",
-  list: "memory_stores",
-  fields: FIELDS,
-  createdAtBounds: ["gte", "lte"],
-  records: (ws) => ws.memoryStores,
-  // The SDK's doc comments: "You can't … update the store" once archived.
-  archivedUpdate: (id) => badRequest(`memory store '${id}' is archived and cannot be updated`, "memory_store_archived"),
-});
-
-/**
- * The memory store `id` of workspace `ws`.
- * @throws 404 `memory store '<id>' not found`.
- */
-export function getMemoryStore(ws: Workspace, id: string): MemoryStore {
-  return MEMORY_STORES.get(ws, id);
-}
 
 function parseName(v: unknown): string {
   const name = str(v, "name", { min: 1, max: 255 });
@@ -86,66 +58,46 @@ function parseDescription(v: unknown): string {
 }
 
 /**
- * Creates a memory store (`POST /v1/memory_stores`): `name` required; `description` defaults to `""`, `metadata` to
- * `{}`. @throws 400 invalid field.
+ * Memory stores (`/v1/memory_stores`, beta `agent-memory-2026-07-22`), with the rules of the module comment:
+ * - create: `name` required; `description` defaults to `""`, `metadata` to `{}`.
+ * - update: `name` (`null` keeps it), `description` (`""` or `null` clears it), `metadata` per-key patch (`null`
+ *   value removes the key; `metadata: null` changes nothing); an archived store is a 400 `memory_store_archived`
+ *   (SDK: "You can't … update the store").
+ * - list: newest first, `created_at[gte]` / `created_at[lte]` (`MemoryStoreListParams`).
+ * - delete removes the store's memories too.
  */
-export function createMemoryStore(ws: Workspace, body: unknown, now: string): MemoryStore {
-  return MEMORY_STORES.create(ws, body, now, (o) => ({
+export const MEMORY_STORES = new SimpleResource<MemoryStore>({
+  noun: "memory store",
+  type: "memory_store",
+  idPrefix: "memstore",
+  collection: "memory_stores",
+  beta: MEMORY_BETA,
+  fields: ["name", "description", "metadata"],
+  deletable: true,
+  createdAtBounds: ["gte", "lte"],
+  records: (ws) => ws.memoryStores,
+  build: (o) => ({
     name: parseName(required(o, "name", "")),
     description: o.description === undefined ? "" : parseDescription(o.description),
     metadata: createdMetadata(o),
-  }));
-}
-
-/** Reads a memory store (`GET /v1/memory_stores/:id`), archived or not. @throws 404. */
-export function retrieveMemoryStore(ws: Workspace, id: string, now: string): MemoryStore {
-  return MEMORY_STORES.retrieve(ws, id, now);
-}
-
-/**
- * Updates a memory store (`POST /v1/memory_stores/:id`): `name` (`null` keeps it), `description` (`""` or `null`
- * clears it), `metadata` per-key patch (`null` value removes the key; `metadata: null` changes nothing). A no-op
- * leaves `updated_at` alone.
- * @throws 404 unknown; 400 `memory_store_archived` when archived ("You can't … update the store"); 400 invalid field.
- */
-export function updateMemoryStore(ws: Workspace, id: string, body: unknown, now: string): MemoryStore {
-  return MEMORY_STORES.update(ws, id, body, now, (o, next, cur) => {
+  }),
+  apply: (o, next, cur) => {
     if (o.name !== undefined && o.name !== null) next.name = parseName(o.name);
     if (has(o, "description")) next.description = parseDescription(o.description);
     applyMetadataPatch(o, next, cur.metadata);
-  });
-}
-
-/**
- * Lists memory stores (`GET /v1/memory_stores`), newest first; archived ones only with `include_archived=true`;
- * `created_at[gte]` / `created_at[lte]` filter by creation time (inclusive, RFC 3339).
- * @throws 400 bad `limit`, `page`, `include_archived` or timestamp.
- */
-export function listMemoryStores(
-  ws: Workspace,
-  query: Record<string, unknown>,
-  page: PageRequest,
-  now: string,
-): Page<MemoryStore> {
-  return MEMORY_STORES.list(ws, query, page, now);
-}
-
-/**
- * Archives a memory store (`POST /v1/memory_stores/:id/archive`): sets `archived_at` and `updated_at`. Archiving
- * can't be undone; archiving an archived store changes nothing. @throws 404.
- */
-export function archiveMemoryStore(ws: Workspace, id: string, now: string): MemoryStore {
-  return MEMORY_STORES.archive(ws, id, now);
-}
-
-/**
- * Deletes a memory store and all its memories (`DELETE /v1/memory_stores/:id`), archived or not →
- * `{id, type: "memory_store_deleted"}`. @throws 404.
- */
-export function deleteMemoryStore(ws: Workspace, id: string): BetaManagedAgentsDeletedMemoryStore {
-  return MEMORY_STORES.delete(ws, id, () => {
+  },
+  archivedUpdate: (id) => badRequest(`memory store '${id}' is archived and cannot be updated`, "memory_store_archived"),
+  beforeDelete: (ws, id) => {
     for (const [mid, memory] of ws.memories) if (memory.memory_store_id === id) ws.memories.delete(mid);
-  });
+  },
+});
+
+/**
+ * The memory store `id` of workspace `ws`.
+ * @throws 404 `memory store '<id>' not found`.
+ */
+export function getMemoryStore(ws: Workspace, id: string): MemoryStore {
+  return MEMORY_STORES.get(ws, id);
 }
 
 function memoryView(memory: StoredMemory, view: BetaManagedAgentsMemoryView): BetaManagedAgentsMemory {

@@ -1,4 +1,4 @@
-import { archiveAgent, createAgent, listAgents, listAgentVersions, retrieveAgent, updateAgent } from "./agents.js";
+import { AGENTS, listAgentVersions, retrieveAgent, updateAgent } from "./agents.js";
 import {
   archiveCredential,
   createCredential,
@@ -11,36 +11,17 @@ import {
   validateCredential,
 } from "./credentials.js";
 import {
-  archiveDeployment,
-  createDeployment,
+  DEPLOYMENTS,
   listDeploymentRuns,
   listDeployments,
-  retrieveDeployment,
   retrieveDeploymentRun,
   runDeployment,
   setDeploymentPaused,
-  updateDeployment,
 } from "./deployments.js";
-import {
-  archiveEnvironment,
-  createEnvironment,
-  deleteEnvironment,
-  listEnvironments,
-  retrieveEnvironment,
-  updateEnvironment,
-} from "./environments.js";
-import {
-  archiveMemoryStore,
-  createMemory,
-  createMemoryStore,
-  deleteMemoryStore,
-  listMemories,
-  listMemoryStores,
-  MEMORY_BETA,
-  retrieveMemoryStore,
-  updateMemoryStore,
-} from "./memory-stores.js";
+import { ENVIRONMENTS } from "./environments.js";
+import { createMemory, listMemories, MEMORY_BETA, MEMORY_STORES } from "./memory-stores.js";
 import type { PageRequest } from "./pagination.js";
+import type { ResourceObject, SimpleResource } from "./resource.js";
 import { listEvents, MAX_EVENTS_PAGE_SIZE, sendEvents, streamEvents } from "./session-events.js";
 import type { SessionRuntime } from "./session-runtime.js";
 import {
@@ -49,32 +30,24 @@ import {
   deleteSession,
   listSessions,
   retrieveSession,
+  SESSIONS,
   updateSession,
 } from "./sessions.js";
 import {
   createSkill,
   createSkillVersion,
-  deleteSkill,
   deleteSkillVersion,
   downloadSkillVersion,
   listSkills,
   listSkillVersions,
   retrieveSkill,
   retrieveSkillVersion,
+  SKILLS,
   SKILLS_BETA,
 } from "./skills.js";
 import type { Workspace } from "./store.js";
-import {
-  archiveTunnel,
-  createTunnel,
-  listTunnels,
-  retrieveTunnel,
-  revealTunnelToken,
-  rotateTunnelToken,
-  TUNNELS_BETA,
-  tunnelTokenValid,
-} from "./tunnels.js";
-import { archiveVault, createVault, deleteVault, listVaults, retrieveVault, updateVault } from "./vaults.js";
+import { revealTunnelToken, rotateTunnelToken, TUNNELS, TUNNELS_BETA, tunnelTokenValid } from "./tunnels.js";
+import { VAULTS } from "./vaults.js";
 
 /** What a route handler gets: the request's workspace, path params, query, parsed body and a timestamp. */
 export interface RouteContext {
@@ -143,41 +116,52 @@ function p(ctx: RouteContext, name: string): string {
   return ctx.params[name] ?? "";
 }
 
-/** What each of a kind's usual endpoints answers: the handler, given the request and (on `/:id` routes) the id. */
+/** Handlers of a kind's usual endpoints, each given the request and (on `/:id` routes) the path's id. */
 interface ResourceHandlers {
-  /** `POST <collection>` */
+  /** `POST /v1/<collection>` */
   create?(c: RouteContext): unknown;
-  /** `GET <collection>` */
+  /** `GET /v1/<collection>` */
   list?(c: RouteContext): unknown;
-  /** `GET <collection>/:id` */
+  /** `GET /v1/<collection>/:id` */
   retrieve?(c: RouteContext, id: string): unknown;
-  /** `POST <collection>/:id` (updates are POSTs, never PATCH: docs/api-notes.md "Requests") */
+  /** `POST /v1/<collection>/:id` (updates are POSTs, never PATCH: docs/api-notes.md "Requests") */
   update?(c: RouteContext, id: string): unknown;
-  /** `DELETE <collection>/:id` */
+  /** `DELETE /v1/<collection>/:id` */
   delete?(c: RouteContext, id: string): unknown;
-  /** `POST <collection>/:id/archive` */
+  /** `POST /v1/<collection>/:id/archive` */
   archive?(c: RouteContext, id: string): unknown;
 }
 
 /**
- * The routes of a kind's usual endpoints (`resource.ts`), as the SDK calls them: `collection` is the list path
- * (`/v1/memory_stores`), `param` the id's path parameter (`memory_store_id`), `beta` the beta the SDK sends for the
- * kind (absent: `MANAGED_AGENTS_BETA`). Only the endpoints `handlers` names exist.
+ * The routes of a kind's usual endpoints (`resource.ts`), at its path, with its beta: each endpoint the resource has
+ * answered by the resource, unless `custom` gives its own handler for it (or for an endpoint the resource lacks).
  */
-function resourceRoutes(collection: string, param: string, beta: string | undefined, handlers: ResourceHandlers) {
-  const one = `${collection}/:${param}`;
-  const withId = (h: (c: RouteContext, id: string) => unknown) => (c: RouteContext) => h(c, p(c, param));
+function resourceRoutes<T extends ResourceObject, R>(
+  resource: SimpleResource<T, R>,
+  custom: ResourceHandlers = {},
+): RouteSpec[] {
+  const own: ResourceHandlers = {
+    list: (c) => resource.list(c.ws, c.query, c.page(), c.now),
+    retrieve: (c, id) => resource.retrieve(c.ws, id, c.now),
+  };
+  if (resource.has.create) own.create = (c) => resource.create(c.ws, c.body, c.now);
+  if (resource.has.update) own.update = (c, id) => resource.update(c.ws, id, c.body, c.now);
+  if (resource.has.delete) own.delete = (c, id) => resource.delete(c.ws, id);
+  if (resource.has.archive) own.archive = (c, id) => resource.archive(c.ws, id, c.now);
+  const { create, list, retrieve, update, delete: remove, archive } = { ...own, ...custom };
+  const one = `${resource.path}/:${resource.param}`;
   const routes: RouteSpec[] = [];
   const add = (method: RouteSpec["method"], url: string, handler: ((c: RouteContext) => unknown) | undefined) => {
-    if (handler) routes.push({ method, url, ...(beta === undefined ? {} : { beta }), handler });
+    if (handler) routes.push({ method, url, ...(resource.beta === undefined ? {} : { beta: resource.beta }), handler });
   };
-  const { create, list, retrieve, update, delete: remove, archive } = handlers;
-  add("POST", collection, create);
-  add("GET", collection, list);
-  add("GET", one, retrieve && withId(retrieve));
-  add("POST", one, update && withId(update));
-  add("DELETE", one, remove && withId(remove));
-  add("POST", `${one}/archive`, archive && withId(archive));
+  const withId = (h: ((c: RouteContext, id: string) => unknown) | undefined) =>
+    h && ((c: RouteContext) => h(c, p(c, resource.param)));
+  add("POST", resource.path, create);
+  add("GET", resource.path, list);
+  add("GET", one, withId(retrieve));
+  add("POST", one, withId(update));
+  add("DELETE", one, withId(remove));
+  add("POST", `${one}/archive`, withId(archive));
   return routes;
 }
 
@@ -186,32 +170,15 @@ function resourceRoutes(collection: string, param: string, beta: string | undefi
  * updates are `POST /:id`, archives `POST /:id/archive`, deletes `DELETE /:id`.
  */
 export const ROUTES: readonly RouteSpec[] = [
-  ...resourceRoutes("/v1/agents", "agent_id", undefined, {
-    create: (c) => createAgent(c.ws, c.body, c.now),
-    list: (c) => listAgents(c.ws, c.query, c.page(), c.now),
+  ...resourceRoutes(AGENTS, {
     retrieve: (c, id) => retrieveAgent(c.ws, id, c.query),
     update: (c, id) => updateAgent(c.ws, id, c.body, c.now),
-    archive: (c, id) => archiveAgent(c.ws, id, c.now),
   }),
   { method: "GET", url: `${AGENT}/versions`, handler: (c) => listAgentVersions(c.ws, p(c, "agent_id"), c.page()) },
 
-  ...resourceRoutes("/v1/environments", "environment_id", undefined, {
-    create: (c) => createEnvironment(c.ws, c.body, c.now),
-    list: (c) => listEnvironments(c.ws, c.query, c.page(), c.now),
-    retrieve: (c, id) => retrieveEnvironment(c.ws, id, c.now),
-    update: (c, id) => updateEnvironment(c.ws, id, c.body, c.now),
-    delete: (c, id) => deleteEnvironment(c.ws, id),
-    archive: (c, id) => archiveEnvironment(c.ws, id, c.now),
-  }),
+  ...resourceRoutes(ENVIRONMENTS),
 
-  ...resourceRoutes("/v1/vaults", "vault_id", undefined, {
-    create: (c) => createVault(c.ws, c.body, c.now),
-    list: (c) => listVaults(c.ws, c.query, c.page(), c.now),
-    retrieve: (c, id) => retrieveVault(c.ws, id, c.now),
-    update: (c, id) => updateVault(c.ws, id, c.body, c.now),
-    delete: (c, id) => deleteVault(c.ws, id),
-    archive: (c, id) => archiveVault(c.ws, id, c.now),
-  }),
+  ...resourceRoutes(VAULTS),
 
   {
     method: "POST",
@@ -252,13 +219,7 @@ export const ROUTES: readonly RouteSpec[] = [
     handler: (c) => secretMatches(c.ws, p(c, "vault_id"), p(c, "credential_id"), c.body),
   },
 
-  ...resourceRoutes("/v1/deployments", "deployment_id", undefined, {
-    create: (c) => createDeployment(c.ws, c.body, c.now),
-    list: (c) => listDeployments(c.ws, c.query, c.page(), c.now),
-    retrieve: (c, id) => retrieveDeployment(c.ws, id, c.now),
-    update: (c, id) => updateDeployment(c.ws, id, c.body, c.now),
-    archive: (c, id) => archiveDeployment(c.ws, id, c.now),
-  }),
+  ...resourceRoutes(DEPLOYMENTS, { list: (c) => listDeployments(c.ws, c.query, c.page(), c.now) }),
   {
     method: "POST",
     url: `${DEPLOYMENT}/pause`,
@@ -280,14 +241,7 @@ export const ROUTES: readonly RouteSpec[] = [
     url: "/v1/deployment_runs/:deployment_run_id",
     handler: (c) => retrieveDeploymentRun(c.ws, p(c, "deployment_run_id")),
   },
-  ...resourceRoutes("/v1/memory_stores", "memory_store_id", MEMORY_BETA, {
-    create: (c) => createMemoryStore(c.ws, c.body, c.now),
-    list: (c) => listMemoryStores(c.ws, c.query, c.page(), c.now),
-    retrieve: (c, id) => retrieveMemoryStore(c.ws, id, c.now),
-    update: (c, id) => updateMemoryStore(c.ws, id, c.body, c.now),
-    delete: (c, id) => deleteMemoryStore(c.ws, id),
-    archive: (c, id) => archiveMemoryStore(c.ws, id, c.now),
-  }),
+  ...resourceRoutes(MEMORY_STORES),
   {
     method: "POST",
     url: `${MEMSTORE}/memories`,
@@ -300,12 +254,7 @@ export const ROUTES: readonly RouteSpec[] = [
     beta: MEMORY_BETA,
     handler: (c) => listMemories(c.ws, p(c, "memory_store_id"), c.query, c.page()),
   },
-  ...resourceRoutes("/v1/tunnels", "tunnel_id", TUNNELS_BETA, {
-    create: (c) => createTunnel(c.ws, c.body, c.now),
-    list: (c) => listTunnels(c.ws, c.query, c.page(), c.now),
-    retrieve: (c, id) => retrieveTunnel(c.ws, id, c.now),
-    archive: (c, id) => archiveTunnel(c.ws, id, c.now),
-  }),
+  ...resourceRoutes(TUNNELS),
   {
     method: "POST",
     url: `${TUNNEL}/reveal_token`,
@@ -328,7 +277,7 @@ export const ROUTES: readonly RouteSpec[] = [
     handler: (c) => tunnelTokenValid(c.ws, p(c, "tunnel_id"), c.body),
   },
 
-  ...resourceRoutes("/v1/sessions", "session_id", undefined, {
+  ...resourceRoutes(SESSIONS, {
     create: (c) => createSession(c.ws, c.runtime, c.body, c.now),
     list: (c) => listSessions(c.ws, c.query, c.page()),
     retrieve: (c, id) => retrieveSession(c.ws, id),
@@ -356,10 +305,9 @@ export const ROUTES: readonly RouteSpec[] = [
     multipart: true,
     handler: (c) => createSkill(c.ws, c.body, c.now),
   },
-  ...resourceRoutes("/v1/skills", "skill_id", SKILLS_BETA, {
+  ...resourceRoutes(SKILLS, {
     list: (c) => listSkills(c.ws, c.query, c.page(), c.now),
     retrieve: (c, id) => retrieveSkill(c.ws, id),
-    delete: (c, id) => deleteSkill(c.ws, id),
   }),
   {
     method: "POST",

@@ -15,6 +15,7 @@ import { parseMetadata, patchMetadata } from "./metadata.js";
 import { sessionMultiagent } from "./multiagent.js";
 import type { Page, PageRequest, SortKey } from "./pagination.js";
 import { createdAtFilter, paginate, queryBool, queryValue } from "./pagination.js";
+import { SimpleResource } from "./resource.js";
 import { parseUserEvents, submitUserEvents } from "./session-input.js";
 import type { SessionRuntime } from "./session-runtime.js";
 import { newScriptState } from "./session-script.js";
@@ -67,13 +68,25 @@ const UPDATE_FIELDS = ["agent", "budget", "metadata", "title", "vault_ids"] as c
 const STATUSES = ["rescheduling", "running", "idle", "terminated"] as const;
 
 /**
+ * Sessions (`/v1/sessions`) as a resource: ids, lookup (404 `session '<id>' not found`) and routes. Every endpoint
+ * has its own rules (the runtime, `stats`, `order`, archive refused while running), so each has its own function
+ * below, which `routes.ts` names.
+ */
+export const SESSIONS = new SimpleResource<Session, SessionRecord>({
+  noun: "session",
+  type: "session",
+  idPrefix: "sesn",
+  collection: "sessions",
+  records: (ws) => ws.sessions,
+  object: (rec) => rec.session,
+});
+
+/**
  * The session `id` of workspace `ws`.
  * @throws 404 `session '<id>' not found`.
  */
 export function getSession(ws: Workspace, id: string): SessionRecord {
-  const rec = ws.sessions.get(id);
-  if (!rec) throw notFound(`session '${id}' not found`);
-  return rec;
+  return SESSIONS.get(ws, id);
 }
 
 /** The session as returned by the API: a copy, with `stats.duration_seconds` as of `nowMs`. */

@@ -1,4 +1,4 @@
-import type { BetaDeletedSkill, BetaSkill, BetaSkillSource } from "@anthropic-ai/sdk/resources/beta/skills/skills.js";
+import type { BetaSkill, BetaSkillSource } from "@anthropic-ai/sdk/resources/beta/skills/skills.js";
 import type { BetaDeletedSkillVersion, BetaSkillVersion } from "@anthropic-ai/sdk/resources/beta/skills/versions.js";
 import { zipSync } from "fflate";
 import { parse as parseYaml } from "yaml";
@@ -112,14 +112,18 @@ function readOnly(id: string): ApiError {
 }
 
 /**
- * Custom skills as a `SimpleResource`: `skill_` ids, newest first, no archive and no update; each record keeps the
- * skill's versions. Anthropic's skills are not in the workspace: a write naming one is refused as read-only.
+ * Custom skills (`/v1/skills`, beta `skills-2025-10-02`): no archive, no update; delete deletes the versions with the
+ * skill. Each record keeps the skill's versions. Create (multipart), retrieve and list (Anthropic's skills too) have
+ * their own functions below. Anthropic's skills are not in the workspace: a write naming one is refused as read-only.
  */
-const SKILLS = new SimpleResource<BetaSkill, SkillRecord>({
+export const SKILLS = new SimpleResource<BetaSkill, SkillRecord>({
   noun: "skill",
   type: "skill",
   idPrefix: "skill",
-  list: "skills",
+  collection: "skills",
+  beta: SKILLS_BETA,
+  archivable: false,
+  deletable: true,
   records: (ws) => ws.skills,
   object: (rec) => rec.skill,
   missing: (id) => (anthropicSkill(id) ? readOnly(id) : notFound(`skill '${id}' not found`)),
@@ -326,11 +330,6 @@ export function listSkills(
     (s) => source === undefined || source === "" || (s.source as BetaSkillSource).type === source,
   );
   return SKILLS.page(items, page, now, `skills:${source ?? ""}`);
-}
-
-/** Deletes a custom skill and its versions (`DELETE /v1/skills/:id`; see the module comment). @throws 404, 400. */
-export function deleteSkill(ws: Workspace, id: string): BetaDeletedSkill {
-  return SKILLS.delete(ws, id);
 }
 
 /**
