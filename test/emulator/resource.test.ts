@@ -45,6 +45,8 @@ interface Kind {
   path: string;
   beta: string;
   updatedAt: boolean;
+  /** The kind's name field (`name`, `display_name`). */
+  nameField: string;
   /** What an update of an archived object gets: the error's status and code, or null when it is allowed. */
   archivedUpdate: { status: number; code?: string } | null;
   create(c: Anthropic, n: number): Promise<Obj>;
@@ -74,6 +76,7 @@ function refsOf(c: Anthropic): Promise<{ agent: string; env: string }> {
 const KINDS: Kind[] = [
   {
     noun: "agent",
+    nameField: "name",
     type: "agent",
     prefix: "agent_",
     path: "/v1/agents",
@@ -88,6 +91,7 @@ const KINDS: Kind[] = [
   },
   {
     noun: "environment",
+    nameField: "name",
     type: "environment",
     prefix: "env_",
     path: "/v1/environments",
@@ -103,6 +107,7 @@ const KINDS: Kind[] = [
   },
   {
     noun: "vault",
+    nameField: "display_name",
     type: "vault",
     prefix: "vlt_",
     path: "/v1/vaults",
@@ -118,6 +123,7 @@ const KINDS: Kind[] = [
   },
   {
     noun: "memory store",
+    nameField: "name",
     type: "memory_store",
     prefix: "memstore_",
     path: "/v1/memory_stores",
@@ -133,6 +139,7 @@ const KINDS: Kind[] = [
   },
   {
     noun: "tunnel",
+    nameField: "display_name",
     type: "tunnel",
     prefix: "tnl_",
     path: "/v1/tunnels",
@@ -146,6 +153,7 @@ const KINDS: Kind[] = [
   },
   {
     noun: "deployment",
+    nameField: "name",
     type: "deployment",
     prefix: "depl_",
     path: "/v1/deployments",
@@ -236,7 +244,7 @@ describe.each(KINDS)("the shared CRUD shape: $noun", (kind) => {
     const workspace = `${ws}_bad`;
     const c = clientIn(workspace);
     for (let n = 0; n < 2; n++) await kind.create(c, n);
-    for (const limit of ["0", "101", "-1", "1.5", "abc", "1e2", ""]) {
+    for (const limit of ["0", "101", "-1", "1.5", "abc", "1e2", "", "100000000000000000000"]) {
       const res = await rawList(kind, workspace, `limit=${encodeURIComponent(limit)}`);
       expect(res.status, `limit=${limit}`).toBe(400);
       expect(errorOf(res.json).message).toBe("limit: Input should be an integer between 1 and 100");
@@ -287,6 +295,35 @@ describe.each(KINDS)("the shared CRUD shape: $noun", (kind) => {
       expect(await update(c, made.id, {})).toEqual(made);
       await expectApiError(update(c, made.id, { bogus: 1 }), 400, "invalid_request_error", "bogus");
       expect(await kind.retrieve(c, made.id)).toEqual(made);
+    },
+  );
+
+  it.runIf(Boolean(kind.update))(
+    "a request that fails on its last field writes nothing, create or update",
+    async () => {
+      const workspace = `${ws}_atomic`;
+      const c = clientIn(workspace);
+      const made = await kind.create(c, 0);
+      const badMetadata = { metadata: { ok: "1", ["k".repeat(65)]: "x" } };
+      const update = kind.update as NonNullable<Kind["update"]>;
+      await expectApiError(
+        update(c, made.id, { [kind.nameField]: "renamed", ...badMetadata }),
+        400,
+        "invalid_request_error",
+        "metadata",
+      );
+      expect(await kind.retrieve(c, made.id)).toEqual(made);
+      const before = (await kind.list(c, { include_archived: true })).data;
+      const res = await raw(emu, "POST", kind.path, {
+        headers: {
+          "anthropic-beta": kind.beta,
+          "anthropic-workspace-id": workspace,
+          "content-type": "application/json",
+        },
+        body: JSON.stringify({ [kind.nameField]: "x", ...badMetadata }),
+      });
+      expect(res.status).toBe(400);
+      expect((await kind.list(c, { include_archived: true })).data).toEqual(before);
     },
   );
 
