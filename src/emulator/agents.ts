@@ -15,11 +15,11 @@ import {
 } from "./agent-tools.js";
 import { DEFAULT_EXECUTION_IDENTITY, DEFAULT_MODEL_SPEED } from "./defaults.js";
 import { badRequest, conflict, notFound } from "./errors.js";
-import { newId } from "./ids.js";
-import { parseMetadata, patchMetadata } from "./metadata.js";
+import { applyMetadataPatch, createdMetadata } from "./metadata.js";
 import { checkModelCombination, modelRow } from "./models.js";
 import { parseMultiagent, type SelfRef, withoutSelfVersions } from "./multiagent.js";
-import { byCreatedAt, type Page, type PageRequest, paginate, queryBool, queryValue } from "./pagination.js";
+import { type Page, type PageRequest, paginate, queryValue } from "./pagination.js";
+import { SimpleResource } from "./resource.js";
 import type { AgentRecord, Workspace } from "./store.js";
 import {
   at,
@@ -34,7 +34,6 @@ import {
   required,
   str,
   tag,
-  timestamp,
 } from "./validate.js";
 
 /**
@@ -68,16 +67,6 @@ const CONTENT_FIELDS = [
 ] as const;
 const EFFORTS = ["low", "medium", "high", "xhigh", "max"] as const;
 const SPEEDS = ["standard", "fast"] as const;
-
-function agentNotFound(id: string): Error {
-  return notFound(`agent '${id}' not found`);
-}
-
-function record(ws: Workspace, id: string): AgentRecord {
-  const rec = ws.agents.get(id);
-  if (!rec) throw agentNotFound(id);
-  return rec;
-}
 
 /** A nullable text field: `null` and `""` clear (SDK: "send empty string or null to clear"). */
 function clearableText(v: unknown, path: string): string | null {
@@ -208,37 +197,51 @@ function resolveToolsAndServers(
 }
 
 /**
- * Creates an agent (`POST /v1/agents`) at version 1 with every server default filled (see `defaults.ts`).
- * @throws 400 naming the field for any invalid or unknown field; `invalid_metadata` for metadata limits.
+ * Agents (`/v1/agents`). Create writes version 1 with every server default filled (`defaults.ts`; @throws 400 naming
+ * the field for any invalid or unknown field, `invalid_metadata` for metadata limits). Each record keeps the
+ * version snapshots; archiving writes no version but moves the latest snapshot's `updated_at` with the agent's. The
+ * list is newest first with `created_at[gte]` / `[lte]` (`AgentListParams`). Update (versions, the `version`
+ * precondition, archived agents read-only) and retrieve (`?version=N`) have their own rules: `updateAgent`,
+ * `retrieveAgent`.
  */
-export function createAgent(ws: Workspace, body: unknown, now: string): Agent {
-  const o = obj(body ?? {}, "");
-  onlyKeys(o, CONTENT_FIELDS, "");
-  const name = str(required(o, "name", ""), "name", { min: 1, max: 256 });
-  const model = parseModel(required(o, "model", ""), undefined);
-  const id = newId("agent");
-  const { tools, mcp_servers } = resolveToolsAndServers(o, null);
-  const self: SelfRef = { id, version: 1 };
-  const agent: Agent = {
-    type: "agent",
-    id,
-    name,
-    description: o.description === undefined ? null : clearableText(o.description, "description"),
-    system: o.system === undefined ? null : clearableText(o.system, "system"),
-    model,
-    tools,
-    mcp_servers,
-    skills: o.skills === undefined ? [] : parseSkills(o.skills),
-    metadata: o.metadata === undefined ? {} : parseMetadata(o.metadata),
-    multiagent: o.multiagent === undefined ? null : parseMultiagent(o.multiagent, "multiagent", ws, self, null),
-    execution_identity: parseExecutionIdentity(o.execution_identity),
-    version: 1,
-    created_at: now,
-    updated_at: now,
-    archived_at: null,
-  };
-  ws.agents.set(id, { agent, versions: [clone(agent)] });
-  return clone(agent);
+export const AGENTS = new SimpleResource<Agent, AgentRecord>({
+  noun: "agent",
+  type: "agent",
+  idPrefix: "agent",
+  collection: "agents",
+  fields: CONTENT_FIELDS,
+  createdAtBounds: ["gte", "lte"],
+  records: (ws) => ws.agents,
+  object: (rec) => rec.agent,
+  build: (o, id, ws) => {
+    const name = str(required(o, "name", ""), "name", { min: 1, max: 256 });
+    const model = parseModel(required(o, "model", ""), undefined);
+    const { tools, mcp_servers } = resolveToolsAndServers(o, null);
+    const self: SelfRef = { id, version: 1 };
+    return {
+      name,
+      description: o.description === undefined ? null : clearableText(o.description, "description"),
+      system: o.system === undefined ? null : clearableText(o.system, "system"),
+      model,
+      tools,
+      mcp_servers,
+      skills: o.skills === undefined ? [] : parseSkills(o.skills),
+      metadata: createdMetadata(o),
+      multiagent: o.multiagent === undefined ? null : parseMultiagent(o.multiagent, "multiagent", ws, self, null),
+      execution_identity: parseExecutionIdentity(o.execution_identity),
+      version: 1,
+    };
+  },
+  toRecord: (agent) => ({ agent, versions: [clone(agent)] }),
+  archived: (rec, now) => {
+    const last = rec.versions[rec.versions.length - 1];
+    if (last) last.updated_at = now;
+    return { agent: { ...rec.agent, archived_at: now, updated_at: now }, versions: rec.versions };
+  },
+});
+
+function record(ws: Workspace, id: string): AgentRecord {
+  return AGENTS.get(ws, id);
 }
 
 /**
@@ -296,7 +299,7 @@ export function updateAgent(ws: Workspace, id: string, body: unknown, now: strin
   if (has(o, "system")) next.system = clearableText(o.system, "system");
   Object.assign(next, resolveToolsAndServers(o, next));
   if (has(o, "skills")) next.skills = parseSkills(o.skills);
-  if (has(o, "metadata") && o.metadata !== null) next.metadata = patchMetadata(cur.metadata, o.metadata, false);
+  applyMetadataPatch(o, next, cur.metadata);
   if (has(o, "execution_identity")) next.execution_identity = parseExecutionIdentity(o.execution_identity);
   if (has(o, "multiagent")) {
     next.multiagent = parseMultiagent(o.multiagent, "multiagent", ws, { id, version: cur.version + 1 }, cur.multiagent);
@@ -307,44 +310,6 @@ export function updateAgent(ws: Workspace, id: string, body: unknown, now: strin
   rec.agent = agent;
   rec.versions.push(clone(agent));
   return clone(agent);
-}
-
-/**
- * Archives an agent (`POST /v1/agents/:id/archive`): sets `archived_at` (and `updated_at`). Archiving an archived
- * agent returns it unchanged. No version is written.
- * @throws 404 unknown agent.
- */
-export function archiveAgent(ws: Workspace, id: string, now: string): Agent {
-  const rec = record(ws, id);
-  if (rec.agent.archived_at === null) {
-    rec.agent = { ...rec.agent, archived_at: now, updated_at: now };
-    const last = rec.versions[rec.versions.length - 1];
-    if (last) last.updated_at = now;
-  }
-  return clone(rec.agent);
-}
-
-function parseTimeFilter(query: Record<string, unknown>, name: string): number | undefined {
-  const v = queryValue(query, name);
-  return v === undefined ? undefined : Date.parse(timestamp(v, name));
-}
-
-/**
- * Lists agents (`GET /v1/agents`), newest first. Archived agents only with `include_archived=true`;
- * `created_at[gte]` / `created_at[lte]` filter by creation time (inclusive, RFC 3339).
- * @throws 400 for a bad `limit`, `page`, `include_archived` or timestamp.
- */
-export function listAgents(ws: Workspace, query: Record<string, unknown>, page: PageRequest): Page<Agent> {
-  const includeArchived = queryBool(query, "include_archived", false);
-  const gte = parseTimeFilter(query, "created_at[gte]");
-  const lte = parseTimeFilter(query, "created_at[lte]");
-  const items = [...ws.agents.values()]
-    .map((r) => r.agent)
-    .filter((a) => includeArchived || a.archived_at === null)
-    .filter((a) => gte === undefined || Date.parse(a.created_at) >= gte)
-    .filter((a) => lte === undefined || Date.parse(a.created_at) <= lte);
-  const result = paginate(items, byCreatedAt, page, "agents");
-  return { data: result.data.map(clone), next_page: result.next_page };
 }
 
 /**

@@ -16,3 +16,12 @@ export class Clock {
     return new Date(ms).toISOString().replace("Z", `${extra}Z`);
   }
 }
+
+/**
+ * Epoch microseconds of an RFC 3339 timestamp with up to microsecond precision, as the clock writes them and
+ * `validate.ts#timestamp` normalises them (sort keys, `created_at[...]` filters). Digits past the sixth are ignored.
+ */
+export function epochMicros(ts: string): number {
+  const frac = /\.(\d+)/.exec(ts)?.[1] ?? "";
+  return Date.parse(ts) * 1000 + (Number(frac.padEnd(6, "0").slice(3, 6)) || 0);
+}

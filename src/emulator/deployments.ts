@@ -9,26 +9,22 @@ import type {
 import { cronExpressionProblem, nextRunTimes, timeZoneProblem } from "../spec/schedule.js";
 import { ApiError, badRequest, notFound } from "./errors.js";
 import { newId } from "./ids.js";
-import { parseMetadata, patchMetadata } from "./metadata.js";
-import { byCreatedAt, type Page, type PageRequest, paginate, queryBool, queryValue } from "./pagination.js";
-import type { SessionRuntime } from "./session-runtime.js";
-import { createSession, parseBudget, timeFilter } from "./sessions.js";
-import type { Workspace } from "./store.js";
+import { applyMetadataPatch, createdMetadata } from "./metadata.js";
 import {
-  arr,
-  at,
-  clone,
-  fieldError,
-  has,
-  int,
-  jsonEqual,
-  obj,
-  oneOf,
-  onlyKeys,
-  required,
-  str,
-  tag,
-} from "./validate.js";
+  ALL_CREATED_AT_BOUNDS,
+  byCreatedAt,
+  createdAtFilter,
+  type Page,
+  type PageRequest,
+  paginate,
+  queryBool,
+  queryValue,
+} from "./pagination.js";
+import { SimpleResource } from "./resource.js";
+import type { SessionRuntime } from "./session-runtime.js";
+import { createSession, parseBudget } from "./sessions.js";
+import type { Workspace } from "./store.js";
+import { arr, at, clone, fieldError, has, int, obj, oneOf, onlyKeys, required, str, tag } from "./validate.js";
 
 /**
  * Deployments (`/v1/deployments`) and their runs (`/v1/deployment_runs`): create, retrieve, update, list, archive,
@@ -79,13 +75,6 @@ const FIELDS = [
 
 /** How many upcoming fire times a schedule lists (SDK: "Up to 5 timestamps of upcoming cron occurrences"). */
 const UPCOMING_RUNS = 5;
-
-/** The deployment `id`. @throws 404. */
-function get(ws: Workspace, id: string): Deployment {
-  const deployment = ws.deployments.get(id);
-  if (!deployment) throw notFound(`deployment '${id}' not found`);
-  return deployment;
-}
 
 /** The deployment as the API returns it: a copy, with `upcoming_runs_at` as of `now`. */
 function view(deployment: Deployment, now: string): Deployment {
@@ -232,81 +221,75 @@ function parseDescription(v: unknown): string | null {
 }
 
 /**
- * Creates a deployment (`POST /v1/deployments`), `active`.
- * @throws 400 invalid or missing field, archived agent; 404 unknown agent, version, environment, vault, memory store.
+ * Deployments (`/v1/deployments`), with the rules of the module comment: create is `active` (@throws 400 invalid or
+ * missing field, archived agent; 404 unknown agent, version, environment, vault, memory store); update follows the
+ * SDK's omit/null rules per field (404 for an unknown reference; 400 for a field that cannot be cleared) and is
+ * allowed on an archived deployment (the SDK says nothing against it); archive also reports `active` ("Archived
+ * deployments report `active` with `archived_at` set"); no delete. The list filters by `status` and `agent_id`
+ * (`status` with `include_archived` is a 400) and reads every `created_at` bound (the SDK's `DeploymentListParams`
+ * names `gte` and `lte`; `gt` and `lt` are read too, as for sessions and runs).
  */
-export function createDeployment(ws: Workspace, body: unknown, now: string): Deployment {
-  const o = obj(body ?? {}, "");
-  onlyKeys(o, FIELDS, "");
-  const name = str(required(o, "name", ""), "name", { min: 1 });
-  const agent = parseAgent(ws, required(o, "agent", ""));
-  const deployment: Deployment = {
-    type: "deployment",
-    id: newId("depl"),
-    name,
-    description: o.description === undefined ? null : parseDescription(o.description),
-    agent,
-    environment_id: parseEnvironment(ws, required(o, "environment_id", "")),
-    vault_ids: o.vault_ids === undefined || o.vault_ids === null ? [] : parseVaults(ws, o.vault_ids),
-    resources: o.resources === undefined || o.resources === null ? [] : parseResources(ws, o.resources),
-    initial_events: parseEvents(required(o, "initial_events", "")),
-    schedule: o.schedule === undefined || o.schedule === null ? null : parseSchedule(o.schedule),
-    metadata: o.metadata === undefined ? {} : parseMetadata(o.metadata),
-    status: "active",
-    paused_reason: null,
-    created_at: now,
-    updated_at: now,
-    archived_at: null,
-  };
-  if (o.budget !== undefined && o.budget !== null) deployment.budget = parseBudget(o.budget);
-  ws.deployments.set(deployment.id, deployment);
-  return view(deployment, now);
-}
+export const DEPLOYMENTS = new SimpleResource<Deployment>({
+  noun: "deployment",
+  type: "deployment",
+  idPrefix: "depl",
+  collection: "deployments",
+  fields: FIELDS,
+  createdAtBounds: ALL_CREATED_AT_BOUNDS,
+  records: (ws) => ws.deployments,
+  view,
+  build: (o, _id, ws) => {
+    const name = str(required(o, "name", ""), "name", { min: 1 });
+    const agent = parseAgent(ws, required(o, "agent", ""));
+    return {
+      name,
+      description: o.description === undefined ? null : parseDescription(o.description),
+      agent,
+      environment_id: parseEnvironment(ws, required(o, "environment_id", "")),
+      vault_ids: o.vault_ids === undefined || o.vault_ids === null ? [] : parseVaults(ws, o.vault_ids),
+      resources: o.resources === undefined || o.resources === null ? [] : parseResources(ws, o.resources),
+      initial_events: parseEvents(required(o, "initial_events", "")),
+      schedule: o.schedule === undefined || o.schedule === null ? null : parseSchedule(o.schedule),
+      metadata: createdMetadata(o),
+      status: "active",
+      paused_reason: null,
+      ...(o.budget === undefined || o.budget === null ? {} : { budget: parseBudget(o.budget) }),
+    };
+  },
+  apply: (o, next, cur, ws) => {
+    for (const field of ["agent", "environment_id", "initial_events", "name"]) {
+      if (has(o, field) && o[field] === null) throw fieldError(field, "cannot be cleared; omit it to keep the value");
+    }
+    if (o.name !== undefined) next.name = str(o.name, "name", { min: 1 });
+    if (o.agent !== undefined) next.agent = parseAgent(ws, o.agent);
+    if (o.environment_id !== undefined) next.environment_id = parseEnvironment(ws, o.environment_id);
+    if (o.initial_events !== undefined) next.initial_events = parseEvents(o.initial_events);
+    if (has(o, "description")) next.description = parseDescription(o.description);
+    if (has(o, "vault_ids")) next.vault_ids = o.vault_ids === null ? [] : parseVaults(ws, o.vault_ids);
+    if (has(o, "resources")) next.resources = o.resources === null ? [] : parseResources(ws, o.resources);
+    if (has(o, "schedule")) {
+      const schedule = o.schedule === null ? null : parseSchedule(o.schedule);
+      // A new schedule keeps the record of the last scheduled run ("preserved after the deployment is archived").
+      if (schedule && cur.schedule) schedule.last_run_at = cur.schedule.last_run_at ?? null;
+      next.schedule = schedule;
+    }
+    if (has(o, "budget")) {
+      if (o.budget === null) delete next.budget;
+      else next.budget = parseBudget(o.budget);
+    }
+    applyMetadataPatch(o, next, cur.metadata);
+  },
+  archived: (cur, now) => ({ ...clone(cur), status: "active", paused_reason: null, archived_at: now, updated_at: now }),
+});
 
-/** Reads a deployment (`GET /v1/deployments/:id`), archived or not. @throws 404. */
-export function retrieveDeployment(ws: Workspace, id: string, now: string): Deployment {
-  return view(get(ws, id), now);
+/** The deployment `id`. @throws 404. */
+function get(ws: Workspace, id: string): Deployment {
+  return DEPLOYMENTS.get(ws, id);
 }
 
 /**
- * Updates a deployment (`POST /v1/deployments/:id`): see the module comment for what each field accepts.
- * @throws 404 unknown deployment (or a reference); 400 invalid field, a field that cannot be cleared.
- */
-export function updateDeployment(ws: Workspace, id: string, body: unknown, now: string): Deployment {
-  const cur = get(ws, id);
-  const o = obj(body ?? {}, "");
-  onlyKeys(o, FIELDS, "");
-  const next = clone(cur);
-  const cannotClear = (field: string) => {
-    if (has(o, field) && o[field] === null) throw fieldError(field, "cannot be cleared; omit it to keep the value");
-  };
-  for (const field of ["agent", "environment_id", "initial_events", "name"]) cannotClear(field);
-  if (o.name !== undefined) next.name = str(o.name, "name", { min: 1 });
-  if (o.agent !== undefined) next.agent = parseAgent(ws, o.agent);
-  if (o.environment_id !== undefined) next.environment_id = parseEnvironment(ws, o.environment_id);
-  if (o.initial_events !== undefined) next.initial_events = parseEvents(o.initial_events);
-  if (has(o, "description")) next.description = parseDescription(o.description);
-  if (has(o, "vault_ids")) next.vault_ids = o.vault_ids === null ? [] : parseVaults(ws, o.vault_ids);
-  if (has(o, "resources")) next.resources = o.resources === null ? [] : parseResources(ws, o.resources);
-  if (has(o, "schedule")) {
-    const schedule = o.schedule === null ? null : parseSchedule(o.schedule);
-    // A new schedule keeps the record of the last scheduled run ("preserved after the deployment is archived").
-    if (schedule && cur.schedule) schedule.last_run_at = cur.schedule.last_run_at ?? null;
-    next.schedule = schedule;
-  }
-  if (has(o, "budget")) {
-    if (o.budget === null) delete next.budget;
-    else next.budget = parseBudget(o.budget);
-  }
-  if (has(o, "metadata") && o.metadata !== null) next.metadata = patchMetadata(cur.metadata, o.metadata, false);
-  if (jsonEqual(next, cur)) return view(cur, now);
-  next.updated_at = now;
-  ws.deployments.set(id, next);
-  return view(next, now);
-}
-
-/**
- * Lists deployments (`GET /v1/deployments`), newest first; archived ones only with `include_archived=true`.
+ * Lists deployments (`GET /v1/deployments`), newest first; archived ones only with `include_archived=true`; filters
+ * `status`, `agent_id`, `created_at[...]`.
  * @throws 400 for a bad parameter, or `status` together with `include_archived`.
  */
 export function listDeployments(
@@ -315,30 +298,15 @@ export function listDeployments(
   page: PageRequest,
   now: string,
 ): Page<Deployment> {
-  const includeArchived = queryBool(query, "include_archived", false);
-  const rawStatus = queryValue(query, "status");
-  const status = rawStatus === undefined ? undefined : oneOf(rawStatus, "status", ["active", "paused"] as const);
-  if (status !== undefined && queryValue(query, "include_archived") !== undefined) {
-    throw badRequest("status and include_archived cannot be combined");
-  }
-  const agentId = queryValue(query, "agent_id");
-  const inTime = timeFilter(query);
-  const items = [...ws.deployments.values()]
-    .filter((d) => includeArchived || d.archived_at === null)
-    .filter((d) => status === undefined || d.status === status)
-    .filter((d) => agentId === undefined || d.agent.id === agentId)
-    .filter((d) => inTime(d.created_at));
-  const result = paginate(items, byCreatedAt, page, "deployments");
-  return { data: result.data.map((d) => view(d, now)), next_page: result.next_page };
-}
-
-/** Archives a deployment (`POST /v1/deployments/:id/archive`); idempotent. It reports `active` from then on. */
-export function archiveDeployment(ws: Workspace, id: string, now: string): Deployment {
-  const cur = get(ws, id);
-  if (cur.archived_at !== null) return view(cur, now);
-  const next: Deployment = { ...clone(cur), status: "active", paused_reason: null, archived_at: now, updated_at: now };
-  ws.deployments.set(id, next);
-  return view(next, now);
+  return DEPLOYMENTS.list(ws, query, page, now, () => {
+    const rawStatus = queryValue(query, "status");
+    const status = rawStatus === undefined ? undefined : oneOf(rawStatus, "status", ["active", "paused"] as const);
+    if (status !== undefined && queryValue(query, "include_archived") !== undefined) {
+      throw badRequest("status and include_archived cannot be combined");
+    }
+    const agentId = queryValue(query, "agent_id");
+    return (d) => (status === undefined || d.status === status) && (agentId === undefined || d.agent.id === agentId);
+  });
 }
 
 /**
@@ -463,7 +431,7 @@ export function listDeploymentRuns(ws: Workspace, query: Record<string, unknown>
   const rawTrigger = queryValue(query, "trigger_type");
   const trigger =
     rawTrigger === undefined ? undefined : oneOf(rawTrigger, "trigger_type", ["schedule", "manual"] as const);
-  const inTime = timeFilter(query);
+  const inTime = createdAtFilter(query);
   const items = [...ws.deploymentRuns.values()]
     .filter((r) => deploymentId === undefined || r.deployment_id === deploymentId)
     .filter((r) => hasError === undefined || (r.error !== null) === hasError)

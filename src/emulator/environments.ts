@@ -1,7 +1,6 @@
 import type {
   BetaCloudConfig,
   BetaEnvironment,
-  BetaEnvironmentDeleteResponse,
   BetaPackages,
 } from "@anthropic-ai/sdk/resources/beta/environments/environments.js";
 import {
@@ -10,26 +9,10 @@ import {
   defaultLimitedNetwork,
   defaultPackages,
 } from "./defaults.js";
-import { badRequest, conflict, notFound } from "./errors.js";
-import { newId } from "./ids.js";
-import { parseMetadata, patchMetadata } from "./metadata.js";
-import { byCreatedAt, type Page, type PageRequest, paginate, queryBool } from "./pagination.js";
-import type { Workspace } from "./store.js";
-import {
-  at,
-  bool,
-  clone,
-  fieldError,
-  has,
-  jsonEqual,
-  obj,
-  oneOf,
-  onlyKeys,
-  required,
-  str,
-  strArr,
-  tag,
-} from "./validate.js";
+import { badRequest, conflict } from "./errors.js";
+import { applyMetadataPatch, createdMetadata, type MetadataPatchRule } from "./metadata.js";
+import { SimpleResource } from "./resource.js";
+import { at, bool, clone, fieldError, has, obj, oneOf, onlyKeys, required, str, strArr, tag } from "./validate.js";
 
 /**
  * Environments (`/v1/environments`): create, retrieve, update, list, archive, delete.
@@ -54,12 +37,6 @@ const HOST = /^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za
 
 function sortStrings(list: string[]): string[] {
   return [...list].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
-function get(ws: Workspace, id: string): Environment {
-  const env = ws.environments.get(id);
-  if (!env) throw notFound(`environment '${id}' not found`);
-  return env;
 }
 
 function parseHosts(v: unknown, path: string): string[] {
@@ -154,91 +131,46 @@ function parseDescription(v: unknown): string | null {
   return v === null ? null : str(v, "description", { max: 2048 });
 }
 
+/** `EnvironmentUpdateParams.metadata`: `null` or `""` deletes a key; the field itself is not nullable. */
+const ENVIRONMENT_METADATA: MetadataPatchRule = { emptyStringDeletes: true, nullKeeps: false };
+
 /**
- * Creates an environment (`POST /v1/environments`) with defaults filled (see `defaults.ts`).
- * @throws 400 naming the field for invalid or unknown fields.
+ * Environments (`/v1/environments`), with the rules of the module comment:
+ * - create fills the defaults (`defaults.ts`).
+ * - update: `description` `null` clears, `""` is stored as `""`; `metadata` per-key patch where `null` or `""`
+ *   deletes; `name` `null` keeps the current name; an archived environment is a 400 `environment_archived` (the
+ *   SDK's `BetaEnvironmentArchivedError`: "The environment is archived, so it cannot be updated").
+ * - delete is a 409 while sessions (archived ones included) reference the environment.
  */
-export function createEnvironment(ws: Workspace, body: unknown, now: string): Environment {
-  const o = obj(body ?? {}, "");
-  onlyKeys(o, FIELDS, "");
-  const name = str(required(o, "name", ""), "name", { min: 1, max: 256 });
-  const env: Environment = {
-    type: "environment",
-    id: newId("env"),
-    name,
+export const ENVIRONMENTS = new SimpleResource<Environment>({
+  noun: "environment",
+  type: "environment",
+  idPrefix: "env",
+  collection: "environments",
+  fields: FIELDS,
+  deletable: true,
+  records: (ws) => ws.environments,
+  build: (o) => ({
+    name: str(required(o, "name", ""), "name", { min: 1, max: 256 }),
     description: o.description === undefined ? null : parseDescription(o.description),
     config: parseConfig(o.config, undefined),
-    metadata: o.metadata === undefined ? {} : parseMetadata(o.metadata),
+    metadata: createdMetadata(o),
     scope: parseScope(o.scope),
-    created_at: now,
-    updated_at: now,
-    archived_at: null,
-  };
-  ws.environments.set(env.id, env);
-  return clone(env);
-}
-
-/** Reads an environment (`GET /v1/environments/:id`), archived or not. @throws 404 unknown id. */
-export function retrieveEnvironment(ws: Workspace, id: string): Environment {
-  return clone(get(ws, id));
-}
-
-/**
- * Updates an environment (`POST /v1/environments/:id`). `description`: `null` clears, `""` is stored as `""`;
- * `metadata`: per-key patch where `null` or `""` deletes; `name`: `null` keeps the current name. An update that
- * changes nothing leaves `updated_at` alone.
- * @throws 404 unknown id; 400 `environment_archived` when archived; 400 `invalid_config_type_change`; 400 invalid field.
- */
-export function updateEnvironment(ws: Workspace, id: string, body: unknown, now: string): Environment {
-  const cur = get(ws, id);
-  const o = obj(body ?? {}, "");
-  onlyKeys(o, FIELDS, "");
-  // Source: the SDK's `BetaEnvironmentArchivedError` ("The environment is archived, so it cannot be updated").
-  if (cur.archived_at !== null) {
-    throw badRequest(`environment '${id}' is archived and cannot be updated`, "environment_archived");
-  }
-  const next: Environment = clone(cur);
-  if (o.name !== undefined && o.name !== null) next.name = str(o.name, "name", { min: 1, max: 256 });
-  if (has(o, "description")) next.description = parseDescription(o.description);
-  if (has(o, "config")) next.config = parseConfig(o.config, cur.config);
-  if (has(o, "metadata")) next.metadata = patchMetadata(cur.metadata, o.metadata, true);
-  if (has(o, "scope")) next.scope = parseScope(o.scope);
-  if (jsonEqual(next, cur)) return clone(cur);
-  next.updated_at = now;
-  ws.environments.set(id, next);
-  return clone(next);
-}
-
-/**
- * Lists environments (`GET /v1/environments`), newest first; archived ones only with `include_archived=true`.
- * @throws 400 bad `limit`, `page` or `include_archived`.
- */
-export function listEnvironments(ws: Workspace, query: Record<string, unknown>, page: PageRequest): Page<Environment> {
-  const includeArchived = queryBool(query, "include_archived", false);
-  const items = [...ws.environments.values()].filter((e) => includeArchived || e.archived_at === null);
-  const result = paginate(items, byCreatedAt, page, "environments");
-  return { data: result.data.map(clone), next_page: result.next_page };
-}
-
-/** Archives an environment (`POST /v1/environments/:id/archive`); idempotent. @throws 404 unknown id. */
-export function archiveEnvironment(ws: Workspace, id: string, now: string): Environment {
-  const cur = get(ws, id);
-  if (cur.archived_at === null) ws.environments.set(id, { ...cur, archived_at: now, updated_at: now });
-  return clone(get(ws, id));
-}
-
-/**
- * Deletes an environment (`DELETE /v1/environments/:id`) → `{id, type: "environment_deleted"}`.
- * @throws 404 unknown id; 409 while sessions reference it.
- */
-export function deleteEnvironment(ws: Workspace, id: string): BetaEnvironmentDeleteResponse {
-  get(ws, id);
-  const users = [...ws.sessions.values()].filter((r) => r.session.environment_id === id).map((r) => r.session.id);
-  if (users.length > 0) {
-    throw conflict(
-      `environment '${id}' is used by ${users.length} session(s) (${users.slice(0, 3).join(", ")}${users.length > 3 ? ", …" : ""}); delete those sessions first, or archive the environment instead`,
-    );
-  }
-  ws.environments.delete(id);
-  return { id, type: "environment_deleted" };
-}
+  }),
+  apply: (o, next, cur) => {
+    if (o.name !== undefined && o.name !== null) next.name = str(o.name, "name", { min: 1, max: 256 });
+    if (has(o, "description")) next.description = parseDescription(o.description);
+    if (has(o, "config")) next.config = parseConfig(o.config, cur.config);
+    applyMetadataPatch(o, next, cur.metadata, ENVIRONMENT_METADATA);
+    if (has(o, "scope")) next.scope = parseScope(o.scope);
+  },
+  archivedUpdate: (id) => badRequest(`environment '${id}' is archived and cannot be updated`, "environment_archived"),
+  beforeDelete: (ws, id) => {
+    const users = [...ws.sessions.values()].filter((r) => r.session.environment_id === id).map((r) => r.session.id);
+    if (users.length > 0) {
+      throw conflict(
+        `environment '${id}' is used by ${users.length} session(s) (${users.slice(0, 3).join(", ")}${users.length > 3 ? ", …" : ""}); delete those sessions first, or archive the environment instead`,
+      );
+    }
+  },
+});

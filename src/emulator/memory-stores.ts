@@ -3,31 +3,15 @@ import type {
   BetaManagedAgentsMemory,
   BetaManagedAgentsMemoryView,
 } from "@anthropic-ai/sdk/resources/beta/memory-stores/memories.js";
-import type {
-  BetaManagedAgentsDeletedMemoryStore,
-  BetaManagedAgentsMemoryStore,
-} from "@anthropic-ai/sdk/resources/beta/memory-stores/memory-stores.js";
+import type { BetaManagedAgentsMemoryStore } from "@anthropic-ai/sdk/resources/beta/memory-stores/memory-stores.js";
 import type { BetaManagedAgentsMemoryStoreResource } from "@anthropic-ai/sdk/resources/beta/sessions/resources.js";
-import { badRequest, conflict, notFound } from "./errors.js";
+import { badRequest, conflict } from "./errors.js";
 import { newId } from "./ids.js";
-import { parseMetadata, patchMetadata } from "./metadata.js";
-import { byCreatedAt, type Page, type PageRequest, paginate, queryBool, queryValue } from "./pagination.js";
+import { applyMetadataPatch, createdMetadata } from "./metadata.js";
+import { byCreatedAt, type Page, type PageRequest, paginate, queryValue } from "./pagination.js";
+import { SimpleResource } from "./resource.js";
 import type { StoredMemory, Workspace } from "./store.js";
-import {
-  arr,
-  at,
-  clone,
-  fieldError,
-  has,
-  jsonEqual,
-  obj,
-  oneOf,
-  onlyKeys,
-  required,
-  str,
-  tag,
-  timestamp,
-} from "./validate.js";
+import { arr, at, clone, fieldError, has, obj, oneOf, onlyKeys, required, str, tag } from "./validate.js";
 
 /**
  * Memory stores (`/v1/memory_stores`): create, retrieve, update, list, archive, delete; and a minimal set of the
@@ -56,23 +40,12 @@ type MemoryStore = BetaManagedAgentsMemoryStore;
 /** The beta the SDK sends for every memory store and memory call. */
 export const MEMORY_BETA = "agent-memory-2026-07-22";
 
-const CREATE_FIELDS = ["name", "description", "metadata"] as const;
 /** Control characters (C0, DEL, C1): a store name may hold none (SDK `MemoryStoreCreateParams.name`). */
 const CONTROL = /\p{Cc}/u;
 /** The most bytes of a memory's content (SDK `BetaManagedAgentsMemory.content`: "100 kB (102,400 bytes)"). */
 const MAX_CONTENT_BYTES = 102_400;
 /** The most bytes of a memory's path (SDK `BetaManagedAgentsMemory.path`). */
 const MAX_PATH_BYTES = 1024;
-
-/**
- * The memory store `id` of workspace `ws`.
- * @throws 404 `memory store '<id>' not found`.
- */
-export function getMemoryStore(ws: Workspace, id: string): MemoryStore {
-  const store = ws.memoryStores.get(id);
-  if (!store) throw notFound(`memory store '${id}' not found`);
-  return store;
-}
 
 function parseName(v: unknown): string {
   const name = str(v, "name", { min: 1, max: 255 });
@@ -85,95 +58,46 @@ function parseDescription(v: unknown): string {
 }
 
 /**
- * Creates a memory store (`POST /v1/memory_stores`): `name` required; `description` defaults to `""`, `metadata` to
- * `{}`. @throws 400 invalid field.
+ * Memory stores (`/v1/memory_stores`, beta `agent-memory-2026-07-22`), with the rules of the module comment:
+ * - create: `name` required; `description` defaults to `""`, `metadata` to `{}`.
+ * - update: `name` (`null` keeps it), `description` (`""` or `null` clears it), `metadata` per-key patch (`null`
+ *   value removes the key; `metadata: null` changes nothing); an archived store is a 400 `memory_store_archived`
+ *   (SDK: "You can't … update the store").
+ * - list: newest first, `created_at[gte]` / `created_at[lte]` (`MemoryStoreListParams`).
+ * - delete removes the store's memories too.
  */
-export function createMemoryStore(ws: Workspace, body: unknown, now: string): MemoryStore {
-  const o = obj(body ?? {}, "");
-  onlyKeys(o, CREATE_FIELDS, "");
-  const store: MemoryStore = {
-    type: "memory_store",
-    id: newId("memstore"),
+export const MEMORY_STORES = new SimpleResource<MemoryStore>({
+  noun: "memory store",
+  type: "memory_store",
+  idPrefix: "memstore",
+  collection: "memory_stores",
+  beta: MEMORY_BETA,
+  fields: ["name", "description", "metadata"],
+  deletable: true,
+  createdAtBounds: ["gte", "lte"],
+  records: (ws) => ws.memoryStores,
+  build: (o) => ({
     name: parseName(required(o, "name", "")),
     description: o.description === undefined ? "" : parseDescription(o.description),
-    metadata: o.metadata === undefined ? {} : parseMetadata(o.metadata),
-    created_at: now,
-    updated_at: now,
-    archived_at: null,
-  };
-  ws.memoryStores.set(store.id, store);
-  return clone(store);
-}
-
-/** Reads a memory store (`GET /v1/memory_stores/:id`), archived or not. @throws 404. */
-export function retrieveMemoryStore(ws: Workspace, id: string): MemoryStore {
-  return clone(getMemoryStore(ws, id));
-}
-
-/**
- * Updates a memory store (`POST /v1/memory_stores/:id`): `name` (`null` keeps it), `description` (`""` or `null`
- * clears it), `metadata` per-key patch (`null` value removes the key; `metadata: null` changes nothing). A no-op
- * leaves `updated_at` alone.
- * @throws 404 unknown; 400 `memory_store_archived` when archived ("You can't … update the store"); 400 invalid field.
- */
-export function updateMemoryStore(ws: Workspace, id: string, body: unknown, now: string): MemoryStore {
-  const cur = getMemoryStore(ws, id);
-  const o = obj(body ?? {}, "");
-  onlyKeys(o, CREATE_FIELDS, "");
-  if (cur.archived_at !== null) {
-    throw badRequest(`memory store '${id}' is archived and cannot be updated`, "memory_store_archived");
-  }
-  const next = clone(cur);
-  if (o.name !== undefined && o.name !== null) next.name = parseName(o.name);
-  if (has(o, "description")) next.description = parseDescription(o.description);
-  if (has(o, "metadata") && o.metadata !== null) next.metadata = patchMetadata(cur.metadata, o.metadata, false);
-  if (jsonEqual(next, cur)) return clone(cur);
-  next.updated_at = now;
-  ws.memoryStores.set(id, next);
-  return clone(next);
-}
-
-function parseTimeFilter(query: Record<string, unknown>, name: string): number | undefined {
-  const v = queryValue(query, name);
-  return v === undefined ? undefined : Date.parse(timestamp(v, name));
-}
+    metadata: createdMetadata(o),
+  }),
+  apply: (o, next, cur) => {
+    if (o.name !== undefined && o.name !== null) next.name = parseName(o.name);
+    if (has(o, "description")) next.description = parseDescription(o.description);
+    applyMetadataPatch(o, next, cur.metadata);
+  },
+  archivedUpdate: (id) => badRequest(`memory store '${id}' is archived and cannot be updated`, "memory_store_archived"),
+  beforeDelete: (ws, id) => {
+    for (const [mid, memory] of ws.memories) if (memory.memory_store_id === id) ws.memories.delete(mid);
+  },
+});
 
 /**
- * Lists memory stores (`GET /v1/memory_stores`), newest first; archived ones only with `include_archived=true`;
- * `created_at[gte]` / `created_at[lte]` filter by creation time (inclusive, RFC 3339).
- * @throws 400 bad `limit`, `page`, `include_archived` or timestamp.
+ * The memory store `id` of workspace `ws`.
+ * @throws 404 `memory store '<id>' not found`.
  */
-export function listMemoryStores(ws: Workspace, query: Record<string, unknown>, page: PageRequest): Page<MemoryStore> {
-  const includeArchived = queryBool(query, "include_archived", false);
-  const gte = parseTimeFilter(query, "created_at[gte]");
-  const lte = parseTimeFilter(query, "created_at[lte]");
-  const items = [...ws.memoryStores.values()]
-    .filter((s) => includeArchived || s.archived_at === null)
-    .filter((s) => gte === undefined || Date.parse(s.created_at) >= gte)
-    .filter((s) => lte === undefined || Date.parse(s.created_at) <= lte);
-  const result = paginate(items, byCreatedAt, page, "memory_stores");
-  return { data: result.data.map(clone), next_page: result.next_page };
-}
-
-/**
- * Archives a memory store (`POST /v1/memory_stores/:id/archive`): sets `archived_at` and `updated_at`. Archiving
- * can't be undone; archiving an archived store changes nothing. @throws 404.
- */
-export function archiveMemoryStore(ws: Workspace, id: string, now: string): MemoryStore {
-  const cur = getMemoryStore(ws, id);
-  if (cur.archived_at === null) ws.memoryStores.set(id, { ...cur, archived_at: now, updated_at: now });
-  return clone(getMemoryStore(ws, id));
-}
-
-/**
- * Deletes a memory store and all its memories (`DELETE /v1/memory_stores/:id`), archived or not →
- * `{id, type: "memory_store_deleted"}`. @throws 404.
- */
-export function deleteMemoryStore(ws: Workspace, id: string): BetaManagedAgentsDeletedMemoryStore {
-  getMemoryStore(ws, id);
-  ws.memoryStores.delete(id);
-  for (const [mid, memory] of ws.memories) if (memory.memory_store_id === id) ws.memories.delete(mid);
-  return { id, type: "memory_store_deleted" };
+export function getMemoryStore(ws: Workspace, id: string): MemoryStore {
+  return MEMORY_STORES.get(ws, id);
 }
 
 function memoryView(memory: StoredMemory, view: BetaManagedAgentsMemoryView): BetaManagedAgentsMemory {

@@ -1,7 +1,7 @@
-import { at, fieldError, isObj } from "./validate.js";
+import { at, fieldError, has, isObj, type Obj } from "./validate.js";
 
 /**
- * `metadata` rules shared by agents, environments, vaults and credentials (SDK doc comments: "Maximum 16 pairs, keys
+ * `metadata` rules shared by agents, environments, vaults, credentials, memory stores, deployments and sessions (SDK doc comments: "Maximum 16 pairs, keys
  * up to 64 chars, values up to 512 chars"). Limit violations carry `details.error_code: "invalid_metadata"`, which
  * the SDK maps to `BetaInvalidMetadataError`.
  */
@@ -85,4 +85,38 @@ export function patchMetadata(
   }
   checkCount(m, path);
   return sorted(m);
+}
+
+/** `metadata` of a create body `o` (every kind's `<Kind>CreateParams.metadata`): `{}` when omitted. @throws 400. */
+export function createdMetadata(o: Obj): Metadata {
+  return o.metadata === undefined ? {} : parseMetadata(o.metadata);
+}
+
+/**
+ * How a kind's update treats `metadata`. `emptyStringDeletes`: `""` deletes a key like `null` (environments: "Set a
+ * value to null or empty string to delete the key"). `nullKeeps`: `metadata: null` changes nothing, where the SDK's
+ * update params type it `| null` (agents, vaults, memory stores, deployments); without it `null` is a 400
+ * (`EnvironmentUpdateParams.metadata` is not nullable).
+ */
+export interface MetadataPatchRule {
+  emptyStringDeletes: boolean;
+  nullKeeps: boolean;
+}
+
+/** The rule of every kind but environments: `null` deletes a key, `metadata: null` changes nothing. */
+export const NULL_DELETES_KEY: MetadataPatchRule = { emptyStringDeletes: false, nullKeeps: true };
+
+/**
+ * Applies the `metadata` of update body `o` to `next` (a copy of the stored object, whose metadata is `current`): a
+ * per-key patch (`patchMetadata`) when sent; nothing when omitted or, under `rule.nullKeeps`, `null`.
+ * @throws 400 naming `metadata.<key>`; `invalid_metadata` for limit violations.
+ */
+export function applyMetadataPatch(
+  o: Obj,
+  next: { metadata: Metadata },
+  current: Metadata,
+  rule: MetadataPatchRule = NULL_DELETES_KEY,
+): void {
+  if (!has(o, "metadata") || (rule.nullKeeps && o.metadata === null)) return;
+  next.metadata = patchMetadata(current, o.metadata, rule.emptyStringDeletes);
 }

@@ -1,5 +1,6 @@
+import { epochMicros } from "./clock.js";
 import { badRequest } from "./errors.js";
-import { isObj } from "./validate.js";
+import { isObj, timestamp } from "./validate.js";
 
 /**
  * Cursor pagination as the SDK's `PageCursor` expects it: a page is `{data, next_page}`, the next request carries
@@ -42,6 +43,41 @@ export function queryBool(query: Record<string, unknown>, name: string, fallback
   if (v === "true") return true;
   if (v === "false") return false;
   throw badRequest(`${name}: Input should be a valid boolean`);
+}
+
+/** A `created_at[<bound>]` list filter: `gt`, `gte`, `lt`, `lte` (RFC 3339, compared to the microsecond). */
+export type CreatedAtBound = "gt" | "gte" | "lt" | "lte";
+
+/** Every `created_at` bound, in the order they are read (sessions, session events, deployment runs). */
+export const ALL_CREATED_AT_BOUNDS: readonly CreatedAtBound[] = ["gt", "gte", "lt", "lte"];
+
+/**
+ * The `created_at[<bound>]` filters of a list query as a predicate on a timestamp, for the bounds the kind's SDK
+ * list params name (`AgentListParams` and `MemoryStoreListParams`: `gte`, `lte`; `SessionListParams`: all four).
+ * Bounds are inclusive (`gte`, `lte`) or strict (`gt`, `lt`) and compared to the microsecond; absent ones do not
+ * filter; parameters of bounds not in `bounds` are ignored like any unknown query parameter.
+ * @throws 400 `created_at[<bound>]: Input should be a valid RFC 3339 datetime` for a value that is not one.
+ */
+export function createdAtFilter(
+  query: Record<string, unknown>,
+  bounds: readonly CreatedAtBound[] = ALL_CREATED_AT_BOUNDS,
+): (ts: string) => boolean {
+  const limit: Partial<Record<CreatedAtBound, number>> = {};
+  for (const bound of bounds) {
+    const name = `created_at[${bound}]`;
+    const v = queryValue(query, name);
+    if (v !== undefined) limit[bound] = epochMicros(timestamp(v, name));
+  }
+  const { gt, gte, lt, lte } = limit;
+  return (ts) => {
+    const t = epochMicros(ts);
+    return (
+      (gt === undefined || t > gt) &&
+      (gte === undefined || t >= gte) &&
+      (lt === undefined || t < lt) &&
+      (lte === undefined || t <= lte)
+    );
+  };
 }
 
 /**

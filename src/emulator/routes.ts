@@ -1,4 +1,4 @@
-import { archiveAgent, createAgent, listAgents, listAgentVersions, retrieveAgent, updateAgent } from "./agents.js";
+import { AGENTS, listAgentVersions, retrieveAgent, updateAgent } from "./agents.js";
 import {
   archiveCredential,
   createCredential,
@@ -11,36 +11,17 @@ import {
   validateCredential,
 } from "./credentials.js";
 import {
-  archiveDeployment,
-  createDeployment,
+  DEPLOYMENTS,
   listDeploymentRuns,
   listDeployments,
-  retrieveDeployment,
   retrieveDeploymentRun,
   runDeployment,
   setDeploymentPaused,
-  updateDeployment,
 } from "./deployments.js";
-import {
-  archiveEnvironment,
-  createEnvironment,
-  deleteEnvironment,
-  listEnvironments,
-  retrieveEnvironment,
-  updateEnvironment,
-} from "./environments.js";
-import {
-  archiveMemoryStore,
-  createMemory,
-  createMemoryStore,
-  deleteMemoryStore,
-  listMemories,
-  listMemoryStores,
-  MEMORY_BETA,
-  retrieveMemoryStore,
-  updateMemoryStore,
-} from "./memory-stores.js";
+import { ENVIRONMENTS } from "./environments.js";
+import { createMemory, listMemories, MEMORY_BETA, MEMORY_STORES } from "./memory-stores.js";
 import type { PageRequest } from "./pagination.js";
+import type { ResourceObject, SimpleResource } from "./resource.js";
 import { listEvents, MAX_EVENTS_PAGE_SIZE, sendEvents, streamEvents } from "./session-events.js";
 import type { SessionRuntime } from "./session-runtime.js";
 import {
@@ -49,32 +30,24 @@ import {
   deleteSession,
   listSessions,
   retrieveSession,
+  SESSIONS,
   updateSession,
 } from "./sessions.js";
 import {
   createSkill,
   createSkillVersion,
-  deleteSkill,
   deleteSkillVersion,
   downloadSkillVersion,
   listSkills,
   listSkillVersions,
   retrieveSkill,
   retrieveSkillVersion,
+  SKILLS,
   SKILLS_BETA,
 } from "./skills.js";
 import type { Workspace } from "./store.js";
-import {
-  archiveTunnel,
-  createTunnel,
-  listTunnels,
-  retrieveTunnel,
-  revealTunnelToken,
-  rotateTunnelToken,
-  TUNNELS_BETA,
-  tunnelTokenValid,
-} from "./tunnels.js";
-import { archiveVault, createVault, deleteVault, listVaults, retrieveVault, updateVault } from "./vaults.js";
+import { revealTunnelToken, rotateTunnelToken, TUNNELS, TUNNELS_BETA, tunnelTokenValid } from "./tunnels.js";
+import { VAULTS } from "./vaults.js";
 
 /** What a route handler gets: the request's workspace, path params, query, parsed body and a timestamp. */
 export interface RouteContext {
@@ -129,7 +102,6 @@ export function routeBeta(route: RouteSpec): string {
 }
 
 const AGENT = "/v1/agents/:agent_id";
-const ENV = "/v1/environments/:environment_id";
 const VAULT = "/v1/vaults/:vault_id";
 const CRED = "/v1/vaults/:vault_id/credentials/:credential_id";
 const SESSION = "/v1/sessions/:session_id";
@@ -144,31 +116,69 @@ function p(ctx: RouteContext, name: string): string {
   return ctx.params[name] ?? "";
 }
 
+/** Handlers of a kind's usual endpoints, each given the request and (on `/:id` routes) the path's id. */
+interface ResourceHandlers {
+  /** `POST /v1/<collection>` */
+  create?(c: RouteContext): unknown;
+  /** `GET /v1/<collection>` */
+  list?(c: RouteContext): unknown;
+  /** `GET /v1/<collection>/:id` */
+  retrieve?(c: RouteContext, id: string): unknown;
+  /** `POST /v1/<collection>/:id` (updates are POSTs, never PATCH: docs/api-notes.md "Requests") */
+  update?(c: RouteContext, id: string): unknown;
+  /** `DELETE /v1/<collection>/:id` */
+  delete?(c: RouteContext, id: string): unknown;
+  /** `POST /v1/<collection>/:id/archive` */
+  archive?(c: RouteContext, id: string): unknown;
+}
+
+/**
+ * The routes of a kind's usual endpoints (`resource.ts`), at its path, with its beta: each endpoint the resource has
+ * answered by the resource, unless `custom` gives its own handler for it (or for an endpoint the resource lacks).
+ */
+function resourceRoutes<T extends ResourceObject, R>(
+  resource: SimpleResource<T, R>,
+  custom: ResourceHandlers = {},
+): RouteSpec[] {
+  const own: ResourceHandlers = {
+    list: (c) => resource.list(c.ws, c.query, c.page(), c.now),
+    retrieve: (c, id) => resource.retrieve(c.ws, id, c.now),
+  };
+  if (resource.has.create) own.create = (c) => resource.create(c.ws, c.body, c.now);
+  if (resource.has.update) own.update = (c, id) => resource.update(c.ws, id, c.body, c.now);
+  if (resource.has.delete) own.delete = (c, id) => resource.delete(c.ws, id);
+  if (resource.has.archive) own.archive = (c, id) => resource.archive(c.ws, id, c.now);
+  const { create, list, retrieve, update, delete: remove, archive } = { ...own, ...custom };
+  const one = `${resource.path}/:${resource.param}`;
+  const routes: RouteSpec[] = [];
+  const add = (method: RouteSpec["method"], url: string, handler: ((c: RouteContext) => unknown) | undefined) => {
+    if (handler) routes.push({ method, url, ...(resource.beta === undefined ? {} : { beta: resource.beta }), handler });
+  };
+  const withId = (h: ((c: RouteContext, id: string) => unknown) | undefined) =>
+    h && ((c: RouteContext) => h(c, p(c, resource.param)));
+  add("POST", resource.path, create);
+  add("GET", resource.path, list);
+  add("GET", one, withId(retrieve));
+  add("POST", one, withId(update));
+  add("DELETE", one, withId(remove));
+  add("POST", `${one}/archive`, withId(archive));
+  return routes;
+}
+
 /**
  * Every endpoint of the emulator, as the SDK calls them (`resources/beta/{agents,environments,vaults,sessions}/**.js`):
  * updates are `POST /:id`, archives `POST /:id/archive`, deletes `DELETE /:id`.
  */
 export const ROUTES: readonly RouteSpec[] = [
-  { method: "POST", url: "/v1/agents", handler: (c) => createAgent(c.ws, c.body, c.now) },
-  { method: "GET", url: "/v1/agents", handler: (c) => listAgents(c.ws, c.query, c.page()) },
-  { method: "GET", url: AGENT, handler: (c) => retrieveAgent(c.ws, p(c, "agent_id"), c.query) },
-  { method: "POST", url: AGENT, handler: (c) => updateAgent(c.ws, p(c, "agent_id"), c.body, c.now) },
-  { method: "POST", url: `${AGENT}/archive`, handler: (c) => archiveAgent(c.ws, p(c, "agent_id"), c.now) },
+  ...resourceRoutes(AGENTS, {
+    retrieve: (c, id) => retrieveAgent(c.ws, id, c.query),
+    update: (c, id) => updateAgent(c.ws, id, c.body, c.now),
+  }),
   { method: "GET", url: `${AGENT}/versions`, handler: (c) => listAgentVersions(c.ws, p(c, "agent_id"), c.page()) },
 
-  { method: "POST", url: "/v1/environments", handler: (c) => createEnvironment(c.ws, c.body, c.now) },
-  { method: "GET", url: "/v1/environments", handler: (c) => listEnvironments(c.ws, c.query, c.page()) },
-  { method: "GET", url: ENV, handler: (c) => retrieveEnvironment(c.ws, p(c, "environment_id")) },
-  { method: "POST", url: ENV, handler: (c) => updateEnvironment(c.ws, p(c, "environment_id"), c.body, c.now) },
-  { method: "DELETE", url: ENV, handler: (c) => deleteEnvironment(c.ws, p(c, "environment_id")) },
-  { method: "POST", url: `${ENV}/archive`, handler: (c) => archiveEnvironment(c.ws, p(c, "environment_id"), c.now) },
+  ...resourceRoutes(ENVIRONMENTS),
 
-  { method: "POST", url: "/v1/vaults", handler: (c) => createVault(c.ws, c.body, c.now) },
-  { method: "GET", url: "/v1/vaults", handler: (c) => listVaults(c.ws, c.query, c.page()) },
-  { method: "GET", url: VAULT, handler: (c) => retrieveVault(c.ws, p(c, "vault_id")) },
-  { method: "POST", url: VAULT, handler: (c) => updateVault(c.ws, p(c, "vault_id"), c.body, c.now) },
-  { method: "DELETE", url: VAULT, handler: (c) => deleteVault(c.ws, p(c, "vault_id")) },
-  { method: "POST", url: `${VAULT}/archive`, handler: (c) => archiveVault(c.ws, p(c, "vault_id"), c.now) },
+  ...resourceRoutes(VAULTS),
 
   {
     method: "POST",
@@ -209,15 +219,7 @@ export const ROUTES: readonly RouteSpec[] = [
     handler: (c) => secretMatches(c.ws, p(c, "vault_id"), p(c, "credential_id"), c.body),
   },
 
-  { method: "POST", url: "/v1/deployments", handler: (c) => createDeployment(c.ws, c.body, c.now) },
-  { method: "GET", url: "/v1/deployments", handler: (c) => listDeployments(c.ws, c.query, c.page(), c.now) },
-  { method: "GET", url: DEPLOYMENT, handler: (c) => retrieveDeployment(c.ws, p(c, "deployment_id"), c.now) },
-  { method: "POST", url: DEPLOYMENT, handler: (c) => updateDeployment(c.ws, p(c, "deployment_id"), c.body, c.now) },
-  {
-    method: "POST",
-    url: `${DEPLOYMENT}/archive`,
-    handler: (c) => archiveDeployment(c.ws, p(c, "deployment_id"), c.now),
-  },
+  ...resourceRoutes(DEPLOYMENTS, { list: (c) => listDeployments(c.ws, c.query, c.page(), c.now) }),
   {
     method: "POST",
     url: `${DEPLOYMENT}/pause`,
@@ -239,42 +241,7 @@ export const ROUTES: readonly RouteSpec[] = [
     url: "/v1/deployment_runs/:deployment_run_id",
     handler: (c) => retrieveDeploymentRun(c.ws, p(c, "deployment_run_id")),
   },
-  {
-    method: "POST",
-    url: "/v1/memory_stores",
-    beta: MEMORY_BETA,
-    handler: (c) => createMemoryStore(c.ws, c.body, c.now),
-  },
-  {
-    method: "GET",
-    url: "/v1/memory_stores",
-    beta: MEMORY_BETA,
-    handler: (c) => listMemoryStores(c.ws, c.query, c.page()),
-  },
-  {
-    method: "GET",
-    url: MEMSTORE,
-    beta: MEMORY_BETA,
-    handler: (c) => retrieveMemoryStore(c.ws, p(c, "memory_store_id")),
-  },
-  {
-    method: "POST",
-    url: MEMSTORE,
-    beta: MEMORY_BETA,
-    handler: (c) => updateMemoryStore(c.ws, p(c, "memory_store_id"), c.body, c.now),
-  },
-  {
-    method: "DELETE",
-    url: MEMSTORE,
-    beta: MEMORY_BETA,
-    handler: (c) => deleteMemoryStore(c.ws, p(c, "memory_store_id")),
-  },
-  {
-    method: "POST",
-    url: `${MEMSTORE}/archive`,
-    beta: MEMORY_BETA,
-    handler: (c) => archiveMemoryStore(c.ws, p(c, "memory_store_id"), c.now),
-  },
+  ...resourceRoutes(MEMORY_STORES),
   {
     method: "POST",
     url: `${MEMSTORE}/memories`,
@@ -287,15 +254,7 @@ export const ROUTES: readonly RouteSpec[] = [
     beta: MEMORY_BETA,
     handler: (c) => listMemories(c.ws, p(c, "memory_store_id"), c.query, c.page()),
   },
-  { method: "POST", url: "/v1/tunnels", beta: TUNNELS_BETA, handler: (c) => createTunnel(c.ws, c.body, c.now) },
-  { method: "GET", url: "/v1/tunnels", beta: TUNNELS_BETA, handler: (c) => listTunnels(c.ws, c.query, c.page()) },
-  { method: "GET", url: TUNNEL, beta: TUNNELS_BETA, handler: (c) => retrieveTunnel(c.ws, p(c, "tunnel_id")) },
-  {
-    method: "POST",
-    url: `${TUNNEL}/archive`,
-    beta: TUNNELS_BETA,
-    handler: (c) => archiveTunnel(c.ws, p(c, "tunnel_id"), c.now),
-  },
+  ...resourceRoutes(TUNNELS),
   {
     method: "POST",
     url: `${TUNNEL}/reveal_token`,
@@ -318,12 +277,14 @@ export const ROUTES: readonly RouteSpec[] = [
     handler: (c) => tunnelTokenValid(c.ws, p(c, "tunnel_id"), c.body),
   },
 
-  { method: "POST", url: "/v1/sessions", handler: (c) => createSession(c.ws, c.runtime, c.body, c.now) },
-  { method: "GET", url: "/v1/sessions", handler: (c) => listSessions(c.ws, c.query, c.page()) },
-  { method: "GET", url: SESSION, handler: (c) => retrieveSession(c.ws, p(c, "session_id")) },
-  { method: "POST", url: SESSION, handler: (c) => updateSession(c.ws, c.runtime, p(c, "session_id"), c.body, c.now) },
-  { method: "DELETE", url: SESSION, handler: (c) => deleteSession(c.ws, c.runtime, p(c, "session_id"), c.now) },
-  { method: "POST", url: `${SESSION}/archive`, handler: (c) => archiveSession(c.ws, p(c, "session_id"), c.now) },
+  ...resourceRoutes(SESSIONS, {
+    create: (c) => createSession(c.ws, c.runtime, c.body, c.now),
+    list: (c) => listSessions(c.ws, c.query, c.page()),
+    retrieve: (c, id) => retrieveSession(c.ws, id),
+    update: (c, id) => updateSession(c.ws, c.runtime, id, c.body, c.now),
+    delete: (c, id) => deleteSession(c.ws, c.runtime, id, c.now),
+    archive: (c, id) => archiveSession(c.ws, id, c.now),
+  }),
   {
     method: "GET",
     url: `${SESSION}/events`,
@@ -344,9 +305,10 @@ export const ROUTES: readonly RouteSpec[] = [
     multipart: true,
     handler: (c) => createSkill(c.ws, c.body, c.now),
   },
-  { method: "GET", url: "/v1/skills", beta: SKILLS_BETA, handler: (c) => listSkills(c.ws, c.query, c.page()) },
-  { method: "GET", url: SKILL, beta: SKILLS_BETA, handler: (c) => retrieveSkill(c.ws, p(c, "skill_id")) },
-  { method: "DELETE", url: SKILL, beta: SKILLS_BETA, handler: (c) => deleteSkill(c.ws, p(c, "skill_id")) },
+  ...resourceRoutes(SKILLS, {
+    list: (c) => listSkills(c.ws, c.query, c.page(), c.now),
+    retrieve: (c, id) => retrieveSkill(c.ws, id),
+  }),
   {
     method: "POST",
     url: `${SKILL}/versions`,

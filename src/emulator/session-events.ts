@@ -2,10 +2,10 @@ import type {
   BetaManagedAgentsSendSessionEvents,
   BetaManagedAgentsSessionEvent,
 } from "@anthropic-ai/sdk/resources/beta/sessions/events.js";
-import { type Page, type PageRequest, paginate } from "./pagination.js";
+import { createdAtFilter, type Page, type PageRequest, paginate } from "./pagination.js";
 import { parseUserEvents, submitUserEvents } from "./session-input.js";
 import { type RawResponse, type SessionRuntime, sessionEventStream } from "./session-runtime.js";
-import { getSession, queryList, queryOrder, timeFilter } from "./sessions.js";
+import { getSession, queryList, queryOrder } from "./sessions.js";
 import type { Workspace } from "./store.js";
 import { arr, clone, obj, onlyKeys, required } from "./validate.js";
 
@@ -32,7 +32,7 @@ export function listEvents(
 ): Page<BetaManagedAgentsSessionEvent> {
   const rec = getSession(ws, id);
   const types = queryList(query, "types");
-  const inTime = timeFilter(query);
+  const inTime = createdAtFilter(query);
   const order = queryOrder(query, "asc");
   const items = rec.events
     .map((event, seq) => ({ event, seq }))

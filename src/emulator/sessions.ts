@@ -7,13 +7,15 @@ import type {
   BetaManagedAgentsSessionUpdatedEvent,
 } from "@anthropic-ai/sdk/resources/beta/sessions/sessions.js";
 import { checkToolServerReferences, parseMcpServers, parseTools } from "./agent-tools.js";
+import { epochMicros } from "./clock.js";
 import { badRequest, conflict, notFound } from "./errors.js";
 import { newId } from "./ids.js";
 import { parseSessionResources } from "./memory-stores.js";
 import { parseMetadata, patchMetadata } from "./metadata.js";
 import { sessionMultiagent } from "./multiagent.js";
 import type { Page, PageRequest, SortKey } from "./pagination.js";
-import { paginate, queryBool, queryValue } from "./pagination.js";
+import { createdAtFilter, paginate, queryBool, queryValue } from "./pagination.js";
+import { SimpleResource } from "./resource.js";
 import { parseUserEvents, submitUserEvents } from "./session-input.js";
 import type { SessionRuntime } from "./session-runtime.js";
 import { newScriptState } from "./session-script.js";
@@ -33,7 +35,6 @@ import {
   required,
   str,
   tag,
-  timestamp,
 } from "./validate.js";
 
 /**
@@ -67,13 +68,25 @@ const UPDATE_FIELDS = ["agent", "budget", "metadata", "title", "vault_ids"] as c
 const STATUSES = ["rescheduling", "running", "idle", "terminated"] as const;
 
 /**
+ * Sessions (`/v1/sessions`) as a resource: ids, lookup (404 `session '<id>' not found`) and routes. Every endpoint
+ * has its own rules (the runtime, `stats`, `order`, archive refused while running), so each has its own function
+ * below, which `routes.ts` names.
+ */
+export const SESSIONS = new SimpleResource<Session, SessionRecord>({
+  noun: "session",
+  type: "session",
+  idPrefix: "sesn",
+  collection: "sessions",
+  records: (ws) => ws.sessions,
+  object: (rec) => rec.session,
+});
+
+/**
  * The session `id` of workspace `ws`.
  * @throws 404 `session '<id>' not found`.
  */
 export function getSession(ws: Workspace, id: string): SessionRecord {
-  const rec = ws.sessions.get(id);
-  if (!rec) throw notFound(`session '${id}' not found`);
-  return rec;
+  return SESSIONS.get(ws, id);
 }
 
 /** The session as returned by the API: a copy, with `stats.duration_seconds` as of `nowMs`. */
@@ -278,12 +291,6 @@ export function updateSession(ws: Workspace, runtime: SessionRuntime, id: string
   return sessionView(rec);
 }
 
-/** Epoch microseconds of an RFC 3339 timestamp with up to microsecond precision (sort key, filters). */
-function micros(ts: string): number {
-  const frac = /\.(\d+)/.exec(ts)?.[1] ?? "";
-  return Date.parse(ts) * 1000 + (Number(frac.padEnd(6, "0").slice(3, 6)) || 0);
-}
-
 /** The values of a repeatable query parameter, sent as `name[]=a&name[]=b` (SDK) or `name=a&name=b`. */
 export function queryList(query: Record<string, unknown>, name: string): string[] | undefined {
   const values: string[] = [];
@@ -298,27 +305,6 @@ export function queryList(query: Record<string, unknown>, name: string): string[
     }
   }
   return seen ? values : undefined;
-}
-
-/**
- * The `created_at[gt|gte|lt|lte]` filters of a list query as a predicate on a timestamp.
- * @throws 400 for a value that is not an RFC 3339 timestamp.
- */
-export function timeFilter(query: Record<string, unknown>): (ts: string) => boolean {
-  const bound = (op: string) => {
-    const v = queryValue(query, `created_at[${op}]`);
-    return v === undefined ? undefined : micros(timestamp(v, `created_at[${op}]`));
-  };
-  const [gt, gte, lt, lte] = [bound("gt"), bound("gte"), bound("lt"), bound("lte")];
-  return (ts) => {
-    const t = micros(ts);
-    return (
-      (gt === undefined || t > gt) &&
-      (gte === undefined || t >= gte) &&
-      (lt === undefined || t < lt) &&
-      (lte === undefined || t <= lte)
-    );
-  };
 }
 
 /** `order` of a list query (`asc` / `desc`), `fallback` when absent. @throws 400. */
@@ -348,7 +334,7 @@ export function listSessions(
   const statuses = queryList(query, "statuses")?.map((s, i) => oneOf(s, at("statuses", i), STATUSES));
   const deploymentId = queryValue(query, "deployment_id");
   const memoryStoreId = queryValue(query, "memory_store_id");
-  const inTime = timeFilter(query);
+  const inTime = createdAtFilter(query);
   const order = queryOrder(query, "desc");
   const items = [...ws.sessions.values()]
     .map((r) => r.session)
@@ -364,7 +350,7 @@ export function listSessions(
     )
     .filter((s) => inTime(s.created_at));
   const key = (s: Session): SortKey =>
-    order === "desc" ? [micros(s.created_at), s.id] : [-micros(s.created_at), s.id];
+    order === "desc" ? [epochMicros(s.created_at), s.id] : [-epochMicros(s.created_at), s.id];
   const result = paginate(items, key, page, `sessions:${order}`);
   const nowMs = Date.now();
   const views = result.data.map((s) => sessionView(ws.sessions.get(s.id) as SessionRecord, nowMs));

@@ -1,10 +1,11 @@
-import type { BetaDeletedSkill, BetaSkill, BetaSkillSource } from "@anthropic-ai/sdk/resources/beta/skills/skills.js";
+import type { BetaSkill, BetaSkillSource } from "@anthropic-ai/sdk/resources/beta/skills/skills.js";
 import type { BetaDeletedSkillVersion, BetaSkillVersion } from "@anthropic-ai/sdk/resources/beta/skills/versions.js";
 import { zipSync } from "fflate";
 import { parse as parseYaml } from "yaml";
 import { ApiError, badRequest, notFound } from "./errors.js";
 import { newId } from "./ids.js";
-import { byCreatedAt, type Page, type PageRequest, paginate, queryValue } from "./pagination.js";
+import { type Page, type PageRequest, paginate, queryValue } from "./pagination.js";
+import { SimpleResource } from "./resource.js";
 import type { RawResponse } from "./session-runtime.js";
 import type { SkillRecord, StoredSkillFile, Workspace } from "./store.js";
 import { clone, fieldError, isObj } from "./validate.js";
@@ -110,12 +111,27 @@ function readOnly(id: string): ApiError {
   return badRequest(`skill '${id}' is an Anthropic skill: shared and read-only`);
 }
 
+/**
+ * Custom skills (`/v1/skills`, beta `skills-2025-10-02`): no archive, no update; delete deletes the versions with the
+ * skill. Each record keeps the skill's versions. Create (multipart), retrieve and list (Anthropic's skills too) have
+ * their own functions below. Anthropic's skills are not in the workspace: a write naming one is refused as read-only.
+ */
+export const SKILLS = new SimpleResource<BetaSkill, SkillRecord>({
+  noun: "skill",
+  type: "skill",
+  idPrefix: "skill",
+  collection: "skills",
+  beta: SKILLS_BETA,
+  archivable: false,
+  deletable: true,
+  records: (ws) => ws.skills,
+  object: (rec) => rec.skill,
+  missing: (id) => (anthropicSkill(id) ? readOnly(id) : notFound(`skill '${id}' not found`)),
+});
+
 /** The custom skill `id` of `ws`. @throws 404 (400 for an Anthropic skill, which is read-only). */
 function getSkill(ws: Workspace, id: string): SkillRecord {
-  const rec = ws.skills.get(id);
-  if (rec) return rec;
-  if (anthropicSkill(id)) throw readOnly(id);
-  throw notFound(`skill '${id}' not found`);
+  return SKILLS.get(ws, id);
 }
 
 /** A version id: the request's timestamp as epoch microseconds (docs: "Epoch timestamp: 1759178010641129"). */
@@ -299,7 +315,12 @@ export function retrieveSkill(ws: Workspace, id: string): BetaSkill {
  * Lists skills (`GET /v1/skills`), newest first: custom and Anthropic ones, or only those whose `source.type` equals
  * the `source` query ("custom", "anthropic"; SDK `SkillListParams.source`).
  */
-export function listSkills(ws: Workspace, query: Record<string, unknown>, page: PageRequest): Page<BetaSkill> {
+export function listSkills(
+  ws: Workspace,
+  query: Record<string, unknown>,
+  page: PageRequest,
+  now: string,
+): Page<BetaSkill> {
   const source = queryValue(query, "source");
   const all: BetaSkill[] = [
     ...[...ws.skills.values()].map((r) => r.skill),
@@ -308,15 +329,7 @@ export function listSkills(ws: Workspace, query: Record<string, unknown>, page: 
   const items = all.filter(
     (s) => source === undefined || source === "" || (s.source as BetaSkillSource).type === source,
   );
-  const result = paginate(items, byCreatedAt, page, `skills:${source ?? ""}`);
-  return { data: result.data.map(clone), next_page: result.next_page };
-}
-
-/** Deletes a custom skill and its versions (`DELETE /v1/skills/:id`; see the module comment). @throws 404, 400. */
-export function deleteSkill(ws: Workspace, id: string): BetaDeletedSkill {
-  getSkill(ws, id);
-  ws.skills.delete(id);
-  return { id, type: "skill_deleted" };
+  return SKILLS.page(items, page, now, `skills:${source ?? ""}`);
 }
 
 /**

@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
 import type { BetaTunnel, BetaTunnelToken } from "@anthropic-ai/sdk/resources/beta/tunnels/tunnels.js";
-import { ApiError, notFound } from "./errors.js";
+import { ApiError } from "./errors.js";
 import { newId } from "./ids.js";
-import { byCreatedAt, type Page, type PageRequest, paginate, queryBool } from "./pagination.js";
+import { SimpleResource } from "./resource.js";
 import type { TunnelRecord, Workspace } from "./store.js";
-import { clone, obj, onlyKeys, required, str } from "./validate.js";
+import { obj, onlyKeys, required, str } from "./validate.js";
 
 /**
  * MCP tunnels (`/v1/tunnels`, SDK 1.11 `client.beta.tunnels`): create, retrieve, list, archive, reveal_token,
@@ -39,12 +39,6 @@ export const EMULATED_TUNNEL_PARENT = "tunnels.emulator.test";
 /** The longest token a test hook accepts (a real connector token is far shorter). */
 const TOKEN_MAX = 4096;
 
-function getRecord(ws: Workspace, id: string): TunnelRecord {
-  const rec = ws.tunnels.get(id);
-  if (!rec) throw notFound(`tunnel '${id}' not found`);
-  return rec;
-}
-
 /** The token value of token `tokenId` of tunnel `tunnelId`: a keyed derivation, never stored. */
 function tokenValue(ws: Workspace, tunnelId: string, tokenId: string): string {
   const derived = ws.sealSecret(`tunnel-token\u0000${tunnelId}\u0000${tokenId}`);
@@ -72,44 +66,35 @@ function archivedTunnel(id: string): ApiError {
   return new ApiError(409, "conflict_error", `tunnel '${id}' is archived: its token was invalidated`);
 }
 
-/** Creates a tunnel (`POST /v1/tunnels`) with a fresh `domain` and connector token. @throws 400. */
-export function createTunnel(ws: Workspace, body: unknown, now: string): BetaTunnel {
-  const o = obj(body ?? {}, "");
-  onlyKeys(o, ["display_name"], "");
-  const displayName =
-    o.display_name === undefined || o.display_name === null
-      ? null
-      : str(o.display_name, "display_name", { min: 1, max: 255 });
-  const tunnel: BetaTunnel = {
-    type: "tunnel",
-    id: newId("tnl"),
-    display_name: displayName,
+/**
+ * Tunnels (`/v1/tunnels`, beta `mcp-tunnels-2026-06-22`), with the rules of the module comment: create takes an
+ * optional `display_name` (1-255 characters, null when unset) and allocates a fresh `domain` and connector token;
+ * no update, no delete, no `updated_at`; archive drops the token (SDK `archive`: "the tunnel token is
+ * invalidated"); the list has no `created_at` bounds (`TunnelListParams`).
+ */
+export const TUNNELS = new SimpleResource<BetaTunnel, TunnelRecord>({
+  noun: "tunnel",
+  type: "tunnel",
+  idPrefix: "tnl",
+  collection: "tunnels",
+  beta: TUNNELS_BETA,
+  fields: ["display_name"],
+  updatedAt: false,
+  records: (ws) => ws.tunnels,
+  object: (rec) => rec.tunnel,
+  build: (o, _id, ws) => ({
+    display_name:
+      o.display_name === undefined || o.display_name === null
+        ? null
+        : str(o.display_name, "display_name", { min: 1, max: 255 }),
     domain: freshDomain(ws),
-    created_at: now,
-    archived_at: null,
-  };
-  ws.tunnels.set(tunnel.id, { tunnel, token: newToken(ws, tunnel.id).record });
-  return clone(tunnel);
-}
+  }),
+  toRecord: (tunnel, ws) => ({ tunnel, token: newToken(ws, tunnel.id).record }),
+  archived: (rec, now) => ({ tunnel: { ...rec.tunnel, archived_at: now }, token: null }),
+});
 
-/** Reads a tunnel (`GET /v1/tunnels/:id`), archived or not. @throws 404. */
-export function retrieveTunnel(ws: Workspace, id: string): BetaTunnel {
-  return clone(getRecord(ws, id).tunnel);
-}
-
-/** Lists tunnels (`GET /v1/tunnels`), newest first; archived only with `include_archived=true`. @throws 400. */
-export function listTunnels(ws: Workspace, query: Record<string, unknown>, page: PageRequest): Page<BetaTunnel> {
-  const includeArchived = queryBool(query, "include_archived", false);
-  const items = [...ws.tunnels.values()].map((r) => r.tunnel).filter((t) => includeArchived || t.archived_at === null);
-  const result = paginate(items, byCreatedAt, page, "tunnels");
-  return { data: result.data.map(clone), next_page: result.next_page };
-}
-
-/** Archives a tunnel (`POST /v1/tunnels/:id/archive`): its token stops working; idempotent. @throws 404. */
-export function archiveTunnel(ws: Workspace, id: string, now: string): BetaTunnel {
-  const rec = getRecord(ws, id);
-  if (rec.tunnel.archived_at === null) ws.tunnels.set(id, { tunnel: { ...rec.tunnel, archived_at: now }, token: null });
-  return clone(getRecord(ws, id).tunnel);
+function getRecord(ws: Workspace, id: string): TunnelRecord {
+  return TUNNELS.get(ws, id);
 }
 
 /** The current connector token (`POST /v1/tunnels/:id/reveal_token`); changes nothing. @throws 404, 409 archived. */
