@@ -113,6 +113,32 @@ describe("the benchmark", () => {
       "no-op plan requests ≤ 1.2 × minimum",
     ]);
     expect(Object.keys(noop.parts ?? {})).toEqual(["load", "observe_and_diff", "render"]);
+    // The no-op plan again without the parse cache (a fresh clone): the same requests and no changes either.
+    expect(result.steps.noop_plan_no_cache.requests).toBe(noop.requests);
+    expect(result.checks.map((c) => c.name)).toContain("no-op plan without the parse cache has no changes either");
+  });
+
+  test("--profile writes a CPU profile of the no-op plan that names the plan's own functions", async () => {
+    const profileDir = await mkdtemp(path.join(tmpdir(), "reconcile-bench-profile-"));
+    try {
+      await runBenchmark({
+        fleet: TINY,
+        latencyMs: 0,
+        concurrency: 4,
+        changeEvery: 5,
+        emulator: "in-process",
+        probes: 1,
+        profileDir,
+      });
+      const profile = JSON.parse(await readFile(path.join(profileDir, "noop-plan.cpuprofile"), "utf8")) as {
+        nodes: Array<{ callFrame: { functionName: string } }>;
+        samples: number[];
+      };
+      expect(profile.samples.length).toBeGreaterThan(0);
+      expect(profile.nodes.map((n) => n.callFrame.functionName)).toContain("buildPlan");
+    } finally {
+      await rm(profileDir, { recursive: true, force: true });
+    }
   });
 });
 
