@@ -1,4 +1,5 @@
-import { availableParallelism } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
 import { defineConfig } from "vitest/config";
 
 // Most test files wait on child processes (the CLI) and loopback servers, not on their own CPU: vitest's default of
@@ -12,5 +13,7 @@ export default defineConfig({
     hookTimeout: 30_000,
     pool: "forks",
     maxWorkers: workers,
+    // reconcile's cache directory (the parse cache, ADR 27) for this run, not the user's (~/.cache/reconcile).
+    env: { RECONCILE_CACHE_DIR: join(tmpdir(), `reconcile-test-cache-${process.pid}`) },
   },
 });

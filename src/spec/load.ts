@@ -253,8 +253,8 @@ export function skippedSpecErrors(file: string, text: string, reason: SkipReason
  * that a document read from it carries `start` and `positions` (computed on demand) instead of its `doc` or `tree`.
  */
 async function parseWithCache(root: string, texts: readonly string[], useCache: boolean): Promise<ParsedYamlFile[]> {
-  if (!useCache) return parseYamlTexts(texts);
-  const cache = ParseCache.open(root);
+  const cache = useCache ? ParseCache.open(root) : undefined;
+  if (!cache) return parseYamlTexts(texts);
   const keys = texts.map(textKey);
   const out: Array<ParsedYamlFile | undefined> = keys.map((key, i) => {
     const entry = cache.get(key);

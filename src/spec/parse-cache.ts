@@ -1,9 +1,14 @@
 /**
- * The parse cache: what parsing each spec file gave, kept between runs in `.reconcile/cache/parse.v8` under the
- * repository root, keyed by the SHA-256 of the file's text, so that a plan over unchanged files does not parse them
- * again (issue 10 item 6: on the benchmark fleet, parsing is most of what loading costs, and loading most of what a
- * no-op plan costs). ADR 27 explains the choice; it follows the content-hash caches of ESLint (`--cache-strategy
- * content`) and Prettier (`--cache`).
+ * The parse cache: what parsing each spec file gave, kept between runs so that a plan over unchanged files does not
+ * parse them again (issue 10 item 6: on the benchmark fleet, parsing is most of what loading costs, and loading most
+ * of what a no-op plan costs). Keyed by the SHA-256 of each file's text, as ESLint's `--cache-strategy content` and
+ * Prettier's `--cache`. ADR 27 explains the choice.
+ *
+ * Where: one file per repository, in the user's cache directory (`parseCacheFile`:
+ * `$RECONCILE_CACHE_DIR`, else `$XDG_CACHE_HOME/reconcile`, else `~/.cache/reconcile` (`%LOCALAPPDATA%\reconcile` on
+ * Windows), then `parse/<hash of the repository's real path>.v8`), never inside the repository: a cache file
+ * committed to a branch, or a `.reconcile` symlink, must not be able to make reconcile read something other than the
+ * files (a pull request could otherwise show one spec and plan another).
  *
  * What is kept: for a file whose every document parsed without error, each document's data (`toJS`), where its
  * content starts, where the file's lines start, and the positions of its nodes (`DocumentTree`, serialized apart and
@@ -15,27 +20,65 @@
  * in one write to a temporary file renamed over the old one, so that two runs at once or a run killed mid-write leave
  * either the old cache or the new one. A cache that cannot be read (absent, truncated, edited, from another
  * version of reconcile, of the `yaml` library or of Node.js) is ignored and rewritten; one that cannot be written
- * (read-only checkout) is skipped. Entries not used by a run are dropped when it writes, so the file holds the
- * current files only.
+ * (no home directory, read-only) is skipped. Entries not used by a run are dropped when it writes, so the file holds
+ * the current files only; when a repository's cache is first written, the caches of repositories not planned for
+ * `STALE_DAYS` days are removed.
  *
- * Trust: the cache is as trusted as the working tree it sits in (anyone who can write `.reconcile/` can edit the
- * specs). Do not restore `.reconcile/` from an untrusted source (a CI cache a pull request could write): set
- * `RECONCILE_PARSE_CACHE=off` there. `reconcile github` commands never use it.
+ * `RECONCILE_PARSE_CACHE=off` turns it off; the GitHub commands never use it (fresh checkouts, and a CI cache a pull
+ * request could write is not trusted).
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
+import { mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
+import { homedir } from "node:os";
 import path from "node:path";
 import { deserialize, serialize } from "node:v8";
 import { PARSE_OPTIONS, type ParsedYamlFile, TO_JS_OPTIONS } from "./parse.js";
 import { type DocumentTree, documentTree } from "./position.js";
 
-/** The cache file, relative to the repository root. */
-export const PARSE_CACHE_FILE = path.join(".reconcile", "cache", "parse.v8");
-
 /** The environment variable that turns the cache off (`off`, `0`, `false`, `no`); any other value leaves it on. */
 export const PARSE_CACHE_ENV = "RECONCILE_PARSE_CACHE";
+
+/** The environment variable that names reconcile's cache directory (default: see `cacheDirectory`). */
+export const CACHE_DIR_ENV = "RECONCILE_CACHE_DIR";
+
+/** Caches of repositories not planned for this many days are removed (see the module comment). */
+const STALE_DAYS = 30;
+
+/**
+ * reconcile's cache directory: `$RECONCILE_CACHE_DIR`; else `$XDG_CACHE_HOME/reconcile` (the XDG base directory
+ * convention); else `%LOCALAPPDATA%\reconcile` on Windows; else `~/.cache/reconcile`. Undefined when none can be
+ * found (no home directory): the cache is then off.
+ */
+export function cacheDirectory(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env[CACHE_DIR_ENV]) return path.resolve(env[CACHE_DIR_ENV]);
+  if (env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME)) return path.join(env.XDG_CACHE_HOME, "reconcile");
+  if (process.platform === "win32" && env.LOCALAPPDATA) return path.join(env.LOCALAPPDATA, "reconcile");
+  let home = "";
+  try {
+    home = homedir();
+  } catch {
+    return undefined;
+  }
+  return home ? path.join(home, ".cache", "reconcile") : undefined;
+}
+
+/**
+ * The parse cache file of the repository at `root`: `<cacheDirectory>/parse/<first 32 hex digits of the SHA-256 of
+ * the root's real path>.v8`, or undefined when there is no cache directory.
+ */
+export function parseCacheFile(root: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const directory = cacheDirectory(env);
+  if (!directory) return undefined;
+  let real = path.resolve(root);
+  try {
+    real = realpathSync(real);
+  } catch {
+    // a root that cannot be resolved is hashed as given
+  }
+  return path.join(directory, "parse", `${createHash("sha256").update(real).digest("hex").slice(0, 32)}.v8`);
+}
 
 /** Bumped when what is cached changes, or how it is parsed changes beyond `PARSE_OPTIONS` and `TO_JS_OPTIONS`. */
 const FORMAT = 1;
@@ -128,11 +171,12 @@ export class ParseCache {
   ) {}
 
   /**
-   * Reads the cache of the repository at `root` (absolute). Never throws: an absent or unreadable cache is empty, and
-   * counts as changed so that `save` rewrites it.
+   * Reads the cache of the repository at `root` (`parseCacheFile`). Never throws: an absent or unreadable cache is
+   * empty, and counts as changed so that `save` rewrites it. Undefined when there is no cache directory.
    */
-  static open(root: string): ParseCache {
-    const file = path.join(root, PARSE_CACHE_FILE);
+  static open(root: string, env: NodeJS.ProcessEnv = process.env): ParseCache | undefined {
+    const file = parseCacheFile(root, env);
+    if (!file) return undefined;
     let entries: Record<string, CachedFile> | undefined;
     try {
       const content = deserialize(readFileSync(file)) as Partial<CacheFileContent> | null;
@@ -171,13 +215,34 @@ export class ParseCache {
     if (!this.changed && this.used.size === Object.keys(this.entries).length) return;
     const content: CacheFileContent = { format: FORMAT, versions: VERSIONS, entries: Object.fromEntries(this.used) };
     const temporary = `${this.file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    const first = !existsSync(this.file);
     try {
-      await mkdir(path.dirname(this.file), { recursive: true });
-      await writeFile(temporary, serialize(content));
+      await mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
+      await writeFile(temporary, serialize(content), { mode: 0o600 });
       await rename(temporary, this.file);
     } catch {
       await rm(temporary, { force: true }).catch(() => {});
+      return;
     }
+    if (first) await removeStale(path.dirname(this.file));
+  }
+}
+
+/**
+ * Removes the cache files (and temporary files left by a killed run) in `directory` not modified for `STALE_DAYS`
+ * days. Never throws.
+ */
+async function removeStale(directory: string): Promise<void> {
+  const before = Date.now() - STALE_DAYS * 24 * 60 * 60 * 1000;
+  try {
+    for (const name of await readdir(directory)) {
+      if (!/\.v8(\.[\w.]+\.tmp)?$/.test(name)) continue;
+      const file = path.join(directory, name);
+      const info = await stat(file).catch(() => undefined);
+      if (info?.isFile() && info.mtimeMs < before) await rm(file, { force: true }).catch(() => {});
+    }
+  } catch {
+    // an unreadable directory is left alone
   }
 }
 

@@ -51,6 +51,8 @@ export interface CliResult {
  */
 export function runCli(args: string[], env: Record<string, string> = {}, cwd = REPO): Promise<CliResult> {
   const base: Record<string, string> = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" };
+  // The test run's cache directory (vitest.config.ts), not the user's.
+  if (process.env.RECONCILE_CACHE_DIR) base.RECONCILE_CACHE_DIR = process.env.RECONCILE_CACHE_DIR;
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, [join(REPO, "bin", "reconcile"), ...args], {
       cwd,

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deserialize, serialize } from "node:v8";
@@ -14,7 +14,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { loadSpecs } from "../../src/reconcile/workflow.js";
 import { loadProject } from "../../src/spec/index.js";
 import { type LoadResult, loadSpecFiles } from "../../src/spec/load.js";
-import { PARSE_CACHE_FILE, parseCacheEnabled, textKey } from "../../src/spec/parse-cache.js";
+import { cacheDirectory, parseCacheEnabled, parseCacheFile, textKey } from "../../src/spec/parse-cache.js";
 import { type DataPath, locate } from "../../src/spec/position.js";
 import { copyFleet, removeDir, runCli } from "../e2e/helpers.js";
 
@@ -104,7 +104,12 @@ const content = (r: LoadResult) => ({
   files: r.files,
 });
 
-const cacheFile = (dir: string) => join(dir, PARSE_CACHE_FILE);
+/** The cache file of a repository, in this test run's cache directory (`RECONCILE_CACHE_DIR`, set by vitest.config.ts). */
+const cacheFile = (dir: string): string => {
+  const file = parseCacheFile(dir);
+  if (!file) throw new Error("no cache directory in the tests' environment");
+  return file;
+};
 
 interface Stored {
   format: number;
@@ -112,6 +117,9 @@ interface Stored {
   entries: Record<string, { documents: Array<{ data: unknown }> }>;
 }
 const readCache = (dir: string) => deserialize(readFileSync(cacheFile(dir))) as Stored;
+
+/** The cache directory of this test run, for the CLI's environment. */
+const cacheEnv = (): Record<string, string> => ({ RECONCILE_CACHE_DIR: process.env.RECONCILE_CACHE_DIR ?? "" });
 
 describe("the parse cache", () => {
   it("gives the same documents, errors and locations (every path, key and value) as parsing", async () => {
@@ -195,16 +203,69 @@ describe("the parse cache", () => {
   it("loads when the cache cannot be written, and when two loads write it at once", async () => {
     const dir = await repo();
     const expected = content(await loadSpecFiles(dir, { parseCache: false }));
-    // A file where the cache directory should be: mkdir fails (as a read-only checkout would).
-    await mkdir(join(dir, ".reconcile"), { recursive: true });
-    await writeFile(join(dir, ".reconcile", "cache"), "not a directory");
-    expect(content(await loadSpecFiles(dir, { parseCache: true }))).toEqual(expected);
-    await rm(join(dir, ".reconcile", "cache"));
+    // A file where the cache directory should be: mkdir fails (as a read-only home would).
+    const saved = process.env.RECONCILE_CACHE_DIR;
+    const blocked = await mkdtemp(join(tmpdir(), "reconcile-cache-blocked-"));
+    dirs.push(blocked);
+    await writeFile(join(blocked, "parse"), "not a directory");
+    process.env.RECONCILE_CACHE_DIR = blocked;
+    try {
+      expect(content(await loadSpecFiles(dir, { parseCache: true }))).toEqual(expected);
+      // No home directory at all: the cache is off.
+      delete process.env.RECONCILE_CACHE_DIR;
+      expect(cacheDirectory({ HOME: "", XDG_CACHE_HOME: "relative/not/allowed" }) ?? "none").not.toContain("relative");
+    } finally {
+      process.env.RECONCILE_CACHE_DIR = saved;
+    }
     const loads = await Promise.all(Array.from({ length: 6 }, () => loadSpecFiles(dir, { parseCache: true })));
     for (const load of loads) expect(content(load)).toEqual(expected);
     expect(Object.keys(readCache(dir).entries)).toHaveLength(5);
     // No temporary file left behind.
-    expect(await readdir(join(dir, ".reconcile", "cache"))).toEqual(["parse.v8"]);
+    const base = cacheFile(dir).split("/").pop() ?? "";
+    expect((await readdir(join(cacheFile(dir), ".."))).filter((f) => f.startsWith(base))).toEqual([base]);
+  });
+
+  it("never reads nor writes a cache inside the repository, even one a branch commits or a symlink points away", async () => {
+    const dir = await repo();
+    const expected = content(await loadSpecFiles(dir, { parseCache: false }));
+    await loadSpecFiles(dir, { parseCache: true });
+    // A branch that commits a poisoned cache where an in-repository cache would live, and one under .reconcile/.
+    const poisoned = readCache(dir);
+    for (const entry of Object.values(poisoned.entries)) {
+      for (const document of entry.documents) {
+        if (document.data) (document.data as Record<string, unknown>).name = "poisoned";
+      }
+    }
+    await rm(cacheFile(dir));
+    await mkdir(join(dir, ".reconcile", "cache"), { recursive: true });
+    await writeFile(join(dir, ".reconcile", "cache", "parse.v8"), serialize(poisoned));
+    expect(content(await loadSpecFiles(dir, { parseCache: true }))).toEqual(expected);
+    // A `.reconcile` symlink to a folder outside the repository: nothing is written there.
+    const outside = await mkdtemp(join(tmpdir(), "reconcile-outside-"));
+    dirs.push(outside);
+    await rm(join(dir, ".reconcile"), { recursive: true });
+    await symlink(outside, join(dir, ".reconcile"));
+    await rm(cacheFile(dir));
+    expect(content(await loadSpecFiles(dir, { parseCache: true }))).toEqual(expected);
+    expect(await readdir(outside)).toEqual([]);
+  });
+
+  it("removes the caches of repositories not planned for 30 days when a new one is written", async () => {
+    const dir = await repo();
+    await loadSpecFiles(dir, { parseCache: true });
+    const folder = join(cacheFile(dir), "..");
+    const old = join(folder, `${"0".repeat(32)}.v8`);
+    const leftover = join(folder, `${"1".repeat(32)}.v8.123.abc.tmp`);
+    const recent = join(folder, `${"2".repeat(32)}.v8`);
+    const unrelated = join(folder, "notes.txt");
+    for (const file of [old, leftover, recent, unrelated]) await writeFile(file, "x");
+    const longAgo = new Date(Date.now() - 31 * 24 * 60 * 60 * 1000);
+    for (const file of [old, leftover, unrelated]) await utimes(file, longAgo, longAgo);
+    const other = await repo({ "environments/e.yaml": FILES["environments/e.yaml"] as string });
+    await loadSpecFiles(other, { parseCache: true });
+    expect([old, leftover, recent, unrelated].map((f) => existsSync(f))).toEqual([false, false, true, true]);
+    await rm(recent);
+    await rm(unrelated);
   });
 
   it("keeps only the entries of the current files", async () => {
@@ -230,20 +291,22 @@ describe("the parse cache", () => {
     const dir = await copyFleet();
     dirs.push(dir);
     await loadSpecs(dir, undefined, { parseCache: false });
-    expect(existsSync(join(dir, ".reconcile"))).toBe(false);
-    const off = await runCli(["validate", "--dir", dir], { RECONCILE_PARSE_CACHE: "off" });
+    expect(existsSync(cacheFile(dir))).toBe(false);
+    const off = await runCli(["validate", "--dir", dir], { ...cacheEnv(), RECONCILE_PARSE_CACHE: "off" });
     expect(off.code).toBe(0);
-    expect(existsSync(join(dir, ".reconcile"))).toBe(false);
-    const on = await runCli(["validate", "--dir", dir]);
+    expect(existsSync(cacheFile(dir))).toBe(false);
+    const on = await runCli(["validate", "--dir", dir], cacheEnv());
     expect(on).toEqual(off);
     expect(existsSync(cacheFile(dir))).toBe(true);
+    // Nothing is written inside the repository.
+    expect(existsSync(join(dir, ".reconcile"))).toBe(false);
   }, 60_000);
 
   it("holds no secret value, and the CLI prints the same with a cold cache, a warm one and none", async () => {
     const dir = await copyFleet();
     dirs.push(dir);
     const CANARY = "canary-parse-cache-5d1f0a";
-    const env = { WORKSPACE_MCP_TOKEN: CANARY };
+    const env = { ...cacheEnv(), WORKSPACE_MCP_TOKEN: CANARY };
     const first = await runCli(["plan", "--local", "--dir", dir], env);
     expect(first.code).toBe(0);
     const second = await runCli(["plan", "--local", "--dir", dir], env);
@@ -258,9 +321,10 @@ describe("the parse cache", () => {
 
   it("locates spec errors in cached files exactly as in parsed ones (validate, cold then warm)", async () => {
     const dir = await repo();
-    const cold = await runCli(["validate", "--dir", dir]);
-    const warm = await runCli(["validate", "--dir", dir]);
-    const none = await runCli(["validate", "--dir", dir], { RECONCILE_PARSE_CACHE: "off" });
+    const cold = await runCli(["validate", "--dir", dir], cacheEnv());
+    expect(existsSync(cacheFile(dir))).toBe(true);
+    const warm = await runCli(["validate", "--dir", dir], cacheEnv());
+    const none = await runCli(["validate", "--dir", dir], { ...cacheEnv(), RECONCILE_PARSE_CACHE: "off" });
     expect(cold.code).toBe(1);
     expect(cold.stderr).toContain("agents/syntax.yaml:4:1: invalid YAML");
     expect(cold.stderr).toMatch(/vaults\/v\.yaml:6:\d+/);
