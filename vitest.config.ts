@@ -14,6 +14,6 @@ export default defineConfig({
     pool: "forks",
     maxWorkers: workers,
     // reconcile's cache directory (the parse cache, ADR 27) for this run, not the user's (~/.cache/reconcile).
-    env: { RECONCILE_CACHE_DIR: join(tmpdir(), `reconcile-test-cache-${process.pid}`) },
+    env: { RECONCILE_CACHE_DIR: join(tmpdir(), "reconcile-test-cache") },
   },
 });
