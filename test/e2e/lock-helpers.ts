@@ -21,7 +21,12 @@ export interface Running {
 /** Starts `bin/reconcile args` with `env` on a clean environment, stdin closed; see `Running`. */
 export function startCli(args: string[], env: Record<string, string>): Running {
   const child = spawn(process.execPath, [join(REPO, "bin", "reconcile"), ...args], {
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "",
+      RECONCILE_CACHE_DIR: process.env.RECONCILE_CACHE_DIR ?? "",
+      ...env,
+    },
     stdio: ["pipe", "pipe", "pipe"],
   });
   let stdout = "";

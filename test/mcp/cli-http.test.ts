@@ -30,7 +30,12 @@ function serve(
     process.execPath,
     [join(REPO, "bin", "reconcile"), "mcp", "--http", "--port", "0", "--dir", fix.dir, ...args],
     {
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOME: process.env.HOME ?? "",
+        RECONCILE_CACHE_DIR: process.env.RECONCILE_CACHE_DIR ?? "",
+        ...env,
+      },
       stdio: ["ignore", "pipe", "pipe"],
     },
   );

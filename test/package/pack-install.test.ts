@@ -37,6 +37,7 @@ async function sh(cmd: string, args: string[], cwd: string) {
     HOME: process.env.HOME ?? "",
     npm_config_cache: process.env.npm_config_cache ?? join(process.env.HOME ?? "", ".npm"),
     npm_config_update_notifier: "false",
+    RECONCILE_CACHE_DIR: process.env.RECONCILE_CACHE_DIR ?? "",
   };
   try {
     const { stdout, stderr } = await run(cmd, args, { cwd, env, maxBuffer: 64 * 1024 * 1024 });
