@@ -14,7 +14,7 @@
  * Secret values are never read (the API cannot return them): secret fields become `${env:NAME}` references, and the
  * result lists the variables to set before apply.
  */
-import { mkdir, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, realpath, stat, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type Anthropic from "@anthropic-ai/sdk";
 import { schemasPathFrom } from "../init/schemas-path.js";
@@ -33,6 +33,7 @@ import {
   renderSpec,
   type SecretVariable,
   type SpecDocument,
+  type SpecTree,
   specFile,
 } from "../providers/export/index.js";
 import { NameBook } from "../providers/export/naming.js";
@@ -119,6 +120,7 @@ interface PendingSpec {
   name: string;
   document: SpecDocument;
   resources: ExportedResource[];
+  tree?: SpecTree;
 }
 
 /**
@@ -147,6 +149,8 @@ function declaredFiles(specs: DesiredSpecs): Map<string, string> {
   for (const s of specs.toolsets) out.set(`McpToolset/${s.name}`, s.source.file);
   for (const s of specs.deployments ?? []) out.set(`Deployment/${s.name}`, s.source.file);
   for (const s of specs.memory_stores ?? []) out.set(`MemoryStore/${s.name}`, s.source.file);
+  for (const s of specs.skills ?? []) out.set(`Skill/${s.name}`, s.source.file);
+  for (const s of specs.tunnels ?? []) out.set(`Tunnel/${s.name}`, s.source.file);
   return out;
 }
 
@@ -197,7 +201,7 @@ async function collectSpecs(
       });
     for (const { item, name } of named) {
       const spec = exporter.toSpec(item, name, ctx);
-      specs.push({ kind: exporter.kind, name, ...spec });
+      if (spec) specs.push({ kind: exporter.kind, name, ...spec });
     }
   }
   for (const { name, document } of ctx.toolsets.documents()) {
@@ -219,6 +223,61 @@ const exists = (path: string) =>
     () => false,
   );
 
+/** Every file under `dir`, relative to it (POSIX separators); empty when it does not exist. */
+async function listTree(dir: string, prefix = ""): Promise<string[]> {
+  const entries = await readdir(join(dir, prefix), { withFileTypes: true }).catch(() => []);
+  const out: string[] = [];
+  for (const entry of entries) {
+    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) out.push(...(await listTree(dir, rel)));
+    else out.push(rel);
+  }
+  return out;
+}
+
+/**
+ * What stops a spec's folder (`tree`, next to the spec file in `specDir`) from being written: an existing folder
+ * without `force`; with `force`, files in it the tree does not have (they would become part of the content, and
+ * export never deletes a file). A file of the tree whose parent is a file, or the reverse, fails when written.
+ */
+async function treeConflicts(root: string, specDir: string, tree: SpecTree, force: boolean): Promise<string[]> {
+  const folder = join(specDir, tree.folder);
+  if (!(await exists(folder))) return [];
+  const shown = `${displayPath(root, folder)}/`;
+  if (!force) return [`${shown} already exists`];
+  const wanted = new Set(tree.files.map((f) => f.path));
+  const extra = (await listTree(folder)).filter((f) => !wanted.has(f)).sort();
+  if (extra.length === 0) return [];
+  return [
+    `${shown} holds files the exported version does not have (${extra.slice(0, 3).join(", ")}${extra.length > 3 ? ", ..." : ""}); export never deletes files: remove them, or export with --out DIR`,
+  ];
+}
+
+/**
+ * Writes `tree` under `specDir`: each file's folder is created, then checked to be inside `out` once symlinks are
+ * resolved (a symlinked folder in the way must not lead the write elsewhere), then the file is written (`wx`
+ * without `force`: never over an existing file).
+ * @throws Error naming the path that leads outside `out`
+ */
+async function writeTree(out: string, specDir: string, tree: SpecTree, force: boolean): Promise<void> {
+  const realOut = await realpath(out);
+  for (const file of tree.files) {
+    const path = join(specDir, tree.folder, ...file.path.split("/"));
+    if (!isInside(out, path)) throw new Error(`${file.path} would be written outside ${out}`);
+    await mkdir(dirname(path), { recursive: true });
+    if (!isInside(realOut, await realpath(dirname(path)))) {
+      throw new Error(`${dirname(path)} leads outside ${out} (a symbolic link); nothing more was written`);
+    }
+    await writeFile(path, file.data, { flag: force ? "w" : "wx" });
+  }
+}
+
+/** True when `target` is `root` or below it. */
+function isInside(root: string, target: string): boolean {
+  const rel = relative(root, target);
+  return rel === "" || !(rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel));
+}
+
 /** Everything that must stop the export before a file is written (see the module comment). */
 async function findConflicts(
   specs: readonly PendingSpec[],
@@ -239,6 +298,7 @@ async function findConflicts(
     const path = join(options.out, specFile(spec.kind, spec.name));
     const shown = displayPath(options.root, path);
     if (!options.force && (await exists(path))) conflicts.push(`${shown} already exists`);
+    if (spec.tree) conflicts.push(...(await treeConflicts(options.root, dirname(path), spec.tree, options.force)));
     const other = declared.get(`${spec.kind}/${spec.name}`);
     if (outInsideRoot && other !== undefined && resolve(options.root, other) !== path) {
       conflicts.push(
@@ -308,7 +368,10 @@ export async function exportSpecs(options: ExportOptions): Promise<ExportResult>
   const { config, specs: existing } = options.project;
   const root = resolve(options.project.root);
   const out = resolve(options.out ?? root);
-  const ctx = new ExportContext(config.stack, existing.toolsets);
+  const ctx = new ExportContext(config.stack, existing.toolsets, {
+    specs: existing,
+    adopt: adoptEntriesFor(config, options.project.target.name),
+  });
   const specs = skipExisting(await collectSpecs(options.client, options.ids, ctx), options, ctx);
 
   const conflicts = await findConflicts(specs, {
@@ -328,6 +391,7 @@ export async function exportSpecs(options: ExportOptions): Promise<ExportResult>
     const path = join(out, specFile(spec.kind, spec.name));
     await mkdir(dirname(path), { recursive: true });
     const text = renderSpec(spec.kind, spec.document, schemasPathFrom(dirname(path)));
+    if (spec.tree) await writeTree(out, dirname(path), spec.tree, options.force === true);
     await writeFile(path, text, { flag: options.force ? "w" : "wx" });
     const file: ExportedFile = {
       file: displayPath(root, path),

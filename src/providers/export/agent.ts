@@ -4,7 +4,8 @@
  *
  * - `model`: the id alone when the config holds nothing but the id and the default speed, else `{id, effort?,
  *   speed?, inference_geo?}` (`BetaManagedAgentsModelConfig`; effort as its plain name);
- * - `description`, `system` (a `system: |` block), `skills` (`version: latest` left out: the server default);
+ * - `description`, `system` (a `system: |` block), `skills` (`version: latest` left out: the server default; a
+ *   custom skill with a spec name, exported in this run or declared, as `{skill: NAME}`, else by id);
  * - `metadata` without the reserved keys, `protect: true` for a resource marked protected;
  * - `mcp_servers` + `mcp_toolset` tools → `toolsets:` naming `McpToolset` specs (see `toolset.ts`);
  * - `agent_toolset_20260401` and `custom` tools as the API takes them, without the values the server fills in:
@@ -167,11 +168,11 @@ function agentSpec(agent: ApiObject, name: string, ctx: ExportContext): Exported
   }
   if (builtIn.length + custom.length > 0) doc.tools = [...builtIn, ...custom];
 
-  const skills = ((agent.skills ?? []) as Obj[]).map((s) => ({
-    type: s.type,
-    skill_id: s.skill_id,
-    ...(typeof s.version === "string" && s.version !== "latest" ? { version: s.version } : {}),
-  }));
+  const skills = ((agent.skills ?? []) as Obj[]).map((s) => {
+    const version = typeof s.version === "string" && s.version !== "latest" ? { version: s.version } : {};
+    const spec = s.type === "custom" ? ctx.specNameFor("skill", String(s.skill_id)) : undefined;
+    return spec !== undefined ? { skill: spec, ...version } : { type: s.type, skill_id: s.skill_id, ...version };
+  });
   if (skills.length > 0) doc.skills = skills;
   const identity = agent.execution_identity as Obj | null | undefined;
   if (identity && identity.type !== "service_account") doc.execution_identity = { ...identity };
