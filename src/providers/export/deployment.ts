@@ -8,9 +8,11 @@
  *   objects are read so their ownership can be checked. A deployment whose agent or environment has no spec name is
  *   not exported (a spec must name both), with a note; a vault or memory store without one is left out, with a note
  *   that the next plan shows it removed.
- * - `agent_version`: left out (`pinned`, the default) when the deployment runs the agent's current version, so an
- *   apply that changes the agent repoints it; the live version number otherwise (docs/adr/0026). The API holds only
- *   a number ("resolved to a concrete version"), so `latest` is never written: it is never compared either.
+ * - `agent_version`: the version number the deployment runs, always. The API holds only a number ("resolved to a
+ *   concrete version"), so whether it was created with `latest` cannot be told, and `pinned` (the spec's default)
+ *   would not plan zero changes: adopting the agent writes its ownership metadata, which makes a new agent version,
+ *   and a pinned deployment would follow it (docs/adr/0026). Removing `agent_version` afterwards makes reconcile
+ *   repoint the deployment whenever it changes the agent.
  * - `initial_events` that are one text-only user message become `message:`; others are written as the API holds
  *   them (null fields dropped). `budget` without its `type: limit` (the only type), `schedule` as `{cron, timezone}`
  *   without its computed times, `paused: true` for a paused deployment, `description`, `metadata`, `protect`.
@@ -117,8 +119,8 @@ function deploymentSpec(item: LiveItem, name: string, ctx: ExportContext): Expor
   }
   if (typeof d.description === "string" && d.description !== "") doc.description = d.description;
   doc.agent = agent;
-  const current = (ctx.exported.get(agentId)?.object ?? related.find((o) => o.id === agentId))?.version;
-  if (typeof agentRef.version === "number" && agentRef.version !== current) doc.agent_version = agentRef.version;
+  if (typeof agentRef.version === "number") doc.agent_version = agentRef.version;
+  else doc.agent_version = "latest";
   doc.environment = environment;
 
   const vaults: string[] = [];
