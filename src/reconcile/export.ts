@@ -38,7 +38,13 @@ import {
 } from "../providers/export/index.js";
 import { NameBook } from "../providers/export/naming.js";
 import type { ApiObject } from "../providers/types.js";
-import { addSecretEnv, adoptEntriesFor, adoptTargetField, type ProjectConfig } from "../spec/project-config.js";
+import {
+  addIgnorePatterns,
+  addSecretEnv,
+  adoptEntriesFor,
+  adoptTargetField,
+  type ProjectConfig,
+} from "../spec/project-config.js";
 import type { DesiredSpecs } from "../spec/types.js";
 import type { LoadedProject } from "./workflow.js";
 
@@ -272,6 +278,38 @@ async function writeTree(out: string, specDir: string, tree: SpecTree, force: bo
   }
 }
 
+/** A YAML file name, as the spec loader finds them (`findSpecFiles`). */
+const YAML_FILE = /\.ya?ml$/i;
+
+/**
+ * Lists under `ignore:` in `reconcile.yaml` every written folder (`SpecTree`) that holds YAML files: the loader reads
+ * every YAML file of the repository as a spec, and a skill's `config.yaml` is not one. An ignored file that does
+ * hold a reconcile document stays an error (it cannot slip into the desired state). Outside the repository, a note
+ * says what to ignore instead.
+ * @throws Error saying the spec files were written but the ignore entry failed
+ */
+async function ignoreYamlTrees(root: string, out: string, specs: readonly PendingSpec[], ctx: ExportContext) {
+  const folders = specs
+    .filter((s) => s.tree?.files.some((f) => YAML_FILE.test(f.path.split("/").pop() ?? "")))
+    .map((s) => join(out, dirname(specFile(s.kind, s.name)), s.tree?.folder ?? ""));
+  const inside = folders.filter((f) => isInside(root, f)).map((f) => `${displayPath(root, f)}/`);
+  for (const folder of folders.filter((f) => !isInside(root, f))) {
+    ctx.warn(`${folder} holds YAML files that are not specs: list it under ignore: in the repository it moves to`);
+  }
+  if (inside.length === 0) return;
+  try {
+    const added = await addIgnorePatterns(root, inside);
+    if (added.length > 0) {
+      ctx.warn(
+        `${added.join(", ")} ${added.length === 1 ? "holds" : "hold"} YAML files that are not specs: added to ignore: in reconcile.yaml`,
+      );
+    }
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`the spec files were written, but adding ${inside.join(", ")} to ignore: failed: ${reason}`);
+  }
+}
+
 /** True when `target` is `root` or below it. */
 function isInside(root: string, target: string): boolean {
   const rel = relative(root, target);
@@ -430,6 +468,8 @@ export async function exportSpecs(options: ExportOptions): Promise<ExportResult>
       );
     }
   }
+
+  await ignoreYamlTrees(root, out, ordered, ctx);
 
   const entries = files.flatMap((f): ExportEntry[] =>
     f.kind === "McpToolset"

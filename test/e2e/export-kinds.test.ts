@@ -22,6 +22,7 @@ const SLOW = 240_000;
 const RUNBOOK_MD = "---\nname: incident-runbook\ndescription: What to do when an alert fires.\n---\n\n# Runbook\n";
 const RUN_SH = "#!/bin/sh\r\necho checking\r\n";
 const BINARY = new Uint8Array([0, 1, 2, 255, 254, 13, 10, 0]);
+const CONFIG_YAML = "retries: 3\n";
 const NOTES_MD = "---\ndescription: Drafts release notes from merged pull requests.\n---\n\nUse the changelog.\n";
 
 let emulator: RunningEmulator;
@@ -55,6 +56,8 @@ beforeAll(async () => {
       await toFile(Buffer.from(RUNBOOK_MD), "incident-runbook/SKILL.md"),
       await toFile(Buffer.from(RUN_SH), "incident-runbook/scripts/check.sh"),
       await toFile(Buffer.from(BINARY), "incident-runbook/assets/blob.bin"),
+      // A YAML file that is not a spec: export lists the folder under ignore: so validate does not read it.
+      await toFile(Buffer.from(CONFIG_YAML), "incident-runbook/config.yaml"),
     ],
   });
   ids.runbook = runbook.id;
@@ -138,6 +141,7 @@ describe("reconcile export of skills, tunnels and deployments", () => {
       "skills/incident-runbook.yaml",
       "skills/incident-runbook/SKILL.md",
       "skills/incident-runbook/assets/blob.bin",
+      "skills/incident-runbook/config.yaml",
       "skills/incident-runbook/scripts/check.sh",
       "skills/release-notes-helper.yaml",
       "skills/release-notes-helper/release-notes/SKILL.md",
@@ -163,6 +167,8 @@ describe("reconcile export of skills, tunnels and deployments", () => {
       ]),
     );
     expect(config.adopt).toHaveLength(9);
+    expect((config as Obj).ignore).toEqual(["skills/incident-runbook/"]);
+    expect(exported.stderr).toContain("skills/incident-runbook/ holds YAML files that are not specs");
   });
 
   it("maps each kind to the spec that names the others by spec name", async () => {
@@ -254,6 +260,58 @@ describe("reconcile export of skills, tunnels and deployments", () => {
       expect(second.stderr).toMatch(/Skill\/incident-runbook.*Tunnel\/corp-network.*Deployment\/nightly-review/s);
       expect(await filesUnder(dir)).toEqual(before);
       expect(await readFile(join(dir, "reconcile.yaml"), "utf8")).toBe(config);
+    },
+    SLOW,
+  );
+
+  it(
+    "names what the repository declares when only one resource is exported (--id), elsewhere",
+    async () => {
+      const { mkdtemp } = await import("node:fs/promises");
+      const { tmpdir } = await import("node:os");
+      const out = await mkdtemp(join(tmpdir(), "reconcile-export-kinds-out-"));
+      try {
+        const run = await cli(
+          "export",
+          "--id",
+          ids.agent as string,
+          ids.weekly as string,
+          "--include-existing",
+          "--out",
+          out,
+        );
+        expect(run.code, run.stderr).toBe(0);
+        const agent = parse(await readFile(join(out, "agents/nightly-reviewer.yaml"), "utf8")) as Obj;
+        expect(agent.skills).toEqual([{ skill: "incident-runbook" }]);
+        const weekly = parse(await readFile(join(out, "deployments/weekly-digest.yaml"), "utf8")) as Obj;
+        expect(weekly).toMatchObject({ agent: "nightly-reviewer", environment: "ops" });
+      } finally {
+        await rm(out, { recursive: true, force: true });
+      }
+    },
+    SLOW,
+  );
+
+  it(
+    "never overwrites a skill folder without --force, and never leaves stray files in it with --force",
+    async () => {
+      const { writeFile } = await import("node:fs/promises");
+      const plain = await cli("export", "--id", ids.runbook as string, "--include-existing");
+      expect(plain.code).toBe(1);
+      expect(plain.stderr).toContain("skills/incident-runbook/ already exists");
+      await writeFile(join(dir, "skills/incident-runbook/notes.txt"), "mine\n");
+      const forced = await cli("export", "--id", ids.runbook as string, "--include-existing", "--force");
+      expect(forced.code).toBe(1);
+      expect(forced.stderr).toContain(
+        "skills/incident-runbook/ holds files the exported version does not have (notes.txt)",
+      );
+      expect(await readFile(join(dir, "skills/incident-runbook/notes.txt"), "utf8")).toBe("mine\n");
+      await rm(join(dir, "skills/incident-runbook/notes.txt"));
+      await writeFile(join(dir, "skills/incident-runbook/SKILL.md"), `${RUNBOOK_MD}Edited by hand.\n`);
+      const rewritten = await cli("export", "--id", ids.runbook as string, "--include-existing", "--force");
+      expect(rewritten.code, rewritten.stderr).toBe(0);
+      expect(await readFile(join(dir, "skills/incident-runbook/SKILL.md"), "utf8")).toBe(RUNBOOK_MD);
+      expect((await cli("plan", "--detailed-exitcode")).code).toBe(0);
     },
     SLOW,
   );

@@ -37,9 +37,6 @@ const MAX_DISPLAY_NAME = 100;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
 const UNSAFE_NAME = /[\u0000-\u001f\u007f\\"]/;
 
-/** YAML files: the spec loader reads every one under the repository (docs: `ignore:`). */
-const YAML_FILE = /\.ya?ml$/i;
-
 /**
  * The checked content of `skill`'s latest version (see the module comment).
  * @throws ExportError naming the skill and what is wrong with its archive
@@ -112,12 +109,6 @@ function skillSpec(item: LiveItem, name: string, ctx: ExportContext): ExportedSp
     );
   }
   Object.assign(doc, commonFields(skill.metadata, true, address, ctx));
-  const yaml = content.files.filter((f) => YAML_FILE.test(f.path)).map((f) => f.path);
-  if (yaml.length > 0) {
-    ctx.warn(
-      `${address}: the skill holds YAML files (${yaml.slice(0, 3).join(", ")}${yaml.length > 3 ? ", ..." : ""}), which reconcile reads as specs: list "skills/${folder}/" under ignore: in reconcile.yaml before validating`,
-    );
-  }
   return {
     document: doc,
     resources: [{ address, id: skill.id, owner: ownerFromMetadata(skill.metadata) }],
