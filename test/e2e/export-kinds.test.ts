@@ -75,6 +75,15 @@ beforeAll(async () => {
     model: "claude-sonnet-4-6",
     system: "Review the alerts.",
     skills: [{ type: "custom", skill_id: runbook.id }],
+    // One server behind the tunnel (written as tunnel + host + path), one on the internet (kept as url).
+    mcp_servers: [
+      { type: "url", name: "internal-db", url: `https://db.${tunnel.domain}/mcp` },
+      { type: "url", name: "status-page", url: "https://status.example.com/mcp" },
+    ],
+    tools: [
+      { type: "mcp_toolset", mcp_server_name: "internal-db" },
+      { type: "mcp_toolset", mcp_server_name: "status-page" },
+    ],
   });
   ids.agent = agent.id;
   const env_ = await sdk.beta.environments.create({ name: "ops", config: { type: "cloud" } });
@@ -145,6 +154,8 @@ describe("reconcile export of skills, tunnels and deployments", () => {
       "skills/incident-runbook/scripts/check.sh",
       "skills/release-notes-helper.yaml",
       "skills/release-notes-helper/release-notes/SKILL.md",
+      "toolsets/internal-db.yaml",
+      "toolsets/status-page.yaml",
       "tunnels/corp-network.yaml",
       "vaults/ops-tokens.yaml",
     ]);
@@ -188,7 +199,19 @@ describe("reconcile export of skills, tunnels and deployments", () => {
       name: "corp-network",
       display_name: "Corp network",
     });
-    expect(await spec("agents/nightly-reviewer.yaml")).toMatchObject({ skills: [{ skill: "incident-runbook" }] });
+    expect(await spec("agents/nightly-reviewer.yaml")).toMatchObject({
+      skills: [{ skill: "incident-runbook" }],
+      toolsets: ["internal-db", "status-page"],
+    });
+    expect(await spec("toolsets/internal-db.yaml")).toEqual({
+      apiVersion: "reconcile/v1",
+      kind: "McpToolset",
+      name: "internal-db",
+      tunnel: "corp-network",
+      host: "db",
+      path: "/mcp",
+    });
+    expect(await spec("toolsets/status-page.yaml")).toMatchObject({ url: "https://status.example.com/mcp" });
     expect(await spec("deployments/nightly-review.yaml")).toEqual({
       apiVersion: "reconcile/v1",
       kind: "Deployment",

@@ -4,6 +4,7 @@
  */
 import type { DesiredSpecs, ResolvedMcpToolset } from "../../spec/types.js";
 import { ownerOf, userMetadata } from "../ownership.js";
+import { ID_PREFIX } from "../response.js";
 import type { ApiObject, ResourceType } from "../types.js";
 import { envVarName, NameBook } from "./naming.js";
 import { ToolsetCatalog } from "./toolset.js";
@@ -50,9 +51,18 @@ export class ExportContext {
     existingToolsets: readonly ResolvedMcpToolset[] = [],
     repository?: { specs: DesiredSpecs; adopt: ReadonlyArray<{ address: string; id: string }> },
   ) {
-    this.toolsets = new ToolsetCatalog(existingToolsets, (message) => this.warn(message));
+    this.toolsets = new ToolsetCatalog(
+      existingToolsets,
+      (message) => this.warn(message),
+      () => this.tunnels(),
+    );
     this.declared = new Set(repository ? declaredAddresses(repository.specs) : []);
     this.adopted = new Map((repository?.adopt ?? []).map((a) => [a.id, a.address]));
+  }
+
+  /** The tunnels exported in this run, by spec name with their live domain (for toolsets behind them). */
+  tunnels(): Array<{ name: string; domain: string }> {
+    return exportedTunnels(this.exported);
   }
 
   /**
@@ -88,6 +98,13 @@ export class ExportContext {
     this.secrets.push({ name, address, field });
     return `\${env:${name}}`;
   }
+}
+
+/** The tunnels exported in this run (`tnl_` ids, `tunnelExporter`), by spec name with their live domain. */
+function exportedTunnels(exported: ExportContext["exported"]): Array<{ name: string; domain: string }> {
+  return [...exported.entries()]
+    .filter(([id, e]) => id.startsWith(`${ID_PREFIX.tunnel}_`) && typeof e.object.domain === "string")
+    .map(([, e]) => ({ name: e.name, domain: String(e.object.domain) }));
 }
 
 /** The owner a live object's ownership metadata names, or null when no reconcile stack manages it. */
