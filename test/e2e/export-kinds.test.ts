@@ -238,6 +238,28 @@ describe("reconcile export of skills, tunnels and deployments", () => {
   });
 
   it(
+    "does not export a deployment whose agent and environment have no spec, and says what to export",
+    async () => {
+      const { mkdtemp, writeFile } = await import("node:fs/promises");
+      const { tmpdir } = await import("node:os");
+      const alone = await mkdtemp(join(tmpdir(), "reconcile-export-kinds-alone-"));
+      try {
+        await writeFile(join(alone, "reconcile.yaml"), "stack: exported\n");
+        const run = await runCli(["export", "--dir", alone, "--id", ids.weekly as string], env());
+        expect(run.code, run.stderr).toBe(0);
+        expect(run.stderr).toContain(
+          `deployment ${ids.weekly} ("weekly-digest") was not exported: its agent ${ids.agent} and environment ${ids.environment} have no spec here`,
+        );
+        expect(run.stderr).toContain(`--id ${ids.agent} ${ids.environment} ${ids.weekly}`);
+        expect(await filesUnder(alone)).toEqual(["reconcile.yaml"]);
+      } finally {
+        await rm(alone, { recursive: true, force: true });
+      }
+    },
+    SLOW,
+  );
+
+  it(
     "plans only adoptions without a field change (skills, tunnels: nothing); after apply, plan --detailed-exitcode exits 0",
     async () => {
       const plan = await cli("plan", "--json");
