@@ -5,7 +5,8 @@
  * Reads live objects through the exporter table (`providers/export/index.ts`; this module names no kind), names
  * them (ownership `reconcile/name`, else a slug of the API name, unique within the kind), maps each to a spec
  * document, adds the MCP toolsets the agents use, writes one file per spec in the fleet layout
- * (`agents/NAME.yaml`, ...), and records an `adopt:` entry in `reconcile.yaml` for every exported resource this
+ * (`agents/NAME.yaml`, ...) with the folder a spec refers to (a skill's files, `SpecTree`: written inside the output
+ * directory only, never over a symlink leading out), lists such folders holding YAML files under `ignore:`, and records an `adopt:` entry in `reconcile.yaml` for every exported resource this
  * stack does not own yet, so the next apply takes it over instead of creating a duplicate. Resources another stack
  * owns are skipped with a warning: they belong to that stack's repository (and the engine refuses to adopt them).
  *
@@ -61,7 +62,7 @@ export interface ExportOptions {
   project: LoadedProject;
   /** Where the spec files go (created if missing). Default: the repository root. */
   out?: string;
-  /** Export only these ids (`agent_…`, `env_…`, `vlt_…`, `vcrd_…` or `vlt_…/vcrd_…`); empty or absent: everything. */
+  /** Export only these ids (any prefix of the exporter table: `agent_…`, `vlt_…/vcrd_…`, `skill_…`, ...); empty: all. */
   ids?: readonly string[];
   /** Overwrite existing files. */
   force?: boolean;

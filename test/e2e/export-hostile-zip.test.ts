@@ -14,7 +14,8 @@ import { runCli } from "./helpers.js";
 
 const SKILL_ID = "skill_01HostileArchive";
 const VERSION = "1759178010641129";
-const SKILL_MD = new TextEncoder().encode("---\nname: evil\ndescription: Looks harmless.\n---\n");
+const bytes = (text: string) => new TextEncoder().encode(text);
+const SKILL_MD = bytes("---\nname: evil\ndescription: Looks harmless.\n---\n");
 const SLOW = 120_000;
 
 let server: Server;
@@ -104,6 +105,16 @@ const cases: Array<[string, () => Uint8Array, RegExp]> = [
     "a file name with a line break",
     () => zip({ "evil/SKILL.md": SKILL_MD, "evil/bad\nname.txt": new TextEncoder().encode("x") }),
     /control character/,
+  ],
+  [
+    "a file that is also a folder",
+    () => zip({ "evil/SKILL.md": SKILL_MD, "evil/a": bytes("file"), "evil/a/b": bytes("nested") }),
+    /"a" is both a file and a folder/,
+  ],
+  [
+    "two names that differ only in case",
+    () => zip({ "evil/SKILL.md": SKILL_MD, "evil/notes.md": bytes("1"), "evil/NOTES.md": bytes("2") }),
+    /differ only in case/,
   ],
   ["bytes that are not a zip", () => new TextEncoder().encode("PK not really"), /not a readable zip file/],
 ];

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { zipSync } from "fflate";
+import { type Zippable, zipSync } from "fflate";
 import { describe, expect, it } from "vitest";
 import { TUNNEL_HOST, TUNNEL_PATH, tunnelForm } from "../../src/providers/export/toolset.js";
 import { specialEntries, ZipDirectoryError } from "../../src/providers/export/zip-entries.js";
@@ -31,8 +31,11 @@ describe("specialEntries", () => {
   });
 
   it("reads at most `limit` entries", () => {
-    const link = (n: number) => [`s/l${n}`, [bytes(""), { os: 3, attrs: 0o120777 << 16 }]] as const;
-    const zip = zipSync(Object.fromEntries([1, 2, 3].map(link)));
+    const zip = zipSync(
+      Object.fromEntries(
+        [1, 2, 3].map((n): [string, Zippable[string]] => [`s/l${n}`, [bytes(""), { os: 3, attrs: 0o120777 << 16 }]]),
+      ),
+    );
     expect(specialEntries(zip, 2)).toHaveLength(2);
   });
 

@@ -13,7 +13,8 @@
  * - The archive is refused, and nothing written, when it is not one the API would serve: paths outside one
  *   top-level directory, `..`, absolute paths, more than 1,000 entries or 8 MiB once unpacked, declared before
  *   anything is inflated (`readSkillZip`); entries recorded as symbolic links or special files (`zip-entries.ts`);
- *   file names a folder cannot hold as written (control characters, `\`, `"`, the rule `readSkillFolder` applies).
+ *   file names a folder cannot hold as written (control characters, `\`, `"`, the rule `readSkillFolder` applies),
+ *   and paths that clash once written (`pathClash`: a file that is also a folder, names that differ only in case).
  * - Skills of other stacks are not downloaded (export skips them anyway).
  */
 import type Anthropic from "@anthropic-ai/sdk";
@@ -62,6 +63,8 @@ async function download(client: Anthropic, skill: ApiObject): Promise<ReadSkill>
         `the file ${JSON.stringify(unsafe.path.slice(0, 120))} has a control character, a backslash or a double quote in its name, which a skill folder cannot hold as written`,
       );
     }
+    const clash = pathClash(read.files.map((f) => f.path));
+    if (clash) throw refuse(clash);
     return read;
   } catch (error) {
     if (error instanceof ExportError) throw error;
@@ -69,6 +72,32 @@ async function download(client: Anthropic, skill: ApiObject): Promise<ReadSkill>
     if (error instanceof ZipDirectoryError) throw refuse(`it is not a readable zip file (${error.message})`);
     throw error;
   }
+}
+
+/**
+ * Why `paths` cannot all be written as files of one folder, or undefined: a file whose path is a folder of another
+ * (`a` and `a/b`), or two paths that differ only in case (one file on macOS and Windows, the second write would
+ * replace or fail on the first).
+ */
+export function pathClash(paths: readonly string[]): string | undefined {
+  const files = new Set(paths);
+  for (const path of paths) {
+    const segments = path.split("/");
+    for (let i = 1; i < segments.length; i++) {
+      const folder = segments.slice(0, i).join("/");
+      if (files.has(folder)) return `${JSON.stringify(folder.slice(0, 120))} is both a file and a folder`;
+    }
+  }
+  const seen = new Map<string, string>();
+  for (const path of paths) {
+    const key = path.toLowerCase();
+    const other = seen.get(key);
+    if (other !== undefined) {
+      return `${JSON.stringify(other.slice(0, 120))} and ${JSON.stringify(path.slice(0, 120))} differ only in case, which many file systems cannot hold apart`;
+    }
+    seen.set(key, path);
+  }
+  return undefined;
 }
 
 /** True when the skill belongs to another stack: export skips it, so its content is not downloaded. */
