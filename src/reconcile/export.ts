@@ -15,7 +15,7 @@
  * Secret values are never read (the API cannot return them): secret fields become `${env:NAME}` references, and the
  * result lists the variables to set before apply.
  */
-import { mkdir, readdir, realpath, stat, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readdir, realpath, stat, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type Anthropic from "@anthropic-ai/sdk";
 import { schemasPathFrom } from "../init/schemas-path.js";
@@ -247,17 +247,34 @@ async function listTree(dir: string, prefix = ""): Promise<string[]> {
  * without `force`; with `force`, files in it the tree does not have (they would become part of the content, and
  * export never deletes a file). A file of the tree whose parent is a file, or the reverse, fails when written.
  */
-async function treeConflicts(root: string, specDir: string, tree: SpecTree, force: boolean): Promise<string[]> {
+async function treeConflicts(
+  root: string,
+  specDir: string,
+  tree: SpecTree,
+  force: boolean,
+  realOut: string,
+): Promise<string[]> {
   const folder = join(specDir, tree.folder);
-  if (!(await exists(folder))) return [];
+  if (!(await lexists(folder))) return [];
   const shown = `${displayPath(root, folder)}/`;
   if (!force) return [`${shown} already exists`];
   const wanted = new Set(tree.files.map((f) => f.path));
   const extra = (await listTree(folder)).filter((f) => !wanted.has(f)).sort();
-  if (extra.length === 0) return [];
-  return [
-    `${shown} holds files the exported version does not have (${extra.slice(0, 3).join(", ")}${extra.length > 3 ? ", ..." : ""}); export never deletes files: remove them, or export with --out DIR`,
-  ];
+  const conflicts: string[] = [];
+  if (extra.length > 0) {
+    conflicts.push(
+      `${shown} holds files the exported version does not have (${extra.slice(0, 3).join(", ")}${extra.length > 3 ? ", ..." : ""}); export never deletes files: remove them, or export with --out DIR`,
+    );
+  }
+  for (const file of tree.files) {
+    const path = join(folder, ...file.path.split("/"));
+    const real = await resolvedPath(path);
+    if (real === null || !isInside(realOut, real)) {
+      conflicts.push(`${displayPath(root, path)} leads outside the output folder through a symbolic link`);
+      break;
+    }
+  }
+  return conflicts;
 }
 
 /**
@@ -311,6 +328,28 @@ async function ignoreYamlTrees(root: string, out: string, specs: readonly Pendin
   }
 }
 
+/**
+ * `path` with the symbolic links of its longest existing ancestor resolved (`realpath`), the rest appended as is:
+ * where a write to `path` would land.
+ */
+async function resolvedPath(path: string): Promise<string | null> {
+  let existing = path;
+  while (!(await lexists(existing))) {
+    const up = dirname(existing);
+    if (up === existing) break;
+    existing = up;
+  }
+  const real = await realpath(existing).catch(() => null);
+  return real === null ? null : join(real, relative(existing, path));
+}
+
+/** True when `path` exists, a symbolic link (even a broken one) included. */
+const lexists = (path: string) =>
+  lstat(path).then(
+    () => true,
+    () => false,
+  );
+
 /** True when `target` is `root` or below it. */
 function isInside(root: string, target: string): boolean {
   const rel = relative(root, target);
@@ -333,11 +372,22 @@ async function findConflicts(
   const conflicts: string[] = [];
   const declared = declaredFiles(options.existing);
   const outInsideRoot = !relative(options.root, options.out).startsWith("..");
+  const realOut = (await resolvedPath(options.out)) ?? options.out;
   for (const spec of specs) {
     const path = join(options.out, specFile(spec.kind, spec.name));
+    for (const target of [path, ...(spec.tree ? [join(dirname(path), spec.tree.folder)] : [])]) {
+      const real = await resolvedPath(target);
+      if (real === null || !isInside(realOut, real)) {
+        conflicts.push(
+          `${displayPath(options.root, target)} leads outside ${displayPath(options.root, options.out) || "."} through a symbolic link; export writes only inside it`,
+        );
+      }
+    }
     const shown = displayPath(options.root, path);
     if (!options.force && (await exists(path))) conflicts.push(`${shown} already exists`);
-    if (spec.tree) conflicts.push(...(await treeConflicts(options.root, dirname(path), spec.tree, options.force)));
+    if (spec.tree) {
+      conflicts.push(...(await treeConflicts(options.root, dirname(path), spec.tree, options.force, realOut)));
+    }
     const other = declared.get(`${spec.kind}/${spec.name}`);
     if (outInsideRoot && other !== undefined && resolve(options.root, other) !== path) {
       conflicts.push(

@@ -360,4 +360,35 @@ describe("reconcile export of skills, tunnels and deployments", () => {
     },
     SLOW,
   );
+
+  it(
+    "writes nothing through a symbolic link leading out of the repository",
+    async () => {
+      const { mkdtemp, mkdir, symlink, writeFile } = await import("node:fs/promises");
+      const { tmpdir } = await import("node:os");
+      const base = await mkdtemp(join(tmpdir(), "reconcile-export-kinds-links-"));
+      try {
+        const repo = join(base, "repo");
+        const outside = join(base, "outside");
+        await mkdir(repo);
+        await mkdir(outside);
+        await writeFile(join(repo, "reconcile.yaml"), "stack: links\n");
+        await symlink(outside, join(repo, "skills"));
+        await symlink(join(outside, "not-yet"), join(repo, "tunnels")); // a broken link: mkdir would follow it
+        const run = await runCli(
+          ["export", "--dir", repo, "--id", ids.runbook as string, ids.tunnel as string, "--force"],
+          env(),
+        );
+        expect(run.code).toBe(1);
+        expect(run.stderr).toContain("skills/incident-runbook.yaml leads outside . through a symbolic link");
+        expect(run.stderr).toContain("skills/incident-runbook leads outside . through a symbolic link");
+        expect(run.stderr).toContain("tunnels/corp-network.yaml leads outside . through a symbolic link");
+        expect(await filesUnder(outside).catch(() => [])).toEqual([]);
+        expect(await readFile(join(repo, "reconcile.yaml"), "utf8")).toBe("stack: links\n");
+      } finally {
+        await rm(base, { recursive: true, force: true });
+      }
+    },
+    SLOW,
+  );
 });
