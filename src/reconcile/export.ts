@@ -5,17 +5,17 @@
  * Reads live objects through the exporter table (`providers/export/index.ts`; this module names no kind), names
  * them (ownership `reconcile/name`, else a slug of the API name, unique within the kind), maps each to a spec
  * document, adds the MCP toolsets the agents use, writes one file per spec in the fleet layout
- * (`agents/NAME.yaml`, ...) with the folder a spec refers to (a skill's files, `SpecTree`: written inside the output
- * directory only, never over a symlink leading out), lists such folders holding YAML files under `ignore:`, and records an `adopt:` entry in `reconcile.yaml` for every exported resource this
- * stack does not own yet, so the next apply takes it over instead of creating a duplicate. Resources another stack
+ * (`agents/NAME.yaml`, ...) with the folder a spec refers to (a skill's files, `SpecTree`, `export-tree.ts`), lists
+ * such folders holding YAML files under `ignore:`, and records an `adopt:` entry in `reconcile.yaml` for every
+ * exported resource this stack does not own yet, so the next apply takes it over instead of creating a duplicate. Resources another stack
  * owns are skipped with a warning: they belong to that stack's repository (and the engine refuses to adopt them).
  *
- * Nothing is written when anything is in the way: an existing file (without `force`), a spec of the same name in
- * another file, an id already adopted under another address, or a missing `reconcile.yaml` when adoption is needed.
+ * Nothing is written when anything is in the way: an existing file (without `force`), a symbolic link that would
+ * lead a write out of the output directory, a spec of the same name in another file, an id already adopted under another address, or a missing `reconcile.yaml` when adoption is needed.
  * Secret values are never read (the API cannot return them): secret fields become `${env:NAME}` references, and the
  * result lists the variables to set before apply.
  */
-import { lstat, mkdir, readdir, realpath, stat, writeFile } from "node:fs/promises";
+import { mkdir, stat, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type Anthropic from "@anthropic-ai/sdk";
 import { schemasPathFrom } from "../init/schemas-path.js";
@@ -47,6 +47,7 @@ import {
   type ProjectConfig,
 } from "../spec/project-config.js";
 import type { DesiredSpecs } from "../spec/types.js";
+import { isInside, resolvedPath, treeConflicts, writeTree } from "./export-tree.js";
 import type { LoadedProject } from "./workflow.js";
 
 /** Records an adoption (`addAdoptEntry` of `spec/project-config.ts`): `address` is to take over live `id`. */
@@ -230,72 +231,6 @@ const exists = (path: string) =>
     () => false,
   );
 
-/** Every file under `dir`, relative to it (POSIX separators); empty when it does not exist. */
-async function listTree(dir: string, prefix = ""): Promise<string[]> {
-  const entries = await readdir(join(dir, prefix), { withFileTypes: true }).catch(() => []);
-  const out: string[] = [];
-  for (const entry of entries) {
-    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) out.push(...(await listTree(dir, rel)));
-    else out.push(rel);
-  }
-  return out;
-}
-
-/**
- * What stops a spec's folder (`tree`, next to the spec file in `specDir`) from being written: an existing folder
- * without `force`; with `force`, files in it the tree does not have (they would become part of the content, and
- * export never deletes a file). A file of the tree whose parent is a file, or the reverse, fails when written.
- */
-async function treeConflicts(
-  root: string,
-  specDir: string,
-  tree: SpecTree,
-  force: boolean,
-  realOut: string,
-): Promise<string[]> {
-  const folder = join(specDir, tree.folder);
-  if (!(await lexists(folder))) return [];
-  const shown = `${displayPath(root, folder)}/`;
-  if (!force) return [`${shown} already exists`];
-  const wanted = new Set(tree.files.map((f) => f.path));
-  const extra = (await listTree(folder)).filter((f) => !wanted.has(f)).sort();
-  const conflicts: string[] = [];
-  if (extra.length > 0) {
-    conflicts.push(
-      `${shown} holds files the exported version does not have (${extra.slice(0, 3).join(", ")}${extra.length > 3 ? ", ..." : ""}); export never deletes files: remove them, or export with --out DIR`,
-    );
-  }
-  for (const file of tree.files) {
-    const path = join(folder, ...file.path.split("/"));
-    const real = await resolvedPath(path);
-    if (real === null || !isInside(realOut, real)) {
-      conflicts.push(`${displayPath(root, path)} leads outside the output folder through a symbolic link`);
-      break;
-    }
-  }
-  return conflicts;
-}
-
-/**
- * Writes `tree` under `specDir`: each file's folder is created, then checked to be inside `out` once symlinks are
- * resolved (a symlinked folder in the way must not lead the write elsewhere), then the file is written (`wx`
- * without `force`: never over an existing file).
- * @throws Error naming the path that leads outside `out`
- */
-async function writeTree(out: string, specDir: string, tree: SpecTree, force: boolean): Promise<void> {
-  const realOut = await realpath(out);
-  for (const file of tree.files) {
-    const path = join(specDir, tree.folder, ...file.path.split("/"));
-    if (!isInside(out, path)) throw new Error(`${file.path} would be written outside ${out}`);
-    await mkdir(dirname(path), { recursive: true });
-    if (!isInside(realOut, await realpath(dirname(path)))) {
-      throw new Error(`${dirname(path)} leads outside ${out} (a symbolic link); nothing more was written`);
-    }
-    await writeFile(path, file.data, { flag: force ? "w" : "wx" });
-  }
-}
-
 /** A YAML file name, as the spec loader finds them (`findSpecFiles`). */
 const YAML_FILE = /\.ya?ml$/i;
 
@@ -328,34 +263,6 @@ async function ignoreYamlTrees(root: string, out: string, specs: readonly Pendin
   }
 }
 
-/**
- * `path` with the symbolic links of its longest existing ancestor resolved (`realpath`), the rest appended as is:
- * where a write to `path` would land.
- */
-async function resolvedPath(path: string): Promise<string | null> {
-  let existing = path;
-  while (!(await lexists(existing))) {
-    const up = dirname(existing);
-    if (up === existing) break;
-    existing = up;
-  }
-  const real = await realpath(existing).catch(() => null);
-  return real === null ? null : join(real, relative(existing, path));
-}
-
-/** True when `path` exists, a symbolic link (even a broken one) included. */
-const lexists = (path: string) =>
-  lstat(path).then(
-    () => true,
-    () => false,
-  );
-
-/** True when `target` is `root` or below it. */
-function isInside(root: string, target: string): boolean {
-  const rel = relative(root, target);
-  return rel === "" || !(rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel));
-}
-
 /** Everything that must stop the export before a file is written (see the module comment). */
 async function findConflicts(
   specs: readonly PendingSpec[],
@@ -386,7 +293,9 @@ async function findConflicts(
     const shown = displayPath(options.root, path);
     if (!options.force && (await exists(path))) conflicts.push(`${shown} already exists`);
     if (spec.tree) {
-      conflicts.push(...(await treeConflicts(options.root, dirname(path), spec.tree, options.force, realOut)));
+      const folder = join(dirname(path), spec.tree.folder);
+      const problems = await treeConflicts(folder, spec.tree, options.force, realOut);
+      conflicts.push(...problems.map((p) => `${displayPath(options.root, p.path)}${p.problem}`));
     }
     const other = declared.get(`${spec.kind}/${spec.name}`);
     if (outInsideRoot && other !== undefined && resolve(options.root, other) !== path) {
