@@ -19,7 +19,7 @@
  * - Vaults and memory stores are sent sorted by spec name and compared in order (ADR 26): a live order that is not
  *   that order is noted (the next plan shows them reordered).
  */
-import type Anthropic from "@anthropic-ai/sdk";
+import Anthropic from "@anthropic-ai/sdk";
 import { providerFor } from "../registry.js";
 import type { ApiObject, ResourceType } from "../types.js";
 import type { ExportContext } from "./context.js";
@@ -80,8 +80,10 @@ async function readRelated(client: Anthropic, deployments: readonly ApiObject[])
   for (const [id, type] of wanted) {
     try {
       out.push(withOwnership(type, await providerFor(type).retrieve(client, id)));
-    } catch {
-      // Unreadable (archived elsewhere, no access): noted at mapping as a reference without a spec name.
+    } catch (error) {
+      // Gone or not readable with this key: noted at mapping as a reference without a spec name. Anything else
+      // (the API failing) stops the export, as a failed list does.
+      if (!(error instanceof Anthropic.NotFoundError || error instanceof Anthropic.PermissionDeniedError)) throw error;
     }
   }
   return out;
