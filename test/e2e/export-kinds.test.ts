@@ -180,6 +180,10 @@ describe("reconcile export of skills, tunnels and deployments", () => {
     expect(config.adopt).toHaveLength(9);
     expect((config as Obj).ignore).toEqual(["skills/incident-runbook/"]);
     expect(exported.stderr).toContain("skills/incident-runbook/ holds YAML files that are not specs");
+    // The connector token is a secret: export never asks for it.
+    const routes = Object.keys(emulator.stats().byRoute);
+    expect(routes.some((r) => r.includes("/v1/tunnels"))).toBe(true);
+    expect(routes.filter((r) => r.includes("token"))).toEqual([]);
   });
 
   it("maps each kind to the spec that names the others by spec name", async () => {
