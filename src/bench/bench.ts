@@ -142,6 +142,12 @@ export interface StepResult {
    * (what is left of the observe once the specs are loaded, and the diff), `render`.
    */
   parts?: Record<string, number>;
+  /**
+   * For plan steps: how long the main thread was busy (event-loop utilization's `active` time), in milliseconds: the
+   * plan's own CPU, without the time spent waiting for answers. Steadier than `ms` on a loaded machine, though a
+   * preempted thread still counts as busy.
+   */
+  busy_ms?: number;
   /** For probe steps: each cold run, in milliseconds (the step's `ms` is their median). */
   runs?: number[];
   /** For probe steps: the median CPU time of the runs (every thread), in milliseconds. */
@@ -364,6 +370,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
      */
     const plan = async (parseCache = true) => {
       const parts: Record<string, number> = {};
+      const loop = performance.eventLoopUtilization();
       let s = performance.now();
       const head = await loadProjectHead(dir);
       const early = observeEarly(head, async () => connection);
@@ -381,7 +388,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       s = performance.now();
       renderPlanText(prepared.plan, { color: false });
       parts.render = round1(performance.now() - s);
-      return { prepared, parts };
+      return { prepared, parts, busy: round1(performance.eventLoopUtilization(loop).active) };
     };
     const apply = async (prepared: PreparedPlan, what: string) => {
       const total = prepared.plan.actions.filter((a) => a.action !== "keep").length;
@@ -446,6 +453,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       byRoute: noop.byRoute,
       min: withMin(observeBound(liveShape), latencyMs),
       parts: noop.value.parts,
+      busy_ms: noop.value.busy,
     };
     checks.push({
       name: "no-op plan has no changes",
@@ -462,6 +470,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       byRoute: noopCold.byRoute,
       min: withMin(observeBound(liveShape), latencyMs),
       parts: noopCold.value.parts,
+      busy_ms: noopCold.value.busy,
     };
     checks.push({
       name: "no-op plan without the parse cache has no changes either",
@@ -497,6 +506,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       byRoute: change.byRoute,
       min: withMin(observeBound(liveShape), latencyMs),
       parts: change.value.parts,
+      busy_ms: change.value.busy,
     };
     progress(`change plan: ${round1(change.ms)} ms, ${change.requests} requests`);
     const changeApplied = await counted(() => apply(change.value.prepared, "apply"));

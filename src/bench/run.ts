@@ -114,7 +114,8 @@ export function formatTable(r: BenchResult): string {
       const parts = Object.entries(s.parts)
         .map(([k, v]) => `${k} ${formatMs(v)}`)
         .join(", ");
-      lines.push(`  ${s.label}: ${parts}`);
+      const busy = s.busy_ms === undefined ? "" : `; main thread busy ${formatMs(s.busy_ms)}`;
+      lines.push(`  ${s.label}: ${parts}${busy}`);
     }
   }
   lines.push("", "targets:");

@@ -76,15 +76,33 @@ export function skillState(display: string, slug: string, files: Record<string, 
   return { display_name: display, name: slug, files: { ...files } };
 }
 
-/** Downloads the zip of `skill`'s latest version and hashes it (`readSkillZip`, `skillContent`). */
-async function liveContent(client: Anthropic, skill: ApiObject): Promise<LiveContent> {
+/** The zip archive of `skill`'s latest version (`versions.download`), unread. @throws the request layer's errors */
+export function downloadLatestArchive(client: Anthropic, skill: ApiObject): Promise<Buffer> {
   const version = String(skill.latest_version_id);
   const request = `GET /v1/skills/${skill.id}/versions/${version}/content`;
-  const bytes = await readBytes(client, request, (o) =>
+  return readBytes(client, request, (o) =>
     client.beta.skills.versions.download(version, { skill_id: skill.id, betas: SKILLS_BETAS }, o),
   );
-  const read = readSkillZip(bytes);
+}
+
+/** Downloads the zip of `skill`'s latest version and hashes it (`readSkillZip`, `skillContent`). */
+async function liveContent(client: Anthropic, skill: ApiObject): Promise<LiveContent> {
+  const read = readSkillZip(await downloadLatestArchive(client, skill));
   return { slug: read.slug, files: skillContent(read.files).files };
+}
+
+/** Every custom skill (all pages of `GET /v1/skills?source=custom`), without content. */
+export function listCustomSkills(client: Anthropic): Promise<ApiObject[]> {
+  return listObjects(client, "skill", "/v1/skills?source=custom", (query, o) =>
+    client.beta.skills.list({ ...query, source: "custom", betas: SKILLS_BETAS }, o),
+  );
+}
+
+/** The skill `id` (`GET /v1/skills/{id}`), without content. */
+export function retrieveSkill(client: Anthropic, id: string): Promise<ApiObject> {
+  return readObject(client, "skill", `GET /v1/skills/${id}`, (o) =>
+    client.beta.skills.retrieve(id, { betas: SKILLS_BETAS }, o),
+  );
 }
 
 /** The files of a resolved spec as the SDK uploads them: `<slug>/<path>`, text with LF line endings. */
@@ -117,9 +135,7 @@ export const skillProvider: Provider = {
     );
   },
   async list(client) {
-    const skills = await listObjects(client, "skill", "/v1/skills?source=custom", (query, o) =>
-      client.beta.skills.list({ ...query, source: "custom", betas: SKILLS_BETAS }, o),
-    );
+    const skills = await listCustomSkills(client);
     const limit = pLimit(DOWNLOAD_CONCURRENCY);
     return Promise.all(
       skills.map((skill) =>
@@ -130,9 +146,7 @@ export const skillProvider: Provider = {
     );
   },
   async retrieve(client, id) {
-    const skill = await readObject(client, "skill", `GET /v1/skills/${id}`, (o) =>
-      client.beta.skills.retrieve(id, { betas: SKILLS_BETAS }, o),
-    );
+    const skill = await retrieveSkill(client, id);
     return { ...skill, [CONTENT]: await liveContent(client, skill) };
   },
   state(object) {

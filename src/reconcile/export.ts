@@ -5,12 +5,13 @@
  * Reads live objects through the exporter table (`providers/export/index.ts`; this module names no kind), names
  * them (ownership `reconcile/name`, else a slug of the API name, unique within the kind), maps each to a spec
  * document, adds the MCP toolsets the agents use, writes one file per spec in the fleet layout
- * (`agents/NAME.yaml`, ...), and records an `adopt:` entry in `reconcile.yaml` for every exported resource this
- * stack does not own yet, so the next apply takes it over instead of creating a duplicate. Resources another stack
+ * (`agents/NAME.yaml`, ...) with the folder a spec refers to (a skill's files, `SpecTree`, `export-tree.ts`), lists
+ * such folders holding YAML files under `ignore:`, and records an `adopt:` entry in `reconcile.yaml` for every
+ * exported resource this stack does not own yet, so the next apply takes it over instead of creating a duplicate. Resources another stack
  * owns are skipped with a warning: they belong to that stack's repository (and the engine refuses to adopt them).
  *
- * Nothing is written when anything is in the way: an existing file (without `force`), a spec of the same name in
- * another file, an id already adopted under another address, or a missing `reconcile.yaml` when adoption is needed.
+ * Nothing is written when anything is in the way: an existing file (without `force`), a symbolic link that would
+ * lead a write out of the output directory, a spec of the same name in another file, an id already adopted under another address, or a missing `reconcile.yaml` when adoption is needed.
  * Secret values are never read (the API cannot return them): secret fields become `${env:NAME}` references, and the
  * result lists the variables to set before apply.
  */
@@ -33,12 +34,20 @@ import {
   renderSpec,
   type SecretVariable,
   type SpecDocument,
+  type SpecTree,
   specFile,
 } from "../providers/export/index.js";
 import { NameBook } from "../providers/export/naming.js";
 import type { ApiObject } from "../providers/types.js";
-import { addSecretEnv, adoptEntriesFor, adoptTargetField, type ProjectConfig } from "../spec/project-config.js";
+import {
+  addIgnorePatterns,
+  addSecretEnv,
+  adoptEntriesFor,
+  adoptTargetField,
+  type ProjectConfig,
+} from "../spec/project-config.js";
 import type { DesiredSpecs } from "../spec/types.js";
+import { isInside, resolvedPath, treeConflicts, writeTree } from "./export-tree.js";
 import type { LoadedProject } from "./workflow.js";
 
 /** Records an adoption (`addAdoptEntry` of `spec/project-config.ts`): `address` is to take over live `id`. */
@@ -54,7 +63,7 @@ export interface ExportOptions {
   project: LoadedProject;
   /** Where the spec files go (created if missing). Default: the repository root. */
   out?: string;
-  /** Export only these ids (`agent_…`, `env_…`, `vlt_…`, `vcrd_…` or `vlt_…/vcrd_…`); empty or absent: everything. */
+  /** Export only these ids (any prefix of the exporter table: `agent_…`, `vlt_…/vcrd_…`, `skill_…`, ...); empty: all. */
   ids?: readonly string[];
   /** Overwrite existing files. */
   force?: boolean;
@@ -119,6 +128,7 @@ interface PendingSpec {
   name: string;
   document: SpecDocument;
   resources: ExportedResource[];
+  tree?: SpecTree;
 }
 
 /**
@@ -147,6 +157,8 @@ function declaredFiles(specs: DesiredSpecs): Map<string, string> {
   for (const s of specs.toolsets) out.set(`McpToolset/${s.name}`, s.source.file);
   for (const s of specs.deployments ?? []) out.set(`Deployment/${s.name}`, s.source.file);
   for (const s of specs.memory_stores ?? []) out.set(`MemoryStore/${s.name}`, s.source.file);
+  for (const s of specs.skills ?? []) out.set(`Skill/${s.name}`, s.source.file);
+  for (const s of specs.tunnels ?? []) out.set(`Tunnel/${s.name}`, s.source.file);
   return out;
 }
 
@@ -197,7 +209,7 @@ async function collectSpecs(
       });
     for (const { item, name } of named) {
       const spec = exporter.toSpec(item, name, ctx);
-      specs.push({ kind: exporter.kind, name, ...spec });
+      if (spec) specs.push({ kind: exporter.kind, name, ...spec });
     }
   }
   for (const { name, document } of ctx.toolsets.documents()) {
@@ -219,6 +231,38 @@ const exists = (path: string) =>
     () => false,
   );
 
+/** A YAML file name, as the spec loader finds them (`findSpecFiles`). */
+const YAML_FILE = /\.ya?ml$/i;
+
+/**
+ * Lists under `ignore:` in `reconcile.yaml` every written folder (`SpecTree`) that holds YAML files: the loader reads
+ * every YAML file of the repository as a spec, and a skill's `config.yaml` is not one. An ignored file that does
+ * hold a reconcile document stays an error (it cannot slip into the desired state). Outside the repository, a note
+ * says what to ignore instead.
+ * @throws Error saying the spec files were written but the ignore entry failed
+ */
+async function ignoreYamlTrees(root: string, out: string, specs: readonly PendingSpec[], ctx: ExportContext) {
+  const folders = specs
+    .filter((s) => s.tree?.files.some((f) => YAML_FILE.test(f.path.split("/").pop() ?? "")))
+    .map((s) => join(out, dirname(specFile(s.kind, s.name)), s.tree?.folder ?? ""));
+  const inside = folders.filter((f) => isInside(root, f)).map((f) => `${displayPath(root, f)}/`);
+  for (const folder of folders.filter((f) => !isInside(root, f))) {
+    ctx.warn(`${folder} holds YAML files that are not specs: list it under ignore: in the repository it moves to`);
+  }
+  if (inside.length === 0) return;
+  try {
+    const added = await addIgnorePatterns(root, inside);
+    if (added.length > 0) {
+      ctx.warn(
+        `${added.join(", ")} ${added.length === 1 ? "holds" : "hold"} YAML files that are not specs: added to ignore: in reconcile.yaml`,
+      );
+    }
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`the spec files were written, but adding ${inside.join(", ")} to ignore: failed: ${reason}`);
+  }
+}
+
 /** Everything that must stop the export before a file is written (see the module comment). */
 async function findConflicts(
   specs: readonly PendingSpec[],
@@ -235,10 +279,24 @@ async function findConflicts(
   const conflicts: string[] = [];
   const declared = declaredFiles(options.existing);
   const outInsideRoot = !relative(options.root, options.out).startsWith("..");
+  const realOut = (await resolvedPath(options.out)) ?? options.out;
   for (const spec of specs) {
     const path = join(options.out, specFile(spec.kind, spec.name));
+    for (const target of [path, ...(spec.tree ? [join(dirname(path), spec.tree.folder)] : [])]) {
+      const real = await resolvedPath(target);
+      if (real === null || !isInside(realOut, real)) {
+        conflicts.push(
+          `${displayPath(options.root, target)} leads outside ${displayPath(options.root, options.out) || "."} through a symbolic link; export writes only inside it`,
+        );
+      }
+    }
     const shown = displayPath(options.root, path);
     if (!options.force && (await exists(path))) conflicts.push(`${shown} already exists`);
+    if (spec.tree) {
+      const folder = join(dirname(path), spec.tree.folder);
+      const problems = await treeConflicts(folder, spec.tree, options.force, realOut);
+      conflicts.push(...problems.map((p) => `${displayPath(options.root, p.path)}${p.problem}`));
+    }
     const other = declared.get(`${spec.kind}/${spec.name}`);
     if (outInsideRoot && other !== undefined && resolve(options.root, other) !== path) {
       conflicts.push(
@@ -308,7 +366,10 @@ export async function exportSpecs(options: ExportOptions): Promise<ExportResult>
   const { config, specs: existing } = options.project;
   const root = resolve(options.project.root);
   const out = resolve(options.out ?? root);
-  const ctx = new ExportContext(config.stack, existing.toolsets);
+  const ctx = new ExportContext(config.stack, existing.toolsets, {
+    specs: existing,
+    adopt: adoptEntriesFor(config, options.project.target.name),
+  });
   const specs = skipExisting(await collectSpecs(options.client, options.ids, ctx), options, ctx);
 
   const conflicts = await findConflicts(specs, {
@@ -328,6 +389,7 @@ export async function exportSpecs(options: ExportOptions): Promise<ExportResult>
     const path = join(out, specFile(spec.kind, spec.name));
     await mkdir(dirname(path), { recursive: true });
     const text = renderSpec(spec.kind, spec.document, schemasPathFrom(dirname(path)));
+    if (spec.tree) await writeTree(out, dirname(path), spec.tree, options.force === true);
     await writeFile(path, text, { flag: options.force ? "w" : "wx" });
     const file: ExportedFile = {
       file: displayPath(root, path),
@@ -366,6 +428,8 @@ export async function exportSpecs(options: ExportOptions): Promise<ExportResult>
       );
     }
   }
+
+  await ignoreYamlTrees(root, out, ordered, ctx);
 
   const entries = files.flatMap((f): ExportEntry[] =>
     f.kind === "McpToolset"

@@ -524,6 +524,40 @@ export async function addSecretEnv(root: string, names: readonly string[]): Prom
 }
 
 /**
+ * Adds `patterns` to `ignore:` in `reconcile.yaml` under `root` (created if absent), keeping the rest of the file as
+ * it is (like `addSecretEnv`); patterns already listed are left alone, and nothing is written when all are. Used by
+ * `reconcile export` for the folders it writes that hold YAML files which are not specs (a skill's files).
+ * @returns the patterns added, in the order given
+ * @throws Error when a pattern is not an ignore pattern (`schemas/project.schema.json#/$defs/ignore_pattern`), when
+ *   there is no `reconcile.yaml`, when it is not valid YAML or not a mapping, or when its `ignore:` is not a list
+ */
+export async function addIgnorePatterns(root: string, patterns: readonly string[]): Promise<string[]> {
+  for (const pattern of patterns) {
+    const problems = schemaProblems(`${SCHEMA}#/$defs/ignore_pattern`, pattern);
+    if (problems.length > 0) throw new Error(`cannot ignore ${JSON.stringify(pattern)}: ${problems[0]?.message}`);
+  }
+  const file = join(root, PROJECT_CONFIG_FILE);
+  const loaded = await readForEdit(file);
+  const { doc, contents } = loaded;
+  const list = contents.get("ignore", true);
+  const wanted = [...new Set(patterns)];
+  if (list === undefined || (isScalar(list) && list.value === null)) {
+    if (wanted.length === 0) return [];
+    contents.set("ignore", doc.createNode(wanted));
+    await writeAtomically(file, render(loaded));
+    return wanted;
+  }
+  if (!isSeq(list)) throw new Error(`${PROJECT_CONFIG_FILE}: ignore: must be a list of patterns`);
+  const have = new Set(list.items.map((item) => (isScalar(item) ? String(item.value) : "")));
+  const added = wanted.filter((pattern) => !have.has(pattern));
+  if (added.length === 0) return [];
+  if (list.items.length === 0) list.flow = false;
+  for (const pattern of added) list.add(doc.createNode(pattern));
+  await writeAtomically(file, render(loaded));
+  return added;
+}
+
+/**
  * Removes the `adopt:` entries of `addresses` from `reconcile.yaml` under `root` (once the adoptions were applied),
  * keeping the rest of the file as it is; the `adopt:` key goes when its list becomes empty. A missing file, or no
  * matching entry, writes nothing.

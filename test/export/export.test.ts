@@ -281,6 +281,9 @@ describe("reconcile export", () => {
         Vault: "vault",
         McpToolset: "mcp-toolset",
         MemoryStore: "memory-store",
+        Tunnel: "tunnel",
+        Skill: "skill",
+        Deployment: "deployment",
       }[f.kind];
       // The modeline points into the installed package's schemas/, by a relative path that resolves.
       const schema = text.split("\n")[0]?.match(/^# yaml-language-server: \$schema=(\S+)$/)?.[1] ?? "";

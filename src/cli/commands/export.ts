@@ -1,7 +1,7 @@
 /**
  * `reconcile export [--dir DIR] [--target NAME] [--local] [--out DIR] [--id ID ...] [--force] [--json]`: write specs for live
- * resources (all unarchived agents, environments and vaults with their credentials, or only the ids given), in the
- * fleet layout, and record `adopt:` entries so the next apply takes the resources over instead of recreating them.
+ * resources (all unarchived agents, environments, vaults with their credentials, memory stores, custom skills with their
+ * files, tunnels and deployments, or only the ids given), in the fleet layout (docs/export.md), and record `adopt:` entries so the next apply takes the resources over instead of recreating them.
  *
  * Output: one line per file written and a summary on stdout, then the environment variables the secret references
  * need (secrets are write-only: the API never returns them); warnings on stderr. With `--json`, stdout holds only a
@@ -36,7 +36,7 @@ function summary(result: ExportResult, color: boolean): { out: string[]; err: st
   const out: string[] = [];
   const err: string[] = result.warnings.map((w) => `Warning: ${escapeControl(w)}`);
   if (result.files.length === 0) {
-    out.push("Nothing to export: no unarchived agents, environments or vaults were found.");
+    out.push("Nothing to export: no unarchived resource was found that this stack could take over.");
     return { out, err };
   }
   out.push(
@@ -104,7 +104,7 @@ export function exportCommand(output: Output, setExit: (code: number) => void): 
     .option("--out <path>", "where to write the spec files (default: the repository root)")
     .option(
       "--id <id...>",
-      "export only these resources: agent_…, env_…, vlt_… (with its credentials), vcrd_… or vlt_…/vcrd_…",
+      "export only these resources: agent_…, env_…, vlt_… (with its credentials), vcrd_… or vlt_…/vcrd_…, memstore_…, skill_…, tnl_…, depl_…",
     )
     .option("--force", "overwrite spec files that already exist")
     .option("--include-existing", "also export resources that already have a spec here (default: skip them)")

@@ -4,9 +4,11 @@
  *
  * - `model`: the id alone when the config holds nothing but the id and the default speed, else `{id, effort?,
  *   speed?, inference_geo?}` (`BetaManagedAgentsModelConfig`; effort as its plain name);
- * - `description`, `system` (a `system: |` block), `skills` (`version: latest` left out: the server default);
+ * - `description`, `system` (a `system: |` block), `skills` (`version: latest` left out: the server default; a
+ *   custom skill with a spec name, exported in this run or declared, as `{skill: NAME}`, else by id);
  * - `metadata` without the reserved keys, `protect: true` for a resource marked protected;
- * - `mcp_servers` + `mcp_toolset` tools → `toolsets:` naming `McpToolset` specs (see `toolset.ts`);
+ * - `mcp_servers` + `mcp_toolset` tools → `toolsets:` naming `McpToolset` specs (see `toolset.ts`; a URL under the
+ *   domain of a tunnel exported in the same run as `tunnel:` + `host:`);
  * - `agent_toolset_20260401` and `custom` tools as the API takes them, without the values the server fills in:
  *   a `default_config` equal to the default (`enabled: true`, `always_allow`), each config's `type` (its name),
  *   and a config's `enabled` / `permission_policy` equal to the toolset's default. Config entries themselves stay:
@@ -26,7 +28,7 @@ import type { ApiObject } from "../types.js";
 import type { ExportContext } from "./context.js";
 import { commonFields, ownerFromMetadata } from "./context.js";
 import { fetchLive, nameFor } from "./fetch.js";
-import { toolsetBody } from "./toolset.js";
+import { toolsetBody, tunnelForm } from "./toolset.js";
 import type { ExportedSpec, LiveItem, ResourceExporter, SpecDocument } from "./types.js";
 
 type Obj = Record<string, unknown>;
@@ -151,7 +153,8 @@ function agentSpec(agent: ApiObject, name: string, ctx: ExportContext): Exported
     const where = `${address}: MCP server "${serverName}"`;
     const tool = tools.find((t) => t.type === "mcp_toolset" && t.mcp_server_name === serverName);
     const body = toolsetBody(tool, where, (m) => ctx.warn(m));
-    if (body) toolsets.push(ctx.toolsets.use(serverName, String(server.url), body, where));
+    const url = String(server.url);
+    if (body) toolsets.push(ctx.toolsets.use(serverName, url, body, where, tunnelForm(url, ctx.tunnels())));
   }
   if (toolsets.length > 0) doc.toolsets = toolsets.sort();
 
@@ -167,11 +170,11 @@ function agentSpec(agent: ApiObject, name: string, ctx: ExportContext): Exported
   }
   if (builtIn.length + custom.length > 0) doc.tools = [...builtIn, ...custom];
 
-  const skills = ((agent.skills ?? []) as Obj[]).map((s) => ({
-    type: s.type,
-    skill_id: s.skill_id,
-    ...(typeof s.version === "string" && s.version !== "latest" ? { version: s.version } : {}),
-  }));
+  const skills = ((agent.skills ?? []) as Obj[]).map((s) => {
+    const version = typeof s.version === "string" && s.version !== "latest" ? { version: s.version } : {};
+    const spec = s.type === "custom" ? ctx.specNameFor("skill", String(s.skill_id)) : undefined;
+    return spec !== undefined ? { skill: spec, ...version } : { type: s.type, skill_id: s.skill_id, ...version };
+  });
   if (skills.length > 0) doc.skills = skills;
   const identity = agent.execution_identity as Obj | null | undefined;
   if (identity && identity.type !== "service_account") doc.execution_identity = { ...identity };

@@ -2,9 +2,10 @@
  * The state one export run shares between the kind modules: the stack, warnings, the secret variables the specs
  * refer to, and the catalog of MCP toolsets derived from agents (which vault credentials may then name).
  */
-import type { ResolvedMcpToolset } from "../../spec/types.js";
+import type { DesiredSpecs, ResolvedMcpToolset } from "../../spec/types.js";
 import { ownerOf, userMetadata } from "../ownership.js";
-import type { ApiObject } from "../types.js";
+import { ID_PREFIX } from "../response.js";
+import type { ApiObject, ResourceType } from "../types.js";
 import { envVarName, NameBook } from "./naming.js";
 import { ToolsetCatalog } from "./toolset.js";
 import type { Owner } from "./types.js";
@@ -34,15 +35,50 @@ export class ExportContext {
    */
   readonly exported = new Map<string, { name: string; object: ApiObject }>();
 
+  /** The plan addresses the repository declares (`agent.NAME`, `vault.NAME`, ...): specs a new spec may name. */
+  private readonly declared: ReadonlySet<string>;
+  /** The `adopt:` entries of the target exported from: live id → plan address. */
+  private readonly adopted: ReadonlyMap<string, string>;
+
   /**
    * @param stack the stack of the repository exported into (`reconcile.yaml`)
    * @param existingToolsets McpToolset specs already in the repository: reused when identical, names avoided
+   * @param repository the repository's specs and the `adopt:` entries of the target exported from, so that a spec
+   *   can name a resource this run does not export but the repository already declares (`specNameFor`)
    */
   constructor(
     readonly stack: string,
     existingToolsets: readonly ResolvedMcpToolset[] = [],
+    repository?: { specs: DesiredSpecs; adopt: ReadonlyArray<{ address: string; id: string }> },
   ) {
-    this.toolsets = new ToolsetCatalog(existingToolsets, (message) => this.warn(message));
+    this.toolsets = new ToolsetCatalog(
+      existingToolsets,
+      (message) => this.warn(message),
+      () => this.tunnels(),
+    );
+    this.declared = new Set(repository ? declaredAddresses(repository.specs) : []);
+    this.adopted = new Map((repository?.adopt ?? []).map((a) => [a.id, a.address]));
+  }
+
+  /** The tunnels exported in this run, by spec name with their live domain (for toolsets behind them). */
+  tunnels(): Array<{ name: string; domain: string }> {
+    return exportedTunnels(this.exported);
+  }
+
+  /**
+   * The spec name under which a spec of this export may refer to the live object `id` of `type`: the name it is
+   * exported under in this run; else, when the repository declares that spec, the name its `adopt:` entry gives it,
+   * or the name its ownership records for this stack (`related`: objects read for that, like a deployment's agent
+   * when only the deployment was asked for). Undefined when none applies (another stack's, or not declared).
+   */
+  specNameFor(type: ResourceType, id: string, related: readonly ApiObject[] = []): string | undefined {
+    const exported = this.exported.get(id);
+    if (exported) return exported.name;
+    const address = this.adopted.get(id);
+    if (address?.startsWith(`${type}.`) && this.declared.has(address)) return address.slice(type.length + 1);
+    const owner = ownerOf(related.find((o) => o.id === id)?.metadata);
+    if (owner && owner.stack === this.stack && this.declared.has(`${type}.${owner.name}`)) return owner.name;
+    return undefined;
   }
 
   /** Records a warning (printed once, at the end). */
@@ -62,6 +98,13 @@ export class ExportContext {
     this.secrets.push({ name, address, field });
     return `\${env:${name}}`;
   }
+}
+
+/** The tunnels exported in this run (`tnl_` ids, `tunnelExporter`), by spec name with their live domain. */
+function exportedTunnels(exported: ExportContext["exported"]): Array<{ name: string; domain: string }> {
+  return [...exported.entries()]
+    .filter(([id, e]) => id.startsWith(`${ID_PREFIX.tunnel}_`) && typeof e.object.domain === "string")
+    .map(([, e]) => ({ name: e.name, domain: String(e.object.domain) }));
 }
 
 /** The owner a live object's ownership metadata names, or null when no reconcile stack manages it. */
@@ -99,4 +142,19 @@ export function commonFields(
   if (lifecycle === "protect") out.protect = true;
   if (lifecycle === "delete") out.on_prune = "delete";
   return out;
+}
+
+/** The plan addresses of the specs in `specs` that a spec may name (credentials and toolsets aside). */
+function declaredAddresses(specs: DesiredSpecs): string[] {
+  const named = (type: ResourceType, list: ReadonlyArray<{ name: string }> | undefined) =>
+    (list ?? []).map((s) => `${type}.${s.name}`);
+  return [
+    ...named("agent", specs.agents),
+    ...named("environment", specs.environments),
+    ...named("vault", specs.vaults),
+    ...named("memory_store", specs.memory_stores),
+    ...named("skill", specs.skills),
+    ...named("tunnel", specs.tunnels),
+    ...named("deployment", specs.deployments),
+  ];
 }

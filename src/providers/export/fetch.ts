@@ -28,8 +28,22 @@ export async function fetchLive(
   parentId?: string,
 ): Promise<ApiObject[]> {
   const provider = providerFor(type);
-  if (ids === null) return provider.list(client, parentId);
-  return fetchByIds(ids, type, (id) => provider.retrieve(client, id, parentId), ctx);
+  const objects =
+    ids === null
+      ? await provider.list(client, parentId)
+      : await fetchByIds(ids, type, (id) => provider.retrieve(client, id, parentId), ctx);
+  return objects.map((object) => withOwnership(type, object));
+}
+
+/**
+ * `object` with `metadata` holding the ownership keys its provider reads elsewhere (`Provider.metadataOf`: a skill's
+ * label, a tunnel's display-name tag), for kinds without a metadata field; other objects unchanged. Export then reads
+ * every kind's owner the same way (`ownerFromMetadata`).
+ */
+export function withOwnership(type: ResourceType, object: ApiObject): ApiObject {
+  const provider = providerFor(type);
+  if (!provider.metadataOf) return object;
+  return { ...object, metadata: provider.metadataOf(object) ?? {} };
 }
 
 /**

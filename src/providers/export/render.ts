@@ -12,6 +12,9 @@ export const LAYOUT: Record<ExportKind, { folder: string; schema: string }> = {
   McpToolset: { folder: "toolsets", schema: "mcp-toolset.schema.json" },
   Vault: { folder: "vaults", schema: "vault.schema.json" },
   MemoryStore: { folder: "memory-stores", schema: "memory-store.schema.json" },
+  Tunnel: { folder: "tunnels", schema: "tunnel.schema.json" },
+  Skill: { folder: "skills", schema: "skill.schema.json" },
+  Deployment: { folder: "deployments", schema: "deployment.schema.json" },
 };
 
 /** The file a spec of `kind` named `name` is written to, relative to the output directory (POSIX separators). */

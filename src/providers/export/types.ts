@@ -3,6 +3,7 @@
  * One module per kind implements `ResourceExporter`; `index.ts` holds the table.
  */
 import type Anthropic from "@anthropic-ai/sdk";
+import type { ReadSkill } from "../skill-content.js";
 import type { ApiObject, ResourceType } from "../types.js";
 import type { ExportContext } from "./context.js";
 
@@ -10,7 +11,15 @@ import type { ExportContext } from "./context.js";
 export type SpecDocument = Record<string, unknown>;
 
 /** The spec kinds export writes. `McpToolset` has no API resource: it is derived from agents. */
-export type ExportKind = "Agent" | "Environment" | "Vault" | "McpToolset" | "MemoryStore";
+export type ExportKind =
+  | "Agent"
+  | "Environment"
+  | "Vault"
+  | "McpToolset"
+  | "MemoryStore"
+  | "Tunnel"
+  | "Skill"
+  | "Deployment";
 
 /** Who owns a live object, from its ownership metadata (`managed-by`, `reconcile/stack`, `reconcile/name`). */
 export interface Owner {
@@ -25,6 +34,22 @@ export interface Owner {
 export interface LiveItem {
   object: ApiObject;
   children: ApiObject[];
+  /**
+   * Objects the spec refers to that this run may not export (a deployment's agent when only the deployment's id
+   * was asked for): read so their spec names can be found from their ownership. Never exported themselves.
+   */
+  related?: ApiObject[];
+  /** Content read with the object that the spec writes as files (a skill's latest version), already checked. */
+  content?: ReadSkill;
+}
+
+/**
+ * A folder written next to a spec (a skill's files), relative to the spec file's folder, holding exactly `files`.
+ * Paths are POSIX, relative to `folder`, and safe: no `..`, no empty or absolute segment (`readSkillZip` checks).
+ */
+export interface SpecTree {
+  folder: string;
+  files: Array<{ path: string; data: Uint8Array }>;
 }
 
 /** One API resource a spec stands for, with its plan address (`agent.NAME`, `credential.VAULT/NAME`). */
@@ -39,6 +64,8 @@ export interface ExportedResource {
 export interface ExportedSpec {
   document: SpecDocument;
   resources: ExportedResource[];
+  /** A folder of files the spec refers to (a Skill's `path`), written with it. */
+  tree?: SpecTree;
 }
 
 /** Thrown for an id export cannot use (unknown prefix, no such resource). The message says what to do. */
@@ -67,6 +94,9 @@ export interface ResourceExporter {
   fetch(client: Anthropic, ids: readonly string[] | null, ctx: ExportContext): Promise<LiveItem[]>;
   /** The spec name the item wants (ownership `reconcile/name`, else a slug of its API name) and its owner. */
   wantedName(item: LiveItem): { name: string; owner: Owner | null };
-  /** The spec for `item` named `name`. Lossy mappings are reported through `ctx.warn`. */
-  toSpec(item: LiveItem, name: string, ctx: ExportContext): ExportedSpec;
+  /**
+   * The spec for `item` named `name`. Lossy mappings are reported through `ctx.warn`; null when no valid spec can be
+   * written (a deployment whose agent has no spec name), with a note saying why and what to do.
+   */
+  toSpec(item: LiveItem, name: string, ctx: ExportContext): ExportedSpec | null;
 }
