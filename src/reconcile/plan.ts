@@ -320,12 +320,12 @@ const TYPE_ORDER: readonly ResourceType[] = PROVIDERS.map((p) => p.type);
  * The archive of every duplicate in a settled live state (see `settleDuplicates`), and the `duplicates` digest of
  * each address they claim (added to `inputs`). A duplicate's children are folded into its archive.
  */
-function planDuplicates(live: LiveState, inputs: Record<string, PlanInput>): PlannedAction[] {
+function planDuplicates(live: LiveState, inputSteps: InputStep[]): PlannedAction[] {
   const dropped = new Set(live.duplicates.map((d) => d.id));
-  const claims = new Map<string, string[]>();
+  const claims = new Map<string, LiveResource[]>();
   const actions: PlannedAction[] = [];
   for (const duplicate of live.duplicates) {
-    claims.set(duplicate.address, [...(claims.get(duplicate.address) ?? []), liveInput(duplicate)]);
+    claims.set(duplicate.address, [...(claims.get(duplicate.address) ?? []), duplicate]);
     if (duplicate.parentId !== undefined && dropped.has(duplicate.parentId)) continue;
     const kept = live.resources.get(duplicate.address) as LiveResource;
     const children = live.duplicates.filter((d) => d.parentId === duplicate.id).length;
@@ -341,8 +341,42 @@ function planDuplicates(live: LiveState, inputs: Record<string, PlanInput>): Pla
       depends_on: [],
     });
   }
-  for (const [address, digests] of claims) inputs[address] = { ...inputs[address], duplicates: digest(digests.sort()) };
+  inputSteps.push((inputs) => {
+    for (const [address, claimants] of claims) {
+      inputs[address] = { ...inputs[address], duplicates: digest(claimants.map(liveInput).sort()) };
+    }
+  });
   return actions;
+}
+
+/** One step of computing a plan's `inputs` (see `withLazyInputs`), in the order `buildPlan` met them. */
+type InputStep = (inputs: Record<string, PlanInput>) => void;
+
+/**
+ * Makes `plan.inputs` computed on first read, by running `steps` in order, then kept. Input digests are needed only
+ * when a plan is saved, printed as JSON or compared with a saved one; hashing every desired and live state was a
+ * good part of a no-op plan's CPU on the benchmark fleet (issue 10 item 6), and `plan`, `drift` and `apply` without
+ * a file never read them. The property is enumerable, so `JSON.stringify` and object spread compute it like any
+ * other. The states the steps read are never changed after planning (apply resolves references into new objects).
+ */
+function withLazyInputs(plan: Plan, steps: readonly InputStep[]): Plan {
+  const keep = (value: Record<string, PlanInput>) =>
+    Object.defineProperty(plan, "inputs", { value, enumerable: true, writable: true, configurable: true });
+  Object.defineProperty(plan, "inputs", {
+    enumerable: true,
+    configurable: true,
+    get() {
+      const inputs: Record<string, PlanInput> = {};
+      for (const step of steps) step(inputs);
+      const sorted = Object.fromEntries(Object.entries(inputs).sort(([a], [b]) => a.localeCompare(b)));
+      keep(sorted);
+      return sorted;
+    },
+    set(value: Record<string, PlanInput>) {
+      keep(value);
+    },
+  });
+  return plan;
 }
 
 /** What the plan decided for one declared address, as references to it see it. */
@@ -423,7 +457,7 @@ export function buildPlan(desired: readonly DesiredResource[], observed: LiveSta
   const live = settled.live;
   const cx: Context = { options, warnings: [], refusals: [...settled.refusals] };
   const actions: PlannedAction[] = [];
-  const inputs: Record<string, PlanInput> = {};
+  const inputSteps: InputStep[] = [];
   let unchanged = 0;
   const declared = new Set(desired.map((d) => d.address));
   const movedFrom = new Set<string>();
@@ -431,7 +465,9 @@ export function buildPlan(desired: readonly DesiredResource[], observed: LiveSta
   const lookup = (address: string, output: string) => plannedOutput(address, output, planned, live);
 
   for (const original of inDependencyOrder(desired)) {
-    inputs[original.address] = desiredInput(original);
+    inputSteps.push((inputs) => {
+      inputs[original.address] = desiredInput(original);
+    });
     const resource = withResolvedRefs(original, lookup);
     const owned = live.resources.get(resource.address);
     const previous = owned
@@ -459,7 +495,11 @@ export function buildPlan(desired: readonly DesiredResource[], observed: LiveSta
       continue;
     }
     if (previous) movedFrom.add(previous);
-    if (adoption) inputs[resource.address] = { ...inputs[resource.address], live: liveInput(adoption) };
+    if (adoption) {
+      inputSteps.push((inputs) => {
+        inputs[resource.address] = { ...inputs[resource.address], live: liveInput(adoption) };
+      });
+    }
     const action = planExisting(
       resource,
       current,
@@ -474,7 +514,9 @@ export function buildPlan(desired: readonly DesiredResource[], observed: LiveSta
   const liveById = new Map([...live.resources.values()].map((r) => [r.id, r]));
   let foldedChildren = 0;
   for (const resource of live.resources.values()) {
-    inputs[resource.address] = { ...inputs[resource.address], live: liveInput(resource) };
+    inputSteps.push((inputs) => {
+      inputs[resource.address] = { ...inputs[resource.address], live: liveInput(resource) };
+    });
     if (declared.has(resource.address) || movedFrom.has(resource.address)) continue;
     // A child goes with its parent: a credential of an undeclared vault is covered by the vault's entry.
     const parent = liveById.get(resource.parentId ?? "");
@@ -494,7 +536,7 @@ export function buildPlan(desired: readonly DesiredResource[], observed: LiveSta
       );
     }
   }
-  actions.push(...planDuplicates(live, inputs));
+  actions.push(...planDuplicates(live, inputSteps));
 
   // Archiving a parent archives its children too (a vault's credentials): they count against the share. Archiving a
   // duplicate is not a prune (its address stays served by the one kept), so it does not count.
@@ -526,7 +568,7 @@ export function buildPlan(desired: readonly DesiredResource[], observed: LiveSta
     unchanged,
   };
   for (const action of actions) summary[action.action]++;
-  return {
+  const plan: Plan = {
     format_version: 1,
     stack: options.stack,
     target: options.target,
@@ -535,8 +577,9 @@ export function buildPlan(desired: readonly DesiredResource[], observed: LiveSta
     actions,
     summary,
     warnings: cx.warnings,
-    inputs: Object.fromEntries(Object.entries(inputs).sort(([a], [b]) => a.localeCompare(b))),
+    inputs: {},
   };
+  return withLazyInputs(plan, inputSteps);
 }
 
 /** The `Plan.annotations` of `plan`'s actions (kept resources excluded), from the desired resources; undefined if none. */

@@ -191,11 +191,10 @@ export async function preparePlan(options: PrepareOptions): Promise<PreparedPlan
     adopt,
     clockSkewMs: clockSkewMs(),
   });
-  const plan: Plan = {
-    ...built,
-    options: { ...built.options, local: options.local === true, ...(only ? { only } : {}) },
-    warnings: partial && only ? [partialPlanWarning(only, partial.selected), ...built.warnings] : built.warnings,
-  };
+  // Changed in place, not spread: a spread would compute the plan's input digests (`buildPlan` leaves them until read).
+  const plan: Plan = built;
+  plan.options = { ...built.options, local: options.local === true, ...(only ? { only } : {}) };
+  if (partial && only) plan.warnings = [partialPlanWarning(only, partial.selected), ...built.warnings];
   // Secret health and the variables credentials read: for the reviewer, not actions (issue 9 item 2, issue 7 item 5).
   plan.warnings.push(...healthWarnings(secretHealth(desired, live, { now: new Date() })));
   plan.secret_variables = secretVariables(desired);

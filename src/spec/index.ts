@@ -5,8 +5,9 @@ import { type LoadedDocument, type LoadResult, loadSpecFiles } from "./load.js";
 import { type IgnoreEntry, loadProjectConfig, type ProjectConfig, type TargetConfig } from "./project-config.js";
 import { referenceErrorsOfInvalid, resolveSpecs } from "./resolve.js";
 import { secretEnvErrors } from "./secret-env.js";
+import { timeSlices } from "./slices.js";
 import type { DesiredSpecs, SpecError } from "./types.js";
-import { validateDocuments } from "./validate.js";
+import { type ValidationResult, validateDocuments } from "./validate.js";
 import { substituteVars } from "./vars.js";
 
 export { formatSpecError } from "./errors.js";
@@ -87,14 +88,18 @@ async function checkSpecs(
 ): Promise<{ project: LoadedProject; targetNamed: Set<SpecError> }> {
   const varErrors: SpecError[] = [];
   const failed = new Set<LoadedDocument>();
-  const documents = loaded.documents.map((document) => {
+  // The event loop turns between slices (`timeSlices`): `plan` observes the API meanwhile.
+  const pause = timeSlices();
+  const documents: LoadedDocument[] = [];
+  for (const document of loaded.documents) {
     const result = substituteVars(document, target);
     const envErrors = secretEnvErrors(result.document, target);
     if (result.errors.length + envErrors.length > 0) failed.add(result.document);
     varErrors.push(...result.errors, ...envErrors);
-    return result.document;
-  });
-  const validated = validateDocuments(documents);
+    documents.push(result.document);
+    await pause();
+  }
+  const validated = await validateInSlices(documents, pause);
   // A document whose references could not be substituted is invalid: its schema errors at those very scalars
   // (about the `${var:...}` text left in place) would only repeat the substitution error.
   const varLocations = new Set(varErrors.map((e) => locationKey(e.location)));
@@ -115,6 +120,29 @@ async function checkSpecs(
     compareSpecErrors,
   );
   return { project: { specs: resolved.specs, errors, files: loaded.files }, targetNamed: new Set(varErrors) };
+}
+
+/** Documents validated per slice by `validateInSlices`. */
+const VALIDATE_CHUNK = 64;
+
+/**
+ * `validateDocuments` of `documents`, `VALIDATE_CHUNK` at a time with `pause` in between: the same result (each
+ * document is validated on its own, and the lists keep document order).
+ */
+async function validateInSlices(
+  documents: readonly LoadedDocument[],
+  pause: () => Promise<void>,
+): Promise<ValidationResult> {
+  const result: ValidationResult = { specs: [], errors: [], invalid: [], failed: [] };
+  for (let i = 0; i < documents.length; i += VALIDATE_CHUNK) {
+    const part = validateDocuments(documents.slice(i, i + VALIDATE_CHUNK));
+    result.specs.push(...part.specs);
+    result.errors.push(...part.errors);
+    result.invalid.push(...part.invalid);
+    result.failed.push(...part.failed);
+    await pause();
+  }
+  return result;
 }
 
 function locationKey(location: SpecError["location"]): string {

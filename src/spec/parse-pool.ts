@@ -16,6 +16,7 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { type ParsedYamlFile, parseYamlText } from "./parse.js";
+import { timeSlices } from "./slices.js";
 
 /** Below this much text (UTF-16 code units), files are parsed in this thread only. Measured: see the module comment. */
 export const PARALLEL_THRESHOLD_BYTES = 2_000_000;
@@ -25,9 +26,6 @@ const MAX_WORKERS = 4;
 
 /** The environment variable that overrides the number of workers (see the module comment). */
 export const PARSE_WORKERS_ENV = "RECONCILE_PARSE_WORKERS";
-
-/** How long parsing here runs before letting the event loop turn, in milliseconds. */
-const SLICE_MS = 8;
 
 const WORKER_URL = new URL("./parse-worker.js", import.meta.url);
 
@@ -51,16 +49,13 @@ function forcedWorkers(env: NodeJS.ProcessEnv): number | undefined {
   return value !== undefined && /^\d+$/.test(value) ? Math.min(Number(value), 16) : undefined;
 }
 
-/** Parses `texts` here, letting the event loop turn every `SLICE_MS`. */
+/** Parses `texts` here, letting the event loop turn every `SLICE_MS` (`timeSlices`). */
 async function parseHere(texts: readonly string[]): Promise<ParsedYamlFile[]> {
   const out: ParsedYamlFile[] = [];
-  let slice = performance.now();
+  const pause = timeSlices();
   for (const text of texts) {
     out.push(parseYamlText(text, false));
-    if (performance.now() - slice > SLICE_MS) {
-      await new Promise((resolve) => setImmediate(resolve));
-      slice = performance.now();
-    }
+    await pause();
   }
   return out;
 }

@@ -9,6 +9,7 @@ import {
   actionKey,
   buildPlan,
   changedFields,
+  type Plan,
   PlanRefused,
   planHasChanges,
   staleInputs,
@@ -294,6 +295,37 @@ describe("saved plan inputs", () => {
       { address: "credential.mail/workspace", reason: "it vanished from the workspace" },
       { address: "environment.sandbox", reason: "its spec changed" },
       { address: "vault.mail", reason: "the live resource changed (edited in the console, or another apply ran)" },
+    ]);
+  });
+
+  it("computes the input digests when first read, the same through the property, JSON and a spread", () => {
+    const applied = desired(specs(), ctx());
+    const build = () => buildPlan(applied, liveFrom(applied), { stack: "test", target: "default", now });
+    const plan = build();
+    // Not computed yet: an accessor until read (a no-op `plan` never reads them).
+    expect(typeof Object.getOwnPropertyDescriptor(plan, "inputs")?.get).toBe("function");
+    const viaJson = (JSON.parse(JSON.stringify(build())) as Plan).inputs;
+    const viaSpread = { ...build() }.inputs;
+    const read = plan.inputs;
+    expect(Object.getOwnPropertyDescriptor(plan, "inputs")?.value).toBe(read);
+    expect(viaJson).toEqual(read);
+    expect(viaSpread).toEqual(read);
+    expect(Object.keys(read)).toEqual([...Object.keys(read)].sort((a, b) => a.localeCompare(b)));
+    expect(read["environment.sandbox"]).toEqual({
+      desired: expect.stringMatching(/^[0-9a-f]{32}$/),
+      live: expect.stringMatching(/^[0-9a-f]{32}$/),
+    });
+    // The key keeps its place in the plan's JSON (after warnings), as before it was computed lazily.
+    expect(Object.keys(build())).toEqual([
+      "format_version",
+      "stack",
+      "target",
+      "created_at",
+      "options",
+      "actions",
+      "summary",
+      "warnings",
+      "inputs",
     ]);
   });
 
