@@ -174,7 +174,32 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   return false;
 }
 
-/** A deep copy of a JSON value (responses never share structure with the store). */
+/**
+ * A deep copy of a JSON value (responses never share structure with the store). Plain objects and arrays are copied
+ * by a walk, several times faster than `structuredClone`, which served every list page and dominated the emulator's
+ * time per page on the benchmark fleet; anything else (a Date, a Map) goes through `structuredClone`. Properties set
+ * to `undefined` are kept, as `structuredClone` keeps them; shared sub-objects become separate copies (store values
+ * hold no cycles).
+ */
 export function clone<T>(v: T): T {
-  return structuredClone(v);
+  return copyValue(v) as T;
+}
+
+function copyValue(v: unknown): unknown {
+  if (v === null || typeof v !== "object") return v;
+  if (Array.isArray(v)) {
+    const out: unknown[] = new Array(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = copyValue(v[i]);
+    return out;
+  }
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return structuredClone(v);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(v)) {
+    const value = copyValue((v as Record<string, unknown>)[key]);
+    if (key === "__proto__")
+      Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    else out[key] = value;
+  }
+  return out;
 }
