@@ -1,5 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { diffState, joinPath, jsonEqual, pathsOverlap, SENSITIVE, topField } from "../../src/reconcile/diff.js";
+import { mulberry32 } from "../../src/emulator/faults.js";
+import type { ComparableState, Json } from "../../src/providers/types.js";
+import {
+  diffState,
+  type FieldChange,
+  joinPath,
+  jsonEqual,
+  pathsOverlap,
+  SENSITIVE,
+  topField,
+} from "../../src/reconcile/diff.js";
+import { randomValue } from "./random-json.js";
 
 describe("diffState", () => {
   it("finds nothing between equal states whatever the key order", () => {
@@ -75,5 +86,50 @@ describe("paths", () => {
     expect(jsonEqual({ a: [1, { b: null }] }, { a: [1, { b: null }] })).toBe(true);
     expect(jsonEqual({ a: 1 }, { a: 1, b: undefined as unknown as null })).toBe(false);
     expect(jsonEqual([1, 2], [2, 1])).toBe(false);
+  });
+});
+
+/** The walk before it skipped equal keys (sorted keys at every level, a path for every key): the reference. */
+function referenceWalk(path: string, before: Json | undefined, after: Json | undefined, out: FieldChange[]): void {
+  const isObj = (v: Json | undefined): v is { [key: string]: Json } =>
+    typeof v === "object" && v !== null && !Array.isArray(v);
+  if (before === after) return;
+  if (isObj(before) && isObj(after)) {
+    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+    for (const key of keys) referenceWalk(joinPath(path, key), before[key], after[key], out);
+    return;
+  }
+  if (jsonEqual(before, after)) return;
+  const change: FieldChange = { path };
+  if (before !== undefined) change.before = before;
+  if (after !== undefined) change.after = after;
+  out.push(change);
+}
+
+/** `value` with a few leaves changed, added or removed, deterministically from `next`. */
+function mutate(value: unknown, next: () => number): unknown {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    return next() < 0.3 ? randomValue(next, 3) : value;
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    const r = next();
+    if (r < 0.1) continue;
+    out[key] = r < 0.5 ? mutate(item, next) : item;
+  }
+  if (next() < 0.2) out[`added_${Math.floor(next() * 3)}`] = randomValue(next, 2);
+  return out;
+}
+
+describe("diffState's walk", () => {
+  it("gives exactly the changes, in the order, of the walk that sorted every level (random states)", () => {
+    const next = mulberry32(12);
+    for (let i = 0; i < 3000; i++) {
+      const before = { root: randomValue(next, 0), other: randomValue(next, 1) } as ComparableState;
+      const after = mutate(before, next) as ComparableState;
+      const expected: FieldChange[] = [];
+      referenceWalk("", before as Json, after as Json, expected);
+      expect(diffState(before, after).map(({ unknown: _, ...c }) => c)).toEqual(expected);
+    }
   });
 });
