@@ -69,6 +69,8 @@ export function createdAtFilter(
     if (v !== undefined) limit[bound] = epochMicros(timestamp(v, name));
   }
   const { gt, gte, lt, lte } = limit;
+  // No bound: no timestamp to parse (a list read page by page calls this for every object on every page).
+  if (gt === undefined && gte === undefined && lt === undefined && lte === undefined) return () => true;
   return (ts) => {
     const t = epochMicros(ts);
     return (
