@@ -80,7 +80,10 @@ export function parseCacheFile(root: string, env: NodeJS.ProcessEnv = process.en
   return path.join(directory, "parse", `${createHash("sha256").update(real).digest("hex").slice(0, 32)}.v8`);
 }
 
-/** Bumped when what is cached changes, or how it is parsed changes beyond `PARSE_OPTIONS` and `TO_JS_OPTIONS`. */
+/**
+ * Bumped when what is cached changes, or how it is parsed changes beyond `PARSE_OPTIONS` and `TO_JS_OPTIONS`, between
+ * two builds of one version of reconcile (`VERSIONS` covers releases).
+ */
 const FORMAT = 1;
 
 /**
@@ -96,21 +99,30 @@ export interface CachedFile {
 
 interface CacheFileContent {
   format: number;
-  /** What the entries depend on: the `yaml` library's version and options, and Node.js's (for `v8.serialize`). */
+  /** What the entries depend on (`VERSIONS`). */
   versions: string;
   entries: Record<string, CachedFile>;
 }
 
-const yamlVersion = (): string => {
+/** The `version` of a package.json `require` can resolve from here, or `unknown`. */
+const versionOf = (specifier: string): string => {
   try {
-    return String((createRequire(import.meta.url)("yaml/package.json") as { version?: string }).version);
+    return String((createRequire(import.meta.url)(specifier) as { version?: string }).version);
   } catch {
     return "unknown";
   }
 };
 
-/** What the entries depend on besides the text: the parser, its options, and `v8.serialize`'s Node.js. */
-const VERSIONS = `yaml ${yamlVersion()} ${JSON.stringify(PARSE_OPTIONS)} ${JSON.stringify(TO_JS_OPTIONS)}; node ${process.versions.node}`;
+/**
+ * What the entries depend on besides the text: reconcile's own version (which fixes the shape of what is cached),
+ * the parser's version and options, and the Node.js whose `v8.serialize` wrote them. From `src/spec` and
+ * `dist/spec` alike, the package's own package.json is two folders up.
+ */
+const VERSIONS = [
+  `reconcile ${versionOf("../../package.json")}`,
+  `yaml ${versionOf("yaml/package.json")} ${JSON.stringify(PARSE_OPTIONS)} ${JSON.stringify(TO_JS_OPTIONS)}`,
+  `node ${process.versions.node}`,
+].join("; ");
 
 /** True unless `RECONCILE_PARSE_CACHE` turns the cache off. */
 export function parseCacheEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
