@@ -81,16 +81,16 @@ function walk(path: string, before: Json | undefined, after: Json | undefined, o
   if (isObject(before) && isObject(after)) {
     // Keys in sorted order, as the output is; but only the keys whose values differ are sorted and given a path
     // (most are equal in a no-op plan, where this walk was a good part of the CPU on the benchmark fleet).
-    let changed: Map<string, FieldChange[]> | undefined;
+    const changed = new Map<string, FieldChange[]>();
     for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
       const b = before[key];
       const a = after[key];
       if (b === a) continue;
       const sub: FieldChange[] = [];
       walk(joinPath(path, key), b, a, sub);
-      if (sub.length > 0) (changed ??= new Map()).set(key, sub);
+      if (sub.length > 0) changed.set(key, sub);
     }
-    if (changed) for (const key of [...changed.keys()].sort()) out.push(...(changed.get(key) as FieldChange[]));
+    for (const key of [...changed.keys()].sort()) out.push(...(changed.get(key) as FieldChange[]));
     return;
   }
   if (jsonEqual(before, after)) return;
