@@ -15,60 +15,9 @@ import { loadSpecs } from "../../src/reconcile/workflow.js";
 import { loadProject } from "../../src/spec/index.js";
 import { type LoadResult, loadSpecFiles } from "../../src/spec/load.js";
 import { cacheDirectory, parseCacheEnabled, parseCacheFile, textKey } from "../../src/spec/parse-cache.js";
-import { type DataPath, locate } from "../../src/spec/position.js";
+import { locate } from "../../src/spec/position.js";
 import { copyFleet, removeDir, runCli } from "../e2e/helpers.js";
-
-const V1 = "apiVersion: reconcile/v1";
-
-/** Files without YAML errors (cached) and with (never cached), with anchors, merges, several documents, odd floats. */
-const FILES: Record<string, string> = {
-  "agents/anchors.yaml": [
-    V1,
-    "kind: Agent",
-    "name: anchors",
-    "model: &m {id: claude-sonnet-4-6, effort: [high]}",
-    "metadata: &meta",
-    "  team: platform",
-    "  tier: 7",
-    "tools:",
-    "  - &t {type: agent_toolset_20260401, configs: [{name: bash, permission_policy: sometimes}]}",
-    "  - *t",
-    "description: *m",
-    "",
-  ].join("\n"),
-  "agents/merge.yaml": [
-    V1,
-    "kind: Agent",
-    "name: merge",
-    "model: claude-haiku-4-5",
-    "base: &base {unknown_field: 1}",
-    "metadata:",
-    "  <<: *base",
-    "  team: x",
-    "---",
-    V1,
-    "kind: Agent",
-    "name: second",
-    "model: {id: 42}",
-    "toolsets: [nope]",
-    "---",
-    "# only a comment",
-    "",
-  ].join("\n"),
-  "agents/floats.yaml": `${V1}\nkind: Agent\nname: floats\nmodel: claude-haiku-4-5\nmetadata: {a: .nan, b: .inf, c: -.inf, d: -0.0, e: 0x1F}\n`,
-  "agents/syntax.yaml": `${V1}\nkind: Agent\nname: [unclosed\nmodel: x\n`,
-  "agents/dupe.yaml": `${V1}\nkind: Agent\nname: dupe\nname: again\nmodel: claude-haiku-4-5\n`,
-  "vaults/v.yaml": [
-    V1,
-    "kind: Vault",
-    "name: v",
-    "credentials:",
-    "  - name: c",
-    "    auth: {type: static_bearer, token: plain-text, toolset: missing}",
-    "",
-  ].join("\n"),
-  "environments/e.yaml": `${V1}\nkind: Environment\nname: e\nconfig: {type: cloud, networking: {type: limited, allowed_hosts: [1, 2]}}\n`,
-};
+import { FILES, paths } from "./yaml-files.js";
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -84,17 +33,6 @@ async function repo(files: Record<string, string> = FILES): Promise<string> {
     await writeFile(join(dir, file), text);
   }
   return dir;
-}
-
-/** Every data path of a value, and one that leaves it, for each node. */
-function paths(value: unknown, base: DataPath = []): DataPath[] {
-  const out: DataPath[] = [base, [...base, "absent"]];
-  if (Array.isArray(value)) {
-    for (const [i, v] of value.entries()) out.push(...paths(v, [...base, i]));
-  } else if (value !== null && typeof value === "object") {
-    for (const [k, v] of Object.entries(value)) out.push(...paths(v, [...base, k]));
-  }
-  return out;
 }
 
 /** The comparable content of a load: documents (file, index, data, location) and errors. */
@@ -219,7 +157,7 @@ describe("the parse cache", () => {
     }
     const loads = await Promise.all(Array.from({ length: 6 }, () => loadSpecFiles(dir, { parseCache: true })));
     for (const load of loads) expect(content(load)).toEqual(expected);
-    expect(Object.keys(readCache(dir).entries)).toHaveLength(5);
+    expect(Object.keys(readCache(dir).entries)).toHaveLength(6);
     // No temporary file left behind.
     const base = cacheFile(dir).split("/").pop() ?? "";
     expect((await readdir(join(cacheFile(dir), ".."))).filter((f) => f.startsWith(base))).toEqual([base]);
@@ -278,7 +216,7 @@ describe("the parse cache", () => {
     );
     await loadSpecFiles(dir, { parseCache: true });
     const keys = Object.keys(readCache(dir).entries);
-    expect(keys).toHaveLength(4);
+    expect(keys).toHaveLength(5);
     expect(keys).not.toContain(textKey(FILES["agents/anchors.yaml"] as string));
     expect(keys).not.toContain(textKey(FILES["environments/e.yaml"] as string));
   });

@@ -15,58 +15,7 @@ import { workerCount } from "../../src/spec/parse-pool.js";
 import { type DataPath, locate, locationAt, type SourceDocument } from "../../src/spec/position.js";
 import type { SourceLocation } from "../../src/spec/types.js";
 import { runCli } from "../e2e/helpers.js";
-
-const V1 = "apiVersion: reconcile/v1";
-
-/** Files that exercise what `locate` follows: anchors, aliases, merge keys, flow style, several documents, errors. */
-const FILES: Record<string, string> = {
-  "agents/anchors.yaml": [
-    V1,
-    "kind: Agent",
-    "name: anchors",
-    "model: &m {id: claude-sonnet-4-6, effort: [high]}",
-    "metadata: &meta",
-    "  team: platform",
-    "  tier: 7",
-    "tools:",
-    "  - &t {type: agent_toolset_20260401, configs: [{name: bash, permission_policy: sometimes}]}",
-    "  - *t",
-    "description: *m",
-    "",
-  ].join("\n"),
-  "agents/merge.yaml": [
-    V1,
-    "kind: Agent",
-    "name: merge",
-    "model: claude-haiku-4-5",
-    "base: &base {unknown_field: 1}",
-    "metadata:",
-    "  <<: *base",
-    "  team: x",
-    "---",
-    V1,
-    "kind: Agent",
-    "name: second",
-    "model: {id: 42}",
-    "toolsets: [nope]",
-    "---",
-    "# only a comment",
-    "",
-  ].join("\n"),
-  "agents/syntax.yaml": `${V1}\nkind: Agent\nname: [unclosed\nmodel: x\n`,
-  "agents/dupe.yaml": `${V1}\nkind: Agent\nname: dupe\nname: again\nmodel: claude-haiku-4-5\n`,
-  "agents/list.yaml": "- not\n- a mapping\n",
-  "vaults/v.yaml": [
-    V1,
-    "kind: Vault",
-    "name: v",
-    "credentials:",
-    "  - name: c",
-    "    auth: {type: static_bearer, token: plain-text, toolset: missing}",
-    "",
-  ].join("\n"),
-  "environments/e.yaml": `${V1}\nkind: Environment\nname: e\nconfig: {type: cloud, networking: {type: limited, allowed_hosts: [1, 2]}}\n`,
-};
+import { FILES, paths, V1 } from "./yaml-files.js";
 
 /**
  * `locate` as it was before positions could come from a worker (it walked the `Document`): the reference the
@@ -97,17 +46,6 @@ function locateInDocument(source: SourceDocument, path: DataPath, at: "key" | "v
     }
   }
   return locationAt(source, offset);
-}
-
-/** Every data path of a value, and one that leaves it, for each node. */
-function paths(value: unknown, base: DataPath = []): DataPath[] {
-  const out: DataPath[] = [base, [...base, "absent"]];
-  if (Array.isArray(value)) {
-    for (const [i, v] of value.entries()) out.push(...paths(v, [...base, i]));
-  } else if (value !== null && typeof value === "object") {
-    for (const [k, v] of Object.entries(value)) out.push(...paths(v, [...base, k]));
-  }
-  return out;
 }
 
 describe("YAML parsed in a worker thread", () => {
