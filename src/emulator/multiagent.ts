@@ -1,5 +1,6 @@
 import type {
   BetaManagedAgentsAdvisor,
+  BetaManagedAgentsAgent,
   BetaManagedAgentsAgentReference,
   BetaManagedAgentsMultiagent20261001,
   BetaManagedAgentsMultiagentSubagents,
@@ -217,7 +218,15 @@ function threadAgent(ws: Workspace, ref: BetaManagedAgentsAgentReference): BetaM
   const a = rec?.versions[ref.version - 1];
   if (!a)
     throw fieldError("agent", `agent '${ref.id}' version ${ref.version} of the multiagent roster no longer exists`);
-  return clone({
+  return clone(agentDefinition(a));
+}
+
+/**
+ * The definition of agent version `a` as sessions copy it (SDK `BetaManagedAgentsSessionThreadAgent`, and the fields
+ * of `BetaManagedAgentsSessionAgent` besides `multiagent`), sharing structure with `a`: clone it before serving.
+ */
+export function agentDefinition(a: BetaManagedAgentsAgent): BetaManagedAgentsSessionThreadAgent {
+  return {
     type: "agent",
     id: a.id,
     version: a.version,
@@ -229,7 +238,7 @@ function threadAgent(ws: Workspace, ref: BetaManagedAgentsAgentReference): BetaM
     mcp_servers: a.mcp_servers,
     skills: a.skills,
     execution_identity: a.execution_identity,
-  });
+  };
 }
 
 /**

@@ -12,7 +12,7 @@ import { badRequest, conflict, notFound } from "./errors.js";
 import { newId } from "./ids.js";
 import { parseSessionResources } from "./memory-stores.js";
 import { parseMetadata, patchMetadata } from "./metadata.js";
-import { sessionMultiagent } from "./multiagent.js";
+import { agentDefinition, sessionMultiagent } from "./multiagent.js";
 import type { Page, PageRequest, SortKey } from "./pagination.js";
 import { createdAtFilter, paginate, queryBool, queryValue } from "./pagination.js";
 import { SimpleResource } from "./resource.js";
@@ -148,20 +148,7 @@ function resolveAgent(ws: Workspace, v: unknown): BetaManagedAgentsAgent {
 
 /** The session's `agent` snapshot of agent version `a`, its multiagent rosters expanded (`sessionMultiagent`). */
 function snapshot(a: BetaManagedAgentsAgent, ws: Workspace): BetaManagedAgentsSessionAgent {
-  return clone({
-    type: "agent",
-    id: a.id,
-    version: a.version,
-    name: a.name,
-    description: a.description,
-    system: a.system,
-    model: a.model,
-    tools: a.tools,
-    mcp_servers: a.mcp_servers,
-    skills: a.skills,
-    execution_identity: a.execution_identity,
-    multiagent: sessionMultiagent(a.multiagent, ws),
-  });
+  return clone({ ...agentDefinition(a), multiagent: sessionMultiagent(a.multiagent, ws) });
 }
 
 function checkEnvironment(ws: Workspace, v: unknown): string {
