@@ -12,8 +12,8 @@ export interface TemplateFile {
 }
 
 /**
- * The specs: one per kind (McpToolset, Vault with a credential, Environment, MemoryStore, Agent, a paused Deployment),
- * referring to each other.
+ * The specs: one per kind (McpToolset, Vault with a credential, Environment, MemoryStore, Skill with its folder,
+ * Tunnel, Agent, a paused Deployment), referring to each other.
  */
 export const SPEC_TEMPLATES: readonly TemplateFile[] = [
   {
@@ -76,6 +76,44 @@ on_prune: delete
 `,
   },
   {
+    path: "skills/docs-style.yaml",
+    text: `# yaml-language-server: $schema={{SCHEMAS}}/skill.schema.json
+apiVersion: reconcile/v1
+kind: Skill
+name: docs-style
+# The skill's folder, relative to this file: a SKILL.md with name and description in its frontmatter, and any files
+# it refers to. Apply uploads a new version only when a file in it changed.
+path: docs-style
+display_name: Docs style
+`,
+  },
+  {
+    path: "skills/docs-style/SKILL.md",
+    text: `---
+name: docs-style
+description: How answers about our documentation are written. Use for every answer that cites the documentation.
+---
+
+# Docs style
+
+- Answer in at most five sentences, then link the pages you used.
+- Quote the documentation exactly when a setting or a command is involved.
+- When the documentation does not cover the question, say so and suggest who to ask.
+`,
+  },
+  {
+    path: "tunnels/office.yaml",
+    text: `# yaml-language-server: $schema={{SCHEMAS}}/tunnel.schema.json
+apiVersion: reconcile/v1
+kind: Tunnel
+name: office
+# A route to MCP servers in a private network. The API gives the tunnel a domain; a toolset then names the tunnel and
+# a host below it instead of a URL (tunnel: office, host: wiki, path: /mcp). Run the tunnel's connector inside the
+# network with the token from \`reconcile tunnel token office\`. Delete this file if you have no private MCP server.
+display_name: Office network
+`,
+  },
+  {
     path: "agents/assistant.yaml",
     text: `# yaml-language-server: $schema={{SCHEMAS}}/agent.schema.json
 apiVersion: reconcile/v1
@@ -88,6 +126,8 @@ system: |
   the documentation does not cover the question.
 toolsets:
   - docs
+skills:
+  - skill: docs-style
 `,
   },
   {

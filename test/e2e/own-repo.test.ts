@@ -268,6 +268,8 @@ describe("your own repository", () => {
         "toolsets/docs.yaml",
         "memory-stores/assistant-notes.yaml",
         "deployments/assistant-daily.yaml",
+        "skills/docs-style.yaml",
+        "tunnels/office.yaml",
         "reconcile.yaml",
       ]) {
         const schema = (await readFile(join(dir, file), "utf8")).match(/\$schema=(\S+)/)?.[1] ?? "";
@@ -275,11 +277,17 @@ describe("your own repository", () => {
       }
       const validate = await runCli(["validate", "--dir", dir], {});
       expect(validate.stdout).toContain(
-        "Valid: 6 files (1 agent, 1 environment, 1 vault, 1 toolset, 1 memory store, 1 deployment)",
+        "Valid: 8 files (1 agent, 1 environment, 1 vault, 1 toolset, 1 memory store, 1 skill, 1 tunnel, 1 deployment)",
       );
+      expect(existsSync(join(dir, "skills", "docs-style", "SKILL.md"))).toBe(true);
       const applied = await runCli(["apply", "--local", "--auto-approve", "--dir", dir], {});
       expect(applied.code, applied.stderr).toBe(0);
-      expect(applied.stdout).toContain("Apply complete: 6 resources changed.");
+      expect(applied.stdout).toContain("Apply complete: 8 resources changed.");
+      // One spec of each kind: the agent uses the skill, and the plan after apply is empty.
+      expect(applied.stdout).toMatch(/skill\.docs-style: created/);
+      expect(applied.stdout).toMatch(/tunnel\.office: created/);
+      const again = await runCli(["plan", "--local", "--detailed-exitcode", "--dir", dir], {});
+      expect(again.code, again.stdout + again.stderr).toBe(0);
 
       const twice = await runCli(["init", "--dir", dir], {});
       expect(twice.code).toBe(1);

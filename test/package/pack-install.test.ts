@@ -104,7 +104,7 @@ describe("npm pack → install → init → apply --local", () => {
     expect(existsSync(resolve(dirname(join(app, "reconcile.yaml")), "node_modules/reconcile-agents/dist"))).toBe(true);
     const applied = await sh("npx", ["--offline", "reconcile", "apply", "--local", "--auto-approve"], app);
     expect(applied.code, applied.stderr).toBe(0);
-    expect(applied.stdout).toContain("Apply complete: 6 resources changed.");
+    expect(applied.stdout).toContain("Apply complete: 8 resources changed.");
     const again = await sh("npx", ["--offline", "reconcile", "plan", "--local", "--detailed-exitcode"], app);
     expect(again.code, again.stdout + again.stderr).toBe(0);
   }, 300_000);
