@@ -1,3 +1,4 @@
+import { writeFile } from "node:fs/promises";
 import Anthropic from "@anthropic-ai/sdk";
 import { expect } from "vitest";
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from "../../src/emulator/index.js";
@@ -64,4 +65,17 @@ export async function raw(
   const res = await fetch(`${emu.url}${path}`, { method, headers, body: options.body });
   const text = await res.text();
   return { status: res.status, headers: res.headers, json: text === "" ? undefined : JSON.parse(text) };
+}
+
+/**
+ * Writes an emulator state file (format version 1, as `--state-file` reads it) whose default workspace holds no
+ * agents, environments, vaults or credentials, plus `kinds` (a kind added later, or a record that is not valid):
+ * the state files of older emulators, and hand-edited ones.
+ */
+export async function writeStateFile(file: string, kinds: Record<string, unknown> = {}): Promise<void> {
+  const workspace = { agents: [], environments: [], vaults: [], credentials: [], ...kinds };
+  await writeFile(
+    file,
+    JSON.stringify({ format: "reconcile-emulator-state", version: 1, workspaces: { "": workspace } }),
+  );
 }

@@ -5,14 +5,14 @@
  * gone with their store), the `agent-memory-2026-07-22` beta the SDK sends, and memory stores as session resources.
  */
 import { createHash } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../../src/emulator/index.js";
 import { ROUTES, routeBeta } from "../../src/emulator/routes.js";
-import { expectApiError, raw, sdk, start } from "./helpers.js";
+import { expectApiError, raw, sdk, start, writeStateFile } from "./helpers.js";
 
 let emu: RunningEmulator;
 let client: Anthropic;
@@ -346,11 +346,7 @@ describe("persistence", () => {
         await second.close();
       }
       const old = join(dir, "old.json");
-      const workspace = { agents: [], environments: [], vaults: [], credentials: [] };
-      await writeFile(
-        old,
-        JSON.stringify({ format: "reconcile-emulator-state", version: 1, workspaces: { "": workspace } }),
-      );
+      await writeStateFile(old);
       const third = await start({ stateFile: old });
       try {
         expect((await sdk(third).beta.memoryStores.list()).data).toEqual([]);
@@ -358,14 +354,7 @@ describe("persistence", () => {
         await third.close();
       }
       const broken = join(dir, "broken.json");
-      await writeFile(
-        broken,
-        JSON.stringify({
-          format: "reconcile-emulator-state",
-          version: 1,
-          workspaces: { "": { ...workspace, memory_stores: {} } },
-        }),
-      );
+      await writeStateFile(broken, { memory_stores: {} });
       await expect(start({ stateFile: broken })).rejects.toThrow(/"memory_stores" is not an array/);
     } finally {
       await rm(dir, { recursive: true, force: true });

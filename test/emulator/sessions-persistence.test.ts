@@ -1,11 +1,11 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningEmulator, startEmulator } from "../../src/emulator/index.js";
 import { REPO } from "../e2e/helpers.js";
-import { sdk, start } from "./helpers.js";
+import { sdk, start, writeStateFile } from "./helpers.js";
 import { type Event, fixture, history, idles, replies, say, waitFor } from "./sessions-helpers.js";
 
 let dir: string;
@@ -80,14 +80,7 @@ describe("sessions in the state file", () => {
 
   it("a state file from before sessions loads; a hand-broken sessions section is a clear error", async () => {
     const old = join(dir, "old.json");
-    await writeFile(
-      old,
-      JSON.stringify({
-        format: "reconcile-emulator-state",
-        version: 1,
-        workspaces: { "": { agents: [], environments: [], vaults: [], credentials: [] } },
-      }),
-    );
+    await writeStateFile(old);
     const emu = await start({ stateFile: old });
     try {
       expect((await sdk(emu).beta.sessions.list()).data).toEqual([]);
@@ -95,14 +88,7 @@ describe("sessions in the state file", () => {
       await emu.close();
     }
     const broken = join(dir, "broken.json");
-    await writeFile(
-      broken,
-      JSON.stringify({
-        format: "reconcile-emulator-state",
-        version: 1,
-        workspaces: { "": { agents: [], environments: [], vaults: [], credentials: [], sessions: [{ id: "x" }] } },
-      }),
-    );
+    await writeStateFile(broken, { sessions: [{ id: "x" }] });
     await expect(startEmulator({ port: 0, stateFile: broken })).rejects.toThrow(
       /broken\.json is corrupt: workspace "": sessions\[0\] is not a session record/,
     );

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../../src/emulator/index.js";
 import { ROUTES, routeBeta } from "../../src/emulator/routes.js";
 import { TUNNELS_BETA } from "../../src/emulator/tunnels.js";
-import { expectApiError, raw, sdk, start } from "./helpers.js";
+import { expectApiError, raw, sdk, start, writeStateFile } from "./helpers.js";
 
 const logLines: string[] = [];
 let emu: RunningEmulator;
@@ -195,13 +195,7 @@ describe("tunnel persistence", () => {
     const dir = await mkdtemp(join(tmpdir(), "tunnels-state-"));
     try {
       const stateFile = join(dir, "state.json");
-      const { writeFile } = await import("node:fs/promises");
-      const body = {
-        format: "reconcile-emulator-state",
-        version: 1,
-        workspaces: { "": { agents: [], environments: [], vaults: [], credentials: [], tunnels: [{ tunnel: {} }] } },
-      };
-      await writeFile(stateFile, JSON.stringify(body));
+      await writeStateFile(stateFile, { tunnels: [{ tunnel: {} }] });
       await expect(start({ stateFile })).rejects.toThrow(/tunnels\[0\] is not a tunnel record/);
     } finally {
       await rm(dir, { recursive: true, force: true });
