@@ -57,6 +57,11 @@ export interface BenchOptions {
   emulator?: "worker" | "in-process";
   /** Cold runs of each probe (bare parse, validate), alternated; the median counts. Default 3. */
   probes?: number;
+  /**
+   * Runs of each no-op plan step (with and without the parse cache), one after another; the median run counts and
+   * every run is listed (`StepResult.runs`). One run on a shared machine can be off by a third. Default 5.
+   */
+  planRuns?: number;
   /** Receives progress lines (no newline). */
   progress?: (line: string) => void;
   /**
@@ -148,7 +153,7 @@ export interface StepResult {
    * preempted thread still counts as busy.
    */
   busy_ms?: number;
-  /** For probe steps: each cold run, in milliseconds (the step's `ms` is their median). */
+  /** For probe steps and repeated plan steps: each run, in milliseconds (the step's `ms` is their median). */
   runs?: number[];
   /** For probe steps: the median CPU time of the runs (every thread), in milliseconds. */
   cpu_ms?: number;
@@ -441,11 +446,24 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
     };
     progress(`initial apply: ${round1(initial.ms)} ms, ${initial.requests} requests`);
 
-    // No-op plan.
+    /** `step` run `planRuns` times, one after another: the median run (by time), and every run's time. */
+    const planRuns = Math.max(1, options.planRuns ?? 5);
+    const repeated = async <T>(what: string, step: (run: number) => Promise<{ ms: number } & T>) => {
+      const results: Array<{ ms: number } & T> = [];
+      for (let run = 0; run < planRuns; run++) {
+        results.push(await step(run));
+        progress(`${what}: run ${run + 1}/${planRuns}, ${round1(results[run]?.ms ?? 0)} ms`);
+      }
+      const byTime = [...results].sort((a, b) => a.ms - b.ms);
+      const median = byTime[Math.floor((byTime.length - 1) / 2)] as { ms: number } & T;
+      return { median, all: results, runs: results.map((r) => r.ms) };
+    };
+
+    // No-op plan. The profile, when asked for, is of one more run before the measured ones (profiling slows it).
     progress("no-op plan");
-    const noop = await counted(() =>
-      options.profileDir ? profiled(options.profileDir, "noop-plan", () => plan()) : plan(),
-    );
+    if (options.profileDir) await profiled(options.profileDir, "noop-plan", () => plan());
+    const noopRuns = await repeated("no-op plan", () => counted(() => plan()));
+    const noop = noopRuns.median;
     const noopPlan: StepResult = {
       label: "no-op plan",
       ms: noop.ms,
@@ -454,15 +472,18 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       min: withMin(observeBound(liveShape), latencyMs),
       parts: noop.value.parts,
       busy_ms: noop.value.busy,
+      ...(planRuns > 1 ? { runs: noopRuns.runs } : {}),
     };
+    const changedRun = noopRuns.all.find((r) => planHasChanges(r.value.prepared.plan)) ?? noop;
     checks.push({
-      name: "no-op plan has no changes",
-      pass: !planHasChanges(noop.value.prepared.plan),
-      detail: actionCounts(noop.value.prepared.plan),
+      name: `no-op plan has no changes${planRuns > 1 ? " (every run)" : ""}`,
+      pass: !planHasChanges(changedRun.value.prepared.plan),
+      detail: actionCounts(changedRun.value.prepared.plan),
     });
-    progress(`no-op plan: ${round1(noop.ms)} ms, ${noop.requests} requests`);
+    progress(`no-op plan: median ${round1(noop.ms)} ms, ${noop.requests} requests`);
     progress("no-op plan without the parse cache");
-    const noopCold = await counted(() => plan(false));
+    const noopColdRuns = await repeated("no-op plan without the parse cache", () => counted(() => plan(false)));
+    const noopCold = noopColdRuns.median;
     const noopPlanNoCache: StepResult = {
       label: "no-op plan, no parse cache (fresh clone)",
       ms: noopCold.ms,
@@ -471,11 +492,13 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       min: withMin(observeBound(liveShape), latencyMs),
       parts: noopCold.value.parts,
       busy_ms: noopCold.value.busy,
+      ...(planRuns > 1 ? { runs: noopColdRuns.runs } : {}),
     };
+    const changedColdRun = noopColdRuns.all.find((r) => planHasChanges(r.value.prepared.plan)) ?? noopCold;
     checks.push({
       name: "no-op plan without the parse cache has no changes either",
-      pass: !planHasChanges(noopCold.value.prepared.plan),
-      detail: actionCounts(noopCold.value.prepared.plan),
+      pass: !planHasChanges(changedColdRun.value.prepared.plan),
+      detail: actionCounts(changedColdRun.value.prepared.plan),
     });
     progress(`no-op plan without the parse cache: ${round1(noopCold.ms)} ms`);
 

@@ -1,6 +1,6 @@
 /**
- * `npm run bench` (`node dist/bench/run.js [--latency MS] [--concurrency N] [--probes N] [--factor F] [--scale N]
- * [--json] [--keep] [--in-process-emulator]`): runs the benchmark of `bench.ts` on the issue's fleet (1,000 agents,
+ * `npm run bench` (`node dist/bench/run.js [--latency MS] [--concurrency N] [--probes N] [--plan-runs N] [--factor F]
+ * [--scale N] [--json] [--keep] [--in-process-emulator] [--profile DIR]`): runs the benchmark of `bench.ts` on the issue's fleet (1,000 agents,
  * 100 environments, 50 vaults × 4 credentials, 50 toolsets; times `--factor`) and prints a table on stdout (or, with
  * `--json`, the figures as JSON only); progress goes to stderr. No colour.
  *
@@ -20,11 +20,12 @@ import { formatSpecError } from "../spec/index.js";
 import { type BenchResult, DEFAULT_BENCH, runBenchmark, type StepResult } from "./bench.js";
 import { DEFAULT_FLEET, type FleetOptions } from "./fleet.js";
 
-const USAGE = `usage: node dist/bench/run.js [--latency MS] [--concurrency N] [--probes N] [--factor F] [--scale N] [--json] [--keep] [--in-process-emulator] [--profile DIR]
+const USAGE = `usage: node dist/bench/run.js [--latency MS] [--concurrency N] [--probes N] [--plan-runs N] [--factor F] [--scale N] [--json] [--keep] [--in-process-emulator] [--profile DIR]
 
   --latency MS      delay the emulator adds to every request (default ${DEFAULT_BENCH.latencyMs})
   --concurrency N   apply concurrency (default ${DEFAULT_BENCH.concurrency}, as \`reconcile apply\`)
   --probes N        cold runs of the bare parse and of validate, median taken (default 3)
+  --plan-runs N     runs of each no-op plan step, median taken (default 5)
   --factor F        multiply the fleet's sizes by F (default 1: 1,000 agents); each size stays at least 1
   --scale N         also run N times the fleet, each run in its own process, and report how validate, the no-op
                     plan and peak memory grow (ratios to the 1× run), and whether that is at most linear
@@ -227,6 +228,7 @@ export async function main(argv: string[]): Promise<number> {
         latency: { type: "string" },
         concurrency: { type: "string" },
         probes: { type: "string" },
+        "plan-runs": { type: "string" },
         factor: { type: "string" },
         scale: { type: "string" },
         json: { type: "boolean" },
@@ -241,6 +243,7 @@ export async function main(argv: string[]): Promise<number> {
   let latencyMs: number;
   let concurrency: number;
   let probes: number;
+  let planRuns: number;
   let factor: number;
   let scale: number | undefined;
   try {
@@ -248,6 +251,7 @@ export async function main(argv: string[]): Promise<number> {
     latencyMs = positiveNumber("--latency", flags.values.latency, DEFAULT_BENCH.latencyMs, false);
     concurrency = positiveNumber("--concurrency", flags.values.concurrency, DEFAULT_BENCH.concurrency, true);
     probes = positiveNumber("--probes", flags.values.probes, 3, true);
+    planRuns = positiveNumber("--plan-runs", flags.values["plan-runs"], 5, true);
     factor = positiveNumber("--factor", flags.values.factor, 1, false);
     if (factor === 0) throw new Error('--factor: expected a number > 0, got "0"');
     scale = flags.values.scale === undefined ? undefined : positiveNumber("--scale", flags.values.scale, 1, true);
@@ -270,6 +274,8 @@ export async function main(argv: string[]): Promise<number> {
         String(concurrency),
         "--probes",
         String(probes),
+        "--plan-runs",
+        String(planRuns),
         ...(flags.values["in-process-emulator"] ? ["--in-process-emulator"] : []),
       ];
       progress(`scale step: the fleet ×${factor}, then ×${factor * scale}, each in its own process`);
@@ -289,6 +295,7 @@ export async function main(argv: string[]): Promise<number> {
       latencyMs,
       concurrency,
       probes,
+      planRuns,
       keep: flags.values.keep === true,
       emulator: flags.values["in-process-emulator"] ? "in-process" : "worker",
       ...(flags.values.profile ? { profileDir: flags.values.profile } : {}),

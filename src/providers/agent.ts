@@ -113,16 +113,25 @@ function toolState(tool: Obj): Json {
     (tool.configs ?? []) as Obj[],
     (config) => String(config.name),
     (config) => {
-      const { name: _name, type: _type, enabled: e, permission_policy: p, ...rest } = config;
-      // The server returns optional config fields it has no value for as null (`web_fetch`'s `url_sources`).
-      const given = Object.fromEntries(
-        Object.entries(rest).filter(([, value]) => value !== null && value !== undefined),
-      );
-      return toJson({
-        ...given,
-        enabled: typeof e === "boolean" ? e : enabled,
-        permission_policy: policyName(p) ?? policy,
-      });
+      // One object built in one pass (this runs for every tool of every agent, desired and live).
+      const out: { [key: string]: Json } = {};
+      for (const key of Object.keys(config)) {
+        if (key === "name" || key === "type" || key === "enabled" || key === "permission_policy") continue;
+        const value = config[key];
+        // The server returns optional config fields it has no value for as null (`web_fetch`'s `url_sources`).
+        if (value === null || value === undefined) continue;
+        if (key === "__proto__") {
+          Object.defineProperty(out, key, {
+            value: toJson(value),
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
+        } else out[key] = toJson(value);
+      }
+      out.enabled = typeof config.enabled === "boolean" ? config.enabled : enabled;
+      out.permission_policy = policyName(config.permission_policy) ?? policy;
+      return out;
     },
   );
   return { default_config: { enabled, permission_policy: policy }, configs };
@@ -222,7 +231,8 @@ export const agentProvider: Provider = {
       });
     });
   },
-  list: (client) => listObjects(client, "agent", "/v1/agents", (query, o) => client.beta.agents.list(query, o)),
+  list: (client, _parentId, onPage) =>
+    listObjects(client, "agent", "/v1/agents", (query, o) => client.beta.agents.list(query, o), onPage),
   retrieve: (client, id) =>
     readObject(client, "agent", `GET /v1/agents/${id}`, (o) => client.beta.agents.retrieve(id, {}, o)),
   state: (object) => agentState(object),

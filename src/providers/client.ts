@@ -21,7 +21,7 @@ import {
   UnexpectedResponseError,
 } from "./response.js";
 import { DEFAULT_RETRY, type RetryPolicy, retryTransient, type TransientError } from "./retry.js";
-import type { ApiObject, ResourceType } from "./types.js";
+import type { ApiObject, PageCallback, ResourceType } from "./types.js";
 
 /** The default timeout of one request attempt, in milliseconds (`--timeout`, default 60s). */
 export const DEFAULT_TIMEOUT_MS = 60_000;
@@ -341,41 +341,58 @@ export interface ListQuery {
 
 /**
  * Every object of a paged list (`GET path?limit=&page=`, SDK `PageCursor`), following `next_page` to the end. Each
- * page is a retried read, checked as a page of full objects of `type`.
+ * page is a retried read, checked as a page of full objects of `type`. The next page is asked for before `onPage`
+ * is called with this one's objects, so the caller's work on a page overlaps the next request (issue 10 item 6).
  * @param call an SDK list call, e.g. `(query, options) => client.beta.agents.list(query, options)`
  * @throws PaginationError when a cursor repeats or the list passes `MAX_LIST_PAGES` pages
+ * @throws what `onPage` throws (the request in flight is then left to finish, unread)
  */
 export async function listObjects(
   client: Anthropic,
   type: ResourceType,
   path: string,
   call: (query: ListQuery, options: Anthropic.RequestOptions) => APIPromise<unknown>,
+  onPage?: PageCallback,
 ): Promise<ApiObject[]> {
   const out: ApiObject[] = [];
   const seen = new Set<string>();
-  let cursor: string | undefined;
-  for (let pageNumber = 1; ; pageNumber++) {
+  const fetchPage = (pageNumber: number, cursor: string | undefined): Promise<Page> => {
     const request = `GET ${path}${pageNumber > 1 ? ` (page ${pageNumber})` : ""}`;
     const query: ListQuery = { limit: LIST_PAGE_SIZE, ...(cursor === undefined ? {} : { page: cursor }) };
-    const page = (await sendRequest(client, (options) => call(query, options), {
+    return sendRequest(client, (options) => call(query, options), {
       request,
       shape: { kind: "page", type, limit: LIST_PAGE_SIZE },
       retry: true,
-    })) as Page;
-    out.push(...page.data);
-    if (!page.next_page) return out;
-    if (seen.has(page.next_page)) {
-      throw new PaginationError(`GET ${path}`, `page ${pageNumber} pointed back to a page cursor already followed`);
+    }) as Promise<Page>;
+  };
+  let next: Promise<Page> | undefined = fetchPage(1, undefined);
+  for (let pageNumber = 1; next; pageNumber++) {
+    const page: Page = await next;
+    next = undefined;
+    for (const object of page.data) out.push(object);
+    if (page.next_page) {
+      if (seen.has(page.next_page)) {
+        throw new PaginationError(`GET ${path}`, `page ${pageNumber} pointed back to a page cursor already followed`);
+      }
+      if (pageNumber >= MAX_LIST_PAGES) {
+        throw new PaginationError(
+          `GET ${path}`,
+          `more than ${MAX_LIST_PAGES} pages of ${LIST_PAGE_SIZE} (far more than any real workspace holds)`,
+        );
+      }
+      seen.add(page.next_page);
+      next = fetchPage(pageNumber + 1, page.next_page);
     }
-    if (pageNumber >= MAX_LIST_PAGES) {
-      throw new PaginationError(
-        `GET ${path}`,
-        `more than ${MAX_LIST_PAGES} pages of ${LIST_PAGE_SIZE} (far more than any real workspace holds)`,
-      );
+    if (onPage) {
+      try {
+        onPage(page.data);
+      } catch (error) {
+        next?.catch(() => undefined);
+        throw error;
+      }
     }
-    seen.add(page.next_page);
-    cursor = page.next_page;
   }
+  return out;
 }
 
 /**

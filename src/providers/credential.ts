@@ -174,9 +174,13 @@ export const credentialProvider: Provider = {
       }),
     );
   },
-  list: (client, parentId) =>
-    listObjects(client, "credential", `/v1/vaults/${parentId}/credentials`, (query, o) =>
-      client.beta.vaults.credentials.list(String(parentId), query, o),
+  list: (client, parentId, onPage) =>
+    listObjects(
+      client,
+      "credential",
+      `/v1/vaults/${parentId}/credentials`,
+      (query, o) => client.beta.vaults.credentials.list(String(parentId), query, o),
+      onPage,
     ),
   retrieve: (client, id, parentId) =>
     readObject(client, "credential", `GET /v1/vaults/${parentId}/credentials/${id}`, (o) =>

@@ -181,8 +181,8 @@ export const deploymentProvider: Provider = {
       }),
     );
   },
-  list: (client) =>
-    listObjects(client, "deployment", "/v1/deployments", (query, o) => client.beta.deployments.list(query, o)),
+  list: (client, _parentId, onPage) =>
+    listObjects(client, "deployment", "/v1/deployments", (query, o) => client.beta.deployments.list(query, o), onPage),
   retrieve: (client, id) =>
     readObject(client, "deployment", `GET /v1/deployments/${id}`, (o) => client.beta.deployments.retrieve(id, {}, o)),
   state: (object) => deploymentState(object),

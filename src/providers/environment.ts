@@ -75,8 +75,14 @@ export const environmentProvider: Provider = {
       }),
     );
   },
-  list: (client) =>
-    listObjects(client, "environment", "/v1/environments", (query, o) => client.beta.environments.list(query, o)),
+  list: (client, _parentId, onPage) =>
+    listObjects(
+      client,
+      "environment",
+      "/v1/environments",
+      (query, o) => client.beta.environments.list(query, o),
+      onPage,
+    ),
   retrieve: (client, id) =>
     readObject(client, "environment", `GET /v1/environments/${id}`, (o) =>
       client.beta.environments.retrieve(id, {}, o),

@@ -46,8 +46,14 @@ export const memoryStoreProvider: Provider = {
       }),
     );
   },
-  list: (client) =>
-    listObjects(client, "memory_store", "/v1/memory_stores", (query, o) => client.beta.memoryStores.list(query, o)),
+  list: (client, _parentId, onPage) =>
+    listObjects(
+      client,
+      "memory_store",
+      "/v1/memory_stores",
+      (query, o) => client.beta.memoryStores.list(query, o),
+      onPage,
+    ),
   retrieve: (client, id) =>
     readObject(client, "memory_store", `GET /v1/memory_stores/${id}`, (o) =>
       client.beta.memoryStores.retrieve(id, {}, o),

@@ -59,9 +59,11 @@ export type RefLookup = (address: string, output: string) => Json | undefined;
 
 /**
  * `value` with every `OutputRef` replaced by what `lookup` gives (wrapped in its prefix and suffix); references
- * `lookup` does not know are replaced by `unknown` and reported. Only plain objects and arrays are copied; other
- * objects (Buffers, class instances) are kept as they are.
- * @returns the resolved copy, and the addresses/outputs that were not known (`agent.a.version`)
+ * `lookup` does not know are replaced by `unknown` and reported. Plain objects and arrays are copied only on the way
+ * to a replaced reference: a subtree without one is the very same object in the result (so a state without
+ * references costs a walk and no copy), which callers must therefore treat as read-only, as they treat states.
+ * Other objects (Buffers, class instances) are kept as they are.
+ * @returns the resolved value, and the addresses/outputs that were not known (`agent.a.version`)
  */
 export function resolveRefs<T>(value: T, lookup: RefLookup, unknown: Json): { value: T; unresolved: string[] } {
   const unresolved: string[] = [];
@@ -76,9 +78,43 @@ export function resolveRefs<T>(value: T, lookup: RefLookup, unknown: Json): { va
         ? `${v.prefix ?? ""}${String(found)}${v.suffix ?? ""}`
         : found;
     }
-    if (Array.isArray(v)) return v.map(walk);
-    if (isPlainObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    if (Array.isArray(v)) {
+      let copy: unknown[] | undefined;
+      for (let i = 0; i < v.length; i++) {
+        const item = walk(v[i]);
+        if (item !== v[i]) copy ??= v.slice();
+        if (copy) copy[i] = item;
+      }
+      return copy ?? v;
+    }
+    if (isPlainObject(v)) {
+      let copy: Record<string, unknown> | undefined;
+      for (const key of Object.keys(v)) {
+        const item = walk(v[key]);
+        if (item === v[key]) {
+          if (copy) defineOwn(copy, key, item);
+          continue;
+        }
+        if (!copy) {
+          // The keys before this one, as they were (`Object.entries` order, `__proto__` kept as an own property).
+          copy = {};
+          for (const earlier of Object.keys(v)) {
+            if (earlier === key) break;
+            defineOwn(copy, earlier, v[earlier]);
+          }
+        }
+        defineOwn(copy, key, item);
+      }
+      return copy ?? v;
+    }
     return v;
   };
   return { value: walk(value) as T, unresolved };
+}
+
+/** `target[key] = value` as an own data property, even for `__proto__` (as `Object.fromEntries` does). */
+function defineOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "__proto__") {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  } else target[key] = value;
 }

@@ -182,7 +182,8 @@ export const tunnelProvider: Provider = {
       }),
     );
   },
-  list: (client) => listObjects(client, "tunnel", "/v1/tunnels", (query, o) => client.beta.tunnels.list(query, o)),
+  list: (client, _parentId, onPage) =>
+    listObjects(client, "tunnel", "/v1/tunnels", (query, o) => client.beta.tunnels.list(query, o), onPage),
   retrieve: (client, id) =>
     readObject(client, "tunnel", `GET /v1/tunnels/${id}`, (o) => client.beta.tunnels.retrieve(id, {}, o)),
   state: (object) => tunnelState(object.display_name),

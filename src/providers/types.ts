@@ -113,6 +113,9 @@ export interface AppliedRef {
   outputs?: Record<string, Json>;
 }
 
+/** Called with the objects of one list page as it arrives (`Provider.list`, `listObjects`). */
+export type PageCallback = (objects: readonly ApiObject[]) => void;
+
 /** A raw API object as listed (`BetaManagedAgentsAgent`, `BetaEnvironment`, ...). */
 export type ApiObject = { id: string; metadata?: Record<string, string>; [key: string]: unknown };
 
@@ -143,8 +146,12 @@ export interface Provider {
   readonly replaceOrder: "create-first" | "archive-first";
   /** The resources this type's specs declare, in name order. */
   desired(specs: DesiredSpecs, ctx: ProviderContext): DesiredResource[];
-  /** Every live, unarchived object of this type (all pages); for a child type, those under `parentId`. */
-  list(client: Anthropic, parentId?: string): Promise<ApiObject[]>;
+  /**
+   * Every live, unarchived object of this type (all pages); for a child type, those under `parentId`. `onPage`, when
+   * given, is called with each page's objects as it arrives (after the next page is asked for), so a caller can work
+   * on them while the rest of the list is in flight; a provider that does not page may never call it.
+   */
+  list(client: Anthropic, parentId?: string, onPage?: PageCallback): Promise<ApiObject[]>;
   /** One object by id (404 is the SDK's `NotFoundError`). */
   retrieve(client: Anthropic, id: string, parentId?: string): Promise<ApiObject>;
   /** The comparable state of a live object (server defaults filled, reserved metadata removed). */

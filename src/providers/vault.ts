@@ -37,7 +37,8 @@ export const vaultProvider: Provider = {
       }),
     );
   },
-  list: (client) => listObjects(client, "vault", "/v1/vaults", (query, o) => client.beta.vaults.list(query, o)),
+  list: (client, _parentId, onPage) =>
+    listObjects(client, "vault", "/v1/vaults", (query, o) => client.beta.vaults.list(query, o), onPage),
   retrieve: (client, id) =>
     readObject(client, "vault", `GET /v1/vaults/${id}`, (o) => client.beta.vaults.retrieve(id, {}, o)),
   state: (object) => vaultState(object),

@@ -63,37 +63,39 @@ const isObject = (v: Json | undefined): v is { [key: string]: Json } =>
 /** Deep equality of JSON values (object key order ignored). */
 export function jsonEqual(a: Json | undefined, b: Json | undefined): boolean {
   if (a === b) return true;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => jsonEqual(v, b[i]));
-  if (isObject(a) && isObject(b)) {
-    const keys = Object.keys(a);
-    return keys.length === Object.keys(b).length && keys.every((k) => k in b && jsonEqual(a[k], b[k]));
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
+    return true;
   }
-  return false;
+  if (Array.isArray(b)) return false;
+  let count = 0;
+  for (const key in a) {
+    if (!Object.hasOwn(a, key)) continue;
+    count++;
+    if (!Object.hasOwn(b, key) || !jsonEqual(a[key], b[key])) return false;
+  }
+  for (const key in b) if (Object.hasOwn(b, key)) count--;
+  return count === 0;
 }
 
 /**
- * Appends the changes from `before` to `after` under `path`. Two objects are walked key by key without comparing
- * them whole first (an equal subtree yields no change either way; comparing at every level made the walk quadratic
- * in the depth); anything else is compared whole, once.
+ * Appends the changes from `before` to `after` under `path`, given that the two are not equal (`jsonEqual`). Two
+ * objects are walked into only where their values differ: each child is compared once, and only the keys whose values
+ * differ get a path and are sorted (most are equal in a no-op plan, where building paths and sets for every nested
+ * object was a good part of the CPU on the benchmark fleet); anything else is one change.
  */
 function walk(path: string, before: Json | undefined, after: Json | undefined, out: FieldChange[]): void {
-  if (before === after) return;
   if (isObject(before) && isObject(after)) {
-    // Keys in sorted order, as the output is; but only the keys whose values differ are sorted and given a path
-    // (most are equal in a no-op plan, where this walk was a good part of the CPU on the benchmark fleet).
-    const changed = new Map<string, FieldChange[]>();
-    for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
-      const b = before[key];
-      const a = after[key];
-      if (b === a) continue;
-      const sub: FieldChange[] = [];
-      walk(joinPath(path, key), b, a, sub);
-      if (sub.length > 0) changed.set(key, sub);
+    const changed: string[] = [];
+    for (const key of Object.keys(before)) if (!jsonEqual(before[key], after[key])) changed.push(key);
+    for (const key of Object.keys(after)) {
+      if (!Object.hasOwn(before, key) && after[key] !== undefined) changed.push(key);
     }
-    for (const key of [...changed.keys()].sort()) out.push(...(changed.get(key) as FieldChange[]));
+    for (const key of changed.sort()) walk(joinPath(path, key), before[key], after[key], out);
     return;
   }
-  if (jsonEqual(before, after)) return;
   const change: FieldChange = { path };
   if (before !== undefined) change.before = before;
   if (after !== undefined) change.after = after;
@@ -113,7 +115,8 @@ export function diffState(
   const out: FieldChange[] = [];
   if (before === undefined) {
     for (const key of Object.keys(after).sort()) out.push({ path: key, after: after[key] as Json });
-  } else {
+  } else if (!jsonEqual(before, after)) {
+    // Equal states (most of a no-op plan) are found by one comparison that allocates nothing; others are walked.
     walk("", before, after, out);
   }
   return out.map((change) => {

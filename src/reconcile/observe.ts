@@ -88,13 +88,32 @@ export function metadataOf(provider: Provider, object: ApiObject): Record<string
   return provider.metadataOf ? provider.metadataOf(object) : object.metadata;
 }
 
-function owned(provider: Provider, objects: ApiObject[], stack: string, parentId?: string): LiveResource[] {
+function owned(provider: Provider, objects: readonly ApiObject[], stack: string, parentId?: string): LiveResource[] {
   const out: LiveResource[] = [];
   for (const object of objects) {
     const owner = ownerOf(metadataOf(provider, object));
     if (owner?.stack === stack) out.push(liveResource(provider, object, owner.name, parentId));
   }
   return out;
+}
+
+/**
+ * `owned` of every object `provider.list` returns, worked out page by page as the pages arrive (while the next one
+ * is in flight), or all at once for a provider that does not call `onPage` for each object it returns.
+ */
+async function listOwned(
+  client: Anthropic,
+  provider: Provider,
+  stack: string,
+  parentId?: string,
+): Promise<LiveResource[]> {
+  const early: LiveResource[] = [];
+  let delivered = 0;
+  const objects = await provider.list(client, parentId, (page) => {
+    delivered += page.length;
+    for (const resource of owned(provider, page, stack, parentId)) early.push(resource);
+  });
+  return delivered === objects.length ? early : owned(provider, objects, stack, parentId);
 }
 
 /** The provider of the type an address names, or undefined for an address no provider has. */
@@ -160,14 +179,10 @@ export async function observe(
     const promise = parentList
       ? parentList.then(async (parents) =>
           (
-            await Promise.all(
-              parents.map((parent) =>
-                limit(async () => owned(provider, await provider.list(client, parent.id), ctx.stack, parent.id)),
-              ),
-            )
+            await Promise.all(parents.map((parent) => limit(() => listOwned(client, provider, ctx.stack, parent.id))))
           ).flat(),
         )
-      : provider.list(client).then((objects) => owned(provider, objects, ctx.stack));
+      : listOwned(client, provider, ctx.stack);
     listed.set(provider.type, promise);
   }
   await Promise.all([...listed].map(async ([type, promise]) => byType.set(type, await promise)));

@@ -248,41 +248,58 @@ export function skippedSpecErrors(file: string, text: string, reason: SkipReason
   return errors;
 }
 
+/** What a spec file's bytes gave: its parsed YAML, or why they are not text (`decodeUtf8`). */
+type ParseOutcome = { parsed: ParsedYamlFile } | { notText: string };
+
 /**
- * Parses `texts` (`parseYamlTexts`), taking from the root's parse cache what unchanged texts gave last time when
- * `useCache`, and recording the others (see `parse-cache.ts`). The results are the same as without the cache, except
- * that a document read from it carries `start` and `positions` (computed on demand) instead of its `doc` or `tree`.
+ * Decodes and parses `files` (the bytes of each spec file; `decodeUtf8`, then `parseYamlTexts`), taking from the
+ * root's parse cache what unchanged files gave last time when `useCache`, and recording the others (see
+ * `parse-cache.ts`). The cache is keyed by the bytes, so a file it holds is neither decoded nor hashed as text. The
+ * results are the same as without the cache, except that a document read from it carries `start` and `positions`
+ * (computed on demand) instead of its `doc` or `tree`.
  */
-async function parseWithCache(root: string, texts: readonly string[], useCache: boolean): Promise<ParsedYamlFile[]> {
+async function parseWithCache(root: string, files: readonly Uint8Array[], useCache: boolean): Promise<ParseOutcome[]> {
   const cache = useCache ? ParseCache.open(root) : undefined;
-  if (!cache) return parseYamlTexts(texts);
   const pause = timeSlices();
   const keys: string[] = [];
-  const out: Array<ParsedYamlFile | undefined> = [];
-  for (const text of texts) {
-    const key = textKey(text);
-    const entry = cache.get(key);
+  const out: Array<ParseOutcome | undefined> = [];
+  for (const bytes of files) {
+    const key = cache ? textKey(bytes) : "";
+    const entry = cache?.get(key);
     keys.push(key);
-    out.push(entry ? fromCache(entry, text) : undefined);
+    out.push(entry ? { parsed: fromCache(entry, bytes) } : undefined);
     await pause();
   }
-  const missing = out.flatMap((file, i) => (file ? [] : [i]));
-  const parsed = await parseYamlTexts(missing.map((i) => texts[i] as string));
+  const texts: string[] = [];
+  const missing: number[] = [];
+  for (const [i, bytes] of files.entries()) {
+    if (out[i]) continue;
+    const decoded = decodeUtf8(bytes);
+    if (decoded.ok) {
+      missing.push(i);
+      texts.push(decoded.text);
+    } else out[i] = { notText: decoded.message };
+  }
+  const parsed = await parseYamlTexts(texts);
   for (const [n, i] of missing.entries()) {
     const file = parsed[n] as ParsedYamlFile;
-    out[i] = file;
-    cache.put(keys[i] as string, file);
+    out[i] = { parsed: file };
+    cache?.put(keys[i] as string, file);
   }
-  await cache.save();
-  return out as ParsedYamlFile[];
+  await cache?.save();
+  return out as ParseOutcome[];
 }
 
 /**
  * A file read from the parse cache, whose documents' positions are read from it when asked (or, when the cache's
- * positions cannot be read, from parsing `text` again).
+ * positions cannot be read, from parsing the file's bytes again).
  */
-function fromCache(entry: CachedFile, text: string): ParsedYamlFile {
+function fromCache(entry: CachedFile, bytes: Uint8Array): ParsedYamlFile {
   let trees: Array<DocumentTree | undefined> | undefined;
+  const reparse = () => {
+    const decoded = decodeUtf8(bytes);
+    return decoded.ok ? parseYamlText(decoded.text, true).documents.map((d) => d.tree) : [];
+  };
   return {
     lineStarts: entry.lineStarts,
     documents: entry.documents.map(({ data, start }, index) => ({
@@ -290,7 +307,7 @@ function fromCache(entry: CachedFile, text: string): ParsedYamlFile {
       errors: [],
       start,
       positions: () => {
-        trees ??= cachedPositions(entry) ?? parseYamlText(text, true).documents.map((d) => d.tree);
+        trees ??= cachedPositions(entry) ?? reparse();
         return trees[index] ?? { start, root: null };
       },
     })),
@@ -320,9 +337,9 @@ export async function loadSpecFiles(root: string, options: LoadFilesOptions = {}
     }
     await pause();
   }
-  /** Per file, in order: its errors without parsing, or the index of its text in `texts`. */
-  const outcomes: Array<{ errors: SpecError[] } | { text: number }> = [];
-  const texts: string[] = [];
+  /** Per file, in order: its errors without parsing, or the index of its bytes in `inputs`. */
+  const outcomes: Array<{ errors: SpecError[] } | { input: number }> = [];
+  const inputs: Uint8Array[] = [];
   for (const [i, file] of files.entries()) {
     const bytes = contents[i] as Buffer | Error;
     const fail = (message: string) => outcomes.push({ errors: [{ location: { file, line: 1, col: 1 }, message }] });
@@ -343,25 +360,26 @@ export async function loadSpecFiles(root: string, options: LoadFilesOptions = {}
       fail(`cannot read the file (${reason})`);
       continue;
     }
-    const decoded = decodeUtf8(bytes);
-    if (!decoded.ok) {
-      fail(`the file ${decoded.message}; ${IGNORE_HINT}`);
-      continue;
-    }
-    outcomes.push({ text: texts.length });
-    texts.push(decoded.text);
+    outcomes.push({ input: inputs.length });
+    inputs.push(bytes);
   }
-  const parsed = await parseWithCache(root, texts, options.parseCache ?? parseCacheEnabled());
+  const parsed = await parseWithCache(root, inputs, options.parseCache ?? parseCacheEnabled());
   for (const [i, file] of files.entries()) {
-    const outcome = outcomes[i] as { errors: SpecError[] } | { text: number };
+    const outcome = outcomes[i] as { errors: SpecError[] } | { input: number };
     if ("errors" in outcome) {
       result.errors.push(...outcome.errors);
       if (outcome.errors.length > 0) result.files.push(file);
       continue;
     }
+    const got = parsed[outcome.input] as ParseOutcome;
+    if ("notText" in got) {
+      result.errors.push({ location: { file, line: 1, col: 1 }, message: `the file ${got.notText}; ${IGNORE_HINT}` });
+      result.files.push(file);
+      continue;
+    }
     await pause();
     const absolutePath = path.join(root, ...file.split("/"));
-    const { documents, errors } = specDocuments(file, absolutePath, parsed[outcome.text] as ParsedYamlFile);
+    const { documents, errors } = specDocuments(file, absolutePath, got.parsed);
     result.documents.push(...documents);
     result.errors.push(...errors);
     if (documents.length > 0 || errors.length > 0) result.files.push(file);

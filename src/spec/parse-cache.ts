@@ -1,7 +1,7 @@
 /**
  * The parse cache: what parsing each spec file gave, kept between runs so that a plan over unchanged files does not
  * parse them again (issue 10 item 6: on the benchmark fleet, parsing is most of what loading costs, and loading most
- * of what a no-op plan costs). Keyed by the SHA-256 of each file's text, as ESLint's `--cache-strategy content` and
+ * of what a no-op plan costs). Keyed by the SHA-256 of each file's bytes, as ESLint's `--cache-strategy content` and
  * Prettier's `--cache`. ADR 27 explains the choice.
  *
  * Where: one file per repository, in the user's cache directory (`parseCacheFile`:
@@ -16,7 +16,10 @@
  * or `toJS` error are not kept: they are parsed every time. The data is what the file says before `${var:...}`
  * substitution and before secrets are read, so the cache holds no secret value that the repository does not hold.
  *
- * The file is written with `v8.serialize` (exact for every value YAML yields: `.nan`, `.inf`, `-0`, shared anchors),
+ * The file is written with `v8.serialize`. Each file's data is stored as JSON text, read with `JSON.parse` only when
+ * the file is asked for (about twice as fast as `v8.deserialize` of the same values, and spread over the load's time
+ * slices instead of one pause at open); data JSON cannot hold exactly (`.nan`, `.inf`, `-0`, an anchor's value
+ * shared by aliases) is stored as the values themselves, which `v8.serialize` keeps exactly. The file is written
  * in one write to a temporary file renamed over the old one, so that two runs at once or a run killed mid-write leave
  * either the old cache or the new one. A cache that cannot be read (absent, truncated, edited, from another
  * version of reconcile, of the `yaml` library or of Node.js) is ignored and rewritten; one that cannot be written
@@ -84,7 +87,7 @@ export function parseCacheFile(root: string, env: NodeJS.ProcessEnv = process.en
  * Bumped when what is cached changes, or how it is parsed changes beyond `PARSE_OPTIONS` and `TO_JS_OPTIONS`, between
  * two builds of one version of reconcile (`VERSIONS` covers releases).
  */
-const FORMAT = 1;
+const FORMAT = 2;
 
 /**
  * One cached file: what `parseYamlText` gave. The positions inside its documents (`DocumentTree`s, one per document)
@@ -97,11 +100,62 @@ export interface CachedFile {
   positions: Uint8Array;
 }
 
+/**
+ * A cached file as stored: its lines and documents as JSON text (`json`, see `jsonExact`) and its positions, or, for
+ * data JSON cannot hold exactly, the `CachedFile` itself.
+ */
+type StoredFile = { json: string; positions: Uint8Array } | CachedFile;
+
 interface CacheFileContent {
   format: number;
   /** What the entries depend on (`VERSIONS`). */
   versions: string;
-  entries: Record<string, CachedFile>;
+  entries: Record<string, StoredFile>;
+}
+
+/**
+ * True when `JSON.parse(JSON.stringify(value))` gives `value` back exactly, as a tree: only strings, booleans, null,
+ * finite numbers other than `-0`, arrays and plain objects, and no object reached twice (an anchor's value that
+ * aliases share; as JSON text it would be repeated, and a file of nested aliases could grow without bound).
+ */
+export function jsonExact(value: unknown, seen: Set<object> = new Set()): boolean {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return true;
+  if (typeof value === "number") return Number.isFinite(value) && !Object.is(value, -0);
+  if (typeof value !== "object" || seen.has(value)) return false;
+  seen.add(value);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!(i in value) || !jsonExact(value[i], seen)) return false;
+    return true;
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  for (const key of Object.keys(value)) {
+    if (key === "__proto__" || !jsonExact((value as Record<string, unknown>)[key], seen)) return false;
+  }
+  return true;
+}
+
+/** How `entry` is stored: as JSON text when its data allows (`jsonExact`), else as it is. */
+function toStored(entry: CachedFile): StoredFile {
+  const { lineStarts, documents, positions } = entry;
+  return jsonExact(documents.map((d) => d.data))
+    ? { json: JSON.stringify({ lineStarts, documents }), positions }
+    : entry;
+}
+
+/** The `CachedFile` a stored entry holds, or undefined when it is not well formed (an edited cache). */
+function fromStored(stored: unknown): CachedFile | undefined {
+  if (isRecord(stored) && typeof stored.json === "string") {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(stored.json);
+    } catch {
+      return undefined;
+    }
+    if (!isRecord(parsed)) return undefined;
+    const entry = { lineStarts: parsed.lineStarts, documents: parsed.documents, positions: stored.positions };
+    return isCachedFile(entry) ? entry : undefined;
+  }
+  return isCachedFile(stored) ? stored : undefined;
 }
 
 /** The `version` of a package.json `require` can resolve from here, or `unknown`. */
@@ -130,9 +184,12 @@ export function parseCacheEnabled(env: NodeJS.ProcessEnv = process.env): boolean
   return !(value === "off" || value === "0" || value === "false" || value === "no");
 }
 
-/** The cache key of a file's text: its SHA-256, hex. */
-export function textKey(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
+/**
+ * The cache key of a file: the SHA-256 of its bytes, hex (of a string: of its UTF-8 encoding, which is the same key
+ * for a file without a byte-order mark).
+ */
+export function textKey(content: string | Uint8Array): string {
+  return createHash("sha256").update(content).digest("hex");
 }
 
 /**
@@ -174,12 +231,13 @@ export function cachedPositions(entry: CachedFile): DocumentTree[] | undefined {
  * marks it used; `put` adds one; `save` writes the used entries back when anything changed.
  */
 export class ParseCache {
-  private readonly used = new Map<string, CachedFile>();
+  /** The entries used since `open`, as stored: what `save` writes. */
+  private readonly used = new Map<string, StoredFile>();
   private changed = false;
 
   private constructor(
     private readonly file: string,
-    private readonly entries: Record<string, CachedFile>,
+    private readonly entries: Record<string, StoredFile>,
   ) {}
 
   /**
@@ -189,7 +247,7 @@ export class ParseCache {
   static open(root: string, env: NodeJS.ProcessEnv = process.env): ParseCache | undefined {
     const file = parseCacheFile(root, env);
     if (!file) return undefined;
-    let entries: Record<string, CachedFile> | undefined;
+    let entries: Record<string, StoredFile> | undefined;
     try {
       const content = deserialize(readFileSync(file)) as Partial<CacheFileContent> | null;
       if (content?.format === FORMAT && content.versions === VERSIONS && isRecord(content.entries)) {
@@ -205,9 +263,10 @@ export class ParseCache {
 
   /** The entry for a text whose key (`textKey`) is `key`, if the cache has a well-formed one. */
   get(key: string): CachedFile | undefined {
-    const entry = Object.hasOwn(this.entries, key) ? this.entries[key] : undefined;
-    if (!isCachedFile(entry)) return undefined;
-    this.used.set(key, entry);
+    const stored = Object.hasOwn(this.entries, key) ? this.entries[key] : undefined;
+    const entry = fromStored(stored);
+    if (!entry) return undefined;
+    this.used.set(key, stored as StoredFile);
     return entry;
   }
 
@@ -215,7 +274,7 @@ export class ParseCache {
   put(key: string, parsed: ParsedYamlFile): void {
     const entry = toCached(parsed);
     if (!entry) return;
-    this.used.set(key, entry);
+    this.used.set(key, toStored(entry));
     this.changed = true;
   }
 

@@ -5,6 +5,7 @@ import { resolveDeployment } from "./resolve-deployment.js";
 import { resolveMemoryStore } from "./resolve-memory-store.js";
 import { resolveAgentSkills, resolveSkill } from "./resolve-skill.js";
 import { resolveTunnel, toolsetTunnel } from "./resolve-tunnel.js";
+import { timeSlices } from "./slices.js";
 import { didYouMean } from "./suggest.js";
 import { readSystemFile } from "./system-file.js";
 import type {
@@ -125,16 +126,23 @@ export async function resolveSpecs(
     else skipped.add(`McpToolset/${spec.spec.name}`);
   }
   result.toolsets = [...toolsets.values()];
-  const agentOutcomes = await Promise.all(
-    unique.map((spec) =>
-      spec.kind === "Agent" && !renameErrors.has(spec)
-        ? resolveAgent(spec, refs, options.root)
-        : spec.kind === "Skill"
-          ? resolveSkill(spec, options.root)
-          : undefined,
-    ),
-  );
-  for (const [i, spec] of unique.entries()) {
+  // Skills read their folders concurrently; agents are resolved meanwhile, one by one, the event loop turning
+  // between slices (`timeSlices`: `plan` observes the API while the specs load).
+  const skillOutcomes = new Map<ValidatedSpec, Promise<Outcome<ResolvedSkill>>>();
+  for (const spec of unique) {
+    if (spec.kind !== "Skill") continue;
+    const outcome = resolveSkill(spec, options.root);
+    outcome.catch(() => undefined); // awaited below, after the agents: not an unhandled rejection meanwhile
+    skillOutcomes.set(spec, outcome);
+  }
+  const agentOutcomes = new Map<ValidatedSpec, Outcome<ResolvedAgent>>();
+  const pause = timeSlices();
+  for (const spec of unique) {
+    if (spec.kind !== "Agent" || renameErrors.has(spec)) continue;
+    agentOutcomes.set(spec, resolveAgent(spec, refs, options.root));
+    await pause();
+  }
+  for (const spec of unique) {
     const renames = renameErrors.get(spec);
     if (renames) {
       errors.push(...renames);
@@ -144,11 +152,12 @@ export async function resolveSpecs(
     if (spec.kind === "Vault") push(result.vaults, collect(errors, resolveVault(spec, refs)));
     if (spec.kind === "MemoryStore") push(result.memory_stores ?? [], collect(errors, resolveMemoryStore(spec)));
     if (spec.kind === "Agent") {
-      const outcome = agentOutcomes[i] as Outcome<ResolvedAgent>;
+      const outcome = agentOutcomes.get(spec) as Outcome<ResolvedAgent>;
       const calls = callErrors.get(spec) ?? [];
       push(result.agents, collect(errors, { ...outcome, errors: [...outcome.errors, ...calls] }));
     }
-    if (spec.kind === "Skill") push(skills, collect(errors, agentOutcomes[i] as Outcome<ResolvedSkill>));
+    if (spec.kind === "Skill")
+      push(skills, collect(errors, await (skillOutcomes.get(spec) as Promise<Outcome<ResolvedSkill>>)));
     if (spec.kind === "Tunnel") push(tunnels, collect(errors, resolveTunnel(spec)));
   }
   // Deployments refer to the kinds above by name: resolved after them (src/spec/resolve-deployment.ts).
@@ -649,11 +658,11 @@ function toolErrors(spec: Extract<ValidatedSpec, { kind: "Agent" }>): SpecError[
   return errors;
 }
 
-async function resolveAgent(
+function resolveAgent(
   spec: Extract<ValidatedSpec, { kind: "Agent" }>,
   refs: References,
   root: string,
-): Promise<Outcome<ResolvedAgent>> {
+): Outcome<ResolvedAgent> {
   const s = spec.spec;
   const errors = toolErrors(spec);
   let complete = true;
@@ -661,7 +670,7 @@ async function resolveAgent(
   let system = s.system ?? null;
   let systemFile: string | undefined;
   if (s.system_file !== undefined) {
-    const read = await readSystemFile(root, spec.document.absolutePath, s.system_file);
+    const read = readSystemFile(root, spec.document.absolutePath, s.system_file);
     if (read.ok) {
       system = read.text;
       systemFile = read.file;

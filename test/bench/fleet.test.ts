@@ -113,6 +113,13 @@ describe("the benchmark", () => {
       "no-op plan requests ≤ 1.2 × minimum",
     ]);
     expect(Object.keys(noop.parts ?? {})).toEqual(["load", "observe_and_diff", "render"]);
+    // Each no-op plan step runs 5 times (the default); its figure is the median run.
+    for (const step of [noop, result.steps.noop_plan_no_cache]) {
+      const runs = step.runs ?? [];
+      expect(runs).toHaveLength(5);
+      expect(step.ms).toBe([...runs].sort((a, b) => a - b)[2]);
+    }
+    expect(result.checks.map((c) => c.name)).toContain("no-op plan has no changes (every run)");
     // The no-op plan again without the parse cache (a fresh clone): the same requests and no changes either.
     expect(result.steps.noop_plan_no_cache.requests).toBe(noop.requests);
     expect(result.checks.map((c) => c.name)).toContain("no-op plan without the parse cache has no changes either");

@@ -12,6 +12,7 @@ import {
   createClient,
   InsecureBaseUrlError,
   isLoopbackHost,
+  listObjects,
   RequestConnectionError,
   RequestTimeoutError,
 } from "../../src/providers/client.js";
@@ -274,6 +275,70 @@ describe("shape checks", () => {
       'item 1 is not an agent: at /id: must match pattern "^agent_',
     );
     expect(page({ data: [], next_page: 7 })).toThrow("at /next_page: must be string,null");
+  });
+});
+
+describe("paged lists", () => {
+  const agentNumber = (n: number) => ({
+    id: `agent_011C${String(n).padStart(4, "0")}`,
+    version: 1,
+    name: `a${n}`,
+    model: "claude-haiku-4-5",
+    metadata: {},
+    created_at: "2026-01-01T00:00:00Z",
+  });
+  /** Three pages of two agents; `log` records each request as it arrives. */
+  const threePages = (log: string[]) =>
+    serve((req, res) => {
+      const page = Number(new URL(req.url ?? "/", "http://x").searchParams.get("page") ?? "0");
+      log.push(`request ${page}`);
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({
+          data: [agentNumber(2 * page), agentNumber(2 * page + 1)],
+          next_page: page < 2 ? String(page + 1) : null,
+        }),
+      );
+    });
+
+  it("hands each page to onPage after asking for the next one, and returns every object in order", async () => {
+    const log: string[] = [];
+    const server = await threePages([]);
+    const client = clientFor(server.url);
+    const objects = await listObjects(
+      client,
+      "agent",
+      "/v1/agents",
+      (query, options) => {
+        log.push(`ask ${query.page ?? "0"}`);
+        return client.beta.agents.list(query, options);
+      },
+      (page) => log.push(`page ${page.map((o) => o.name).join(",")}`),
+    );
+    expect(objects.map((o) => o.name)).toEqual(["a0", "a1", "a2", "a3", "a4", "a5"]);
+    expect(log).toEqual(["ask 0", "ask 1", "page a0,a1", "ask 2", "page a2,a3", "page a4,a5"]);
+    expect(server.requests()).toBe(3);
+  });
+
+  it("stops at an error thrown by onPage, leaving no unhandled rejection behind", async () => {
+    const log: string[] = [];
+    const server = await threePages(log);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const error = await agentProvider
+        .list(clientFor(server.url), undefined, () => {
+          throw new Error("caller failed");
+        })
+        .catch((e: unknown) => e);
+      expect((error as Error).message).toBe("caller failed");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(unhandled).toEqual([]);
+      expect(server.requests()).toBe(2); // the first page, and the next one asked for before the error
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
   });
 });
 

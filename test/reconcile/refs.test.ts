@@ -42,6 +42,30 @@ describe("refs", () => {
     expect(unknown.value.list[0]).toBe(UNKNOWN);
   });
 
+  it("copies only the way to a replaced reference, keeping key order and __proto__ keys", () => {
+    const untouched = { deep: { list: [1, 2, { x: "y" }] } };
+    const value = JSON.parse(
+      '{"first": 1, "__proto__": {"p": true}, "ref": {"$ref": "agent.b", "output": "id"}, "last": [2]}',
+    ) as Record<string, unknown>;
+    value.untouched = untouched;
+    const resolved = resolveRefs(value, () => "agent_1", null).value;
+    expect(resolved).not.toBe(value);
+    expect(Object.keys(resolved)).toEqual(["first", "__proto__", "ref", "last", "untouched"]);
+    expect(Object.hasOwn(resolved, "__proto__")).toBe(true);
+    expect(Object.getPrototypeOf(resolved)).toBe(Object.prototype);
+    expect(resolved.ref).toBe("agent_1");
+    expect(resolved.untouched).toBe(untouched);
+    expect(resolved.last).toBe(value.last);
+    // Nothing to replace: the very same value back, and the input is never changed.
+    expect(resolveRefs(untouched, () => "x", null).value).toBe(untouched);
+    expect(value.ref).toEqual({ $ref: "agent.b", output: "id" });
+    const list = [untouched, { $ref: "agent.c", output: "version" }, 3];
+    const resolvedList = resolveRefs(list, () => 7, null).value;
+    expect(resolvedList).toEqual([untouched, 7, 3]);
+    expect(resolvedList[0]).toBe(untouched);
+    expect(list[1]).toEqual({ $ref: "agent.c", output: "version" });
+  });
+
   it("adds referenced addresses to dependsOn", () => {
     const d = desiredResource({
       type: "agent",

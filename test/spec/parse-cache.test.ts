@@ -14,7 +14,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { loadSpecs } from "../../src/reconcile/workflow.js";
 import { loadProject } from "../../src/spec/index.js";
 import { type LoadResult, loadSpecFiles } from "../../src/spec/load.js";
-import { cacheDirectory, parseCacheEnabled, parseCacheFile, textKey } from "../../src/spec/parse-cache.js";
+import { cacheDirectory, jsonExact, parseCacheEnabled, parseCacheFile, textKey } from "../../src/spec/parse-cache.js";
 import { locate } from "../../src/spec/position.js";
 import { copyFleet, removeDir, runCli } from "../e2e/helpers.js";
 import { FILES, paths } from "./yaml-files.js";
@@ -49,15 +49,61 @@ const cacheFile = (dir: string): string => {
   return file;
 };
 
+/** A cached file as stored: its documents as JSON text, or (data JSON cannot hold exactly) as values. */
+type StoredEntry =
+  | { json: string; positions: Uint8Array }
+  | { lineStarts: number[]; documents: Array<{ data: unknown; start: number }>; positions: Uint8Array };
 interface Stored {
   format: number;
   versions: string;
-  entries: Record<string, { documents: Array<{ data: unknown }> }>;
+  entries: Record<string, StoredEntry>;
 }
 const readCache = (dir: string) => deserialize(readFileSync(cacheFile(dir))) as Stored;
 
+/** Changes, in place, the data of each document of a stored entry, in whichever form it is stored. */
+function editDocuments(entry: StoredEntry, edit: (data: Record<string, unknown>) => void): void {
+  if ("json" in entry) {
+    const parsed = JSON.parse(entry.json) as { documents: Array<{ data: Record<string, unknown> | null }> };
+    for (const document of parsed.documents) if (document.data) edit(document.data);
+    entry.json = JSON.stringify(parsed);
+  } else {
+    for (const document of entry.documents) if (document.data) edit(document.data as Record<string, unknown>);
+  }
+}
+
 /** The cache directory of this test run, for the CLI's environment. */
 const cacheEnv = (): Record<string, string> => ({ RECONCILE_CACHE_DIR: process.env.RECONCILE_CACHE_DIR ?? "" });
+
+describe("jsonExact", () => {
+  it("is true exactly for the values a JSON round trip gives back as they were, as a tree", () => {
+    const shared = { a: 1 };
+    const exact = [null, "s", true, 0, 1.5, -2, [], {}, { a: [1, { b: "c" }], d: null }, [shared, { x: shared.a }]];
+    for (const value of exact) {
+      expect(jsonExact(value), JSON.stringify(value)).toBe(true);
+      expect(JSON.parse(JSON.stringify(value))).toEqual(value);
+    }
+    const sparse: unknown[] = [1];
+    sparse[2] = 3; // a hole at index 1
+    const inexact = [
+      Number.NaN,
+      Infinity,
+      -Infinity,
+      -0,
+      undefined,
+      { a: undefined },
+      [1, undefined],
+      sparse,
+      [shared, shared],
+      { a: shared, b: { c: shared } },
+      new Date(0),
+      new Map(),
+      1n,
+      JSON.parse('{"__proto__": {"a": 1}}'),
+      Object.create(null),
+    ];
+    for (const [i, value] of inexact.entries()) expect(jsonExact(value), `inexact[${i}]`).toBe(false);
+  });
+});
 
 describe("the parse cache", () => {
   it("gives the same documents, errors and locations (every path, key and value) as parsing", async () => {
@@ -88,13 +134,46 @@ describe("the parse cache", () => {
     expect([floats.b, floats.c, floats.e]).toEqual([Infinity, -Infinity, 31]);
     expect(Object.is(floats.d, -0)).toBe(true);
     // Files with YAML errors are not cached; the others are, one entry per file.
-    const entries = Object.keys(readCache(dir).entries);
+    // Those values are stored as values; data JSON holds exactly (most files) as JSON text, and so is a file whose
+    // aliases share one value (as JSON text it would be repeated, and nested aliases could grow without bound).
+    const stored = readCache(dir).entries;
+    const form = (file: string) => ("json" in (stored[textKey(FILES[file] as string)] ?? {}) ? "json" : "values");
+    expect(form("agents/floats.yaml")).toBe("values");
+    expect(form("environments/e.yaml")).toBe("json");
+    expect(Object.values(stored).filter((e) => !("json" in e)).length).toBeGreaterThan(1);
+    const entries = Object.keys(stored);
     expect(entries.sort()).toEqual(
       Object.entries(FILES)
         .filter(([file]) => !["agents/syntax.yaml", "agents/dupe.yaml"].includes(file))
         .map(([, text]) => textKey(text))
         .sort(),
     );
+  });
+
+  it("keys files by their bytes: a byte-order mark, invalid UTF-8 and NUL bytes give the same results warm as cold", async () => {
+    const dir = await repo({
+      "agents/bom.yaml": `\uFEFF${FILES["environments/e.yaml"]?.replace("name: e", "name: bom")}`,
+      "agents/plain.yaml": FILES["environments/e.yaml"] as string,
+    });
+    await writeFile(
+      join(dir, "agents", "latin1.yaml"),
+      Buffer.from("apiVersion: reconcile/v1\nname: caf\xe9\n", "latin1"),
+    );
+    await writeFile(join(dir, "agents", "nul.yaml"), Buffer.from([0x61, 0x3a, 0x20, 0x00, 0x0a]));
+    const parsed = content(await loadSpecFiles(dir, { parseCache: false }));
+    expect(parsed.errors.map((e) => `${e.location.file}: ${e.message.split(";")[0]}`)).toEqual([
+      "agents/latin1.yaml: the file is not UTF-8 text (invalid byte at offset 34)",
+      "agents/nul.yaml: the file is not text: it holds a NUL byte at offset 3",
+    ]);
+    expect(parsed.documents.map((d) => d[2] && (d[2] as Record<string, unknown>).name)).toEqual(["bom", "e"]);
+    const cold = content(await loadSpecFiles(dir, { parseCache: true }));
+    const warm = content(await loadSpecFiles(dir, { parseCache: true }));
+    expect(cold).toEqual(parsed);
+    expect(warm).toEqual(parsed);
+    // The two text files are cached (one with its byte-order mark in the key), the other two never.
+    const keys = Object.keys(readCache(dir).entries).sort();
+    const bom = Buffer.from(`\uFEFF${FILES["environments/e.yaml"]?.replace("name: e", "name: bom")}`, "utf8");
+    expect(keys).toEqual([textKey(bom), textKey(FILES["environments/e.yaml"] as string)].sort());
   });
 
   it("reads an unchanged file from the cache and parses an edited one again", async () => {
@@ -105,7 +184,9 @@ describe("the parse cache", () => {
     const key = textKey(FILES["environments/e.yaml"] as string);
     const entry = stored.entries[key];
     if (!entry) throw new Error("e.yaml is not cached");
-    (entry.documents[0]?.data as Record<string, unknown>).name = "from-the-cache";
+    editDocuments(entry, (data) => {
+      data.name = "from-the-cache";
+    });
     await writeFile(cacheFile(dir), serialize(stored));
     const names = async () => (await loadSpecFiles(dir, { parseCache: true })).documents.map((d) => d.data.name);
     expect(await names()).toContain("from-the-cache");
@@ -128,6 +209,11 @@ describe("the parse cache", () => {
       ["JSON", JSON.stringify({ format: 1, entries: {} })],
       ["another format", serialize({ ...readCache(dir), format: 999 })],
       ["entries of the wrong shape", serialize({ ...readCache(dir), entries: { [key]: { documents: "x" } } })],
+      ["JSON text that is not JSON", serialize(withEntry(readCache(dir), key, (e) => ({ ...e, json: "{" })))],
+      [
+        "JSON text of the wrong shape",
+        serialize(withEntry(readCache(dir), key, (e) => ({ ...e, json: '{"lineStarts":"x","documents":[]}' }))),
+      ],
       ["positions that are not positions", serialize(withPositions(readCache(dir), key, serialize("nope")))],
     ];
     for (const [what, bytes] of bad) {
@@ -170,9 +256,9 @@ describe("the parse cache", () => {
     // A branch that commits a poisoned cache where an in-repository cache would live, and one under .reconcile/.
     const poisoned = readCache(dir);
     for (const entry of Object.values(poisoned.entries)) {
-      for (const document of entry.documents) {
-        if (document.data) (document.data as Record<string, unknown>).name = "poisoned";
-      }
+      editDocuments(entry, (data) => {
+        data.name = "poisoned";
+      });
     }
     await rm(cacheFile(dir));
     await mkdir(join(dir, ".reconcile", "cache"), { recursive: true });
@@ -273,8 +359,14 @@ describe("the parse cache", () => {
   }, 60_000);
 });
 
+/** `stored` with entry `key` replaced by what `change` makes of it. */
+function withEntry(stored: Stored, key: string, change: (entry: StoredEntry) => StoredEntry): Stored {
+  const entry = stored.entries[key];
+  if (!entry) throw new Error(`no entry ${key}`);
+  return { ...stored, entries: { ...stored.entries, [key]: change(entry) } };
+}
+
 /** `stored` with the positions of entry `key` replaced. */
 function withPositions(stored: Stored, key: string, positions: Uint8Array): Stored {
-  const entry = stored.entries[key];
-  return { ...stored, entries: { ...stored.entries, [key]: { ...entry, positions } as Stored["entries"][string] } };
+  return withEntry(stored, key, (entry) => ({ ...entry, positions }));
 }
