@@ -62,6 +62,11 @@ export interface BenchOptions {
    * every run is listed (`StepResult.runs`). One run on a shared machine can be off by a third. Default 5.
    */
   planRuns?: number;
+  /**
+   * Runs of the no-op plan before the measured ones, not counted: the first runs after the initial apply are the
+   * first to take the no-op path (equal states, the parse cache read back), which V8 has not compiled yet. Default 2.
+   */
+  planWarmup?: number;
   /** Receives progress lines (no newline). */
   progress?: (line: string) => void;
   /**
@@ -176,6 +181,9 @@ export interface BenchResult {
   resources: number;
   /** How the validate figures were taken: `process` (a fresh process per run, cold) or `in-process` (from sources). */
   probe: "process" | "in-process";
+  /** Measured runs of each no-op plan step (the median counts), and the warm-up runs before them (not counted). */
+  plan_runs: number;
+  plan_warmup: number;
   steps: {
     /** The baseline: a bare `yaml` parse of the same files (see probe.ts). */
     bare_parse: StepResult;
@@ -198,16 +206,19 @@ export interface BenchResult {
   pass: boolean;
 }
 
-/** Samples RSS until stopped; `peak()` also folds in the kernel's max RSS for the process. */
+/**
+ * Samples RSS every 20 ms until stopped (`memoryUsage.rss()`: the RSS alone, without the walk of the heap's spaces
+ * that `memoryUsage()` makes on the timed steps' thread); `peak()` also folds in the kernel's max RSS for the process.
+ */
 function memorySampler(): { stop(): void; peak(): number } {
-  let peak = process.memoryUsage().rss;
+  let peak = process.memoryUsage.rss();
   const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
+    peak = Math.max(peak, process.memoryUsage.rss());
   }, 20);
   timer.unref();
   return {
     stop: () => clearInterval(timer),
-    peak: () => Math.max(peak, process.memoryUsage().rss, process.resourceUsage().maxRSS * 1024),
+    peak: () => Math.max(peak, process.memoryUsage.rss(), process.resourceUsage().maxRSS * 1024),
   };
 }
 
@@ -413,12 +424,13 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
 
     // Initial apply: plan against an empty workspace, then create everything.
     progress(`initial apply of ${fleet.resources} resources (${latencyMs} ms per request, concurrency ${concurrency})`);
+    // Keeps the apply's outcome and the planned count only (not the plan, desired and live state: see `planRun`).
     const initial = await counted(async () => {
       const { prepared } = await plan();
       const result = await apply(prepared, "initial apply");
-      return { prepared, result };
+      return { creates: prepared.plan.summary.create, result };
     });
-    const creates = initial.value.prepared.plan.summary.create;
+    const creates = initial.value.creates;
     checks.push({
       name: "initial apply creates every resource",
       pass: creates === fleet.resources && initial.value.result.failed + initial.value.result.skipped === 0,
@@ -446,11 +458,18 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
     };
     progress(`initial apply: ${round1(initial.ms)} ms, ${initial.requests} requests`);
 
-    /** `step` run `planRuns` times, one after another: the median run (by time), and every run's time. */
+    /**
+     * `step` run `planRuns` times, one after another: the median run (by time), and every run's time. Each run starts
+     * from a collected heap when the garbage collector is exposed (`node --expose-gc`, as `npm run bench` runs): a
+     * `reconcile plan` process starts with an empty heap, while without it the first runs here pay for collecting
+     * what the initial apply left (two mark-compacts of about 100 MB on the benchmark fleet).
+     */
     const planRuns = Math.max(1, options.planRuns ?? 5);
+    const collect = (globalThis as { gc?: () => void }).gc;
     const repeated = async <T>(what: string, step: (run: number) => Promise<{ ms: number } & T>) => {
       const results: Array<{ ms: number } & T> = [];
       for (let run = 0; run < planRuns; run++) {
+        collect?.();
         results.push(await step(run));
         progress(`${what}: run ${run + 1}/${planRuns}, ${round1(results[run]?.ms ?? 0)} ms`);
       }
@@ -462,7 +481,28 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
     // No-op plan. The profile, when asked for, is of one more run before the measured ones (profiling slows it).
     progress("no-op plan");
     if (options.profileDir) await profiled(options.profileDir, "noop-plan", () => plan());
-    const noopRuns = await repeated("no-op plan", () => counted(() => plan()));
+    /**
+     * A plan run as the repeated steps keep it: the figures and the action counts, not the plan, desired and live
+     * state themselves (five of those kept alive would grow the heap each later run collects).
+     */
+    const planRun = async (parseCache: boolean) => {
+      const { value, ...figures } = await counted(() => plan(parseCache));
+      const summary = value.prepared.plan;
+      return {
+        ...figures,
+        parts: value.parts,
+        busy: value.busy,
+        changes: planHasChanges(summary),
+        actions: actionCounts(summary),
+      };
+    };
+    const warmup = Math.max(0, options.planWarmup ?? 2);
+    for (let run = 0; run < warmup; run++) {
+      collect?.();
+      const { ms } = await planRun(true);
+      progress(`no-op plan: warm-up run ${run + 1}/${warmup}, ${round1(ms)} ms (not counted)`);
+    }
+    const noopRuns = await repeated("no-op plan", () => planRun(true));
     const noop = noopRuns.median;
     const noopPlan: StepResult = {
       label: "no-op plan",
@@ -470,19 +510,19 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       requests: noop.requests,
       byRoute: noop.byRoute,
       min: withMin(observeBound(liveShape), latencyMs),
-      parts: noop.value.parts,
-      busy_ms: noop.value.busy,
+      parts: noop.parts,
+      busy_ms: noop.busy,
       ...(planRuns > 1 ? { runs: noopRuns.runs } : {}),
     };
-    const changedRun = noopRuns.all.find((r) => planHasChanges(r.value.prepared.plan)) ?? noop;
+    const changedRun = noopRuns.all.find((r) => r.changes) ?? noop;
     checks.push({
       name: `no-op plan has no changes${planRuns > 1 ? " (every run)" : ""}`,
-      pass: !planHasChanges(changedRun.value.prepared.plan),
-      detail: actionCounts(changedRun.value.prepared.plan),
+      pass: !changedRun.changes,
+      detail: changedRun.actions,
     });
     progress(`no-op plan: median ${round1(noop.ms)} ms, ${noop.requests} requests`);
     progress("no-op plan without the parse cache");
-    const noopColdRuns = await repeated("no-op plan without the parse cache", () => counted(() => plan(false)));
+    const noopColdRuns = await repeated("no-op plan without the parse cache", () => planRun(false));
     const noopCold = noopColdRuns.median;
     const noopPlanNoCache: StepResult = {
       label: "no-op plan, no parse cache (fresh clone)",
@@ -490,15 +530,15 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       requests: noopCold.requests,
       byRoute: noopCold.byRoute,
       min: withMin(observeBound(liveShape), latencyMs),
-      parts: noopCold.value.parts,
-      busy_ms: noopCold.value.busy,
+      parts: noopCold.parts,
+      busy_ms: noopCold.busy,
       ...(planRuns > 1 ? { runs: noopColdRuns.runs } : {}),
     };
-    const changedColdRun = noopColdRuns.all.find((r) => planHasChanges(r.value.prepared.plan)) ?? noopCold;
+    const changedColdRun = noopColdRuns.all.find((r) => r.changes) ?? noopCold;
     checks.push({
       name: "no-op plan without the parse cache has no changes either",
-      pass: !planHasChanges(changedColdRun.value.prepared.plan),
-      detail: actionCounts(changedColdRun.value.prepared.plan),
+      pass: !changedColdRun.changes,
+      detail: changedColdRun.actions,
     });
     progress(`no-op plan without the parse cache: ${round1(noopCold.ms)} ms`);
 
@@ -508,6 +548,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
     const changedSet = new Set(changed);
     const repointed = fleet.deployments.filter((d) => changedSet.has(d.agent)).map((d) => d.name);
     progress(`changed the system prompt of ${changed.length} agents; planning`);
+    collect?.();
     const change = await counted(() => plan());
     const s = change.value.prepared.plan.summary;
     const updatedAddresses = new Set(
@@ -585,6 +626,8 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       concurrency,
       emulator: options.emulator ?? "worker",
       probe: probes.where,
+      plan_runs: planRuns,
+      plan_warmup: warmup,
       spec_files: fleet.specFiles,
       resources: fleet.resources,
       steps: {

@@ -1,8 +1,9 @@
 /**
- * `npm run bench` (`node dist/bench/run.js [--latency MS] [--concurrency N] [--probes N] [--plan-runs N] [--factor F]
- * [--scale N] [--json] [--keep] [--in-process-emulator] [--profile DIR]`): runs the benchmark of `bench.ts` on the issue's fleet (1,000 agents,
- * 100 environments, 50 vaults × 4 credentials, 50 toolsets; times `--factor`) and prints a table on stdout (or, with
- * `--json`, the figures as JSON only); progress goes to stderr. No colour.
+ * `npm run bench` (`node --expose-gc dist/bench/run.js [--latency MS] [--concurrency N] [--probes N] [--plan-runs N]
+ * [--plan-warmup N] [--factor F] [--scale N] [--json] [--keep] [--in-process-emulator] [--profile DIR]`): runs the
+ * benchmark of `bench.ts` on the issue's fleet (1,000 agents, 100 environments, 50 vaults × 4 credentials, 50
+ * toolsets; times `--factor`) and prints a table on stdout (or, with `--json`, the figures as JSON only); progress
+ * goes to stderr. No colour.
  *
  * `--scale N` (issue 10 item 6) runs the benchmark twice, each in a fresh process so peak memory is its own: on the
  * fleet (1×) and on N times the fleet (`--scale 10`: 10,000 agents), and reports how validate, the no-op plan and
@@ -20,12 +21,13 @@ import { formatSpecError } from "../spec/index.js";
 import { type BenchResult, DEFAULT_BENCH, runBenchmark, type StepResult } from "./bench.js";
 import { DEFAULT_FLEET, type FleetOptions } from "./fleet.js";
 
-const USAGE = `usage: node dist/bench/run.js [--latency MS] [--concurrency N] [--probes N] [--plan-runs N] [--factor F] [--scale N] [--json] [--keep] [--in-process-emulator] [--profile DIR]
+const USAGE = `usage: node dist/bench/run.js [--latency MS] [--concurrency N] [--probes N] [--plan-runs N] [--plan-warmup N] [--factor F] [--scale N] [--json] [--keep] [--in-process-emulator] [--profile DIR]
 
   --latency MS      delay the emulator adds to every request (default ${DEFAULT_BENCH.latencyMs})
   --concurrency N   apply concurrency (default ${DEFAULT_BENCH.concurrency}, as \`reconcile apply\`)
   --probes N        cold runs of the bare parse and of validate, median taken (default 3)
   --plan-runs N     runs of each no-op plan step, median taken (default 5)
+  --plan-warmup N   runs of the no-op plan before those, not counted (default 2)
   --factor F        multiply the fleet's sizes by F (default 1: 1,000 agents); each size stays at least 1
   --scale N         also run N times the fleet, each run in its own process, and report how validate, the no-op
                     plan and peak memory grow (ratios to the 1× run), and whether that is at most linear
@@ -68,6 +70,7 @@ export function formatTable(r: BenchResult): string {
     `reconcile benchmark: ${num(f.agents)} agents, ${num(f.environments)} environments, ${num(f.vaults)} vaults × ${f.credentialsPerVault} credentials, ${num(f.toolsets)} toolsets, ${num(f.memoryStores ?? 0)} memory stores, ${num(f.skills ?? 0)} skills, ${num(f.tunnels ?? 0)} tunnels, ${num(f.deployments ?? 0)} deployments (seed ${f.seed})`,
     `emulator (${r.emulator === "worker" ? "worker thread" : "same event loop"}) latency ${r.latency_ms} ms per request; apply concurrency ${r.concurrency}`,
     `parse and validate: median of cold runs, ${r.probe === "process" ? "each in a fresh process" : "in this process (no compiled probe)"}`,
+    `no-op plans: median of ${r.plan_runs} runs${r.plan_warmup > 0 ? `, after ${r.plan_warmup} warm-up runs not counted` : ""}; each run starts from a collected heap when node runs with --expose-gc (npm run bench does)`,
     `"minimum" = fewest possible requests; "bound" = latency-bound time (critical path of sequential requests × latency)`,
     "",
   );
@@ -202,11 +205,22 @@ function positiveNumber(flag: string, value: string | undefined, fallback: numbe
   return n;
 }
 
+/** A whole number ≥ 0 given for `flag`, or `fallback` when absent. @throws Error naming the flag otherwise */
+function wholeNumber(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || value.trim() === "") {
+    throw new Error(`${flag}: expected a whole number ≥ 0, got "${value}"`);
+  }
+  return n;
+}
+
 const exec = promisify(execFile);
 
 /** Runs this script again with `args` and `--json`, in a fresh process, and returns its result. */
 async function runChild(args: string[], progress: (line: string) => void): Promise<BenchResult> {
-  const child = exec(process.execPath, [fileURLToPath(import.meta.url), ...args, "--json"], {
+  // The same V8 flags (`--expose-gc`: each plan run starts from a collected heap, see `BenchResult`).
+  const child = exec(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...args, "--json"], {
     maxBuffer: 64 << 20,
   });
   child.child.stderr?.on("data", (d: Buffer) => progress(d.toString().trimEnd()));
@@ -229,6 +243,7 @@ export async function main(argv: string[]): Promise<number> {
         concurrency: { type: "string" },
         probes: { type: "string" },
         "plan-runs": { type: "string" },
+        "plan-warmup": { type: "string" },
         factor: { type: "string" },
         scale: { type: "string" },
         json: { type: "boolean" },
@@ -244,6 +259,7 @@ export async function main(argv: string[]): Promise<number> {
   let concurrency: number;
   let probes: number;
   let planRuns: number;
+  let planWarmup: number;
   let factor: number;
   let scale: number | undefined;
   try {
@@ -252,6 +268,7 @@ export async function main(argv: string[]): Promise<number> {
     concurrency = positiveNumber("--concurrency", flags.values.concurrency, DEFAULT_BENCH.concurrency, true);
     probes = positiveNumber("--probes", flags.values.probes, 3, true);
     planRuns = positiveNumber("--plan-runs", flags.values["plan-runs"], 5, true);
+    planWarmup = wholeNumber("--plan-warmup", flags.values["plan-warmup"], 2);
     factor = positiveNumber("--factor", flags.values.factor, 1, false);
     if (factor === 0) throw new Error('--factor: expected a number > 0, got "0"');
     scale = flags.values.scale === undefined ? undefined : positiveNumber("--scale", flags.values.scale, 1, true);
@@ -276,6 +293,8 @@ export async function main(argv: string[]): Promise<number> {
         String(probes),
         "--plan-runs",
         String(planRuns),
+        "--plan-warmup",
+        String(planWarmup),
         ...(flags.values["in-process-emulator"] ? ["--in-process-emulator"] : []),
       ];
       progress(`scale step: the fleet ×${factor}, then ×${factor * scale}, each in its own process`);
@@ -296,6 +315,7 @@ export async function main(argv: string[]): Promise<number> {
       concurrency,
       probes,
       planRuns,
+      planWarmup,
       keep: flags.values.keep === true,
       emulator: flags.values["in-process-emulator"] ? "in-process" : "worker",
       ...(flags.values.profile ? { profileDir: flags.values.profile } : {}),

@@ -15,6 +15,7 @@
  * than a request's latency and there is nothing to win, while a spec error (an invalid cron expression, a typo) must
  * stop the command before any request reaches the API (issue 11: "checked before any API call").
  */
+import { setMaxListeners } from "node:events";
 import type { Middleware } from "@anthropic-ai/sdk";
 import type { LiveState } from "../reconcile/observe.js";
 import { observeFor, type ProjectHead } from "../reconcile/workflow.js";
@@ -65,6 +66,8 @@ export interface EarlyObserve {
  */
 export function observeEarly(head: Omit<ProjectHead, "root">, connect: () => Promise<Connection>): EarlyObserve {
   const stop = new AbortController();
+  // One listener per request in flight (see `observeOn`), each removed when its request settles: no leak to warn of.
+  setMaxListeners(0, stop.signal);
   const connection = connect();
   const observed = connection.then((c) => observeOn(c, head, stop.signal));
   connection.catch(() => {});
@@ -86,11 +89,21 @@ async function observeOn(c: Connection, head: Omit<ProjectHead, "root">, signal:
   const previous = client.middleware;
   const abandonable: Middleware = async (request, next) => {
     if (signal.aborted) throw new ObserveAbandoned();
+    // One controller per request, aborted by either signal, its listeners removed when the request settles. Not
+    // `AbortSignal.any`: on Node 20 each call registers the new signal with the long-lived `signal` until a garbage
+    // collection finalizes it, which cost more main-thread time than the rest of a page's request (issue 10 item 6).
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    const sources = request.signal ? [signal, request.signal] : [signal];
+    for (const source of sources) source.addEventListener("abort", abort, { once: true });
+    if (request.signal?.aborted) controller.abort();
     try {
-      return await next({ ...request, signal: request.signal ? AbortSignal.any([request.signal, signal]) : signal });
+      return await next({ ...request, signal: controller.signal });
     } catch (error) {
       if (signal.aborted) throw new ObserveAbandoned();
       throw error;
+    } finally {
+      for (const source of sources) source.removeEventListener("abort", abort);
     }
   };
   client.middleware = [...previous, abandonable];

@@ -13,9 +13,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ObserveAbandoned, observeEarly } from "../../src/cli/observe-early.js";
+import { startEmulator } from "../../src/emulator/index.js";
 import { createClient } from "../../src/providers/client.js";
 import { envSecrets } from "../../src/providers/secrets.js";
-import { loadProjectHead } from "../../src/reconcile/workflow.js";
+import { applyPlan } from "../../src/reconcile/apply.js";
+import { loadProjectHead, loadSpecs, preparePlan } from "../../src/reconcile/workflow.js";
 import { runCli } from "./helpers.js";
 
 /** An API that accepts every request and never answers; counts requests and closed sockets. */
@@ -77,6 +79,43 @@ describe("observing while the specs load", () => {
     await vi.waitFor(() => expect(seen.closed).toBeGreaterThan(before.closed), { timeout: 20_000 });
     expect(client.middleware).toHaveLength(0);
   });
+
+  it("observes a stack with more requests in flight than an AbortSignal's default listener limit, with no warning", async () => {
+    // 12 owned vaults: their credential lists (8 at a time) and the other kinds' lists are more than 10 requests in
+    // flight at once, each with a listener on the observe's stop signal while it runs.
+    const emulator = await startEmulator({ port: 0 });
+    const fleet = await mkdtemp(join(tmpdir(), "reconcile-observe-early-many-"));
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on("warning", onWarning);
+    try {
+      await writeFile(join(fleet, "reconcile.yaml"), "stack: many\nsecret_env: [TOKEN]\n");
+      await mkdir(join(fleet, "vaults"));
+      for (let i = 0; i < 12; i++) {
+        await writeFile(
+          join(fleet, "vaults", `v${i}.yaml`),
+          `apiVersion: reconcile/v1\nkind: Vault\nname: v${i}\ncredentials:\n  - name: c\n    auth: {type: static_bearer, mcp_server_url: "https://mcp${i}.example.com/mcp", token: "\${env:TOKEN}"}\n`,
+        );
+      }
+      const client = createClient({ apiKey: "test-key", baseURL: emulator.url });
+      const secrets = envSecrets({ TOKEN: "t" });
+      const project = await loadSpecs(fleet);
+      const prepared = await preparePlan({ project, client, secrets });
+      const applied = await applyPlan(client, prepared.plan, prepared.desired, prepared.live, prepared.ctx);
+      expect(applied.failed).toBe(0);
+      const head = await loadProjectHead(fleet);
+      const connection = { client, describe: emulator.url, secrets, close: async () => {} };
+      const live = await observeEarly(head, async () => connection).observed;
+      expect([...live.resources.keys()].filter((a) => a.startsWith("credential."))).toHaveLength(12);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.map((w) => w.name)).not.toContain("MaxListenersExceededWarning");
+      expect(client.middleware).toHaveLength(0);
+    } finally {
+      process.off("warning", onWarning);
+      await emulator.close();
+      await rm(fleet, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it("a spec error stops plan and drift with exit 1 and only the spec error, without waiting for an API that never answers", async () => {
     await write("agents/broken.yaml", "apiVersion: reconcile/v1", "kind: Agent", "name: broken", "model: 42");
