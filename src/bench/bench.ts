@@ -64,7 +64,10 @@ export interface BenchOptions {
   planRuns?: number;
   /**
    * Runs of the no-op plan before the measured ones, not counted: the first runs after the initial apply are the
-   * first to take the no-op path (equal states, the parse cache read back), which V8 has not compiled yet. Default 2.
+   * first to take the no-op path (equal states, the parse cache read back), which V8 has not compiled yet, and they
+   * collect the garbage the apply left (two mark-compacts of about 100 MB on the benchmark fleet). Default 2. (A
+   * full collection before each run instead, with `--expose-gc`, made every run slower: V8 then shrinks the young
+   * generation, and the run pays for growing it back with more scavenges.)
    */
   planWarmup?: number;
   /** Receives progress lines (no newline). */
@@ -458,18 +461,11 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
     };
     progress(`initial apply: ${round1(initial.ms)} ms, ${initial.requests} requests`);
 
-    /**
-     * `step` run `planRuns` times, one after another: the median run (by time), and every run's time. Each run starts
-     * from a collected heap when the garbage collector is exposed (`node --expose-gc`, as `npm run bench` runs): a
-     * `reconcile plan` process starts with an empty heap, while without it the first runs here pay for collecting
-     * what the initial apply left (two mark-compacts of about 100 MB on the benchmark fleet).
-     */
+    /** `step` run `planRuns` times, one after another: the median run (by time), and every run's time. */
     const planRuns = Math.max(1, options.planRuns ?? 5);
-    const collect = (globalThis as { gc?: () => void }).gc;
     const repeated = async <T>(what: string, step: (run: number) => Promise<{ ms: number } & T>) => {
       const results: Array<{ ms: number } & T> = [];
       for (let run = 0; run < planRuns; run++) {
-        collect?.();
         results.push(await step(run));
         progress(`${what}: run ${run + 1}/${planRuns}, ${round1(results[run]?.ms ?? 0)} ms`);
       }
@@ -478,9 +474,9 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       return { median, all: results, runs: results.map((r) => r.ms) };
     };
 
-    // No-op plan. The profile, when asked for, is of one more run before the measured ones (profiling slows it).
+    // No-op plan. The profile, when asked for, is of one more run after the warm-up runs and before the measured ones
+    // (profiling slows it).
     progress("no-op plan");
-    if (options.profileDir) await profiled(options.profileDir, "noop-plan", () => plan());
     /**
      * A plan run as the repeated steps keep it: the figures and the action counts, not the plan, desired and live
      * state themselves (five of those kept alive would grow the heap each later run collects).
@@ -498,10 +494,10 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
     };
     const warmup = Math.max(0, options.planWarmup ?? 2);
     for (let run = 0; run < warmup; run++) {
-      collect?.();
       const { ms } = await planRun(true);
       progress(`no-op plan: warm-up run ${run + 1}/${warmup}, ${round1(ms)} ms (not counted)`);
     }
+    if (options.profileDir) await profiled(options.profileDir, "noop-plan", () => plan());
     const noopRuns = await repeated("no-op plan", () => planRun(true));
     const noop = noopRuns.median;
     const noopPlan: StepResult = {
@@ -548,7 +544,6 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
     const changedSet = new Set(changed);
     const repointed = fleet.deployments.filter((d) => changedSet.has(d.agent)).map((d) => d.name);
     progress(`changed the system prompt of ${changed.length} agents; planning`);
-    collect?.();
     const change = await counted(() => plan());
     const s = change.value.prepared.plan.summary;
     const updatedAddresses = new Set(

@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (`node --expose-gc dist/bench/run.js [--latency MS] [--concurrency N] [--probes N] [--plan-runs N]
+ * `npm run bench` (`node dist/bench/run.js [--latency MS] [--concurrency N] [--probes N] [--plan-runs N]
  * [--plan-warmup N] [--factor F] [--scale N] [--json] [--keep] [--in-process-emulator] [--profile DIR]`): runs the
  * benchmark of `bench.ts` on the issue's fleet (1,000 agents, 100 environments, 50 vaults × 4 credentials, 50
  * toolsets; times `--factor`) and prints a table on stdout (or, with `--json`, the figures as JSON only); progress
@@ -70,7 +70,7 @@ export function formatTable(r: BenchResult): string {
     `reconcile benchmark: ${num(f.agents)} agents, ${num(f.environments)} environments, ${num(f.vaults)} vaults × ${f.credentialsPerVault} credentials, ${num(f.toolsets)} toolsets, ${num(f.memoryStores ?? 0)} memory stores, ${num(f.skills ?? 0)} skills, ${num(f.tunnels ?? 0)} tunnels, ${num(f.deployments ?? 0)} deployments (seed ${f.seed})`,
     `emulator (${r.emulator === "worker" ? "worker thread" : "same event loop"}) latency ${r.latency_ms} ms per request; apply concurrency ${r.concurrency}`,
     `parse and validate: median of cold runs, ${r.probe === "process" ? "each in a fresh process" : "in this process (no compiled probe)"}`,
-    `no-op plans: median of ${r.plan_runs} runs${r.plan_warmup > 0 ? `, after ${r.plan_warmup} warm-up runs not counted` : ""}; each run starts from a collected heap when node runs with --expose-gc (npm run bench does)`,
+    `no-op plans: median of ${r.plan_runs} runs${r.plan_warmup > 0 ? ` (the cached one after ${r.plan_warmup} warm-up runs, not counted)` : ""}`,
     `"minimum" = fewest possible requests; "bound" = latency-bound time (critical path of sequential requests × latency)`,
     "",
   );
@@ -110,7 +110,7 @@ export function formatTable(r: BenchResult): string {
     lines.push(cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  "));
     if (n === 0) lines.push(widths.map((w) => "-".repeat(w)).join("  "));
   }
-  for (const s of [st.bare_parse, st.validate, st.validate_one_thread]) {
+  for (const s of [st.bare_parse, st.validate, st.validate_one_thread, st.noop_plan, st.noop_plan_no_cache]) {
     if (s.runs) lines.push(`  ${s.label}: runs ${s.runs.map(formatMs).join(", ")}`);
   }
   for (const s of [st.noop_plan, st.noop_plan_no_cache, st.change_plan]) {
@@ -219,7 +219,7 @@ const exec = promisify(execFile);
 
 /** Runs this script again with `args` and `--json`, in a fresh process, and returns its result. */
 async function runChild(args: string[], progress: (line: string) => void): Promise<BenchResult> {
-  // The same V8 flags (`--expose-gc`: each plan run starts from a collected heap, see `BenchResult`).
+  // The same Node.js flags as this process.
   const child = exec(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...args, "--json"], {
     maxBuffer: 64 << 20,
   });

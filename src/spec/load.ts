@@ -172,14 +172,13 @@ export function specDocuments(
   const documents: LoadedDocument[] = [];
   const errors: SpecError[] = [];
   for (const [index, yaml] of parsed.documents.entries()) {
-    const source: SourceDocument = {
-      file,
-      ...(yaml.doc ? { doc: yaml.doc } : {}),
-      ...(yaml.tree ? { tree: yaml.tree } : {}),
-      ...(yaml.start !== undefined ? { start: yaml.start } : {}),
-      ...(yaml.positions ? { positions: yaml.positions } : {}),
-      lineCounter,
-    };
+    // Built field by field and completed in place below (no spread copies: this runs for every document of every
+    // file on every load).
+    const source: SourceDocument = { file, lineCounter };
+    if (yaml.doc) source.doc = yaml.doc;
+    if (yaml.tree) source.tree = yaml.tree;
+    if (yaml.start !== undefined) source.start = yaml.start;
+    if (yaml.positions) source.positions = yaml.positions;
     if (yaml.errors.length > 0) {
       for (const e of yaml.errors) {
         errors.push({ location: locationAt(source, e.pos), message: `invalid YAML: ${e.message}` });
@@ -194,13 +193,8 @@ export function specDocuments(
     const kind = classifyDocument(data);
     if (kind.type === "error") errors.push({ location: documentLocation(source), message: kind.message });
     if (kind.type === "spec") {
-      documents.push({
-        ...source,
-        absolutePath,
-        index,
-        data: data as Record<string, unknown>,
-        location: documentLocation(source),
-      });
+      const location = documentLocation(source);
+      documents.push(Object.assign(source, { absolutePath, index, data: data as Record<string, unknown>, location }));
     }
   }
   return { documents, errors };
