@@ -129,17 +129,29 @@ export function nextRunTimes(expression: string, timezone: string, count: number
   return runTimes(expression, timezone, count, from.getTime()).map((ms) => new Date(ms));
 }
 
-/** `nextRunTimes` as epoch milliseconds, remembered (see `memo`). */
-const runTimes = memo(
-  (expression: string, timezone: string, count: number, from: number) =>
-    `${expression}\n${timezone}\n${count}\n${from}`,
-  (expression: string, timezone: string, count: number, from: number): readonly number[] =>
-    Object.freeze(
-      cron(expression.trim(), timezone)
-        .nextRuns(count, new Date(from))
-        .map((d) => d.getTime()),
-    ),
-);
+/** The last run times computed per schedule and count, with the instant they were computed from (`runTimes`). */
+const runWindows = new Map<string, { from: number; runs: readonly number[] }>();
+
+/**
+ * `nextRunTimes` as epoch milliseconds. The same runs follow every instant from the one they were computed from up to
+ * (not including) the first of them, so within that window the last answer is given again, whatever `from` is: the
+ * emulator lists deployments as of each request's time, and computing each schedule's runs anew (about a millisecond
+ * with croner) held its thread for tens of milliseconds per page (issue 10 item 6). Exact: outside the window, the
+ * runs are computed again.
+ */
+function runTimes(expression: string, timezone: string, count: number, from: number): readonly number[] {
+  const key = `${expression}\n${timezone}\n${count}`;
+  const known = runWindows.get(key);
+  if (known && known.from <= from && from < (known.runs[0] ?? Number.POSITIVE_INFINITY)) return known.runs;
+  const runs = Object.freeze(
+    cron(expression.trim(), timezone)
+      .nextRuns(count, new Date(from))
+      .map((d) => d.getTime()),
+  );
+  if (runWindows.size >= MEMO_LIMIT) runWindows.clear();
+  runWindows.set(key, { from, runs });
+  return runs;
+}
 
 /** One wall-clock formatter per zone (building an `Intl.DateTimeFormat` costs more than formatting with it). */
 const zoneFormatter = memo(

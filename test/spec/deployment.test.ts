@@ -179,6 +179,31 @@ describe("schedule rules (src/spec/schedule.ts)", () => {
     expect(timeZoneProblem("Europe/Paris\u001b[31m")).toMatch(/must be an IANA/);
   });
 
+  test("run times given again within their window are the ones computed afresh, on a run, a second before and after", () => {
+    // Forward in time, an answer is reused while `from` is before its first run; backward, every answer is computed
+    // afresh (the window starts at the instant it was computed from). Both orders must give the same runs.
+    const schedules: Array<[string, string]> = [
+      ["*/15 * * * *", "UTC"],
+      ["30 2 * * *", "Europe/Paris"],
+      ["0 9 * * 1-5", "America/New_York"],
+      ["0 0 1 * *", "Asia/Tokyo"],
+    ];
+    const start = Date.parse("2026-10-24T23:40:00Z");
+    const instants: number[] = [];
+    for (let i = 0; i < 400; i++) instants.push(start + i * 7_919_000); // about 2 h 12 min apart, odd seconds
+    for (const [expression, zone] of schedules) {
+      const at = (ms: number) => nextRunTimes(expression, zone, 5, new Date(ms)).map((d) => d.getTime());
+      // Each run itself, and the millisecond before and after it, are window edges.
+      const edges = at(start).flatMap((run) => [run - 1000, run - 1, run, run + 1]);
+      const froms = [...instants, ...edges].sort((a, b) => a - b);
+      const forward = froms.map(at);
+      const backward = [...froms].reverse().map(at).reverse();
+      expect(forward, `${expression} ${zone}`).toEqual(backward);
+      for (const [i, runs] of forward.entries())
+        expect(runs[0], `${expression} from ${froms[i]}`).toBeGreaterThan(froms[i] as number);
+    }
+  });
+
   test("next run times are wall-clock times in the zone, across a daylight-saving change", () => {
     // Europe/Paris leaves summer time on 2026-10-25 (02:30 happens twice: first at 00:30 UTC) and enters it on
     // 2026-03-29 (02:30 does not exist: fires right after the gap, 03:00 local = 01:00 UTC).
