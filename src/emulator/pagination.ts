@@ -143,13 +143,19 @@ function decodeCursor(cursor: string, list: string, arity: number | undefined): 
  * @throws 400 `page: Invalid page cursor` for a cursor this list did not issue.
  */
 export function paginate<T>(items: Iterable<T>, keyOf: (item: T) => SortKey, req: PageRequest, list: string): Page<T> {
-  const keyed = [...items].map((item) => ({ item, key: keyOf(item) }));
-  const after = req.page === null ? undefined : decodeCursor(req.page, list, keyed[0]?.key.length);
+  // The cursor is checked against the keys' arity (the first item's), and checked even when the list is empty.
+  let after: SortKey | undefined;
+  let checked = req.page === null;
   // The `limit + 1` largest keys below the cursor, kept sorted (descending) as they are met: one pass over the list
   // per page instead of sorting it whole, so reading a list of n items page by page costs n²/limit comparisons at
-  // worst, not n² log n (a workspace of 10,000 agents is 100 pages).
+  // worst, not n² log n (a workspace of 10,000 agents is 100 pages); and no copy of the list per page.
   const top: Array<{ item: T; key: SortKey }> = [];
-  for (const entry of keyed) {
+  for (const item of items) {
+    const entry = { item, key: keyOf(item) };
+    if (!checked) {
+      after = decodeCursor(req.page as string, list, entry.key.length);
+      checked = true;
+    }
     if (after !== undefined && compareKeys(entry.key, after) >= 0) continue;
     if (top.length > req.limit && compareKeys(entry.key, (top[top.length - 1] as { key: SortKey }).key) <= 0) continue;
     let low = 0;
@@ -162,6 +168,7 @@ export function paginate<T>(items: Iterable<T>, keyOf: (item: T) => SortKey, req
     top.splice(low, 0, entry);
     if (top.length > req.limit + 1) top.pop();
   }
+  if (!checked) decodeCursor(req.page as string, list, undefined);
   const slice = top.slice(0, req.limit);
   const last = slice[slice.length - 1];
   const more = top.length > req.limit;
