@@ -208,6 +208,7 @@ export const agentProvider: Provider = {
   type: "agent",
   replaceOrder: "create-first",
   replaceOn: [],
+  desiredPerItemOf: "agents",
   desired(specs) {
     return specs.agents.map((resolved) => {
       // Toolsets behind a tunnel get their URL from the tunnel's domain (an OutputRef the engine resolves).

@@ -153,6 +153,7 @@ export const credentialProvider: Provider = {
     "auth.refresh.token_endpoint",
     "auth.refresh.resource",
   ],
+  desiredPerItemOf: "vaults",
   desired(specs, ctx) {
     return specs.vaults.flatMap((vault: ResolvedVault) =>
       vault.credentials.map((credential) => {

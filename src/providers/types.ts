@@ -147,6 +147,12 @@ export interface Provider {
   /** The resources this type's specs declare, in name order. */
   desired(specs: DesiredSpecs, ctx: ProviderContext): DesiredResource[];
   /**
+   * The list of `DesiredSpecs` whose items `desired` maps one by one, each item's resources depending on that item
+   * alone (and `ctx`): `desiredResourcesInSlices` may then call `desired` with parts of that list, in order, and let
+   * the event loop turn in between. Absent: `desired` is called once with every spec.
+   */
+  readonly desiredPerItemOf?: "agents" | "vaults";
+  /**
    * Every live, unarchived object of this type (all pages); for a child type, those under `parentId`. `onPage`, when
    * given, is called with each page's objects as it arrives (after the next page is asked for), so a caller can work
    * on them while the rest of the list is in flight; a provider that does not page may never call it.

@@ -14,7 +14,7 @@ import {
   type TargetConfig,
 } from "../spec/project-config.js";
 import type { DesiredSpecs, SecretSource, SpecError } from "../spec/types.js";
-import { desiredResources } from "./desired.js";
+import { desiredResourcesInSlices } from "./desired.js";
 import { settleDuplicates } from "./duplicates.js";
 import { type LiveState, observe } from "./observe.js";
 import { partialPlanWarning, restrictTo } from "./only.js";
@@ -173,7 +173,7 @@ export interface PrepareOptions {
 export async function preparePlan(options: PrepareOptions): Promise<PreparedPlan> {
   const { config, specs, target } = options.project;
   const ctx: ProviderContext = { stack: config.stack, secrets: options.secrets };
-  const all = desiredResources(specs, ctx);
+  const all = await desiredResourcesInSlices(specs, ctx);
   const adoptAll = adoptEntriesFor(config, target.name).map(({ address, id }) => ({ address, id }));
   const observed = await (options.observed ?? observeFor(options.client, options.project, options.secrets));
   const only = options.only && options.only.length > 0 ? [...new Set(options.only)].sort() : undefined;
