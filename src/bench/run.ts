@@ -70,7 +70,7 @@ export function formatTable(r: BenchResult): string {
     `reconcile benchmark: ${num(f.agents)} agents, ${num(f.environments)} environments, ${num(f.vaults)} vaults × ${f.credentialsPerVault} credentials, ${num(f.toolsets)} toolsets, ${num(f.memoryStores ?? 0)} memory stores, ${num(f.skills ?? 0)} skills, ${num(f.tunnels ?? 0)} tunnels, ${num(f.deployments ?? 0)} deployments (seed ${f.seed})`,
     `emulator (${r.emulator === "worker" ? "worker thread" : "same event loop"}) latency ${r.latency_ms} ms per request; apply concurrency ${r.concurrency}`,
     `parse and validate: median of cold runs, ${r.probe === "process" ? "each in a fresh process" : "in this process (no compiled probe)"}`,
-    `no-op plans: median of ${r.plan_runs} runs${r.plan_warmup > 0 ? ` (the cached one after ${r.plan_warmup} warm-up runs, not counted)` : ""}`,
+    `no-op plans: median of ${r.plan_runs} runs${r.plan_warmup > 0 ? ` (the cached one after ${r.plan_warmup} warm-up run${r.plan_warmup === 1 ? "" : "s"}, not counted)` : ""}`,
     `"minimum" = fewest possible requests; "bound" = latency-bound time (critical path of sequential requests × latency)`,
     "",
   );
