@@ -10,7 +10,8 @@ import { DEFAULT_INJECTION_LOCATION } from "./defaults.js";
 import { badRequest, notFound } from "./errors.js";
 import { newId } from "./ids.js";
 import { parseMetadata, patchMetadata } from "./metadata.js";
-import { byCreatedAt, type Page, type PageRequest, paginate, queryBool } from "./pagination.js";
+import { byCreatedAt, type Page, type PageRequest, paginateOrdered, queryBool } from "./pagination.js";
+import { listOrder } from "./record-map.js";
 import type { CredentialRecord, CredentialSecrets, Workspace } from "./store.js";
 import {
   arr,
@@ -327,10 +328,20 @@ export function listCredentials(
 ): Page<Credential> {
   getVault(ws, vaultId);
   const includeArchived = queryBool(query, "include_archived", false);
-  const items = [...ws.credentials.values()]
-    .map((r) => r.credential)
-    .filter((c) => c.vault_id === vaultId && (includeArchived || c.archived_at === null));
-  const result = paginate(items, byCreatedAt, page, `credentials:${vaultId}`);
+  // The vault's credentials in order, from the index `listOrder` keeps (record-map.ts), not a scan of the workspace.
+  const order = listOrder(
+    ws.credentials,
+    "credentials",
+    (r) => byCreatedAt(r.credential),
+    (r) => r.credential.vault_id,
+  ).get(vaultId);
+  const result = paginateOrdered(
+    order,
+    (id) => ws.credentials.get(id),
+    (r) => (includeArchived || r.credential.archived_at === null ? r.credential : undefined),
+    page,
+    `credentials:${vaultId}`,
+  );
   return { data: result.data.map(clone), next_page: result.next_page };
 }
 

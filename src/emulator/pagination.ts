@@ -103,8 +103,8 @@ export function parsePageRequest(
   return { limit, page: page === undefined || page === "" ? null : page };
 }
 
-/** Compares sort keys element by element (numbers numerically, strings by code unit). */
-function compareKeys(a: SortKey, b: SortKey): number {
+/** Compares sort keys element by element (numbers numerically, strings by code unit): negative, 0 or positive. */
+export function compareKeys(a: SortKey, b: SortKey): number {
   for (let i = 0; i < Math.max(a.length, b.length); i++) {
     const x = a[i];
     const y = b[i];
@@ -173,6 +173,57 @@ export function paginate<T>(items: Iterable<T>, keyOf: (item: T) => SortKey, req
   const last = slice[slice.length - 1];
   const more = top.length > req.limit;
   return { data: slice.map((e) => e.item), next_page: more && last ? encodeCursor(list, last.key) : null };
+}
+
+/** The ids of one list (or one group of it) in list order, with their sort keys: `keys[i]` is `ids[i]`'s. */
+export interface ListOrder {
+  readonly ids: readonly string[];
+  readonly keys: readonly SortKey[];
+}
+
+/**
+ * One page of a list kept in order (`record-map.ts#listOrder`): the same page `paginate` gives for the same items,
+ * without visiting the ones before the cursor. `include` reads the record of an id (`record`) and returns the object
+ * the page holds, or undefined to leave it out (archived, filtered). An `order` of undefined is an empty list.
+ *
+ * Costs O(log n) to find the cursor plus the objects read until the page is full (the left-out ones included).
+ * @throws 400 `page: Invalid page cursor` for a cursor `list` did not issue (checked even when the list is empty).
+ */
+export function paginateOrdered<R, T>(
+  order: ListOrder | undefined,
+  record: (id: string) => R | undefined,
+  include: (record: R) => T | undefined,
+  req: PageRequest,
+  list: string,
+): Page<T> {
+  const ids = order?.ids ?? [];
+  const keys = order?.keys ?? [];
+  let start = 0;
+  if (req.page !== null) {
+    const after = decodeCursor(req.page, list, keys[0]?.length);
+    // The first key below the cursor: keys are in descending order.
+    let high = keys.length;
+    while (start < high) {
+      const mid = (start + high) >> 1;
+      if (compareKeys(keys[mid] as SortKey, after) >= 0) start = mid + 1;
+      else high = mid;
+    }
+  }
+  const data: T[] = [];
+  let last: SortKey | undefined;
+  let more = false;
+  for (let i = start; i < ids.length; i++) {
+    const rec = record(ids[i] as string);
+    const item = rec === undefined ? undefined : include(rec);
+    if (item === undefined) continue;
+    if (data.length === req.limit) {
+      more = true;
+      break;
+    }
+    data.push(item);
+    last = keys[i];
+  }
+  return { data, next_page: more && last ? encodeCursor(list, last) : null };
 }
 
 /** The usual list order: `created_at` descending, then `id` descending. */

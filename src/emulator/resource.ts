@@ -7,8 +7,10 @@ import {
   type Page,
   type PageRequest,
   paginate,
+  paginateOrdered,
   queryBool,
 } from "./pagination.js";
+import { listOrder, type RecordMap } from "./record-map.js";
 import type { Workspace } from "./store.js";
 import { clone, jsonEqual, type Obj, obj, onlyKeys } from "./validate.js";
 
@@ -85,7 +87,7 @@ export interface ResourceConfig<T extends ResourceObject, R = T> {
   /** The `created_at[...]` bounds its list reads (the SDK's `<Kind>ListParams`); absent: none. */
   createdAtBounds?: readonly CreatedAtBound[];
   /** The workspace's records of this kind, by id. */
-  records(ws: Workspace): Map<string, R>;
+  records(ws: Workspace): RecordMap<R>;
   /** The API object of a record. Default: the record itself. */
   object?(rec: R): T;
   /** The record a created object is stored as. Default: the object itself. */
@@ -235,12 +237,21 @@ export class SimpleResource<T extends ResourceObject, R = T> {
     const keep = where ? where() : () => true;
     const bounds = this.config.createdAtBounds;
     const inTime = bounds ? createdAtFilter(query, bounds) : () => true;
-    const items = [...this.config.records(ws).values()]
-      .map((rec) => this.object(rec))
-      .filter((t) => includeArchived || t.archived_at == null)
-      .filter(keep)
-      .filter((t) => inTime(t.created_at));
-    return this.page(items, page, now);
+    const records = this.config.records(ws);
+    const list = this.config.collection;
+    // Read in order from the index `listOrder` keeps, not by a scan of every record per page (record-map.ts).
+    const order = listOrder(records, list, (rec) => byCreatedAt(this.object(rec))).get("");
+    const result = paginateOrdered(
+      order,
+      (id) => records.get(id),
+      (rec) => {
+        const t = this.object(rec);
+        return (includeArchived || t.archived_at == null) && keep(t) && inTime(t.created_at) ? t : undefined;
+      },
+      page,
+      list,
+    );
+    return { data: result.data.map((t) => this.view(t, now)), next_page: result.next_page };
   }
 
   /**

@@ -14,6 +14,7 @@ import type { BetaSkillVersion } from "@anthropic-ai/sdk/resources/beta/skills/v
 import type { BetaTunnel } from "@anthropic-ai/sdk/resources/beta/tunnels/tunnels.js";
 import type { BetaManagedAgentsCredential } from "@anthropic-ai/sdk/resources/beta/vaults/credentials.js";
 import type { BetaManagedAgentsVault } from "@anthropic-ai/sdk/resources/beta/vaults/vaults.js";
+import { RecordMap } from "./record-map.js";
 import type { ScriptState } from "./session-script.js";
 import { isObj } from "./validate.js";
 
@@ -135,21 +136,21 @@ export interface SkillRecord {
  * workspace, key `""`) and never see each other's resources.
  */
 export interface Workspace {
-  agents: Map<string, AgentRecord>;
-  environments: Map<string, BetaEnvironment>;
-  vaults: Map<string, BetaManagedAgentsVault>;
-  credentials: Map<string, CredentialRecord>;
-  sessions: Map<string, SessionRecord>;
+  agents: RecordMap<AgentRecord>;
+  environments: RecordMap<BetaEnvironment>;
+  vaults: RecordMap<BetaManagedAgentsVault>;
+  credentials: RecordMap<CredentialRecord>;
+  sessions: RecordMap<SessionRecord>;
   /** Deployments (`deployments.ts`), stored as returned except `schedule.upcoming_runs_at`, computed when read. */
-  deployments: Map<string, BetaManagedAgentsDeployment>;
+  deployments: RecordMap<BetaManagedAgentsDeployment>;
   /** Deployment runs (`deployments.ts`): append-only records of each run. */
-  deploymentRuns: Map<string, BetaManagedAgentsDeploymentRun>;
-  memoryStores: Map<string, BetaManagedAgentsMemoryStore>;
+  deploymentRuns: RecordMap<BetaManagedAgentsDeploymentRun>;
+  memoryStores: RecordMap<BetaManagedAgentsMemoryStore>;
   /** The memories of every memory store of the workspace, by memory id. */
-  memories: Map<string, StoredMemory>;
+  memories: RecordMap<StoredMemory>;
   /** Custom skills (Anthropic's are constants of `skills.ts`, not stored). */
-  skills: Map<string, SkillRecord>;
-  tunnels: Map<string, TunnelRecord>;
+  skills: RecordMap<SkillRecord>;
+  tunnels: RecordMap<TunnelRecord>;
   /** The digest the store keeps of a secret value (`Store.sealSecret`); not part of the state file. */
   sealSecret: (value: string) => string;
 }
@@ -190,17 +191,17 @@ export interface StateFileV1 {
 
 function emptyWorkspace(sealSecret: (value: string) => string): Workspace {
   return {
-    agents: new Map(),
-    environments: new Map(),
-    vaults: new Map(),
-    credentials: new Map(),
-    sessions: new Map(),
-    deployments: new Map(),
-    deploymentRuns: new Map(),
-    memoryStores: new Map(),
-    memories: new Map(),
-    skills: new Map(),
-    tunnels: new Map(),
+    agents: new RecordMap(),
+    environments: new RecordMap(),
+    vaults: new RecordMap(),
+    credentials: new RecordMap(),
+    sessions: new RecordMap(),
+    deployments: new RecordMap(),
+    deploymentRuns: new RecordMap(),
+    memoryStores: new RecordMap(),
+    memories: new RecordMap(),
+    skills: new RecordMap(),
+    tunnels: new RecordMap(),
     sealSecret,
   };
 }

@@ -1,10 +1,13 @@
 /**
  * The emulator's keyset pagination (`paginate`): one pass per page instead of a sort of the whole list, with the same
- * pages as sorting the list and slicing after the cursor (the reference below, the definition it replaced).
+ * pages as sorting the list and slicing after the cursor (the reference below, the definition it replaced). And the
+ * indexed form the CRUD lists use (`paginateOrdered` over `listOrder`): the same pages as `paginate` of the same
+ * records, also when records are created, replaced and deleted between pages.
  */
 import { describe, expect, it } from "vitest";
 import { mulberry32 } from "../../src/emulator/faults.js";
-import { type Page, type PageRequest, paginate, type SortKey } from "../../src/emulator/pagination.js";
+import { type Page, type PageRequest, paginate, paginateOrdered, type SortKey } from "../../src/emulator/pagination.js";
+import { listOrder, RecordMap } from "../../src/emulator/record-map.js";
 
 interface Item {
   created_at: string;
@@ -73,5 +76,129 @@ describe("paginate", () => {
     expect(new Set(ids).size).toBe(10_000);
     expect(ids[0]).toBe("agent_009999");
     expect(ids[9_999]).toBe("agent_000000");
+  });
+});
+
+interface Rec extends Item {
+  group: string;
+  archived: boolean;
+}
+
+/** `count` records with few distinct timestamps (ties are common), random groups, about a fifth archived. */
+function randomRecords(next: () => number, count: number, from = 0): Rec[] {
+  return Array.from({ length: count }, (_, i) => ({
+    created_at: `2026-11-2${Math.floor(next() * 3)}T00:00:00Z`,
+    id: `agent_${String(Math.floor(next() * 1e6)).padStart(7, "0")}_${from + i}`,
+    group: `vault_${Math.floor(next() * 3)}`,
+    archived: next() < 0.2,
+  }));
+}
+
+describe("paginateOrdered over listOrder", () => {
+  /** One page of group `group` (or the whole map) both ways, with archived records left out. */
+  function bothWays(records: RecordMap<Rec>, group: string | undefined, limit: number, page: string | null) {
+    const req = { limit, page } as PageRequest;
+    const list = group ?? "items";
+    const order = listOrder(records, "items", keyOf, group === undefined ? undefined : (r) => r.group).get(group ?? "");
+    const indexed = paginateOrdered(
+      order,
+      (id) => records.get(id),
+      (r) => (r.archived ? undefined : r),
+      req,
+      list,
+    );
+    const scanned = paginate(
+      [...records.values()].filter((r) => !r.archived && (group === undefined || r.group === group)),
+      keyOf,
+      req,
+      list,
+    );
+    return { indexed, scanned };
+  }
+
+  it("gives the pages paginate gives, with records created, replaced and deleted between pages", () => {
+    const next = mulberry32(11);
+    for (let round = 0; round < 200; round++) {
+      const records = new RecordMap<Rec>();
+      let made = 0;
+      const add = (n: number) => {
+        for (const r of randomRecords(next, n, made)) records.set(r.id, r);
+        made += n;
+      };
+      add(Math.floor(next() * 50));
+      const group = next() < 0.5 ? undefined : `vault_${Math.floor(next() * 3)}`;
+      const limit = 1 + Math.floor(next() * 10);
+      let page: string | null = null;
+      let pages = 0;
+      do {
+        const { indexed, scanned } = bothWays(records, group, limit, page);
+        expect(indexed).toEqual(scanned);
+        page = indexed.next_page;
+        // Between pages: create, archive (a replaced record), or delete.
+        const change = next();
+        if (change < 0.3) add(1 + Math.floor(next() * 3));
+        else if (change < 0.6 && records.size > 0) {
+          const ids = [...records.keys()];
+          const id = ids[Math.floor(next() * ids.length)] as string;
+          records.set(id, { ...(records.get(id) as Rec), archived: !records.get(id)?.archived });
+        } else if (change < 0.8 && records.size > 0) {
+          const ids = [...records.keys()];
+          records.delete(ids[Math.floor(next() * ids.length)] as string);
+        }
+      } while (page !== null && ++pages < 500);
+      expect(page).toBeNull();
+    }
+  });
+
+  it("keeps the order until an id is added or removed, and rebuilds it then", () => {
+    const records = new RecordMap<Rec>();
+    for (const r of randomRecords(mulberry32(3), 20)) records.set(r.id, r);
+    const first = listOrder(records, "items", keyOf);
+    expect(listOrder(records, "items", keyOf)).toBe(first);
+    const [id, rec] = [...records][0] as [string, Rec];
+    records.set(id, { ...rec, archived: true }); // an update: same id, same key
+    expect(records.idsChanged).toBe(20);
+    expect(listOrder(records, "items", keyOf)).toBe(first);
+    records.set("agent_9999999_new", {
+      created_at: "2026-11-29T00:00:00Z",
+      id: "agent_9999999_new",
+      group: "",
+      archived: false,
+    });
+    const second = listOrder(records, "items", keyOf);
+    expect(second).not.toBe(first);
+    expect(second.get("")?.ids[0]).toBe("agent_9999999_new");
+    records.delete("agent_9999999_new");
+    records.delete("no such id"); // not a change
+    expect(records.idsChanged).toBe(22);
+    expect(listOrder(records, "items", keyOf).get("")?.ids).toEqual(first.get("")?.ids);
+    records.clear();
+    expect(listOrder(records, "items", keyOf).size).toBe(0);
+  });
+
+  it("refuses a cursor of another list, also when the list is empty", () => {
+    const records = new RecordMap<Rec>();
+    for (const r of randomRecords(mulberry32(5), 5)) records.set(r.id, r);
+    const { indexed } = bothWays(records, undefined, 2, null);
+    const cursor = indexed.next_page as string;
+    const other = (order: ReturnType<typeof listOrder>) => () =>
+      paginateOrdered(
+        order.get(""),
+        (id) => records.get(id),
+        (r) => r,
+        { limit: 2, page: cursor },
+        "other",
+      );
+    expect(other(listOrder(records, "items", keyOf))).toThrow(/Invalid page cursor/);
+    expect(other(new Map())).toThrow(/Invalid page cursor/);
+    expect(() =>
+      paginateOrdered(
+        undefined,
+        () => undefined,
+        (r) => r,
+        { limit: 2, page: "page_garbage" },
+        "items",
+      ),
+    ).toThrow(/Invalid page cursor/);
   });
 });
