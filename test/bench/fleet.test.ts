@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, test } from "vitest";
-import { runBenchmark } from "../../src/bench/bench.js";
+import { NOOP_PLAN_SLACK_MS, noopPlanSlackMs, runBenchmark } from "../../src/bench/bench.js";
 import { EMPTY_KINDS } from "../../src/bench/bounds.js";
 import { changeAgentPrompts, type FleetOptions, generateFleet } from "../../src/bench/fleet.js";
 import type { ScaleReport } from "../../src/bench/run.js";
@@ -87,6 +87,14 @@ describe("the benchmark's fleet generator", () => {
 });
 
 describe("the benchmark", () => {
+  test("allows the no-op plan 300 ms beyond its latency bound per 1,000 agents, and never less than 300 ms", () => {
+    expect(NOOP_PLAN_SLACK_MS).toBe(300);
+    expect(noopPlanSlackMs(1000)).toBe(300);
+    expect(noopPlanSlackMs(10_000)).toBe(3000);
+    expect(noopPlanSlackMs(2500)).toBe(750);
+    expect(noopPlanSlackMs(12)).toBe(300);
+  });
+
   test("runs end to end on a tiny fleet: applies, plans to no changes with the minimum requests, converges", async () => {
     const result = await runBenchmark({
       fleet: TINY,
