@@ -155,7 +155,8 @@ export interface Provider {
   /**
    * Every live, unarchived object of this type (all pages); for a child type, those under `parentId`. `onPage`, when
    * given, is called with each page's objects as it arrives (after the next page is asked for), so a caller can work
-   * on them while the rest of the list is in flight; a provider that does not page may never call it.
+   * on them while the rest of the list is in flight; a provider that does not page may never call it. Resolves to
+   * the objects not handed to `onPage`: all of them without it, none when every page went to it (`listObjects`).
    */
   list(client: Anthropic, parentId?: string, onPage?: PageCallback): Promise<ApiObject[]>;
   /** One object by id (404 is the SDK's `NotFoundError`). */

@@ -98,8 +98,8 @@ function owned(provider: Provider, objects: readonly ApiObject[], stack: string,
 }
 
 /**
- * `owned` of every object `provider.list` returns, worked out page by page as the pages arrive (while the next one
- * is in flight), or all at once for a provider that does not call `onPage` for each object it returns.
+ * `owned` of every object `provider.list` lists, worked out page by page as the pages arrive (while the next one
+ * is in flight), and all at once for the objects a provider returns instead of handing them to `onPage`.
  */
 async function listOwned(
   client: Anthropic,
@@ -108,12 +108,11 @@ async function listOwned(
   parentId?: string,
 ): Promise<LiveResource[]> {
   const early: LiveResource[] = [];
-  let delivered = 0;
-  const objects = await provider.list(client, parentId, (page) => {
-    delivered += page.length;
+  const rest = await provider.list(client, parentId, (page) => {
     for (const resource of owned(provider, page, stack, parentId)) early.push(resource);
   });
-  return delivered === objects.length ? early : owned(provider, objects, stack, parentId);
+  if (rest.length > 0) for (const resource of owned(provider, rest, stack, parentId)) early.push(resource);
+  return early;
 }
 
 /** The provider of the type an address names, or undefined for an address no provider has. */

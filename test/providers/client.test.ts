@@ -301,7 +301,7 @@ describe("paged lists", () => {
       );
     });
 
-  it("hands each page to onPage after asking for the next one, and returns every object in order", async () => {
+  it("hands each page to onPage after asking for the next one, in order, and keeps none of them", async () => {
     const log: string[] = [];
     const server = await threePages([]);
     const client = clientFor(server.url);
@@ -315,9 +315,14 @@ describe("paged lists", () => {
       },
       (page) => log.push(`page ${page.map((o) => o.name).join(",")}`),
     );
-    expect(objects.map((o) => o.name)).toEqual(["a0", "a1", "a2", "a3", "a4", "a5"]);
+    expect(objects).toEqual([]); // they went to onPage only
     expect(log).toEqual(["ask 0", "ask 1", "page a0,a1", "ask 2", "page a2,a3", "page a4,a5"]);
     expect(server.requests()).toBe(3);
+    // Without onPage: every object, in order.
+    const all = await listObjects(client, "agent", "/v1/agents", (query, options) =>
+      client.beta.agents.list(query, options),
+    );
+    expect(all.map((o) => o.name)).toEqual(["a0", "a1", "a2", "a3", "a4", "a5"]);
   });
 
   it("stops at an error thrown by onPage, leaving no unhandled rejection behind", async () => {
