@@ -71,7 +71,12 @@ export function emulatorCommand(): Command {
     .option("--port <n>", "TCP port to listen on (0 = any free port)", integerIn(0, 65535, "port"), 4010)
     .option("--host <host>", "interface to bind", "127.0.0.1")
     .option("--state <file>", "persist state to this JSON file (loaded at start, rewritten after every change)")
-    .option("--latency <ms>", "delay added to every request, in milliseconds", integerIn(0, 600_000, "latency"), 0)
+    .option(
+      "--latency <ms>",
+      "how long each request takes, in milliseconds (the emulator's own work included)",
+      integerIn(0, 600_000, "latency"),
+      0,
+    )
     .option(
       "--fault-rate <p>",
       "probability (0..1) that a request fails with 429, 500 or a dropped connection",

@@ -22,7 +22,11 @@ export interface EmulatorOptions {
   readOnlyState?: boolean;
   /** Default page size of list endpoints (1..100); default 20. Requests may pass `limit` up to 100. */
   pageSizeDefault?: number;
-  /** Delay added to every request, in milliseconds (for benchmarks); default 0. */
+  /**
+   * How long each request takes, in milliseconds (for benchmarks): the answer leaves this long after the request
+   * arrived, the emulator's own work included, so a client sees the latency it asked for, as from a real API whose
+   * response time that is (its work runs at once; only the answer waits). Default 0.
+   */
   latencyMs?: number;
   /**
    * Probability (0..1) that a request fails: 429 `rate_limit_error` with `retry-after: 0|1`, 500 `api_error`, or a

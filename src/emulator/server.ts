@@ -147,8 +147,8 @@ async function readMultipart(req: FastifyRequest): Promise<MultipartBody> {
 /**
  * Builds the fastify app that serves the Managed Agents API (routes in `routes.ts`).
  *
- * Every request: gets a `req_…` id (`request-id` header, also in error envelopes); is counted in `stats`; waits
- * `latencyMs`; needs a non-empty `x-api-key` or `Authorization: Bearer` key (else 401 `authentication_error`) and
+ * Every request: gets a `req_…` id (`request-id` header, also in error envelopes); is counted in `stats`; is
+ * answered (or reset) `latencyMs` after it arrived, the emulator's own work included, not added; needs a non-empty `x-api-key` or `Authorization: Bearer` key (else 401 `authentication_error`) and
  * `anthropic-beta` containing the beta of its route (`RouteSpec.beta`, else 400); is routed to the workspace named by
  * `anthropic-workspace-id` (echoed back; 403 when workspaces are configured and it names none of them) or the
  * default one; may be hit by an injected fault. Every error response carries `x-should-retry` (`shouldRetryHeader`). `?beta=true` is
@@ -181,6 +181,12 @@ export function buildServer(config: ServerConfig): FastifyInstance {
   app.addHook("onReady", async () => runtime.resume());
   app.addHook("preClose", async () => runtime.stop());
 
+  /** Waits until `latencyMs` has passed since the request arrived (at once when it has, or with no latency). */
+  const responseTime = async (state: RequestState) => {
+    const left = config.latencyMs - (performance.now() - state.start);
+    if (left > 0) await sleep(left);
+  };
+
   const logLine = (req: FastifyRequest, outcome: string) => {
     const state = states.get(req);
     if (!config.log || !state || state.logged) return;
@@ -202,7 +208,6 @@ export function buildServer(config: ServerConfig): FastifyInstance {
     states.set(req, state);
     config.stats.record(`${req.method} ${req.routeOptions.url ?? "(unmatched)"}`);
     reply.header("request-id", req.id);
-    if (config.latencyMs > 0) await sleep(config.latencyMs);
 
     if (!hasCredential(req)) {
       throw new ApiError(
@@ -248,10 +253,17 @@ export function buildServer(config: ServerConfig): FastifyInstance {
     }
     if (fault?.kind === "server_error") throw new ApiError(500, "api_error", "Internal server error (injected fault)");
     if (fault?.kind === "reset" && !fault.afterCommit) {
+      await responseTime(state);
       reply.hijack();
       logLine(req, "connection reset (injected fault, nothing applied)");
       req.raw.socket.destroy();
     }
+  });
+
+  // Every answer (errors too) leaves `latencyMs` after its request arrived, the emulator's own work included.
+  app.addHook("onSend", async (req) => {
+    const state = states.get(req);
+    if (state) await responseTime(state);
   });
 
   app.addHook("onResponse", async (req, reply) => {
@@ -290,6 +302,8 @@ export function buildServer(config: ServerConfig): FastifyInstance {
           runtime,
         });
         if (route.method !== "GET" && route.readOnly !== true) config.store.persist();
+        // A hijacked reply skips onSend: the latency is waited here (a reset, a stream).
+        if (state && (state.fault?.kind === "reset" || isRawResponse(result))) await responseTime(state);
         if (state?.fault?.kind === "reset") {
           reply.hijack();
           logLine(req, "connection reset (injected fault, after the request was applied)");

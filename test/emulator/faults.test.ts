@@ -1,3 +1,6 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import { describe, expect, it } from "vitest";
 import { FaultInjector } from "../../src/emulator/faults.js";
@@ -110,11 +113,35 @@ describe("fault injection", () => {
     expect(Array.from({ length: 20 }, () => none.next("POST"))).toEqual(Array(20).fill(null));
   });
 
-  it("latencyMs delays every request", async () => {
-    const emu = await start({ latencyMs: 60 });
-    const t0 = performance.now();
-    await sdk(emu).beta.agents.list();
-    expect(performance.now() - t0).toBeGreaterThanOrEqual(55);
-    await emu.close();
+  it("latencyMs is how long every answer takes, errors included; the work is done when the request arrives", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "reconcile-latency-"));
+    const stateFile = path.join(dir, "state.json");
+    const emu = await start({ latencyMs: 60, stateFile });
+    try {
+      let t0 = performance.now();
+      await sdk(emu).beta.agents.list();
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(55);
+      // An answer the emulator refuses at once (no key) leaves no sooner.
+      t0 = performance.now();
+      const res = await fetch(`${emu.url}/v1/agents`, { headers: { "anthropic-beta": "managed-agents-2026-04-01" } });
+      expect(res.status).toBe(401);
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(55);
+      // Only the answer waits: a create is stored (and persisted) before its answer leaves, as by a real API whose
+      // response time the latency stands for.
+      let answered = false;
+      const created = sdk(emu)
+        .beta.agents.create({ name: "early", model: "claude-sonnet-4-6" })
+        .then((agent) => {
+          answered = true;
+          return agent;
+        });
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      expect(answered).toBe(false);
+      expect(await readFile(stateFile, "utf8")).toMatch(/"name": ?"early"/);
+      await created;
+    } finally {
+      await emu.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
