@@ -148,7 +148,8 @@ async function readMultipart(req: FastifyRequest): Promise<MultipartBody> {
  * Builds the fastify app that serves the Managed Agents API (routes in `routes.ts`).
  *
  * Every request: gets a `req_…` id (`request-id` header, also in error envelopes); is counted in `stats`; is
- * answered (or reset) `latencyMs` after it arrived, the emulator's own work included, not added; needs a non-empty `x-api-key` or `Authorization: Bearer` key (else 401 `authentication_error`) and
+ * answered (or reset) `latencyMs` after it arrived, the emulator's own work included, not added; needs a non-empty
+ * `x-api-key` or `Authorization: Bearer` key (else 401 `authentication_error`) and
  * `anthropic-beta` containing the beta of its route (`RouteSpec.beta`, else 400); is routed to the workspace named by
  * `anthropic-workspace-id` (echoed back; 403 when workspaces are configured and it names none of them) or the
  * default one; may be hit by an injected fault. Every error response carries `x-should-retry` (`shouldRetryHeader`). `?beta=true` is
