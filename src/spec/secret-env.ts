@@ -11,6 +11,23 @@ import { matchesPath, secretFieldPaths } from "./validate.js";
 
 const SECRET_REF = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/;
 
+const declaredSets = new WeakMap<readonly string[], ReadonlySet<string>>();
+
+/**
+ * A target's `secret_env` as a set, built once per list: every credential document asks it, and a stack with
+ * thousands of credentials declares thousands of variables (a list search per document was quadratic: about 50 ms of
+ * each load at 10,000 agents and 2,000 credentials). Keyed by the list itself, which the parsed configuration never
+ * changes.
+ */
+function declaredSet(list: readonly string[]): ReadonlySet<string> {
+  let set = declaredSets.get(list);
+  if (!set) {
+    set = new Set(list);
+    declaredSets.set(list, set);
+  }
+  return set;
+}
+
 /**
  * The errors of the `${env:NAME}` references in a document's secret fields (`secretFieldPaths`), located at the
  * scalar that holds each: a variable that holds an API key or CI/GitHub credential (`reservedEnvReason`: every
@@ -42,7 +59,7 @@ export function secretEnvErrors(document: LoadedDocument, target: TargetConfig |
         path,
         `\${env:${variable}} may not be read by a spec: ${reserved}. Give the credential its own variable (declared under secret_env: in reconcile.yaml)`,
       );
-    } else if (target && !target.secret_env.includes(variable)) {
+    } else if (target && !declaredSet(target.secret_env).has(variable)) {
       const where = target.source === null ? "secret_env:" : `secret_env: (or targets.${target.name}.secret_env:)`;
       fail(
         path,
