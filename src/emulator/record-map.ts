@@ -7,7 +7,7 @@ import { compareKeys, type ListOrder, type SortKey } from "./pagination.js";
  *
  * It exists so a list can read its objects in order from an index kept between requests (`listOrder`) instead of
  * scanning and sorting every record on every page: reading a list of n objects page by page then costs
- * O(n log n) once, not n²/limit (10,000 agents are 100 pages; docs/adr/0023-performance-budget.md).
+ * O(n log n) once, not n²/limit (10,000 agents are 100 pages; docs/adr/0023-speed.md).
  *
  * Construct it empty: `Map`'s constructor would set entries before the count exists (a `TypeError`).
  */
