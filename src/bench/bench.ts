@@ -255,7 +255,10 @@ export function noopPlanSlackMs(agents: number): number {
   return NOOP_PLAN_SLACK_MS * Math.max(1, agents / DEFAULT_FLEET.agents);
 }
 
-/** `300` → `"300 ms"`; a slack scaled for a larger fleet names its factor: `"3000 ms (300 ms per 1,000 agents)"`. */
+/**
+ * `300` → `"300 ms"`; a slack scaled for a larger fleet says how:
+ * `"3000 ms (300 ms per 1,000 agents, 10,000 here)"`.
+ */
 function formatSlack(slack: number, agents: number): string {
   if (slack === NOOP_PLAN_SLACK_MS) return `${NOOP_PLAN_SLACK_MS} ms`;
   return `${Math.round(slack)} ms (${NOOP_PLAN_SLACK_MS} ms per ${DEFAULT_FLEET.agents.toLocaleString("en-US")} agents, ${agents.toLocaleString("en-US")} here)`;
