@@ -19,17 +19,20 @@ export class RecordMap<R> extends Map<string, R> {
     return this.#idsChanged;
   }
 
+  /** `Map.set`; counts a change when `id` is new (a replaced record is not one). */
   override set(id: string, record: R): this {
     if (!this.has(id)) this.#idsChanged++;
     return super.set(id, record);
   }
 
+  /** `Map.delete`; counts a change when `id` was there. */
   override delete(id: string): boolean {
     const deleted = super.delete(id);
     if (deleted) this.#idsChanged++;
     return deleted;
   }
 
+  /** `Map.clear`; counts a change when the map was not empty. */
   override clear(): void {
     if (this.size > 0) this.#idsChanged++;
     super.clear();
